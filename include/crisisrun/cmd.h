@@ -1,0 +1,57 @@
+/*
+ * cmd.h - the subcommand table.
+ *
+ * Each subcommand is one file in src/cmd/ defining a `const struct
+ * cmd_entry cmd_NAME`, and one line in cmd_table[] (src/cmd/cmd.c).
+ * main() parses the global options, finds the entry and calls exec.
+ */
+#ifndef CRISISRUN_CMD_H
+#define CRISISRUN_CMD_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* Exit codes (DESIGN.md). */
+#define EXIT_OK 0
+#define EXIT_RUNTIME 1 /* deliveries failed for good, database error, ... */
+#define EXIT_USAGE 2   /* bad arguments or an invalid playbook */
+
+/* Global options, parsed before the command name. */
+struct cmd_ctx {
+    const char *db_path; /* --db, or NULL for the default */
+};
+
+struct cmd_entry {
+    const char *name;
+    const char *usage;   /* "validate FILE..." */
+    const char *summary; /* one line for `crisisrun --help` */
+    const char *help;    /* the rest of `crisisrun NAME --help`: options, notes */
+    /* argv[0] is the command name; getopt_long may be used on argv.
+     * Returns the process exit code. */
+    int (*exec)(struct cmd_ctx *ctx, int argc, char **argv);
+};
+
+extern const struct cmd_entry *const cmd_table[];
+
+/* One per subcommand, each defined in src/cmd/NAME.c. */
+extern const struct cmd_entry cmd_validate;
+
+const struct cmd_entry *cmd_find(const char *name);
+/* Prints "usage: crisisrun USAGE" and the help text. */
+void cmd_print_help(const struct cmd_entry *e, FILE *out);
+/* Reports a usage error for e ("crisisrun: MSG" + usage line); returns EXIT_USAGE. */
+int cmd_usage_error(const struct cmd_entry *e, const char *fmt, ...);
+
+/*
+ * Parses a "--var K=V" argument into the growing array *vars.
+ * Returns 0, or -1 after reporting a malformed argument.
+ */
+struct kv;
+int cmd_parse_var(const char *arg, struct kv **vars, size_t *n, size_t *alloc);
+void cmd_free_vars(struct kv *vars, size_t n);
+
+/* The journal path: --db, else $CRISISRUN_DB, else
+ * $XDG_STATE_HOME/crisisrun/crisisrun.db, else ~/.local/state/... (new string). */
+char *cmd_db_path(const struct cmd_ctx *ctx);
+
+#endif

@@ -1,0 +1,80 @@
+/*
+ * template.h - message templates: "{{name}}" with dotted paths.
+ *
+ * Templates are compiled once, at load time, against the playbook's vars and
+ * roles, so an unknown variable is a validation error and never an empty
+ * string at send time.  Rendering substitutes values from a template_ctx and
+ * escapes each *value* (never the author's literal text) for the target:
+ * the caller then JSON-encodes the whole result through jansson, so JSON
+ * escaping always applies on top.
+ *
+ * Variables: vars.NAME, roles.NAME, run.id, playbook.name, playbook.title,
+ * severity, status, step, now, started, elapsed, next_update, latest_note,
+ * trigger.step, trigger.waited (escalation steps only), feedback_url
+ * (feedback request only), drill ("true"/"false").
+ * Whitespace inside braces is allowed: "{{ status }}".
+ */
+#ifndef CRISISRUN_TEMPLATE_H
+#define CRISISRUN_TEMPLATE_H
+
+#include <stddef.h>
+
+struct playbook;
+struct template;
+
+/* Contextual variables a template may use, beyond the always-available ones. */
+#define TEMPLATE_ALLOW_TRIGGER 0x1      /* trigger.*: steps with on: escalation */
+#define TEMPLATE_ALLOW_FEEDBACK_URL 0x2 /* feedback_url: feedback.request.message */
+
+enum template_escape {
+    TEMPLATE_ESCAPE_NONE,    /* plain text (generic webhooks, Teams, Google Chat) */
+    TEMPLATE_ESCAPE_SLACK,   /* Slack/Mattermost mrkdwn: & < > as entities */
+    TEMPLATE_ESCAPE_DISCORD, /* Discord: defuse @everyone, @here, <@id>, <#id> */
+    TEMPLATE_ESCAPE_MARKDOWN,/* Markdown reports: backslash-escape control chars */
+};
+
+/*
+ * Receives one compile problem: `offset` is the byte offset in the source
+ * where the problem starts (the loader turns it into a line and column).
+ */
+typedef void (*template_report_fn)(void *arg, size_t offset, const char *msg);
+
+/*
+ * Compiles src.  Every problem (unclosed "{{", empty name, unknown variable,
+ * variable not allowed here) is passed to report; returns NULL if there was
+ * any, else a template owned by the caller (template_free).  `pb` supplies
+ * the names of vars.* and roles.*; its vars and roles must be loaded first.
+ * A did-you-mean suggestion is included for a misspelt name.
+ */
+struct template *template_compile(const char *src, const struct playbook *pb, unsigned allow,
+                                  template_report_fn report, void *arg);
+void template_free(struct template *t);
+
+/* Values for rendering.  NULL members render as "" only where noted. */
+struct template_ctx {
+    const struct playbook *pb; /* vars.*, roles.*, playbook.*, severity */
+    const char *run_id;
+    const char *status;
+    const char *step;
+    const char *now;
+    const char *started;
+    const char *elapsed;
+    const char *next_update;
+    const char *latest_note; /* NULL renders as "" (no note yet) */
+    const char *trigger_step;
+    const char *trigger_waited;
+    const char *feedback_url;
+    int drill;
+};
+
+/* Renders t; returns a new string (caller frees). */
+char *template_render(const struct template *t, const struct template_ctx *ctx,
+                      enum template_escape esc);
+
+/* Escapes one value as template_render would (new string). */
+char *template_escape_value(const char *s, enum template_escape esc);
+
+/* 1 when the template refers to the named variable ("next_update"...). */
+int template_uses(const struct template *t, const char *name);
+
+#endif

@@ -1,0 +1,94 @@
+/*
+ * util.h - memory, strings and error reporting shared by every module.
+ *
+ * Allocation failure is not recoverable in a crisis runner that must keep
+ * its journal consistent, so the x* family aborts with a message instead of
+ * returning NULL; call sites never check.
+ *
+ * Errors follow one rule: the function that detects a failure reports it
+ * once (error()) and returns -1; its callers only propagate.
+ */
+#ifndef CRISISRUN_UTIL_H
+#define CRISISRUN_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+#if defined(__GNUC__)
+#define CR_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define CR_NORETURN __attribute__((noreturn))
+#else
+#define CR_PRINTF(f, a)
+#define CR_NORETURN
+#endif
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+/* Returns a newly allocated formatted string. */
+char *xasprintf(const char *fmt, ...) CR_PRINTF(1, 2);
+char *xvasprintf(const char *fmt, va_list ap);
+
+/*
+ * Grow an array *p of *alloc elements of size sz so that it holds at least
+ * `need` elements.  Amortised doubling.
+ */
+void *xgrow(void *p, size_t *alloc, size_t need, size_t sz);
+#define ALLOC_GROW(p, need, alloc) ((p) = xgrow((p), &(alloc), (need), sizeof(*(p))))
+
+/* Prints "crisisrun: MESSAGE" to stderr and returns -1. */
+int error(const char *fmt, ...) CR_PRINTF(1, 2);
+/* Prints "crisisrun: warning: MESSAGE" to stderr. */
+void warning(const char *fmt, ...) CR_PRINTF(1, 2);
+/* Prints "crisisrun: MESSAGE" and exits with status 1. */
+CR_NORETURN void die(const char *fmt, ...) CR_PRINTF(1, 2);
+
+/*
+ * strbuf: a growable NUL-terminated byte buffer.
+ * `buf` is always valid (never NULL after strbuf_init) and owned by the
+ * strbuf; strbuf_detach() hands ownership to the caller and re-initialises.
+ */
+struct strbuf {
+    char *buf;
+    size_t len;
+    size_t alloc;
+};
+#define STRBUF_INIT {NULL, 0, 0}
+
+void strbuf_init(struct strbuf *sb, size_t hint);
+void strbuf_release(struct strbuf *sb);
+char *strbuf_detach(struct strbuf *sb, size_t *len);
+void strbuf_grow(struct strbuf *sb, size_t extra);
+void strbuf_add(struct strbuf *sb, const void *data, size_t len);
+void strbuf_addstr(struct strbuf *sb, const char *s);
+void strbuf_addch(struct strbuf *sb, char c);
+void strbuf_addf(struct strbuf *sb, const char *fmt, ...) CR_PRINTF(2, 3);
+void strbuf_reset(struct strbuf *sb);
+/* Returns the buffer as a C string ("" when empty and unallocated). */
+const char *strbuf_str(const struct strbuf *sb);
+
+/* Reads a whole file (at most max bytes; -1 and an error if larger). */
+int read_file(const char *path, size_t max, char **out, size_t *len);
+
+/* Returns 1 when s starts with prefix. */
+int starts_with(const char *s, const char *prefix);
+
+/*
+ * Redacts a URL for display: keeps scheme and host[:port] only and appends
+ * "/…" when anything followed.  Webhook URLs carry their secret in the path
+ * and query, so this is the only form of a URL that may be printed, logged,
+ * journaled for display or put in a report.  Returns a new string.
+ */
+char *url_redact(const char *url);
+
+/* Wall clock in milliseconds since the epoch. */
+int64_t wallclock_ms(void);
+/* Monotonic clock in milliseconds (CLOCK_MONOTONIC). */
+int64_t monotonic_ms(void);
+
+#endif

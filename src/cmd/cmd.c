@@ -1,0 +1,78 @@
+/*
+ * cmd.c - the one table of subcommands, and helpers they share.
+ */
+#include "crisisrun/cmd.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crisisrun/model.h"
+#include "crisisrun/util.h"
+
+/* In the order `crisisrun --help` lists them. */
+const struct cmd_entry *const cmd_table[] = {
+    &cmd_validate,
+    NULL,
+};
+
+const struct cmd_entry *cmd_find(const char *name)
+{
+    for (size_t i = 0; cmd_table[i]; i++)
+        if (!strcmp(cmd_table[i]->name, name))
+            return cmd_table[i];
+    return NULL;
+}
+
+void cmd_print_help(const struct cmd_entry *e, FILE *out)
+{
+    fprintf(out, "usage: crisisrun [--db PATH] %s\n\n%s\n", e->usage, e->summary);
+    if (e->help && *e->help)
+        fprintf(out, "\n%s", e->help);
+}
+
+int cmd_usage_error(const struct cmd_entry *e, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = xvasprintf(fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "crisisrun: %s\nusage: crisisrun %s\n", msg, e->usage);
+    free(msg);
+    return EXIT_USAGE;
+}
+
+int cmd_parse_var(const char *arg, struct kv **vars, size_t *n, size_t *alloc)
+{
+    const char *eq = strchr(arg, '=');
+    if (!eq || eq == arg)
+        return error("invalid --var '%s' (expected NAME=VALUE)", arg);
+    ALLOC_GROW(*vars, *n + 1, *alloc);
+    (*vars)[*n].key = xstrndup(arg, (size_t)(eq - arg));
+    (*vars)[*n].value = xstrdup(eq + 1);
+    (*n)++;
+    return 0;
+}
+
+void cmd_free_vars(struct kv *vars, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(vars[i].key);
+        free(vars[i].value);
+    }
+    free(vars);
+}
+
+char *cmd_db_path(const struct cmd_ctx *ctx)
+{
+    if (ctx->db_path)
+        return xstrdup(ctx->db_path);
+    const char *env = getenv("CRISISRUN_DB");
+    if (env && *env)
+        return xstrdup(env);
+    const char *state = getenv("XDG_STATE_HOME");
+    if (state && *state)
+        return xasprintf("%s/crisisrun/crisisrun.db", state);
+    const char *home = getenv("HOME");
+    return xasprintf("%s/.local/state/crisisrun/crisisrun.db", home && *home ? home : ".");
+}

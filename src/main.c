@@ -1,0 +1,62 @@
+/*
+ * main.c - the crisisrun executable: global options, then one subcommand
+ * from the table in src/cmd/cmd.c.  All logic lives in crisisrun_core.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "crisisrun/cmd.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: crisisrun [--db PATH] COMMAND [ARGS]\n\n"
+                 "Run crisis-response playbooks: timed status notifications, escalation,\n"
+                 "acknowledgement, feedback and a post-crisis report.\n\ncommands:\n");
+    for (size_t i = 0; cmd_table[i]; i++)
+        fprintf(out, "  %-10s %s\n", cmd_table[i]->name, cmd_table[i]->summary);
+    fprintf(out, "\noptions:\n"
+                 "  --db PATH  the journal (default $CRISISRUN_DB, else\n"
+                 "             $XDG_STATE_HOME/crisisrun/crisisrun.db)\n"
+                 "  --help     this help; `crisisrun COMMAND --help` for one command\n"
+                 "  --version  print the version\n\n"
+                 "exit status: 0 success, 1 runtime failure, 2 usage error or invalid playbook\n");
+}
+
+int main(int argc, char **argv)
+{
+    struct cmd_ctx ctx = {0};
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return EXIT_OK;
+        } else if (!strcmp(argv[i], "--version")) {
+            printf("crisisrun %s\n", CRISISRUN_VERSION_STRING);
+            return EXIT_OK;
+        } else if (!strcmp(argv[i], "--db") && i + 1 < argc) {
+            ctx.db_path = argv[++i];
+        } else if (!strncmp(argv[i], "--db=", 5)) {
+            ctx.db_path = argv[i] + 5;
+        } else {
+            fprintf(stderr, "crisisrun: unknown option '%s'\n", argv[i]);
+            usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (i >= argc) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const struct cmd_entry *e = cmd_find(argv[i]);
+    if (!e) {
+        fprintf(stderr, "crisisrun: unknown command '%s' (see 'crisisrun --help')\n", argv[i]);
+        return EXIT_USAGE;
+    }
+    for (int j = i + 1; j < argc && strcmp(argv[j], "--"); j++) {
+        if (!strcmp(argv[j], "--help") || !strcmp(argv[j], "-h")) {
+            cmd_print_help(e, stdout);
+            return EXIT_OK;
+        }
+    }
+    return e->exec(&ctx, argc - i, argv + i);
+}

@@ -1,0 +1,269 @@
+/*
+ * util.c - allocation, strbuf, error reporting and small helpers.
+ */
+#include "crisisrun/util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+static CR_NORETURN void oom(size_t n)
+{
+    fprintf(stderr, "crisisrun: out of memory allocating %zu bytes\n", n);
+    abort();
+}
+
+void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p)
+        oom(n);
+    return p;
+}
+
+void *xcalloc(size_t nmemb, size_t size)
+{
+    void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
+    if (!p)
+        oom(nmemb * size);
+    return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+    void *q = realloc(p, n ? n : 1);
+    if (!q)
+        oom(n);
+    return q;
+}
+
+char *xstrdup(const char *s)
+{
+    return xstrndup(s, strlen(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+    char *p = xmalloc(n + 1);
+    memcpy(p, s, n);
+    p[n] = '\0';
+    return p;
+}
+
+char *xvasprintf(const char *fmt, va_list ap)
+{
+    va_list cp;
+    va_copy(cp, ap);
+    int n = vsnprintf(NULL, 0, fmt, cp);
+    va_end(cp);
+    if (n < 0)
+        die("invalid format string '%s'", fmt);
+    char *p = xmalloc((size_t)n + 1);
+    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *p = xvasprintf(fmt, ap);
+    va_end(ap);
+    return p;
+}
+
+void *xgrow(void *p, size_t *alloc, size_t need, size_t sz)
+{
+    if (need <= *alloc)
+        return p;
+    size_t n = *alloc ? *alloc : 8;
+    while (n < need)
+        n *= 2;
+    if (n > SIZE_MAX / sz)
+        oom(SIZE_MAX);
+    *alloc = n;
+    return xrealloc(p, n * sz);
+}
+
+static void report(const char *prefix, const char *fmt, va_list ap)
+{
+    char *msg = xvasprintf(fmt, ap);
+    fprintf(stderr, "crisisrun: %s%s\n", prefix, msg);
+    free(msg);
+}
+
+int error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    report("", fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+void warning(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    report("warning: ", fmt, ap);
+    va_end(ap);
+}
+
+void die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    report("", fmt, ap);
+    va_end(ap);
+    exit(1);
+}
+
+void strbuf_init(struct strbuf *sb, size_t hint)
+{
+    sb->len = 0;
+    sb->alloc = hint + 1;
+    sb->buf = xmalloc(sb->alloc);
+    sb->buf[0] = '\0';
+}
+
+void strbuf_release(struct strbuf *sb)
+{
+    free(sb->buf);
+    sb->buf = NULL;
+    sb->len = sb->alloc = 0;
+}
+
+char *strbuf_detach(struct strbuf *sb, size_t *len)
+{
+    if (!sb->buf)
+        strbuf_init(sb, 0);
+    char *p = sb->buf;
+    if (len)
+        *len = sb->len;
+    sb->buf = NULL;
+    sb->len = sb->alloc = 0;
+    return p;
+}
+
+void strbuf_grow(struct strbuf *sb, size_t extra)
+{
+    if (!sb->buf)
+        strbuf_init(sb, extra);
+    if (sb->len + extra + 1 > sb->alloc) {
+        size_t n = sb->alloc * 2;
+        if (n < sb->len + extra + 1)
+            n = sb->len + extra + 1;
+        sb->buf = xrealloc(sb->buf, n);
+        sb->alloc = n;
+    }
+}
+
+void strbuf_add(struct strbuf *sb, const void *data, size_t len)
+{
+    strbuf_grow(sb, len);
+    memcpy(sb->buf + sb->len, data, len);
+    sb->len += len;
+    sb->buf[sb->len] = '\0';
+}
+
+void strbuf_addstr(struct strbuf *sb, const char *s)
+{
+    strbuf_add(sb, s, strlen(s));
+}
+
+void strbuf_addch(struct strbuf *sb, char c)
+{
+    strbuf_add(sb, &c, 1);
+}
+
+void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = xvasprintf(fmt, ap);
+    va_end(ap);
+    strbuf_addstr(sb, s);
+    free(s);
+}
+
+void strbuf_reset(struct strbuf *sb)
+{
+    if (sb->buf) {
+        sb->len = 0;
+        sb->buf[0] = '\0';
+    }
+}
+
+const char *strbuf_str(const struct strbuf *sb)
+{
+    return sb->buf ? sb->buf : "";
+}
+
+int read_file(const char *path, size_t max, char **out, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return error("cannot open '%s': %s", path, strerror(errno));
+    struct strbuf sb = STRBUF_INIT;
+    strbuf_init(&sb, 4096);
+    char chunk[65536];
+    size_t n;
+    int ret = 0;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        if (sb.len + n > max) {
+            ret = error("'%s' is larger than %zu bytes", path, max);
+            break;
+        }
+        strbuf_add(&sb, chunk, n);
+    }
+    if (!ret && ferror(f))
+        ret = error("cannot read '%s': %s", path, strerror(errno));
+    fclose(f);
+    if (ret) {
+        strbuf_release(&sb);
+        return ret;
+    }
+    *out = strbuf_detach(&sb, len);
+    return 0;
+}
+
+int starts_with(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+char *url_redact(const char *url)
+{
+    const char *p = strstr(url, "://");
+    if (!p)
+        return xstrdup("(invalid url)");
+    const char *host = p + 3;
+    /* Drop any userinfo: it is a credential. */
+    const char *end = host + strcspn(host, "/?#");
+    const char *at = memchr(host, '@', (size_t)(end - host));
+    if (at)
+        host = at + 1;
+    struct strbuf sb = STRBUF_INIT;
+    strbuf_add(&sb, url, (size_t)(p + 3 - url));
+    strbuf_add(&sb, host, (size_t)(end - host));
+    if (*end && !(end[0] == '/' && end[1] == '\0'))
+        strbuf_addstr(&sb, "/\xe2\x80\xa6");
+    return strbuf_detach(&sb, NULL);
+}
+
+int64_t wallclock_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

@@ -1,0 +1,56 @@
+/* Unit tests for util.h: strbuf, url_redact. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+
+#include "crisisrun/util.h"
+
+static void check_redact(const char *in, const char *want)
+{
+    char *got = url_redact(in);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+static void test_url_redact(void **state)
+{
+    (void)state;
+    check_redact("https://hooks.slack.com/services/T000/B000/XXXX", "https://hooks.slack.com/\xe2\x80\xa6");
+    check_redact("http://127.0.0.1:8025/slack/oncall?token=abc", "http://127.0.0.1:8025/\xe2\x80\xa6");
+    check_redact("https://user:pass@example.com/x", "https://example.com/\xe2\x80\xa6");
+    check_redact("https://example.com", "https://example.com");
+    check_redact("https://example.com/", "https://example.com");
+    check_redact("https://example.com?secret=1", "https://example.com/\xe2\x80\xa6");
+    check_redact("not a url", "(invalid url)");
+}
+
+static void test_strbuf(void **state)
+{
+    (void)state;
+    struct strbuf sb = STRBUF_INIT;
+    assert_string_equal(strbuf_str(&sb), "");
+    for (int i = 0; i < 1000; i++)
+        strbuf_addf(&sb, "%d,", i);
+    assert_int_equal(sb.len, 3890);
+    strbuf_reset(&sb);
+    strbuf_addstr(&sb, "abc");
+    strbuf_addch(&sb, 'd');
+    size_t len;
+    char *s = strbuf_detach(&sb, &len);
+    assert_string_equal(s, "abcd");
+    assert_int_equal(len, 4);
+    free(s);
+    assert_null(sb.buf);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_url_redact),
+        cmocka_unit_test(test_strbuf),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
