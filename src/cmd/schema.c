@@ -23,8 +23,11 @@ static int schema_exec(struct cmd_ctx *ctx, int argc, char **argv)
     optind = 1;
     opterr = 0;
     /* No options: anything getopt sees as one is an error. */
-    if (getopt_long(argc, argv, "", opts, NULL) != -1)
+    if (getopt_long(argc, argv, "", opts, NULL) != -1) {
+        if (optopt)
+            return cmd_usage_error(&cmd_schema, "unknown option '-%c'", optopt);
         return cmd_usage_error(&cmd_schema, "unknown option '%s'", argv[optind - 1]);
+    }
     if (optind < argc)
         return cmd_usage_error(&cmd_schema, "unexpected argument '%s'", argv[optind]);
 
