@@ -48,6 +48,18 @@ if [ "$rc" -ne 2 ]; then
     exit 1
 fi
 
+# A write error is a runtime failure, not a silent truncation.
+if [ -w /dev/full ]; then
+    set +e
+    "$CRISISRUN" schema >/dev/full 2>/dev/null
+    rc=$?
+    set -e
+    if [ "$rc" -ne 1 ]; then
+        echo "test_schema: 'crisisrun schema >/dev/full' exited $rc, expected 1" >&2
+        exit 1
+    fi
+fi
+
 valid=()
 for f in "$CRISISRUN_SOURCE"/playbooks/*.yaml "$TEST_DATA"/valid/*.yaml; do
     [ -e "$f" ] && valid+=("$f")
