@@ -33,6 +33,13 @@ dummy() {
     esac
 }
 
+# `env -i` below, so that nothing from the caller's environment helps a
+# playbook validate; only PATH and the sanitizers' settings pass through.
+base_env=(PATH="$PATH")
+for v in ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS; do
+    [ -z "${!v:-}" ] || base_env+=("$v=${!v}")
+done
+
 playbooks=(*.yaml)
 [ "${#playbooks[@]}" -ge 6 ] || fail "expected at least six playbooks, found ${#playbooks[@]}"
 
@@ -45,8 +52,7 @@ for pb in "${playbooks[@]}"; do
         sed -n '/^[a-z]/q; p' "$pb" | grep -qw "$v" ||
             fail "$pb: required variable $v is not documented in its header"
     done
-    # `env -i` so that nothing from the caller's environment helps.
-    if ! out=$(env -i PATH="$PATH" "${env_args[@]}" "$CRISISRUN" validate "$pb" 2>&1); then
+    if ! out=$(env -i "${base_env[@]}" "${env_args[@]}" "$CRISISRUN" validate "$pb" 2>&1); then
         fail "$pb: validate failed:"
         echo "$out" >&2
         continue
@@ -65,7 +71,7 @@ for pb in "${playbooks[@]}"; do
         [ "${a%%=*}" = "$first" ] || fewer+=("$a")
     done
     set +e
-    out=$(env -i PATH="$PATH" "${fewer[@]}" "$CRISISRUN" validate "$pb" 2>&1)
+    out=$(env -i "${base_env[@]}" "${fewer[@]}" "$CRISISRUN" validate "$pb" 2>&1)
     rc=$?
     set -e
     [ "$rc" -eq 2 ] || fail "$pb: validate without $first exited $rc, expected 2"
