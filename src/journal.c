@@ -163,11 +163,21 @@ _Static_assert(ARRAY_SIZE(migrations) == JOURNAL_SCHEMA_VERSION,
 
 int journal_fail(struct journal *j, const char *what)
 {
-    return error("journal '%s': cannot %s: %s", j->path, what, sqlite3_errmsg(j->db));
+    error("journal '%s': cannot %s: %s", j->path, what, sqlite3_errmsg(j->db));
+    /* Some errors (disk full, I/O) make SQLite roll the whole transaction
+     * back.  Later writes would then commit one by one, outside the batch
+     * the caller believes is open: refuse them until it ends the batch. */
+    if (j->depth > 0 && sqlite3_get_autocommit(j->db))
+        j->aborted = 1;
+    return -1;
 }
 
 sqlite3_stmt *journal_stmt(struct journal *j, enum journal_stmt_slot slot, const char *sql)
 {
+    if (j->aborted) {
+        error("journal '%s': the batch was rolled back after an error", j->path);
+        return NULL;
+    }
     sqlite3_stmt *st = j->stmt[slot];
     if (st) {
         sqlite3_reset(st);
@@ -425,6 +435,8 @@ const char *journal_path(const struct journal *j)
 
 int journal_begin(struct journal *j)
 {
+    if (j->aborted)
+        return error("journal '%s': the batch was rolled back after an error", j->path);
     /* Inner levels are savepoints, so a failed compound write inside a
      * batch undoes only itself. */
     if (exec_sql(j, j->depth ? "SAVEPOINT batch" : "BEGIN IMMEDIATE",
@@ -438,6 +450,11 @@ int journal_commit(struct journal *j)
 {
     if (j->depth <= 0)
         return error("journal '%s': commit without a transaction", j->path);
+    if (j->aborted) {
+        if (--j->depth == 0)
+            j->aborted = 0;
+        return error("journal '%s': the batch was rolled back after an error", j->path);
+    }
     if (j->depth > 1) {
         if (exec_sql(j, "RELEASE batch", "release a savepoint") < 0)
             return -1;
@@ -461,6 +478,11 @@ int journal_rollback(struct journal *j)
     if (j->depth <= 0)
         return error("journal '%s': rollback without a transaction", j->path);
     int ret;
+    if (j->aborted) {
+        if (--j->depth == 0)
+            j->aborted = 0;
+        return 0;
+    }
     if (j->depth > 1) {
         ret = exec_sql(j, "ROLLBACK TO batch; RELEASE batch", "roll back a savepoint");
         j->depth--;

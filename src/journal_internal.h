@@ -55,7 +55,8 @@ enum journal_stmt_slot {
 struct journal {
     sqlite3 *db;
     char *path;
-    int depth; /* nesting of journal_begin */
+    int depth;   /* nesting of journal_begin */
+    int aborted; /* SQLite rolled the open batch back after an error */
     sqlite3_stmt *stmt[ST_COUNT];
 };
 

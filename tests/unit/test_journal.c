@@ -18,6 +18,7 @@
 
 #include "crisisrun/journal.h"
 #include "crisisrun/util.h"
+#include "journal_internal.h" /* the sqlite3 handle, to simulate a full disk */
 
 #define SLACK_URL "https://hooks.slack.com/services/T0/B0/SECRET"
 #define T0 1764167700000LL /* 2025-11-26T14:35:00Z */
@@ -317,6 +318,38 @@ static void test_open_read_only(void **state)
     free(err);
     free(path);
     free(dir);
+}
+
+static void test_full_disk(void **state)
+{
+    struct fixture *f = *state;
+    struct journal_run r;
+    new_run(f->j, &r, T0);
+    /* max_page_count caps the file: SQLite then fails as on a full disk. */
+    assert_int_equal(sqlite3_exec(f->j->db, "PRAGMA max_page_count = 12", NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(journal_begin(f->j), 0);
+    int ret = 0, i;
+    capture_begin();
+    for (i = 0; i < 100000 && ret == 0; i++) {
+        char url[64];
+        snprintf(url, sizeof(url), "https://s%d.example/", i);
+        ret = add_notif(f->j, r.id, "declare", 1, "customers", url, T0, NULL);
+    }
+    int rb = journal_rollback(f->j);
+    char *err = capture_end();
+    assert_int_equal(ret, -1);
+    assert_int_equal(rb, 0);
+    assert_contains(err, "cannot add a notification: database or disk is full");
+    assert_contains(err, f->path);
+    free(err);
+    /* Nothing of the failed batch remains, and the handle still works. */
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM notifications"), 0);
+    assert_int_equal(sqlite3_exec(f->j->db, "PRAGMA max_page_count = 1000000", NULL, NULL,
+                                  NULL),
+                     SQLITE_OK);
+    assert_int_equal(add_notif(f->j, r.id, "declare", 1, "customers", "https://a/", T0, NULL),
+                     0);
 }
 
 /* ---- runs --------------------------------------------------------------------- */
@@ -1067,6 +1100,7 @@ int main(void)
         cmocka_unit_test(test_refuses_newer_schema),
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test_setup_teardown(test_open_read_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_full_disk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_create_and_get, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_find_prefix, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_state_changes, setup, teardown),
