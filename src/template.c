@@ -1,7 +1,343 @@
-/* Placeholder until the template engine lands. */
+/*
+ * template.c - compiling and rendering message templates (see template.h).
+ *
+ * A template compiles to a list of segments: literal text, or a variable
+ * reference resolved at compile time to an enum (and, for vars.* and
+ * roles.*, an index into the playbook's arrays).  Rendering is then a single
+ * pass with no lookups by name, which matters when one status update is
+ * rendered for thousands of endpoints.
+ */
 #include "crisisrun/template.h"
+
+#include <ctype.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "crisisrun/model.h"
+#include "crisisrun/suggest.h"
+#include "crisisrun/util.h"
+
+enum var_id {
+    V_LITERAL, /* not a variable: a literal segment */
+    V_VARS,
+    V_ROLES,
+    V_RUN_ID,
+    V_PLAYBOOK_NAME,
+    V_PLAYBOOK_TITLE,
+    V_SEVERITY,
+    V_STATUS,
+    V_STEP,
+    V_NOW,
+    V_STARTED,
+    V_ELAPSED,
+    V_NEXT_UPDATE,
+    V_LATEST_NOTE,
+    V_TRIGGER_STEP,
+    V_TRIGGER_WAITED,
+    V_FEEDBACK_URL,
+    V_DRILL,
+};
+
+static const struct {
+    const char *name;
+    enum var_id id;
+    unsigned needs; /* TEMPLATE_ALLOW_* required, 0 if always available */
+} fixed_vars[] = {
+    {"run.id", V_RUN_ID, 0},
+    {"playbook.name", V_PLAYBOOK_NAME, 0},
+    {"playbook.title", V_PLAYBOOK_TITLE, 0},
+    {"severity", V_SEVERITY, 0},
+    {"status", V_STATUS, 0},
+    {"step", V_STEP, 0},
+    {"now", V_NOW, 0},
+    {"started", V_STARTED, 0},
+    {"elapsed", V_ELAPSED, 0},
+    {"next_update", V_NEXT_UPDATE, 0},
+    {"latest_note", V_LATEST_NOTE, 0},
+    {"trigger.step", V_TRIGGER_STEP, TEMPLATE_ALLOW_TRIGGER},
+    {"trigger.waited", V_TRIGGER_WAITED, TEMPLATE_ALLOW_TRIGGER},
+    {"feedback_url", V_FEEDBACK_URL, TEMPLATE_ALLOW_FEEDBACK_URL},
+    {"drill", V_DRILL, 0},
+};
+
+struct segment {
+    enum var_id id;
+    size_t index;   /* V_VARS / V_ROLES: index in pb->vars / pb->roles */
+    char *text;     /* V_LITERAL: the text; else the variable's name */
+    size_t len;
+};
+
+struct template {
+    struct segment *segs;
+    size_t n, alloc;
+};
+
+static void add_segment(struct template *t, enum var_id id, size_t index, const char *text,
+                        size_t len)
+{
+    ALLOC_GROW(t->segs, t->n + 1, t->alloc);
+    struct segment *s = &t->segs[t->n++];
+    s->id = id;
+    s->index = index;
+    s->text = xstrndup(text, len);
+    s->len = len;
+}
+
 void template_free(struct template *t)
 {
+    if (!t)
+        return;
+    for (size_t i = 0; i < t->n; i++)
+        free(t->segs[i].text);
+    free(t->segs);
     free(t);
+}
+
+static int valid_name(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.' && *s != '-')
+            return 0;
+    return 1;
+}
+
+/* Collects every name a template may use here, for did-you-mean. */
+static void candidate_names(const struct playbook *pb, unsigned allow, struct suggest *sg)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(fixed_vars); i++)
+        if (!fixed_vars[i].needs || (allow & fixed_vars[i].needs))
+            suggest_add(sg, fixed_vars[i].name);
+    for (size_t i = 0; pb && i < pb->nvars; i++)
+        suggest_add_fmt(sg, "vars.%s", pb->vars[i].key);
+    for (size_t i = 0; pb && i < pb->nroles; i++)
+        suggest_add_fmt(sg, "roles.%s", pb->roles[i].key);
+}
+
+static void report_unknown(const char *name, const struct playbook *pb, unsigned allow,
+                           template_report_fn report, void *arg, size_t off)
+{
+    struct suggest sg = SUGGEST_INIT;
+    candidate_names(pb, allow, &sg);
+    const char *best = suggest_best(&sg, name);
+    char *msg;
+    if (best)
+        msg = xasprintf("unknown template variable '%s' (did you mean '%s'?)", name, best);
+    else
+        msg = xasprintf("unknown template variable '%s'", name);
+    report(arg, off, msg);
+    free(msg);
+    suggest_release(&sg);
+}
+
+/* Resolves name; returns 0 and fills id/index, or -1 after reporting. */
+static int resolve(const char *name, const struct playbook *pb, unsigned allow,
+                   template_report_fn report, void *arg, size_t off, enum var_id *id,
+                   size_t *index)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(fixed_vars); i++) {
+        if (strcmp(name, fixed_vars[i].name))
+            continue;
+        if (fixed_vars[i].needs && !(allow & fixed_vars[i].needs)) {
+            char *msg = xasprintf(
+                fixed_vars[i].needs == TEMPLATE_ALLOW_TRIGGER
+                    ? "template variable '%s' is only available in steps with 'on: escalation'"
+                    : "template variable '%s' is only available in feedback.request.message",
+                name);
+            report(arg, off, msg);
+            free(msg);
+            return -1;
+        }
+        *id = fixed_vars[i].id;
+        *index = 0;
+        return 0;
+    }
+    const struct kv *v = NULL;
+    size_t nv = 0;
+    if (pb && starts_with(name, "vars.")) {
+        v = pb->vars;
+        nv = pb->nvars;
+        *id = V_VARS;
+    } else if (pb && starts_with(name, "roles.")) {
+        v = pb->roles;
+        nv = pb->nroles;
+        *id = V_ROLES;
+    }
+    const char *key = strchr(name, '.');
+    for (size_t i = 0; i < nv; i++) {
+        if (!strcmp(v[i].key, key + 1)) {
+            *index = i;
+            return 0;
+        }
+    }
+    report_unknown(name, pb, allow, report, arg, off);
+    return -1;
+}
+
+struct template *template_compile(const char *src, const struct playbook *pb, unsigned allow,
+                                  template_report_fn report, void *arg)
+{
+    struct template *t = xcalloc(1, sizeof(*t));
+    const char *p = src, *lit = src;
+    int errors = 0;
+    while ((p = strstr(p, "{{")) != NULL) {
+        const char *open = p;
+        const char *close = strstr(p + 2, "}}");
+        if (!close) {
+            report(arg, (size_t)(open - src), "unclosed '{{' in template (close it with '}}')");
+            errors++;
+            break;
+        }
+        if (open > lit)
+            add_segment(t, V_LITERAL, 0, lit, (size_t)(open - lit));
+        const char *b = open + 2, *e = close;
+        while (b < e && isspace((unsigned char)*b))
+            b++;
+        while (e > b && isspace((unsigned char)e[-1]))
+            e--;
+        char *name = xstrndup(b, (size_t)(e - b));
+        size_t off = (size_t)(b - src);
+        enum var_id id;
+        size_t index;
+        if (!valid_name(name)) {
+            char *msg = *name ? xasprintf("invalid template variable name '%s'", name)
+                              : xstrdup("empty template variable '{{}}'");
+            report(arg, off, msg);
+            free(msg);
+            errors++;
+        } else if (resolve(name, pb, allow, report, arg, off, &id, &index) < 0) {
+            errors++;
+        } else {
+            add_segment(t, id, index, name, strlen(name));
+        }
+        free(name);
+        p = lit = close + 2;
+    }
+    if (*lit)
+        add_segment(t, V_LITERAL, 0, lit, strlen(lit));
+    if (errors) {
+        template_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+/* Discord turns these into pings; a zero-width space after '@' defuses them. */
+static int discord_mention_at(const char *s)
+{
+    return starts_with(s, "@everyone") || starts_with(s, "@here") || starts_with(s, "<@") ||
+           starts_with(s, "<#");
+}
+
+static void escape_into(struct strbuf *sb, const char *s, enum template_escape esc)
+{
+    if (!s)
+        return;
+    if (esc == TEMPLATE_ESCAPE_NONE) {
+        strbuf_addstr(sb, s);
+        return;
+    }
+    for (; *s; s++) {
+        char c = *s;
+        switch (esc) {
+        case TEMPLATE_ESCAPE_SLACK:
+            if (c == '&')
+                strbuf_addstr(sb, "&amp;");
+            else if (c == '<')
+                strbuf_addstr(sb, "&lt;");
+            else if (c == '>')
+                strbuf_addstr(sb, "&gt;");
+            else
+                strbuf_addch(sb, c);
+            break;
+        case TEMPLATE_ESCAPE_DISCORD:
+            strbuf_addch(sb, c);
+            if ((c == '@' && discord_mention_at(s)) || (c == '<' && discord_mention_at(s)))
+                strbuf_addstr(sb, "\xe2\x80\x8b"); /* U+200B ZERO WIDTH SPACE */
+            break;
+        case TEMPLATE_ESCAPE_MARKDOWN:
+            if (strchr("\\`*_{}[]()<>#+-!|~", c))
+                strbuf_addch(sb, '\\');
+            strbuf_addch(sb, c);
+            break;
+        default:
+            strbuf_addch(sb, c);
+        }
+    }
+}
+
+char *template_escape_value(const char *s, enum template_escape esc)
+{
+    struct strbuf sb = STRBUF_INIT;
+    strbuf_init(&sb, s ? strlen(s) : 0);
+    escape_into(&sb, s, esc);
+    return strbuf_detach(&sb, NULL);
+}
+
+static const char *value_of(const struct segment *s, const struct template_ctx *c)
+{
+    const struct playbook *pb = c->pb;
+    switch (s->id) {
+    case V_VARS:
+        return pb && s->index < pb->nvars ? pb->vars[s->index].value : "";
+    case V_ROLES:
+        return pb && s->index < pb->nroles ? pb->roles[s->index].value : "";
+    case V_RUN_ID:
+        return c->run_id;
+    case V_PLAYBOOK_NAME:
+        return pb ? pb->name : NULL;
+    case V_PLAYBOOK_TITLE:
+        return pb ? pb->title : NULL;
+    case V_SEVERITY:
+        return pb && pb->severity ? pb->severity : "";
+    case V_STATUS:
+        return c->status;
+    case V_STEP:
+        return c->step;
+    case V_NOW:
+        return c->now;
+    case V_STARTED:
+        return c->started;
+    case V_ELAPSED:
+        return c->elapsed;
+    case V_NEXT_UPDATE:
+        return c->next_update;
+    case V_LATEST_NOTE:
+        return c->latest_note ? c->latest_note : "";
+    case V_TRIGGER_STEP:
+        return c->trigger_step;
+    case V_TRIGGER_WAITED:
+        return c->trigger_waited;
+    case V_FEEDBACK_URL:
+        return c->feedback_url;
+    case V_DRILL:
+        return c->drill ? "true" : "false";
+    case V_LITERAL:
+        break;
+    }
+    return s->text;
+}
+
+char *template_render(const struct template *t, const struct template_ctx *ctx,
+                      enum template_escape esc)
+{
+    struct strbuf sb = STRBUF_INIT;
+    strbuf_init(&sb, 256);
+    for (size_t i = 0; t && i < t->n; i++) {
+        const struct segment *s = &t->segs[i];
+        if (s->id == V_LITERAL)
+            strbuf_add(&sb, s->text, s->len);
+        else
+            escape_into(&sb, value_of(s, ctx), esc);
+    }
+    return strbuf_detach(&sb, NULL);
+}
+
+int template_uses(const struct template *t, const char *name)
+{
+    for (size_t i = 0; t && i < t->n; i++)
+        if (t->segs[i].id != V_LITERAL && !strcmp(t->segs[i].text, name))
+            return 1;
+    return 0;
 }

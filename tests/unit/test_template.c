@@ -1,0 +1,187 @@
+/* Unit tests for the template engine (template.h) and did-you-mean (suggest.h). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crisisrun/model.h"
+#include "crisisrun/suggest.h"
+#include "crisisrun/template.h"
+#include "crisisrun/util.h"
+
+struct problems {
+    char msgs[8][200];
+    size_t offs[8];
+    int n;
+};
+
+static void collect(void *arg, size_t off, const char *msg)
+{
+    struct problems *p = arg;
+    if (p->n < 8) {
+        snprintf(p->msgs[p->n], sizeof(p->msgs[0]), "%s", msg);
+        p->offs[p->n] = off;
+    }
+    p->n++;
+}
+
+static struct kv vars[] = {{"service", "checkout"}, {"status_url", "https://status.example.com"}};
+static struct kv roles[] = {{"commander", "Alice <a@x>"}};
+
+static struct playbook *fake_pb(void)
+{
+    static struct playbook pb;
+    memset(&pb, 0, sizeof(pb));
+    pb.name = "db-outage";
+    pb.title = "Checkout DB outage";
+    pb.severity = "sev1";
+    pb.vars = vars;
+    pb.nvars = 2;
+    pb.roles = roles;
+    pb.nroles = 1;
+    return &pb;
+}
+
+static char *render(const char *src, enum template_escape esc, const struct template_ctx *ctx)
+{
+    struct problems p = {0};
+    struct template *t = template_compile(src, ctx->pb, TEMPLATE_ALLOW_TRIGGER, collect, &p);
+    assert_int_equal(p.n, 0);
+    assert_non_null(t);
+    char *out = template_render(t, ctx, esc);
+    template_free(t);
+    return out;
+}
+
+static void test_render_all_variables(void **state)
+{
+    (void)state;
+    struct template_ctx c = {
+        .pb = fake_pb(), .run_id = "r1", .status = "identified", .step = "declare",
+        .now = "14:00 UTC", .started = "13:30 UTC", .elapsed = "30m",
+        .next_update = "14:30 UTC", .latest_note = NULL, .trigger_step = "page",
+        .trigger_waited = "10m", .drill = 1,
+    };
+    char *s = render("{{vars.service}} {{ roles.commander }} {{run.id}} {{playbook.name}}/"
+                     "{{playbook.title}} {{severity}} {{status}} {{step}} {{now}} {{started}} "
+                     "{{elapsed}} {{next_update}} [{{latest_note}}] {{trigger.step}} "
+                     "{{trigger.waited}} {{drill}}",
+                     TEMPLATE_ESCAPE_NONE, &c);
+    assert_string_equal(s, "checkout Alice <a@x> r1 db-outage/Checkout DB outage sev1 identified "
+                           "declare 14:00 UTC 13:30 UTC 30m 14:30 UTC [] page 10m true");
+    free(s);
+}
+
+static void test_escaping_applies_to_values_only(void **state)
+{
+    (void)state;
+    struct template_ctx c = {.pb = fake_pb(), .latest_note = "a & b <c> @everyone \"q\"\nnext"};
+    char *s = render("<!here> {{latest_note}}", TEMPLATE_ESCAPE_SLACK, &c);
+    assert_string_equal(s, "<!here> a &amp; b &lt;c&gt; @everyone \"q\"\nnext");
+    free(s);
+    s = render("*{{latest_note}}*", TEMPLATE_ESCAPE_DISCORD, &c);
+    assert_string_equal(s, "*a & b <c> @\xe2\x80\x8b" "everyone \"q\"\nnext*");
+    free(s);
+    c.latest_note = "<@123> and <#456> and @here";
+    s = render("{{latest_note}}", TEMPLATE_ESCAPE_DISCORD, &c);
+    assert_null(strstr(s, "<@1"));
+    assert_null(strstr(s, "<#4"));
+    assert_null(strstr(s, "@here"));
+    free(s);
+    c.latest_note = "Caf\xc3\xa9 \xe2\x9c\x93 *bold* [x](y)";
+    s = render("{{latest_note}}", TEMPLATE_ESCAPE_MARKDOWN, &c);
+    assert_string_equal(s, "Caf\xc3\xa9 \xe2\x9c\x93 \\*bold\\* \\[x\\]\\(y\\)");
+    free(s);
+}
+
+static void test_unknown_variable_is_an_error(void **state)
+{
+    (void)state;
+    struct problems p = {0};
+    struct template *t =
+        template_compile("Status {{stauts}} for {{vars.servise}} {{roles.x}} {{xyzzy}}",
+                         fake_pb(), 0, collect, &p);
+    assert_null(t);
+    assert_int_equal(p.n, 4);
+    assert_string_equal(p.msgs[0], "unknown template variable 'stauts' (did you mean 'status'?)");
+    assert_int_equal(p.offs[0], 9);
+    assert_string_equal(p.msgs[1],
+                        "unknown template variable 'vars.servise' (did you mean 'vars.service'?)");
+    assert_string_equal(p.msgs[2], "unknown template variable 'roles.x'");
+    assert_string_equal(p.msgs[3], "unknown template variable 'xyzzy'");
+}
+
+static void test_contextual_variables(void **state)
+{
+    (void)state;
+    struct problems p = {0};
+    assert_null(template_compile("{{trigger.step}}", fake_pb(), 0, collect, &p));
+    assert_string_equal(p.msgs[0], "template variable 'trigger.step' is only available in "
+                                   "steps with 'on: escalation'");
+    p.n = 0;
+    assert_null(template_compile("{{feedback_url}}", fake_pb(), 0, collect, &p));
+    assert_string_equal(p.msgs[0], "template variable 'feedback_url' is only available in "
+                                   "feedback.request.message");
+    p.n = 0;
+    struct template *t =
+        template_compile("{{feedback_url}}", fake_pb(), TEMPLATE_ALLOW_FEEDBACK_URL, collect, &p);
+    assert_non_null(t);
+    assert_true(template_uses(t, "feedback_url"));
+    assert_false(template_uses(t, "status"));
+    template_free(t);
+}
+
+static void test_malformed(void **state)
+{
+    (void)state;
+    struct problems p = {0};
+    assert_null(template_compile("abc {{status", fake_pb(), 0, collect, &p));
+    assert_string_equal(p.msgs[0], "unclosed '{{' in template (close it with '}}')");
+    assert_int_equal(p.offs[0], 4);
+    p.n = 0;
+    assert_null(template_compile("{{ }} {{a b}}", fake_pb(), 0, collect, &p));
+    assert_int_equal(p.n, 2);
+    assert_string_equal(p.msgs[0], "empty template variable '{{}}'");
+    assert_string_equal(p.msgs[1], "invalid template variable name 'a b'");
+    /* Literal text around and single braces pass through unchanged. */
+    struct template_ctx c = {.pb = fake_pb(), .status = "monitoring"};
+    char *s = render("{x} {{status}}} }}", TEMPLATE_ESCAPE_NONE, &c);
+    assert_string_equal(s, "{x} monitoring} }}");
+    free(s);
+    s = render("", TEMPLATE_ESCAPE_NONE, &c);
+    assert_string_equal(s, "");
+    free(s);
+}
+
+static void test_suggest(void **state)
+{
+    (void)state;
+    struct suggest sg = SUGGEST_INIT;
+    const char *keys[] = {"at", "after", "every", "from", "until", "on", "notify", "message"};
+    for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+        suggest_add(&sg, keys[i]);
+    assert_string_equal(suggest_best(&sg, "evrey"), "every");
+    assert_string_equal(suggest_best(&sg, "notfy"), "notify");
+    assert_string_equal(suggest_best(&sg, "mesage"), "message");
+    assert_null(suggest_best(&sg, "banana"));
+    assert_null(suggest_best(&sg, "every"));
+    assert_int_equal(suggest_distance("ab", "ba"), 1);
+    suggest_release(&sg);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_render_all_variables),
+        cmocka_unit_test(test_escaping_applies_to_values_only),
+        cmocka_unit_test(test_unknown_variable_is_an_error),
+        cmocka_unit_test(test_contextual_variables),
+        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_suggest),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
