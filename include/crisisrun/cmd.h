@@ -35,6 +35,8 @@ extern const struct cmd_entry *const cmd_table[];
 
 /* One per subcommand, each defined in src/cmd/NAME.c. */
 extern const struct cmd_entry cmd_validate;
+extern const struct cmd_entry cmd_list;
+extern const struct cmd_entry cmd_show;
 extern const struct cmd_entry cmd_schema;
 
 const struct cmd_entry *cmd_find(const char *name);

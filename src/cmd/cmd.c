@@ -13,6 +13,8 @@
 /* In the order `crisisrun --help` lists them. */
 const struct cmd_entry *const cmd_table[] = {
     &cmd_validate,
+    &cmd_list,
+    &cmd_show,
     &cmd_schema,
     NULL,
 };
