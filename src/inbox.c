@@ -478,14 +478,17 @@ static json_t *headers_json(const struct httpd_request *req)
 
 static json_t *body_json(const struct httpd_request *req, const char **encoding)
 {
-    json_t *j = json_stringn(req->body, req->body_len);
+    /* Only the part of an oversized body that fitted was kept: recording
+     * it would suggest it was the whole message. */
+    size_t len = req->body_too_large ? 0 : req->body_len;
+    json_t *j = json_stringn(req->body, len);
     if (j) {
         *encoding = "utf-8";
         return j;
     }
-    size_t n = 4 * ((req->body_len + 2) / 3) + 1;
+    size_t n = 4 * ((len + 2) / 3) + 1;
     unsigned char *b64 = xmalloc(n);
-    EVP_EncodeBlock(b64, (const unsigned char *)req->body, (int)req->body_len);
+    EVP_EncodeBlock(b64, (const unsigned char *)req->body, (int)len);
     j = json_string((char *)b64);
     free(b64);
     *encoding = "base64";

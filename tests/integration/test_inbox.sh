@@ -149,7 +149,13 @@ assert_eq "$(last_record '[r["body_encoding"], r["body"]]')" '["base64", "//4AYm
 head -c $((1024 * 1024 + 1)) /dev/zero | tr '\0' a >"$TMP/huge"
 assert_eq "$(curl -sS -o /dev/null -w '%{http_code}' -X POST --data-binary @"$TMP/huge" \
     "$INBOX_URL/webhook/huge")" 413 "body over the limit"
-assert_eq "$(last_record '[r["status"], r["body_too_large"]]')" '[413, true]' "413 recorded"
+assert_eq "$(last_record '[r["status"], r["body_too_large"], r["body"]]')" '[413, true, ""]' \
+    "413 recorded"
+# Without Content-Length the limit is found while reading.
+assert_eq "$(curl -sS -o /dev/null -w '%{http_code}' -X POST -H 'Transfer-Encoding: chunked' \
+    --data-binary @"$TMP/huge" "$INBOX_URL/webhook/huge-chunked")" 413 "chunked body over the limit"
+assert_eq "$(last_record '[r["status"], r["body_too_large"], r["body"]]')" '[413, true, ""]' \
+    "chunked 413 recorded"
 
 # --- the page ---
 http_post "$INBOX_URL/slack/oncall" '{"text":"<script>alert(1)</script> & \"quotes\""}' >/dev/null
