@@ -45,7 +45,7 @@ struct request {
     struct httpd_header *headers;
     size_t nheaders, aheaders;
     struct strbuf body;
-    struct stream *stream; /* the body being streamed, if any */
+    struct stream *stream;  /* the body being streamed, if any */
     unsigned started : 1;   /* headers seen */
     unsigned delivered : 1; /* handed to the handler */
     unsigned answered : 1;  /* a response is queued */
@@ -88,7 +88,8 @@ static int parse_port(const char *s, int *port)
     return 0;
 }
 
-static int parse_listen(const char *listen_addr, struct sockaddr_storage *ss, socklen_t *sslen)
+static int parse_listen(const char *listen_addr, struct sockaddr_storage *ss,
+                        socklen_t *sslen)
 {
     char host[INET6_ADDRSTRLEN + 1];
     const char *port_str;
@@ -97,13 +98,15 @@ static int parse_listen(const char *listen_addr, struct sockaddr_storage *ss, so
 
     if (listen_addr[0] == '[') {
         const char *close = strchr(listen_addr, ']');
-        if (!close || close[1] != ':' || (size_t)(close - listen_addr - 1) >= sizeof(host))
+        if (!close || close[1] != ':' ||
+            (size_t)(close - listen_addr - 1) >= sizeof(host))
             return -1;
         memcpy(host, listen_addr + 1, (size_t)(close - listen_addr - 1));
         host[close - listen_addr - 1] = '\0';
         port_str = close + 2;
         struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
-        if (parse_port(port_str, &port) < 0 || inet_pton(AF_INET6, host, &a6->sin6_addr) != 1)
+        if (parse_port(port_str, &port) < 0 ||
+            inet_pton(AF_INET6, host, &a6->sin6_addr) != 1)
             return -1;
         a6->sin6_family = AF_INET6;
         a6->sin6_port = htons((uint16_t)port);
@@ -139,8 +142,9 @@ static int open_listener(struct httpd *h, const char *listen_addr)
     struct sockaddr_storage ss;
     socklen_t sslen;
     if (parse_listen(listen_addr, &ss, &sslen) < 0)
-        return error("invalid listen address '%s' (expected HOST:PORT, [IPV6]:PORT or :PORT)",
-                     listen_addr);
+        return error(
+            "invalid listen address '%s' (expected HOST:PORT, [IPV6]:PORT or :PORT)",
+            listen_addr);
     int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return error("cannot listen on '%s': %s", listen_addr, strerror(errno));
@@ -178,7 +182,8 @@ static int open_listener(struct httpd *h, const char *listen_addr)
 
 /* ---- request lifetime ---- */
 
-static struct request *request_new(struct httpd *h, struct MHD_Connection *conn, const char *uri)
+static struct request *request_new(struct httpd *h, struct MHD_Connection *conn,
+                                   const char *uri)
 {
     struct request *r = xcalloc(1, sizeof(*r));
     const char *q = strchr(uri, '?');
@@ -291,8 +296,9 @@ static void deliver(struct httpd *h, struct request *r)
     r->pub.body_len = r->body.len;
     if (r->pub.body_too_large && !h->cfg.deliver_oversized) {
         static const char msg[] = "request body too large\n";
-        httpd_respond(&r->pub, 413, (const char *const[]){"Content-Type", "text/plain", NULL},
-                      msg, sizeof(msg) - 1);
+        httpd_respond(&r->pub, 413,
+                      (const char *const[]){"Content-Type", "text/plain", NULL}, msg,
+                      sizeof(msg) - 1);
         return;
     }
     h->cfg.handle(h->cfg.cls, &r->pub);
@@ -358,7 +364,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static int add_response_headers(struct MHD_Response *resp, const char *const *headers)
 {
     for (size_t i = 0; headers && headers[i]; i += 2) {
-        if (!headers[i + 1] || MHD_add_response_header(resp, headers[i], headers[i + 1]) != MHD_YES)
+        if (!headers[i + 1] ||
+            MHD_add_response_header(resp, headers[i], headers[i + 1]) != MHD_YES)
             return error("cannot set response header '%s'", headers[i]);
     }
     return 0;
@@ -387,8 +394,8 @@ int httpd_respond(struct httpd_request *pub, unsigned status, const char *const 
     struct request *r = req_of(pub);
     if (r->answered)
         return error("request '%s' was already answered", r->path);
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, (void *)(len ? body : ""), MHD_RESPMEM_MUST_COPY);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        len, (void *)(len ? body : ""), MHD_RESPMEM_MUST_COPY);
     if (!resp)
         return error("cannot create a response for '%s'", r->path);
     return queue(r, status, resp, headers);
@@ -422,9 +429,9 @@ static void stream_free(void *cls)
     free(s);
 }
 
-int httpd_respond_stream(struct httpd_request *pub, unsigned status, const char *const *headers,
-                         uint64_t size, httpd_reader_fn reader, void *cls,
-                         void (*free_cls)(void *cls))
+int httpd_respond_stream(struct httpd_request *pub, unsigned status,
+                         const char *const *headers, uint64_t size,
+                         httpd_reader_fn reader, void *cls, void (*free_cls)(void *cls))
 {
     struct request *r = req_of(pub);
     if (r->answered) {
@@ -438,8 +445,8 @@ int httpd_respond_stream(struct httpd_request *pub, unsigned status, const char 
     s->cls = cls;
     s->free_cls = free_cls;
     struct MHD_Response *resp = MHD_create_response_from_callback(
-        size == HTTPD_SIZE_UNKNOWN ? MHD_SIZE_UNKNOWN : size, STREAM_BLOCK, stream_read, s,
-        stream_free);
+        size == HTTPD_SIZE_UNKNOWN ? MHD_SIZE_UNKNOWN : size, STREAM_BLOCK, stream_read,
+        s, stream_free);
     if (!resp) {
         stream_free(s);
         return error("cannot create a response for '%s'", r->path);
@@ -502,8 +509,8 @@ struct httpd *httpd_start(const struct httpd_config *cfg)
         flags |= MHD_USE_IPv6;
     h->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, h, MHD_OPTION_LISTEN_SOCKET, fd,
-        MHD_OPTION_URI_LOG_CALLBACK, on_uri, h, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-        MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_CONNECTION_TIMEOUT,
+        MHD_OPTION_URI_LOG_CALLBACK, on_uri, h, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+        h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_END);
     if (!h->daemon) {
         close(fd);
@@ -550,7 +557,8 @@ const char *httpd_url(const struct httpd *h)
 
 size_t httpd_fds(struct httpd *h, struct pollfd *fds, size_t max)
 {
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_EPOLL_FD);
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_EPOLL_FD);
     if (!max || !info)
         return 0;
     fds[0].fd = info->epoll_fd;

@@ -1,6 +1,8 @@
 /*
  * inbox.c - the webhook receiver (see inbox.h, docs/inbox.md): routing,
- * fault modes, provider answers, signature checks and the request log.
+ * fault modes, signature checks, the request log and the timers of slow
+ * answers.  How each service answers is in inbox_provider.c, the page in
+ * inbox_page.c.
  *
  * Deliberate choices:
  * - A request is written to the log, with the status it is going to get,
@@ -26,6 +28,7 @@
 #include "crisisrun/httpd.h"
 #include "crisisrun/signature.h"
 #include "crisisrun/util.h"
+#include "inbox_answer.h"
 
 #define DRIP_BODY "dripping!\n"
 #define DRIP_INTERVAL_MS 1000
@@ -44,7 +47,7 @@ enum fault_kind {
     FAULT_HANG,
     FAULT_DRIP,
     FAULT_BIG,
-    FAULT_SLOW,     /* /fault/slow/MS/... */
+    FAULT_SLOW, /* /fault/slow/MS/... */
     FAULT_UNKNOWN,
 };
 
@@ -56,19 +59,6 @@ struct fault {
 };
 
 /* How a request will be answered. */
-enum answer_mode { ANSWER_NOW, ANSWER_SLOW, ANSWER_HANG, ANSWER_DRIP, ANSWER_BIG };
-
-struct answer {
-    enum answer_mode mode;
-    unsigned status;
-    const char *ctype;  /* NULL: no body */
-    char *body;
-    size_t len;
-    const char *hname;  /* one extra header, or NULL */
-    char *hvalue;
-    long delay_ms;
-};
-
 struct counter {
     char *path;
     long count;
@@ -76,8 +66,8 @@ struct counter {
 
 struct timer {
     struct httpd_request *req;
-    int64_t due;        /* monotonic ms */
-    int respond;        /* 1: send `ans`; 0: resume a paused stream */
+    int64_t due; /* monotonic ms */
+    int respond; /* 1: send `ans`; 0: resume a paused stream */
     struct answer ans;
 };
 
@@ -104,30 +94,6 @@ struct inbox {
 };
 
 /* ---- small helpers ---- */
-
-static void answer_release(struct answer *a)
-{
-    free(a->body);
-    free(a->hvalue);
-    memset(a, 0, sizeof(*a));
-}
-
-static void answer_set(struct answer *a, unsigned status, const char *ctype, const char *body)
-{
-    a->status = status;
-    a->ctype = ctype;
-    free(a->body);
-    a->body = body ? xstrdup(body) : NULL;
-    a->len = body ? strlen(body) : 0;
-}
-
-static void answer_json(struct answer *a, unsigned status, json_t *j)
-{
-    char *s = json_dumps(j, JSON_COMPACT);
-    json_decref(j);
-    answer_set(a, status, "application/json", s);
-    free(s);
-}
 
 /* A JSON string from arbitrary bytes: as is when valid UTF-8, otherwise
  * with every non-ASCII byte shown as '?'. */
@@ -206,7 +172,7 @@ static const char *parse_fault(const char *path, struct fault *f)
         return path;
     const char *kind = path + strlen("/fault/");
     size_t klen = strcspn(kind, "/");
-    const char *rest = kind + klen;          /* "" or "/..." */
+    const char *rest = kind + klen; /* "" or "/..." */
     const char *arg = *rest ? rest + 1 : rest;
     size_t alen = strcspn(arg, "/");
     long status = klen >= 3 ? parse_num(kind, 3, 599) : -1;
@@ -267,8 +233,8 @@ static const char *secret_for(const struct inbox *in, const char *channel)
     return best ? best : in->default_secret;
 }
 
-static const char *check_signature(const struct inbox *in, const struct httpd_request *req,
-                                   const char *channel)
+static const char *check_signature(const struct inbox *in,
+                                   const struct httpd_request *req, const char *channel)
 {
     const char *sig = httpd_header(req, "webhook-signature");
     const char *secret = secret_for(in, channel);
@@ -276,9 +242,9 @@ static const char *check_signature(const struct inbox *in, const struct httpd_re
         return "absent";
     if (!secret)
         return "unchecked";
-    int rc = signature_verify(secret, httpd_header(req, "webhook-id"),
-                              httpd_header(req, "webhook-timestamp"), sig, req->body,
-                              req->body_len, wallclock_ms() / 1000, SIGNATURE_TOLERANCE_S);
+    int rc = signature_verify(
+        secret, httpd_header(req, "webhook-id"), httpd_header(req, "webhook-timestamp"),
+        sig, req->body, req->body_len, wallclock_ms() / 1000, SIGNATURE_TOLERANCE_S);
     return rc == 0 ? "valid" : "invalid";
 }
 
@@ -295,95 +261,10 @@ static long count_request(struct inbox *in, const char *path)
     return 0;
 }
 
-/* ---- provider answers ---- */
-
-static int has_nonempty(const json_t *obj, const char *key)
-{
-    const json_t *v = json_object_get(obj, key);
-    return (json_is_string(v) && json_string_length(v) > 0) ||
-           (json_is_array(v) && json_array_size(v) > 0);
-}
-
-static void thread_name(const struct httpd_request *req, const char *space, long seq,
-                        char **out)
-{
-    const char *key = httpd_query_arg(req, "threadKey");
-    if (!key) {
-        *out = xasprintf("spaces/%s/threads/t%ld", space, seq);
-        return;
-    }
-    /* A stable id per thread key, as the service keeps one thread a key. */
-    uint32_t hash = 2166136261u;
-    for (const char *p = key; *p; p++)
-        hash = (hash ^ (unsigned char)*p) * 16777619u;
-    *out = xasprintf("spaces/%s/threads/k%08x", space, hash);
-}
-
-/* The answer the real service gives to a well-formed (or not) message. */
-static void provider_answer(struct inbox *in, const struct httpd_request *req,
-                            const char *provider, const char *channel, struct answer *a)
-{
-    json_error_t jerr;
-    json_t *msg = json_loadb(req->body, req->body_len, 0, &jerr);
-    int is_obj = json_is_object(msg);
-
-    if (!strcmp(provider, "slack") || !strcmp(provider, "mattermost")) {
-        if (!is_obj)
-            answer_set(a, 400, "text/plain", "invalid_payload");
-        else if (!has_nonempty(msg, "text") && !has_nonempty(msg, "blocks") &&
-                 !has_nonempty(msg, "attachments"))
-            answer_set(a, 400, "text/plain", "no_text");
-        else
-            answer_set(a, 200, "text/plain", "ok");
-    } else if (!strcmp(provider, "discord")) {
-        if (!is_obj)
-            answer_json(a, 400, json_pack("{s:i,s:s}", "code", 50109, "message",
-                                          "The request body contains invalid JSON."));
-        else if (!has_nonempty(msg, "content") && !has_nonempty(msg, "embeds"))
-            answer_json(a, 400, json_pack("{s:i,s:s}", "code", 50006, "message",
-                                          "Cannot send an empty message"));
-        else
-            answer_set(a, 204, NULL, NULL);
-    } else if (!strcmp(provider, "teams")) {
-        if (!is_obj)
-            answer_json(a, 400, json_pack("{s:{s:s,s:s}}", "error", "code",
-                                          "InvalidRequestContent", "message",
-                                          "The request content is not valid JSON."));
-        else
-            answer_set(a, 202, NULL, NULL);
-    } else if (!strcmp(provider, "googlechat")) {
-        if (!is_obj || (!has_nonempty(msg, "text") && !has_nonempty(msg, "cardsV2") &&
-                        !has_nonempty(msg, "cards"))) {
-            answer_json(a, 400, json_pack("{s:{s:i,s:s,s:s}}", "error", "code", 400, "message",
-                                          is_obj ? "Message cannot be empty."
-                                                 : "Invalid JSON payload received.",
-                                          "status", "INVALID_ARGUMENT"));
-        } else {
-            const char *slash = strchr(channel, '/');
-            char *space = xstrdup(slash && slash[1] ? slash + 1 : "inbox");
-            char *sl = strchr(space, '/');
-            if (sl)
-                *sl = '\0';
-            char *name = xasprintf("spaces/%s/messages/m%ld", space, in->seq);
-            char *thread;
-            thread_name(req, space, in->seq, &thread);
-            const char *text = json_string_value(json_object_get(msg, "text"));
-            answer_json(a, 200, json_pack("{s:s,s:s,s:{s:s}}", "name", name, "text",
-                                          text ? text : "", "thread", "name", thread));
-            free(name);
-            free(thread);
-            free(space);
-        }
-    } else {
-        answer_json(a, 200, json_pack("{s:b}", "ok", 1));
-    }
-    json_decref(msg);
-}
-
 /* Decides the answer to a message request; *fault has been parsed. */
-static void decide(struct inbox *in, const struct httpd_request *req, const struct fault *f,
-                   const char *rest, const char *provider, const char *channel,
-                   const char *sigstate, struct answer *a)
+static void decide(struct inbox *in, const struct httpd_request *req,
+                   const struct fault *f, const char *rest, const char *provider,
+                   const char *channel, const char *sigstate, struct answer *a)
 {
     if (f->kind == FAULT_UNKNOWN) {
         char *msg = xasprintf("invalid fault '%s' (see docs/inbox.md)\n", f->name);
@@ -398,11 +279,13 @@ static void decide(struct inbox *in, const struct httpd_request *req, const stru
     }
     switch (f->kind) {
     case FAULT_STATUS:
-        answer_json(a, f->status, json_pack("{s:b,s:i}", "ok", 0, "status", (int)f->status));
+        answer_json(a, f->status,
+                    json_pack("{s:b,s:i}", "ok", 0, "status", (int)f->status));
         return;
     case FAULT_THEN_OK:
         if (count_request(in, req->path) < f->arg) {
-            answer_json(a, f->status, json_pack("{s:b,s:i}", "ok", 0, "status", (int)f->status));
+            answer_json(a, f->status,
+                        json_pack("{s:b,s:i}", "ok", 0, "status", (int)f->status));
             if (f->status == 429) {
                 a->hname = "Retry-After";
                 a->hvalue = xstrdup("1");
@@ -416,8 +299,9 @@ static void decide(struct inbox *in, const struct httpd_request *req, const stru
         a->hvalue = xasprintf("%ld", f->arg);
         return;
     case FAULT_429JSON:
-        answer_json(a, 429, json_pack("{s:s,s:f,s:b}", "message", "You are being rate limited.",
-                                      "retry_after", (double)f->arg, "global", 0));
+        answer_json(a, 429,
+                    json_pack("{s:s,s:f,s:b}", "message", "You are being rate limited.",
+                              "retry_after", (double)f->arg, "global", 0));
         return;
     case FAULT_REDIRECT:
         answer_set(a, 302, "text/plain", "moved\n");
@@ -444,7 +328,7 @@ static void decide(struct inbox *in, const struct httpd_request *req, const stru
     default:
         break;
     }
-    provider_answer(in, req, provider, channel, a);
+    inbox_provider_answer(req, provider, channel, in->seq, a);
 }
 
 /* ---- recording ---- */
@@ -462,7 +346,8 @@ static json_t *headers_json(const struct httpd_request *req)
         const json_t *old = json_object_get(h, name);
         json_t *v;
         if (old) {
-            char *joined = xasprintf("%s, %s", json_string_value(old), req->headers[i].value);
+            char *joined =
+                xasprintf("%s, %s", json_string_value(old), req->headers[i].value);
             v = json_str(joined);
             free(joined);
         } else {
@@ -503,19 +388,14 @@ static void record(struct inbox *in, const struct httpd_request *req, const char
     const char *enc;
     iso_time(wallclock_ms(), when, sizeof(when));
     json_t *body = body_json(req, &enc);
-    json_t *rec = json_pack("{s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:s,s:s,s:b}",
-                            "seq", (json_int_t)in->seq, "time", when,
-                            "method", json_str(req->method),
-                            "path", json_str(req->path),
-                            "query", json_str(req->query),
-                            "channel", json_str(channel),
-                            "provider", json_str(provider),
-                            "fault", f->name ? json_str(f->name) : json_null(),
-                            "headers", headers_json(req),
-                            "body", body,
-                            "body_encoding", enc,
-                            "signature", sigstate,
-                            "body_too_large", req->body_too_large);
+    json_t *rec =
+        json_pack("{s:I,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:s,s:s,s:b}", "seq",
+                  (json_int_t)in->seq, "time", when, "method", json_str(req->method),
+                  "path", json_str(req->path), "query", json_str(req->query), "channel",
+                  json_str(channel), "provider", json_str(provider), "fault",
+                  f->name ? json_str(f->name) : json_null(), "headers", headers_json(req),
+                  "body", body, "body_encoding", enc, "signature", sigstate,
+                  "body_too_large", req->body_too_large);
     json_object_set_new(rec, "status",
                         a->mode == ANSWER_HANG ? json_null() : json_integer(a->status));
     char *line = json_dumps(rec, JSON_COMPACT);
@@ -539,8 +419,8 @@ static ssize_t big_read(void *cls, uint64_t pos, char *buf, size_t max)
     return n ? (ssize_t)n : HTTPD_READER_END;
 }
 
-static void add_timer(struct inbox *in, struct httpd_request *req, int64_t due, int respond,
-                      struct answer *a)
+static void add_timer(struct inbox *in, struct httpd_request *req, int64_t due,
+                      int respond, struct answer *a)
 {
     ALLOC_GROW(in->timers, in->ntimers + 1, in->atimers);
     struct timer *t = &in->timers[in->ntimers++];
@@ -631,7 +511,8 @@ static void on_request(void *cls, struct httpd_request *req)
     const char *rest = parse_fault(req->path, &f);
     const char *channel = rest[0] == '/' ? rest + 1 : rest;
     const char *slash = strchr(channel, '/');
-    char *provider = slash ? xstrndup(channel, (size_t)(slash - channel)) : xstrdup(channel);
+    char *provider =
+        slash ? xstrndup(channel, (size_t)(slash - channel)) : xstrdup(channel);
     const char *sigstate = check_signature(in, req, channel);
 
     if (req->body_too_large) {
@@ -657,14 +538,16 @@ static void on_request(void *cls, struct httpd_request *req)
         add_timer(in, req, monotonic_ms() + a.delay_ms, 1, &a);
         break;
     case ANSWER_BIG:
-        httpd_respond_stream(req, 200, (const char *const[]){"Content-Type", a.ctype, NULL},
+        httpd_respond_stream(req, 200,
+                             (const char *const[]){"Content-Type", a.ctype, NULL},
                              BIG_SIZE, big_read, NULL, NULL);
         break;
     case ANSWER_DRIP: {
         struct drip *d = xcalloc(1, sizeof(*d));
         d->in = in;
         d->req = req;
-        httpd_respond_stream(req, 200, (const char *const[]){"Content-Type", a.ctype, NULL},
+        httpd_respond_stream(req, 200,
+                             (const char *const[]){"Content-Type", a.ctype, NULL},
                              sizeof(DRIP_BODY) - 1, drip_read, d, free);
         break;
     }

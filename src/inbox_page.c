@@ -37,14 +37,16 @@ static void slack_text(const json_t *msg, struct strbuf *sb)
     size_t i, k;
     json_t *block, *el, *att;
     add_line(sb, json_object_get(msg, "text"));
-    json_array_foreach(json_object_get(msg, "blocks"), i, block) {
+    json_array_foreach(json_object_get(msg, "blocks"), i, block)
+    {
         add_line(sb, json_object_get(json_object_get(block, "text"), "text"));
         json_array_foreach(json_object_get(block, "fields"), k, el)
             add_line(sb, json_object_get(el, "text"));
         json_array_foreach(json_object_get(block, "elements"), k, el)
             add_line(sb, json_object_get(el, "text"));
     }
-    json_array_foreach(json_object_get(msg, "attachments"), i, att) {
+    json_array_foreach(json_object_get(msg, "attachments"), i, att)
+    {
         add_line(sb, json_object_get(att, "pretext"));
         add_line(sb, json_object_get(att, "title"));
         add_line(sb, json_object_get(att, "text"));
@@ -56,10 +58,12 @@ static void discord_text(const json_t *msg, struct strbuf *sb)
     size_t i, k;
     json_t *embed, *field;
     add_line(sb, json_object_get(msg, "content"));
-    json_array_foreach(json_object_get(msg, "embeds"), i, embed) {
+    json_array_foreach(json_object_get(msg, "embeds"), i, embed)
+    {
         add_line(sb, json_object_get(embed, "title"));
         add_line(sb, json_object_get(embed, "description"));
-        json_array_foreach(json_object_get(embed, "fields"), k, field) {
+        json_array_foreach(json_object_get(embed, "fields"), k, field)
+        {
             add_line(sb, json_object_get(field, "name"));
             add_line(sb, json_object_get(field, "value"));
         }
@@ -73,7 +77,8 @@ static void card_elements(const json_t *items, struct strbuf *sb, int depth)
     json_t *el, *sub;
     if (depth > CARD_DEPTH_MAX)
         return;
-    json_array_foreach(items, i, el) {
+    json_array_foreach(items, i, el)
+    {
         const char *type = json_string_value(json_object_get(el, "type"));
         if (type && !strcmp(type, "TextBlock")) {
             add_line(sb, json_object_get(el, "text"));
@@ -81,7 +86,8 @@ static void card_elements(const json_t *items, struct strbuf *sb, int depth)
             json_array_foreach(json_object_get(el, "inlines"), k, sub)
                 add_line(sb, json_is_string(sub) ? sub : json_object_get(sub, "text"));
         } else if (type && !strcmp(type, "FactSet")) {
-            json_array_foreach(json_object_get(el, "facts"), k, sub) {
+            json_array_foreach(json_object_get(el, "facts"), k, sub)
+            {
                 const char *t = json_string_value(json_object_get(sub, "title"));
                 const char *v = json_string_value(json_object_get(sub, "value"));
                 if (sb->len)
@@ -117,7 +123,8 @@ char *inbox_message_text(const json_t *record)
     if (!body)
         return xstrdup("");
     if (enc && strcmp(enc, "utf-8"))
-        return xasprintf("(%zu bytes of binary data)", json_string_length(json_object_get(record, "body")) * 3 / 4);
+        return xasprintf("(%zu bytes of binary data)",
+                         json_string_length(json_object_get(record, "body")) * 3 / 4);
 
     json_t *msg = json_loads(body, JSON_DECODE_ANY, NULL);
     if (json_is_object(msg) && provider) {
@@ -149,12 +156,23 @@ static void html_escape(struct strbuf *sb, const char *s)
 {
     for (; *s; s++) {
         switch (*s) {
-        case '&': strbuf_addstr(sb, "&amp;"); break;
-        case '<': strbuf_addstr(sb, "&lt;"); break;
-        case '>': strbuf_addstr(sb, "&gt;"); break;
-        case '"': strbuf_addstr(sb, "&quot;"); break;
-        case '\'': strbuf_addstr(sb, "&#39;"); break;
-        default: strbuf_addch(sb, *s);
+        case '&':
+            strbuf_addstr(sb, "&amp;");
+            break;
+        case '<':
+            strbuf_addstr(sb, "&lt;");
+            break;
+        case '>':
+            strbuf_addstr(sb, "&gt;");
+            break;
+        case '"':
+            strbuf_addstr(sb, "&quot;");
+            break;
+        case '\'':
+            strbuf_addstr(sb, "&#39;");
+            break;
+        default:
+            strbuf_addch(sb, *s);
         }
     }
 }
@@ -197,7 +215,10 @@ static void render_message(struct strbuf *sb, const json_t *rec)
     else
         strbuf_addstr(sb, "no answer");
     strbuf_addf(sb, "</span> <span class=\"sig %s\">signature: %s</span>",
-                !strcmp(sig, "invalid") ? "err" : !strcmp(sig, "valid") ? "ok" : "", sig);
+                !strcmp(sig, "invalid") ? "err"
+                : !strcmp(sig, "valid") ? "ok"
+                                        : "",
+                sig);
     if (fault) {
         strbuf_addstr(sb, " <span class=\"fault\">fault: ");
         html_escape(sb, fault);
@@ -222,7 +243,8 @@ static const char PAGE_HEAD[] =
     "<title>crisisrun inbox</title>\n<style>\n"
     "body{font:15px/1.45 system-ui,sans-serif;margin:0 auto;max-width:60rem;padding:1rem;"
     "color:#1d1d1f;background:#f6f6f4}\n"
-    "h1{font-size:1.3rem}h2{font-size:1.05rem;margin:1.6rem 0 .5rem;font-family:monospace}\n"
+    "h1{font-size:1.3rem}h2{font-size:1.05rem;margin:1.6rem 0 "
+    ".5rem;font-family:monospace}\n"
     "article{background:#fff;border:1px solid #ddd;border-radius:6px;padding:.6rem .8rem;"
     "margin:.5rem 0}\n"
     "header{font-size:.8rem;color:#555;margin-bottom:.3rem}\n"
@@ -242,7 +264,8 @@ char *inbox_page_html(const json_t *records, const char *log_path)
     size_t nseen = 0;
 
     strbuf_addstr(&sb, PAGE_HEAD);
-    strbuf_addf(&sb, "<p class=\"note\">%zu request%s recorded in <code>", n, n == 1 ? "" : "s");
+    strbuf_addf(&sb, "<p class=\"note\">%zu request%s recorded in <code>", n,
+                n == 1 ? "" : "s");
     html_escape(&sb, log_path ? log_path : "");
     strbuf_addstr(&sb, "</code>. This page refreshes every 5 seconds.</p>\n");
     if (!n)

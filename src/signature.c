@@ -20,9 +20,9 @@
 #include "crisisrun/util.h"
 
 #define SECRET_PREFIX "whsec_"
-#define KEY_MAX 512      /* the spec's upper bound for a symmetric secret */
-#define MAC_LEN 32       /* SHA-256 */
-#define MAC_B64_LEN 44   /* 4 * ceil(32 / 3) */
+#define KEY_MAX 512    /* the spec's upper bound for a symmetric secret */
+#define MAC_LEN 32     /* SHA-256 */
+#define MAC_B64_LEN 44 /* 4 * ceil(32 / 3) */
 
 /* Decodes the secret into key[KEY_MAX]; returns its length, or -1. */
 static int decode_secret(const char *secret, unsigned char *key)

@@ -31,23 +31,23 @@
 struct httpd;
 
 struct httpd_header {
-    char *name;  /* as the client sent it (case preserved) */
+    char *name; /* as the client sent it (case preserved) */
     char *value;
 };
 
 /* One request.  All fields are read-only for the handler, except `user`. */
 struct httpd_request {
-    const char *method;  /* "POST", "GET", ... */
-    const char *path;    /* raw path as sent, percent-escapes kept: "/slack/x" */
-    const char *query;   /* raw query without '?', "" when there is none */
+    const char *method; /* "POST", "GET", ... */
+    const char *path;   /* raw path as sent, percent-escapes kept: "/slack/x" */
+    const char *query;  /* raw query without '?', "" when there is none */
     const struct httpd_header *headers;
     size_t nheaders;
-    const char *body;    /* NUL-terminated (the NUL is not counted in body_len) */
+    const char *body; /* NUL-terminated (the NUL is not counted in body_len) */
     size_t body_len;
     /* Set when the body exceeded max_body; the body then holds only the
      * part that fitted (nothing when Content-Length announced the excess). */
     int body_too_large;
-    void *user;          /* free for the handler; never touched by httpd */
+    void *user; /* free for the handler; never touched by httpd */
 };
 
 struct httpd_config {
@@ -58,7 +58,7 @@ struct httpd_config {
      * explicitly).  PORT 0 picks a free port; httpd_port() tells which.
      */
     const char *listen;
-    size_t max_body;       /* 0 means HTTPD_DEFAULT_MAX_BODY */
+    size_t max_body; /* 0 means HTTPD_DEFAULT_MAX_BODY */
     /*
      * When 0, a request whose body exceeds max_body is answered 413 by the
      * server and the handler never sees it.  When 1, the handler gets it
@@ -150,9 +150,9 @@ typedef ssize_t (*httpd_reader_fn)(void *cls, uint64_t pos, char *buf, size_t ma
  * called with cls when the body is no longer needed, whether or not it was
  * sent.  Same calling rules and return value as httpd_respond().
  */
-int httpd_respond_stream(struct httpd_request *req, unsigned status, const char *const *headers,
-                         uint64_t size, httpd_reader_fn reader, void *cls,
-                         void (*free_cls)(void *cls));
+int httpd_respond_stream(struct httpd_request *req, unsigned status,
+                         const char *const *headers, uint64_t size,
+                         httpd_reader_fn reader, void *cls, void (*free_cls)(void *cls));
 
 /*
  * Suspends req: its connection is left alone until httpd_respond() (or,

@@ -31,12 +31,12 @@ struct inbox_secret {
 };
 
 struct inbox_options {
-    const char *listen;  /* NULL: INBOX_DEFAULT_LISTEN */
-    const char *dir;     /* NULL: INBOX_DEFAULT_DIR; created when missing */
+    const char *listen; /* NULL: INBOX_DEFAULT_LISTEN */
+    const char *dir;    /* NULL: INBOX_DEFAULT_DIR; created when missing */
     const struct inbox_secret *secrets; /* the longest matching prefix wins */
     size_t nsecrets;
     const char *default_secret; /* for paths no prefix matches; NULL: none */
-    size_t max_body;     /* 0: HTTPD_DEFAULT_MAX_BODY */
+    size_t max_body;            /* 0: HTTPD_DEFAULT_MAX_BODY */
 };
 
 struct inbox;

@@ -84,7 +84,8 @@ static int inbox_exec(struct cmd_ctx *ctx, int argc, char **argv)
             char *eq = strchr(optarg, '=');
             if (!eq || !signature_secret_valid(eq + 1)) {
                 /* Name the prefix only: the value is a secret. */
-                ret = cmd_usage_error(&cmd_inbox, "invalid --secret for '%.*s' (expected "
+                ret = cmd_usage_error(&cmd_inbox,
+                                      "invalid --secret for '%.*s' (expected "
                                       "PATH_PREFIX=whsec_BASE64)",
                                       eq ? (int)(eq - optarg) : 0, optarg);
                 goto out;
@@ -109,7 +110,7 @@ static int inbox_exec(struct cmd_ctx *ctx, int argc, char **argv)
     if (env && *env) {
         if (!signature_secret_valid(env)) {
             ret = cmd_usage_error(&cmd_inbox, "invalid CRISISRUN_INBOX_SECRET (expected "
-                                  "whsec_BASE64)");
+                                              "whsec_BASE64)");
             goto out;
         }
         io.default_secret = env;
@@ -137,17 +138,18 @@ const struct cmd_entry cmd_inbox = {
     .name = "inbox",
     .usage = "inbox [--listen ADDR] [--dir DIR] [--secret PATH_PREFIX=whsec_...]...",
     .summary = "a local webhook receiver for drills, demos and tests",
-    .help = "options:\n"
-            "  --listen ADDR   where to listen (default 127.0.0.1:8025; HOST:PORT,\n"
-            "                  [IPV6]:PORT or :PORT for the loopback; port 0 picks one)\n"
-            "  --dir DIR       where to write requests.jsonl (default ./inbox)\n"
-            "  --secret P=S    verify Standard Webhooks signatures with secret S\n"
-            "                  (whsec_...) on channel paths starting with P (repeatable);\n"
-            "                  $CRISISRUN_INBOX_SECRET applies to every other path\n\n"
-            "POST /slack/NAME, /mattermost/NAME, /discord/NAME, /teams/NAME,\n"
-            "/googlechat/NAME, /webhook/NAME: answered as the real service does.\n"
-            "Prefix /fault/500, /fault/429/SECONDS, /fault/hang, ... to rehearse\n"
-            "failures (see docs/inbox.md).  GET / shows the messages.\n"
-            "Stops cleanly on SIGINT or SIGTERM.\n",
+    .help =
+        "options:\n"
+        "  --listen ADDR   where to listen (default 127.0.0.1:8025; HOST:PORT,\n"
+        "                  [IPV6]:PORT or :PORT for the loopback; port 0 picks one)\n"
+        "  --dir DIR       where to write requests.jsonl (default ./inbox)\n"
+        "  --secret P=S    verify Standard Webhooks signatures with secret S\n"
+        "                  (whsec_...) on channel paths starting with P (repeatable);\n"
+        "                  $CRISISRUN_INBOX_SECRET applies to every other path\n\n"
+        "POST /slack/NAME, /mattermost/NAME, /discord/NAME, /teams/NAME,\n"
+        "/googlechat/NAME, /webhook/NAME: answered as the real service does.\n"
+        "Prefix /fault/500, /fault/429/SECONDS, /fault/hang, ... to rehearse\n"
+        "failures (see docs/inbox.md).  GET / shows the messages.\n"
+        "Stops cleanly on SIGINT or SIGTERM.\n",
     .exec = inbox_exec,
 };

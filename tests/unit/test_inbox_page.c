@@ -11,9 +11,9 @@
 
 static json_t *rec(const char *provider, const char *channel, const char *body)
 {
-    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:s}", "provider", provider, "channel", channel,
-                     "body", body, "body_encoding", "utf-8", "time", "2025-01-01T00:00:00.000Z",
-                     "status", 200, "signature", "absent");
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:s}", "provider", provider, "channel",
+                     channel, "body", body, "body_encoding", "utf-8", "time",
+                     "2025-01-01T00:00:00.000Z", "status", 200, "signature", "absent");
 }
 
 static void check_text(const char *provider, const char *body, const char *want)
@@ -28,20 +28,24 @@ static void check_text(const char *provider, const char *body, const char *want)
 static void test_text_per_provider(void **state)
 {
     (void)state;
-    check_text("slack", "{\"text\":\"hello\",\"blocks\":[{\"type\":\"section\",\"text\":"
-                        "{\"type\":\"mrkdwn\",\"text\":\"block *one*\"}},{\"type\":\"context\","
-                        "\"elements\":[{\"type\":\"mrkdwn\",\"text\":\"ctx\"}]}]}",
+    check_text("slack",
+               "{\"text\":\"hello\",\"blocks\":[{\"type\":\"section\",\"text\":"
+               "{\"type\":\"mrkdwn\",\"text\":\"block *one*\"}},{\"type\":\"context\","
+               "\"elements\":[{\"type\":\"mrkdwn\",\"text\":\"ctx\"}]}]}",
                "hello\nblock *one*\nctx");
     check_text("mattermost", "{\"attachments\":[{\"pretext\":\"pre\",\"text\":\"att\"}]}",
                "pre\natt");
-    check_text("discord", "{\"content\":\"c\",\"embeds\":[{\"title\":\"t\",\"description\":\"d\"}]}",
+    check_text("discord",
+               "{\"content\":\"c\",\"embeds\":[{\"title\":\"t\",\"description\":\"d\"}]}",
                "c\nt\nd");
-    check_text("teams",
-               "{\"type\":\"message\",\"attachments\":[{\"content\":{\"type\":\"AdaptiveCard\","
-               "\"body\":[{\"type\":\"TextBlock\",\"text\":\"one\"},{\"type\":\"ColumnSet\","
-               "\"columns\":[{\"items\":[{\"type\":\"TextBlock\",\"text\":\"two\"}]}]},"
-               "{\"type\":\"FactSet\",\"facts\":[{\"title\":\"Status\",\"value\":\"open\"}]}]}}]}",
-               "one\ntwo\nStatus: open");
+    check_text(
+        "teams",
+        "{\"type\":\"message\",\"attachments\":[{\"content\":{\"type\":\"AdaptiveCard\","
+        "\"body\":[{\"type\":\"TextBlock\",\"text\":\"one\"},{\"type\":\"ColumnSet\","
+        "\"columns\":[{\"items\":[{\"type\":\"TextBlock\",\"text\":\"two\"}]}]},"
+        "{\"type\":\"FactSet\",\"facts\":[{\"title\":\"Status\",\"value\":\"open\"}]}]}}]"
+        "}",
+        "one\ntwo\nStatus: open");
     check_text("googlechat", "{\"text\":\"gc\"}", "gc");
     check_text("webhook", "{\"message\":\"m\",\"run\":\"r1\"}", "m");
     /* Nothing readable: the JSON itself, or the raw body. */
@@ -56,7 +60,8 @@ static void test_page_escapes_and_orders(void **state)
     json_array_append_new(records, rec("slack", "slack/a", "{\"text\":\"first\"}"));
     json_array_append_new(records, rec("discord", "discord/<b>",
                                        "{\"content\":\"<script>alert('x')</script>\"}"));
-    json_array_append_new(records, rec("slack", "slack/a", "{\"text\":\"second & last\"}"));
+    json_array_append_new(records,
+                          rec("slack", "slack/a", "{\"text\":\"second & last\"}"));
     char *page = inbox_page_html(records, "dir/<requests>.jsonl");
 
     assert_null(strstr(page, "<script"));

@@ -20,8 +20,8 @@
 
 #define OTHER_SECRET "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"
 
-static int verify(const char *secret, const char *ts, const char *header, const char *body,
-                  int64_t now)
+static int verify(const char *secret, const char *ts, const char *header,
+                  const char *body, int64_t now)
 {
     return signature_verify(secret, SPEC_MSG_ID, ts, header, body, strlen(body), now,
                             SIGNATURE_TOLERANCE_S);
@@ -36,8 +36,8 @@ static void test_sign_spec_example(void **state)
     assert_string_equal(sig, SPEC_SIGNATURE);
     free(sig);
     /* The prefix is optional, as in the reference libraries. */
-    sig = signature_sign("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", SPEC_MSG_ID, SPEC_TS, SPEC_PAYLOAD,
-                         strlen(SPEC_PAYLOAD));
+    sig = signature_sign("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", SPEC_MSG_ID, SPEC_TS,
+                         SPEC_PAYLOAD, strlen(SPEC_PAYLOAD));
     assert_non_null(sig);
     assert_string_equal(sig, SPEC_SIGNATURE);
     free(sig);
@@ -78,63 +78,79 @@ static void test_malformed_secret(void **state)
     free(huge);
     assert_false(signature_secret_valid("whsec_%%%"));
     assert_true(signature_secret_valid(SPEC_SECRET));
-    assert_int_equal(verify("whsec_", SPEC_TS_STR, SPEC_SIGNATURE, SPEC_PAYLOAD, SPEC_TS), -1);
+    assert_int_equal(verify("whsec_", SPEC_TS_STR, SPEC_SIGNATURE, SPEC_PAYLOAD, SPEC_TS),
+                     -1);
 }
 
 static void test_verify_valid(void **state)
 {
     (void)state;
-    assert_int_equal(verify(SPEC_SECRET, SPEC_TS_STR, SPEC_SIGNATURE, SPEC_PAYLOAD, SPEC_TS), 0);
+    assert_int_equal(
+        verify(SPEC_SECRET, SPEC_TS_STR, SPEC_SIGNATURE, SPEC_PAYLOAD, SPEC_TS), 0);
     /* Within the tolerance either way. */
     assert_int_equal(verify(SPEC_SECRET, SPEC_TS_STR, SPEC_SIGNATURE, SPEC_PAYLOAD,
-                            SPEC_TS + SIGNATURE_TOLERANCE_S), 0);
+                            SPEC_TS + SIGNATURE_TOLERANCE_S),
+                     0);
     assert_int_equal(verify(SPEC_SECRET, SPEC_TS_STR, SPEC_SIGNATURE, SPEC_PAYLOAD,
-                            SPEC_TS - SIGNATURE_TOLERANCE_S), 0);
+                            SPEC_TS - SIGNATURE_TOLERANCE_S),
+                     0);
 }
 
 static void test_verify_tampered_body(void **state)
 {
     (void)state;
-    assert_int_equal(verify(SPEC_SECRET, SPEC_TS_STR, SPEC_SIGNATURE, "{\"test\": 2432232315}",
-                            SPEC_TS), -1);
+    assert_int_equal(verify(SPEC_SECRET, SPEC_TS_STR, SPEC_SIGNATURE,
+                            "{\"test\": 2432232315}", SPEC_TS),
+                     -1);
     assert_int_equal(verify(SPEC_SECRET, SPEC_TS_STR, SPEC_SIGNATURE, "", SPEC_TS), -1);
     /* A different id or timestamp is tampering too. */
-    assert_int_equal(signature_verify(SPEC_SECRET, "msg_other", SPEC_TS_STR, SPEC_SIGNATURE,
-                                      SPEC_PAYLOAD, strlen(SPEC_PAYLOAD), SPEC_TS,
-                                      SIGNATURE_TOLERANCE_S), -1);
-    assert_int_equal(verify(SPEC_SECRET, "1614265331", SPEC_SIGNATURE, SPEC_PAYLOAD, SPEC_TS), -1);
+    assert_int_equal(signature_verify(SPEC_SECRET, "msg_other", SPEC_TS_STR,
+                                      SPEC_SIGNATURE, SPEC_PAYLOAD, strlen(SPEC_PAYLOAD),
+                                      SPEC_TS, SIGNATURE_TOLERANCE_S),
+                     -1);
+    assert_int_equal(
+        verify(SPEC_SECRET, "1614265331", SPEC_SIGNATURE, SPEC_PAYLOAD, SPEC_TS), -1);
 }
 
 static void test_verify_wrong_secret(void **state)
 {
     (void)state;
-    assert_int_equal(verify(OTHER_SECRET, SPEC_TS_STR, SPEC_SIGNATURE, SPEC_PAYLOAD, SPEC_TS), -1);
+    assert_int_equal(
+        verify(OTHER_SECRET, SPEC_TS_STR, SPEC_SIGNATURE, SPEC_PAYLOAD, SPEC_TS), -1);
 }
 
 static void test_verify_expired_or_future(void **state)
 {
     (void)state;
     assert_int_equal(verify(SPEC_SECRET, SPEC_TS_STR, SPEC_SIGNATURE, SPEC_PAYLOAD,
-                            SPEC_TS + SIGNATURE_TOLERANCE_S + 1), -1);
+                            SPEC_TS + SIGNATURE_TOLERANCE_S + 1),
+                     -1);
     assert_int_equal(verify(SPEC_SECRET, SPEC_TS_STR, SPEC_SIGNATURE, SPEC_PAYLOAD,
-                            SPEC_TS - SIGNATURE_TOLERANCE_S - 1), -1);
+                            SPEC_TS - SIGNATURE_TOLERANCE_S - 1),
+                     -1);
 }
 
 static void test_verify_malformed_headers(void **state)
 {
     (void)state;
-    assert_int_equal(verify(SPEC_SECRET, NULL, SPEC_SIGNATURE, SPEC_PAYLOAD, SPEC_TS), -1);
+    assert_int_equal(verify(SPEC_SECRET, NULL, SPEC_SIGNATURE, SPEC_PAYLOAD, SPEC_TS),
+                     -1);
     assert_int_equal(verify(SPEC_SECRET, "", SPEC_SIGNATURE, SPEC_PAYLOAD, SPEC_TS), -1);
-    assert_int_equal(verify(SPEC_SECRET, " 1614265330", SPEC_SIGNATURE, SPEC_PAYLOAD, SPEC_TS), -1);
-    assert_int_equal(verify(SPEC_SECRET, "1614265330x", SPEC_SIGNATURE, SPEC_PAYLOAD, SPEC_TS), -1);
+    assert_int_equal(
+        verify(SPEC_SECRET, " 1614265330", SPEC_SIGNATURE, SPEC_PAYLOAD, SPEC_TS), -1);
+    assert_int_equal(
+        verify(SPEC_SECRET, "1614265330x", SPEC_SIGNATURE, SPEC_PAYLOAD, SPEC_TS), -1);
     assert_int_equal(verify(SPEC_SECRET, SPEC_TS_STR, NULL, SPEC_PAYLOAD, SPEC_TS), -1);
     assert_int_equal(verify(SPEC_SECRET, SPEC_TS_STR, "", SPEC_PAYLOAD, SPEC_TS), -1);
     /* The right MAC under another version tag is not a v1 signature. */
-    assert_int_equal(verify(SPEC_SECRET, SPEC_TS_STR,
-                            "v2,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", SPEC_PAYLOAD,
-                            SPEC_TS), -1);
-    assert_int_equal(signature_verify(SPEC_SECRET, NULL, SPEC_TS_STR, SPEC_SIGNATURE, SPEC_PAYLOAD,
-                                      strlen(SPEC_PAYLOAD), SPEC_TS, SIGNATURE_TOLERANCE_S), -1);
+    assert_int_equal(
+        verify(SPEC_SECRET, SPEC_TS_STR,
+               "v2,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", SPEC_PAYLOAD, SPEC_TS),
+        -1);
+    assert_int_equal(signature_verify(SPEC_SECRET, NULL, SPEC_TS_STR, SPEC_SIGNATURE,
+                                      SPEC_PAYLOAD, strlen(SPEC_PAYLOAD), SPEC_TS,
+                                      SIGNATURE_TOLERANCE_S),
+                     -1);
 }
 
 static void test_verify_multiple_signatures(void **state)
@@ -148,11 +164,13 @@ static void test_verify_multiple_signatures(void **state)
         "v2,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc=  " SPEC_SIGNATURE " ",
     };
     for (size_t i = 0; i < ARRAY_SIZE(lists); i++)
-        assert_int_equal(verify(SPEC_SECRET, SPEC_TS_STR, lists[i], SPEC_PAYLOAD, SPEC_TS), 0);
+        assert_int_equal(
+            verify(SPEC_SECRET, SPEC_TS_STR, lists[i], SPEC_PAYLOAD, SPEC_TS), 0);
     assert_int_equal(verify(SPEC_SECRET, SPEC_TS_STR,
                             "v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc= "
                             "v1,AAAAqEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc=",
-                            SPEC_PAYLOAD, SPEC_TS), -1);
+                            SPEC_PAYLOAD, SPEC_TS),
+                     -1);
 }
 
 static void test_roundtrip_binary_body(void **state)
@@ -162,9 +180,12 @@ static void test_roundtrip_binary_body(void **state)
     char *sig = signature_sign(OTHER_SECRET, "msg_1", 1700000000, body, sizeof(body));
     assert_non_null(sig);
     assert_int_equal(signature_verify(OTHER_SECRET, "msg_1", "1700000000", sig, body,
-                                      sizeof(body), 1700000000, SIGNATURE_TOLERANCE_S), 0);
+                                      sizeof(body), 1700000000, SIGNATURE_TOLERANCE_S),
+                     0);
     assert_int_equal(signature_verify(OTHER_SECRET, "msg_1", "1700000000", sig, body,
-                                      sizeof(body) - 1, 1700000000, SIGNATURE_TOLERANCE_S), -1);
+                                      sizeof(body) - 1, 1700000000,
+                                      SIGNATURE_TOLERANCE_S),
+                     -1);
     free(sig);
 }
 
