@@ -140,6 +140,8 @@ static long parse_num(const char *s, size_t len, long max)
 
 static int mkdir_p(const char *dir)
 {
+    if (!*dir)
+        return error("empty directory name");
     char *p = xstrdup(dir);
     for (char *s = p + 1; *s; s++) {
         if (*s != '/')
