@@ -13,8 +13,11 @@
 /* In the order `crisisrun --help` lists them. */
 const struct cmd_entry *const cmd_table[] = {
     &cmd_validate,
+    &cmd_run,
+    &cmd_resume,
     &cmd_list,
     &cmd_show,
+    &cmd_inbox,
     &cmd_schema,
     NULL,
 };
