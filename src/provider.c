@@ -221,7 +221,7 @@ json_t *provider_json_text(const char *s, size_t max_chars, int entities)
     j = json_string(clean);
     free(clean);
     if (!j)
-        die("out of memory building a message");
+        die("cannot encode message text as JSON");
     return j;
 }
 

@@ -9,7 +9,7 @@
  * has room for 4096 characters instead of 2000.
  *
  * Limits: embed title 256, description 4096, field value 1024, and 6000
- * for the whole embed, which these caps keep to (256 + 4096 + 1024 + 32).
+ * for the whole embed, which these caps keep to (256 + 4096 + 1024 + 27).
  *
  * Success: 204 No Content (200 with ?wait=true).  A 429 carries JSON with
  * `retry_after` in seconds (a float); it is more precise than the
