@@ -27,6 +27,7 @@
  */
 #include "crisisrun/delivery.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -611,9 +612,9 @@ static int capture_write(struct delivery *d, struct job *j, size_t nh, char *err
 {
     struct strbuf name = STRBUF_INIT;
     int fd = -1;
-    for (int tries = 0; tries < 1000000; tries++) {
-        /* Numbers already used (by an earlier run into the same
-         * directory) are skipped, never overwritten. */
+    for (int tries = 0; tries < 1000; tries++) {
+        /* O_EXCL: a file is never overwritten, even if someone else
+         * writes into the directory meanwhile. */
         strbuf_reset(&name);
         strbuf_addf(&name, "%s/%06lu-", d->capture_dir, ++d->capture_seq);
         add_safe_name(&name, j->id);
@@ -662,6 +663,28 @@ static int capture_write(struct delivery *d, struct job *j, size_t nh, char *err
     strbuf_release(&sb);
     strbuf_release(&name);
     return ret;
+}
+
+/*
+ * The highest sequence number already used in the capture directory, so a
+ * resumed run (or a second run into the same directory) continues the
+ * numbering instead of mixing old and new files under one number.
+ */
+static unsigned long capture_last_seq(const char *dir)
+{
+    unsigned long last = 0;
+    DIR *dh = opendir(dir);
+    if (!dh)
+        return 0;
+    struct dirent *e;
+    while ((e = readdir(dh))) {
+        char *end;
+        unsigned long n = strtoul(e->d_name, &end, 10);
+        if (end != e->d_name && *end == '-' && n > last)
+            last = n;
+    }
+    closedir(dh);
+    return last;
 }
 
 /* Makes this attempt's header lines in j->hdrv; returns how many. */
@@ -844,6 +867,7 @@ struct delivery *delivery_new(const struct delivery_options *opt,
             goto fail;
         }
         d->capture_dir = xstrdup(opt->capture_dir);
+        d->capture_seq = capture_last_seq(d->capture_dir);
         return d;
     }
     struct http_options ho = {
