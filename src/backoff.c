@@ -43,8 +43,8 @@ int64_t backoff_retry_delay_ms(int64_t base_ms, int attempt, int64_t retry_after
 {
     int64_t d = backoff_delay_ms(base_ms, attempt, BACKOFF_CAP_MS, u);
     if (retry_after_ms >= 0) {
-        int64_t ra = retry_after_ms < RETRY_AFTER_CAP_MS ? retry_after_ms
-                                                         : RETRY_AFTER_CAP_MS;
+        int64_t ra =
+            retry_after_ms < RETRY_AFTER_CAP_MS ? retry_after_ms : RETRY_AFTER_CAP_MS;
         if (ra > d)
             d = ra;
     }

@@ -27,18 +27,16 @@
  */
 #include "crisisrun/delivery.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "crisisrun/backoff.h"
+#include "crisisrun/capture.h"
 #include "crisisrun/http.h"
 #include "crisisrun/ratelimit.h"
 #include "crisisrun/util.h"
@@ -136,8 +134,7 @@ struct delivery {
     struct delivery_callbacks cb;
     void *user;
     char *user_agent;
-    char *capture_dir;
-    unsigned long capture_seq;
+    struct capture *capture;  /* NULL when sending */
     struct http_client *http; /* NULL when capturing */
     struct chan **chans;
     size_t nchans;
@@ -543,14 +540,14 @@ static void job_outcome(struct delivery *d, struct job *j, int64_t now, long sta
         endpoint_disable(c, j->endpoint);
     if (res == DELIVERY_RETRY && j->attempt < ch->retry_attempts) {
         double u = backoff_unit(next_random(d));
-        int64_t delay = backoff_retry_delay_ms(ch->retry_backoff_ms, j->attempt,
-                                               retry_after_ms, u);
+        int64_t delay =
+            backoff_retry_delay_ms(ch->retry_backoff_ms, j->attempt, retry_after_ms, u);
         a.retry_at = now + delay;
         /* A 429 on a rate-limited (single-service) channel is the service
          * saying the whole channel is over its limit: hold all of it. */
         if (status == 429 && retry_after_ms >= 0 && ratelimit_enabled(&c->rl)) {
-            int64_t ra = retry_after_ms < RETRY_AFTER_CAP_MS ? retry_after_ms
-                                                             : RETRY_AFTER_CAP_MS;
+            int64_t ra =
+                retry_after_ms < RETRY_AFTER_CAP_MS ? retry_after_ms : RETRY_AFTER_CAP_MS;
             ratelimit_block(&c->rl, now + ra);
         }
         j->attempt++;
@@ -585,106 +582,12 @@ static void on_http_done(void *ctx, const struct http_result *r)
                     r->error, -1);
         return;
     }
-    int64_t ra = r->retry_after ? retry_after_parse(r->retry_after, d->opt.wallclock()) : -1;
+    int64_t ra =
+        r->retry_after ? retry_after_parse(r->retry_after, d->opt.wallclock()) : -1;
     enum delivery_result res = j->prov->classify(r->status, r->body, r->len, &ra);
     char err[32];
     snprintf(err, sizeof(err), "HTTP %ld", r->status);
     job_outcome(d, j, now, r->status, res, res == DELIVERY_OK ? NULL : err, ra);
-}
-
-/* Characters of a notification id that may go into a file name. */
-static void add_safe_name(struct strbuf *sb, const char *s)
-{
-    for (; *s; s++) {
-        char ch = *s;
-        int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                 (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.';
-        strbuf_addch(sb, ok ? ch : '_');
-    }
-}
-
-/*
- * Writes what would have been sent to the capture directory.  Returns 0,
- * or -1 with the reason in err.
- */
-static int capture_write(struct delivery *d, struct job *j, size_t nh, char *err,
-                         size_t errlen)
-{
-    struct strbuf name = STRBUF_INIT;
-    int fd = -1;
-    for (int tries = 0; tries < 1000; tries++) {
-        /* O_EXCL: a file is never overwritten, even if someone else
-         * writes into the directory meanwhile. */
-        strbuf_reset(&name);
-        strbuf_addf(&name, "%s/%06lu-", d->capture_dir, ++d->capture_seq);
-        add_safe_name(&name, j->id);
-        strbuf_addstr(&name, ".http");
-        fd = open(name.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (fd >= 0 || errno != EEXIST)
-            break;
-    }
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot create capture file '%s': %s", name.buf,
-                 strerror(errno));
-        strbuf_release(&name);
-        return -1;
-    }
-    struct strbuf sb = STRBUF_INIT;
-    strbuf_addf(&sb, "POST %s HTTP/1.1\n", j->url);
-    if (d->user_agent)
-        strbuf_addf(&sb, "User-Agent: %s\n", d->user_agent);
-    for (size_t i = 0; i < nh; i++) {
-        if (strcmp(j->hdrv[i], no_expect)) /* a directive to curl, not sent */
-            strbuf_addf(&sb, "%s\n", j->hdrv[i]);
-    }
-    strbuf_addf(&sb, "Content-Length: %zu\n\n", j->len);
-    strbuf_add(&sb, j->body, j->len);
-    int ret = 0;
-    const char *p = sb.buf;
-    size_t left = sb.len;
-    while (left) {
-        ssize_t n = write(fd, p, left);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            snprintf(err, errlen, "cannot write capture file '%s': %s", name.buf,
-                     strerror(errno));
-            ret = -1;
-            break;
-        }
-        p += n;
-        left -= (size_t)n;
-    }
-    if (close(fd) < 0 && !ret) {
-        snprintf(err, errlen, "cannot write capture file '%s': %s", name.buf,
-                 strerror(errno));
-        ret = -1;
-    }
-    strbuf_release(&sb);
-    strbuf_release(&name);
-    return ret;
-}
-
-/*
- * The highest sequence number already used in the capture directory, so a
- * resumed run (or a second run into the same directory) continues the
- * numbering instead of mixing old and new files under one number.
- */
-static unsigned long capture_last_seq(const char *dir)
-{
-    unsigned long last = 0;
-    DIR *dh = opendir(dir);
-    if (!dh)
-        return 0;
-    struct dirent *e;
-    while ((e = readdir(dh))) {
-        char *end;
-        unsigned long n = strtoul(e->d_name, &end, 10);
-        if (end != e->d_name && *end == '-' && n > last)
-            last = n;
-    }
-    closedir(dh);
-    return last;
 }
 
 /* Makes this attempt's header lines in j->hdrv; returns how many. */
@@ -721,9 +624,10 @@ static void job_start(struct delivery *d, struct job *j, int64_t now)
     if (d->cb.attempt_start)
         d->cb.attempt_start(d->user, j->tag, j->attempt, wall);
 
-    if (d->capture_dir) {
+    if (d->capture) {
         char err[512];
-        if (capture_write(d, j, nh, err, sizeof(err)) < 0)
+        if (capture_write(d->capture, j->id, j->url, d->user_agent, j->hdrv, nh, j->body,
+                          j->len, err, sizeof(err)) < 0)
             job_outcome(d, j, now, 0, DELIVERY_PERMANENT, err, -1);
         else
             job_outcome(d, j, now, 0, DELIVERY_OK, NULL, -1);
@@ -778,7 +682,7 @@ static void dispatch(struct delivery *d, int64_t now)
 {
     size_t max_total = d->opt.max_total_connections;
     size_t max_host = d->opt.max_per_host;
-    while (d->ready.head && (d->capture_dir || d->inflight < max_total)) {
+    while (d->ready.head && (d->capture || d->inflight < max_total)) {
         struct job *j = jl_pop(&d->ready);
         if (endpoint_disabled(j->chan, j->endpoint)) {
             j->early = DELIVERY_GONE;
@@ -786,7 +690,7 @@ static void dispatch(struct delivery *d, int64_t now)
             job_settle_early(d, j, now);
             continue;
         }
-        if (!d->capture_dir && j->host->inflight >= max_host) {
+        if (!d->capture && j->host->inflight >= max_host) {
             j->state = J_HOSTQ;
             jl_push_back(&j->host->waitq, j);
             continue;
@@ -851,8 +755,8 @@ struct delivery *delivery_new(const struct delivery_options *opt,
         d->opt.clock = default_clock;
     if (!d->opt.wallclock)
         d->opt.wallclock = default_wallclock;
-    d->user_agent = xstrdup(d->opt.user_agent ? d->opt.user_agent
-                                              : "crisisrun/" CRISISRUN_VERSION);
+    d->user_agent =
+        xstrdup(d->opt.user_agent ? d->opt.user_agent : "crisisrun/" CRISISRUN_VERSION);
     d->opt.user_agent = d->user_agent;
     d->opt.capture_dir = NULL;
     d->rng = ((uint64_t)wallclock_ms() << 20) ^ (uint64_t)monotonic_ms() ^
@@ -861,13 +765,9 @@ struct delivery *delivery_new(const struct delivery_options *opt,
         d->rng = 0x9E3779B97F4A7C15ULL;
 
     if (opt && opt->capture_dir) {
-        if (mkdir(opt->capture_dir, 0700) < 0 && errno != EEXIST) {
-            error("cannot create capture directory '%s': %s", opt->capture_dir,
-                  strerror(errno));
+        d->capture = capture_open(opt->capture_dir);
+        if (!d->capture)
             goto fail;
-        }
-        d->capture_dir = xstrdup(opt->capture_dir);
-        d->capture_seq = capture_last_seq(d->capture_dir);
         return d;
     }
     struct http_options ho = {
@@ -905,7 +805,7 @@ void delivery_free(struct delivery *d)
     }
     free(d->buckets);
     free(d->heap);
-    free(d->capture_dir);
+    capture_close(d->capture);
     free(d->user_agent);
     free(d);
 }
@@ -975,7 +875,7 @@ int64_t delivery_timeout_ms(const struct delivery *d)
 {
     if (d->settle.head)
         return 0;
-    if (d->ready.head && (d->capture_dir || d->inflight < d->opt.max_total_connections))
+    if (d->ready.head && (d->capture || d->inflight < d->opt.max_total_connections))
         return 0;
     if (!d->nheap)
         return -1;

@@ -76,8 +76,8 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
         const char *end = buf + n;
         while (v < end && (*v == ' ' || *v == '\t'))
             v++;
-        while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' ||
-                           end[-1] == '\t'))
+        while (end > v &&
+               (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
             end--;
         size_t len = (size_t)(end - v);
         if (len < sizeof(x->retry_after)) {
@@ -112,7 +112,8 @@ static struct xfer *xfer_new(struct http_client *c)
     rc |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     rc |= curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 #else
-    rc |= curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+    rc |=
+        curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
     rc |= curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS,
                            (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 #endif
@@ -308,9 +309,8 @@ void http_perform(struct http_client *c)
 int http_wait(struct http_client *c, struct pollfd *extra, int nextra, int timeout_ms)
 {
     struct curl_waitfd small[8];
-    struct curl_waitfd *w = nextra <= (int)ARRAY_SIZE(small)
-                                ? small
-                                : xmalloc((size_t)nextra * sizeof(*w));
+    struct curl_waitfd *w =
+        nextra <= (int)ARRAY_SIZE(small) ? small : xmalloc((size_t)nextra * sizeof(*w));
     for (int i = 0; i < nextra; i++) {
         w[i].fd = extra[i].fd;
         w[i].events = 0;

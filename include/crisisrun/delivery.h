@@ -95,7 +95,11 @@ struct delivery_attempt {
     int64_t retry_at;
 };
 
-/* Every callback MAY be NULL.  `tag` is the request's tag. */
+/*
+ * Every callback MAY be NULL.  `tag` is the request's tag.  A callback MAY
+ * call delivery_submit() and the read-only functions; it MUST NOT call
+ * delivery_wait(), delivery_perform() or delivery_free().
+ */
 struct delivery_callbacks {
     /* An attempt is about to be handed to the network (or the capture
      * directory): the caller journals it as in flight first, so a killed

@@ -49,8 +49,8 @@ struct http_request {
 };
 
 struct http_result {
-    long status;             /* HTTP status; 0 when no answer arrived */
-    const char *body;        /* the answer's body (first HTTP_BODY_CAP bytes) */
+    long status;      /* HTTP status; 0 when no answer arrived */
+    const char *body; /* the answer's body (first HTTP_BODY_CAP bytes) */
     size_t len;
     int truncated;           /* 1 when the body was longer than HTTP_BODY_CAP */
     const char *retry_after; /* the Retry-After header value, or NULL */

@@ -18,9 +18,11 @@ static void test_ceiling_doubles_then_caps(void **state)
     assert_int_equal(backoff_ceiling_ms(1000, 10, BACKOFF_CAP_MS), BACKOFF_CAP_MS);
     /* No overflow however many attempts. */
     assert_int_equal(backoff_ceiling_ms(1000, 1000000, BACKOFF_CAP_MS), BACKOFF_CAP_MS);
-    assert_int_equal(backoff_ceiling_ms(INT64_MAX / 2, 70, BACKOFF_CAP_MS), BACKOFF_CAP_MS);
+    assert_int_equal(backoff_ceiling_ms(INT64_MAX / 2, 70, BACKOFF_CAP_MS),
+                     BACKOFF_CAP_MS);
     /* A first backoff above the cap is the cap. */
-    assert_int_equal(backoff_ceiling_ms(10 * 60 * 1000, 1, BACKOFF_CAP_MS), BACKOFF_CAP_MS);
+    assert_int_equal(backoff_ceiling_ms(10 * 60 * 1000, 1, BACKOFF_CAP_MS),
+                     BACKOFF_CAP_MS);
     assert_int_equal(backoff_ceiling_ms(0, 5, BACKOFF_CAP_MS), 0);
     assert_int_equal(backoff_ceiling_ms(500, 0, BACKOFF_CAP_MS), 500);
 }
@@ -95,7 +97,8 @@ static void test_retry_after_parse(void **state)
     assert_int_equal(retry_after_parse("Sunday, 06-Nov-94 08:49:37 GMT", now), 30000);
     assert_int_equal(retry_after_parse("Sun Nov  6 08:49:37 1994", now), 30000);
     /* A date in the past means "now". */
-    assert_int_equal(retry_after_parse("Sun, 06 Nov 1994 08:49:37 GMT", RFC_DATE_MS + 5), 0);
+    assert_int_equal(retry_after_parse("Sun, 06 Nov 1994 08:49:37 GMT", RFC_DATE_MS + 5),
+                     0);
     /* A modern date, leap-year February. */
     int64_t feb29 = 1709164800000LL; /* 2024-02-29T00:00:00Z */
     assert_int_equal(retry_after_parse("Thu, 29 Feb 2024 00:00:10 GMT", feb29), 10000);

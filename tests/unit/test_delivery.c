@@ -112,8 +112,8 @@ static int total_seen(void)
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char *body,
                              const char *hname, const char *hvalue)
 {
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)body,
+                                                             MHD_RESPMEM_PERSISTENT);
     if (hname)
         MHD_add_response_header(r, hname, hvalue);
     enum MHD_Result ret = MHD_queue_response(c, code, r);
@@ -125,7 +125,8 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char
 static enum MHD_Result answer(struct MHD_Connection *c, const char *url, int n)
 {
     if (starts_with(url, "/flaky/"))
-        return n == 1 ? reply(c, 503, "busy", NULL, NULL) : reply(c, 200, "ok", NULL, NULL);
+        return n == 1 ? reply(c, 503, "busy", NULL, NULL)
+                      : reply(c, 200, "ok", NULL, NULL);
     if (starts_with(url, "/fail/"))
         return reply(c, 503, "busy", NULL, NULL);
     if (starts_with(url, "/ra/"))
@@ -141,8 +142,8 @@ static enum MHD_Result answer(struct MHD_Connection *c, const char *url, int n)
     if (starts_with(url, "/bad/"))
         return reply(c, 400, "bad", NULL, NULL);
     if (starts_with(url, "/big/")) {
-        struct MHD_Response *r = MHD_create_response_from_buffer(
-            8 * 1024 * 1024, srv.big, MHD_RESPMEM_PERSISTENT);
+        struct MHD_Response *r = MHD_create_response_from_buffer(8 * 1024 * 1024, srv.big,
+                                                                 MHD_RESPMEM_PERSISTENT);
         enum MHD_Result ret = MHD_queue_response(c, 200, r);
         MHD_destroy_response(r);
         return ret;
@@ -560,8 +561,8 @@ static void test_gone_disables_endpoint(void **state)
 
 static void test_permanent_failures(void **state)
 {
-    char *urls[] = {url_for("/redirect/1"), url_for("/bad/1"), xstrdup("ftp://127.0.0.1/x"),
-                    url_for("/big/1")};
+    char *urls[] = {url_for("/redirect/1"), url_for("/bad/1"),
+                    xstrdup("ftp://127.0.0.1/x"), url_for("/big/1")};
     struct channel ch;
     channel_init(&ch, urls, 4);
     struct recorder rec = {0};
