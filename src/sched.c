@@ -40,10 +40,11 @@ struct entry {
     size_t order; /* playbook index of the step that fires; nsteps for feedback */
     uint64_t seq;
     enum entry_kind kind;
-    size_t step;    /* timer/event: the step (event: or SCHED_FEEDBACK); deadline: index in s->dl */
-    uint32_t gen;   /* timer: the step's generation when armed */
-    int occurrence; /* timer of a recurring step: its slot */
-    int skipped;    /* timer of a recurring step: slots coalesced into it */
+    size_t step;  /* timer/event: the step (event: or SCHED_FEEDBACK); deadline: index in
+                     s->dl */
+    uint32_t gen; /* timer: the step's generation when armed */
+    int occurrence;         /* timer of a recurring step: its slot */
+    int skipped;            /* timer of a recurring step: slots coalesced into it */
     enum sched_cause cause; /* event */
 };
 
@@ -95,7 +96,8 @@ struct sched {
     const struct playbook *pb;
     size_t n; /* pb->nsteps */
     struct step_state *st;
-    size_t *dep_start; /* after: dependents of step i: dep[dep_start[i] .. dep_start[i+1]) */
+    size_t
+        *dep_start; /* after: dependents of step i: dep[dep_start[i] .. dep_start[i+1]) */
     size_t *dep;
     struct heap heap;
     struct chan_heap *ch;
@@ -107,7 +109,7 @@ struct sched {
     int64_t resolved_at;
     int64_t resumed_at;
     struct event_count fb; /* the feedback request */
-    int nevents; /* live event entries (queued minus drop, over all steps) */
+    int nevents;           /* live event entries (queued minus drop, over all steps) */
 };
 
 const char *sched_cause_name(enum sched_cause c)
@@ -270,8 +272,12 @@ static void arm_timer(struct sched *s, size_t step, int64_t when, int occurrence
 {
     struct step_state *st = &s->st[step];
     const struct step *sp = &s->pb->steps[step];
-    struct entry e = {.when = when, .order = step, .kind = E_TIMER, .step = step,
-                      .gen = st->gen, .occurrence = occurrence};
+    struct entry e = {.when = when,
+                      .order = step,
+                      .kind = E_TIMER,
+                      .step = step,
+                      .gen = st->gen,
+                      .occurrence = occurrence};
     st->timer_when = when;
     heap_push(s, &e);
     for (size_t i = 0; i < sp->nnotify; i++)
@@ -285,10 +291,14 @@ static void cancel_timer(struct sched *s, size_t step)
     s->st[step].timer_when = INT64_MAX;
 }
 
-static void queue_event(struct sched *s, size_t step, int64_t when, enum sched_cause cause)
+static void queue_event(struct sched *s, size_t step, int64_t when,
+                        enum sched_cause cause)
 {
-    struct entry e = {.when = when, .order = step == SCHED_FEEDBACK ? s->n : step,
-                      .kind = E_EVENT, .step = step, .cause = cause};
+    struct entry e = {.when = when,
+                      .order = step == SCHED_FEEDBACK ? s->n : step,
+                      .kind = E_EVENT,
+                      .step = step,
+                      .cause = cause};
     events_of(s, step)->queued++;
     s->nevents++;
     heap_push(s, &e);
@@ -309,7 +319,9 @@ static void arm_deadline(struct sched *s, size_t step, int occurrence, int64_t f
     d->d.deadline = fired + within;
     d->d.escalate = sp->ack_escalate;
     d->state = DL_PENDING;
-    struct entry e = {.when = d->d.deadline, .order = sp->ack_escalate, .kind = E_DEADLINE,
+    struct entry e = {.when = d->d.deadline,
+                      .order = sp->ack_escalate,
+                      .kind = E_DEADLINE,
                       .step = s->ndl};
     s->ndl++;
     heap_push(s, &e);
@@ -355,8 +367,8 @@ static void change_status(struct sched *s, enum run_status to, int64_t at)
     s->status = to;
     for (size_t i = 0; i < s->n; i++) {
         const struct step *sp = &pb->steps[i];
-        if (sp->timing == TIMING_EVERY && sp->until == UNTIL_STATUS && to >= sp->until_status &&
-            !s->st[i].stopped) {
+        if (sp->timing == TIMING_EVERY && sp->until == UNTIL_STATUS &&
+            to >= sp->until_status && !s->st[i].stopped) {
             s->st[i].stopped = 1;
             cancel_timer(s, i);
         }
@@ -499,8 +511,8 @@ int64_t sched_next_time(struct sched *s)
     return s->heap.n ? s->heap.v[0].when : INT64_MAX;
 }
 
-static void fill_fire(struct sched *s, struct sched_fire *out, size_t step, int occ, int64_t due,
-                      int64_t now, enum sched_cause cause)
+static void fill_fire(struct sched *s, struct sched_fire *out, size_t step, int occ,
+                      int64_t due, int64_t now, enum sched_cause cause)
 {
     memset(out, 0, sizeof(*out));
     out->step = step;
@@ -761,7 +773,8 @@ void sched_restore_fired(struct sched *s, size_t step, int occurrence, int64_t o
             struct dl *best = NULL;
             for (size_t i = 0; i < s->ndl; i++) {
                 struct dl *d = &s->dl[i];
-                if (d->state == DL_PENDING && d->d.escalate == step && d->d.deadline <= offset &&
+                if (d->state == DL_PENDING && d->d.escalate == step &&
+                    d->d.deadline <= offset &&
                     (!best || d->d.deadline < best->d.deadline))
                     best = d;
             }

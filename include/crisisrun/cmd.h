@@ -35,6 +35,7 @@ extern const struct cmd_entry *const cmd_table[];
 
 /* One per subcommand, each defined in src/cmd/NAME.c. */
 extern const struct cmd_entry cmd_validate;
+extern const struct cmd_entry cmd_plan;
 
 const struct cmd_entry *cmd_find(const char *name);
 /* Prints "usage: crisisrun USAGE" and the help text. */

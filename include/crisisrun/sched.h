@@ -96,29 +96,30 @@ const char *sched_cause_name(enum sched_cause c);
 
 /* One occurrence, as returned by sched_pop(). */
 struct sched_fire {
-    size_t step;             /* index in pb->steps, or SCHED_FEEDBACK */
-    int occurrence;          /* 1-based per step (the feedback request: 1) */
-    int64_t due;             /* the offset it was scheduled for */
-    int64_t fired;           /* the `now` it was popped at (>= due) */
-    int64_t lateness;        /* fired - due */
-    int late;                /* it came due before sched_resume()'s instant */
-    int skipped;             /* earlier slots of this recurring step coalesced into it */
+    size_t step;      /* index in pb->steps, or SCHED_FEEDBACK */
+    int occurrence;   /* 1-based per step (the feedback request: 1) */
+    int64_t due;      /* the offset it was scheduled for */
+    int64_t fired;    /* the `now` it was popped at (>= due) */
+    int64_t lateness; /* fired - due */
+    int late;         /* it came due before sched_resume()'s instant */
+    int skipped;      /* earlier slots of this recurring step coalesced into it */
     enum sched_cause cause;
-    enum run_status status;  /* the status in force for its message (after its own status:) */
-    int status_changed;      /* this occurrence moved the status */
+    enum run_status
+        status;         /* the status in force for its message (after its own status:) */
+    int status_changed; /* this occurrence moved the status */
     /* SCHED_CAUSE_ESCALATION only: the step whose deadline passed. */
     size_t trigger_step;
     int trigger_occurrence;
-    int64_t waited;          /* its ack.within */
+    int64_t waited; /* its ack.within */
 };
 
 /* A pending acknowledgement deadline (sched_deadlines). */
 struct sched_deadline {
-    size_t step;       /* the step waiting for acknowledgement */
-    int occurrence;    /* which occurrence of it */
-    int64_t fired;     /* when that occurrence fired */
-    int64_t deadline;  /* fired + ack.within: when `escalate` fires */
-    size_t escalate;   /* the escalation step */
+    size_t step;      /* the step waiting for acknowledgement */
+    int occurrence;   /* which occurrence of it */
+    int64_t fired;    /* when that occurrence fired */
+    int64_t deadline; /* fired + ack.within: when `escalate` fires */
+    size_t escalate;  /* the escalation step */
 };
 
 /* A new scheduler for pb, status investigating, nothing armed.  Never NULL. */

@@ -13,6 +13,7 @@
 /* In the order `crisisrun --help` lists them. */
 const struct cmd_entry *const cmd_table[] = {
     &cmd_validate,
+    &cmd_plan,
     NULL,
 };
 

@@ -52,7 +52,8 @@ static struct step *add_at(struct playbook *pb, const char *id, int64_t at)
     return sp;
 }
 
-static struct step *add_every(struct playbook *pb, const char *id, int64_t every, int64_t from)
+static struct step *add_every(struct playbook *pb, const char *id, int64_t every,
+                              int64_t from)
 {
     struct step *sp = add(pb, id, TIMING_EVERY);
     sp->every_ms = every;
@@ -76,7 +77,8 @@ static struct step *add_on(struct playbook *pb, const char *id, enum on_event on
     return sp;
 }
 
-static void set_ack(struct playbook *pb, struct step *sp, int64_t within, const char *escalate)
+static void set_ack(struct playbook *pb, struct step *sp, int64_t within,
+                    const char *escalate)
 {
     sp->has_ack = 1;
     sp->ack_within_ms = within;
@@ -111,13 +113,15 @@ static void log_fire(struct log *l, const struct playbook *pb, const struct sche
     if (l->sb.len)
         strbuf_addstr(&l->sb, ", ");
     strbuf_addf(&l->sb, "+%s %s#%d", duration_format(f->due, d, sizeof(d)),
-                f->step == SCHED_FEEDBACK ? "feedback" : pb->steps[f->step].id, f->occurrence);
+                f->step == SCHED_FEEDBACK ? "feedback" : pb->steps[f->step].id,
+                f->occurrence);
     l->last = *f;
     l->n++;
 }
 
 /* Advances the virtual clock to every pending time up to `until`, popping all. */
-static void run_to(struct sched *s, const struct playbook *pb, struct log *l, int64_t until)
+static void run_to(struct sched *s, const struct playbook *pb, struct log *l,
+                   int64_t until)
 {
     struct sched_fire f;
     for (int64_t t; (t = sched_next_time(s)) <= until;)
@@ -160,8 +164,9 @@ static void test_at_after_every_order_and_spacing(void **state)
     sched_start(s);
     assert_int_equal(sched_next_time(s), 0);
     run_to(s, pb, &l, 30 * MIN);
-    assert_string_equal(log_str(&l), "+0s declare#1, +1m page#1, +3m follow#1, +3m follow2#1, "
-                                     "+5m update#1, +15m update#2, +25m update#3");
+    assert_string_equal(log_str(&l),
+                        "+0s declare#1, +1m page#1, +3m follow#1, +3m follow2#1, "
+                        "+5m update#1, +15m update#2, +25m update#3");
     assert_int_equal(sched_next_time(s), 35 * MIN);
     assert_int_equal(sched_fired_count(s, idx(pb, "update")), 3);
     assert_false(sched_is_done(s));
@@ -203,7 +208,8 @@ static void test_ties_in_playbook_order(void **state)
     run_to(s, pb, &l, 5 * MIN);
     /* "a" sets identified at 5m: on-ident (index 0) joins the same instant,
      * after "a" itself, ahead of the later steps of that instant. */
-    assert_string_equal(log_str(&l), "+5m c#1, +5m a#1, +5m on-ident#1, +5m b#1, +5m d#1");
+    assert_string_equal(log_str(&l),
+                        "+5m c#1, +5m a#1, +5m on-ident#1, +5m b#1, +5m d#1");
     strbuf_release(&l.sb);
     sched_free(s);
     playbook_free(pb);
@@ -226,9 +232,10 @@ static void test_until_status_stops_recurring(void **state)
     struct log l = {STRBUF_INIT, {0}, 0};
     sched_start(s);
     run_to(s, pb, &l, 45 * MIN);
-    assert_string_equal(log_str(&l), "+10m until-ident#1, +10m until-mon#1, +20m until-ident#2, "
-                                     "+20m until-mon#2, +25m identify#1, +30m until-mon#3, "
-                                     "+40m until-mon#4");
+    assert_string_equal(log_str(&l),
+                        "+10m until-ident#1, +10m until-mon#1, +20m until-ident#2, "
+                        "+20m until-mon#2, +25m identify#1, +30m until-mon#3, "
+                        "+40m until-mon#4");
     assert_int_equal(l.last.status, STATUS_IDENTIFIED);
     /* A later status (resolved is past monitoring) stops it too. */
     log_reset(&l);
@@ -357,7 +364,8 @@ static void test_ack_before_deadline_prevents_escalation(void **state)
     struct sched *s = sched_new(pb);
     struct log l = {STRBUF_INIT, {0}, 0};
     sched_start(s);
-    assert_int_equal(sched_ack_step(s, idx(pb, "page"), 30 * SEC), -1); /* not waiting yet */
+    assert_int_equal(sched_ack_step(s, idx(pb, "page"), 30 * SEC),
+                     -1); /* not waiting yet */
     run_to(s, pb, &l, 5 * MIN);
     struct sched_deadline d[4];
     assert_int_equal(sched_deadlines(s, d, 4), 2);
@@ -498,7 +506,8 @@ static void test_resolve_stops_recurring_and_fires_on_resolved(void **state)
     assert_int_equal(sched_deadlines(s, NULL, 0), 0); /* page's deadline died */
     log_reset(&l);
     run_to(s, pb, &l, 100 * HOUR);
-    assert_string_equal(log_str(&l), "+25m all-clear#1, +25m feedback#1, +2h25m postmortem#1");
+    assert_string_equal(log_str(&l),
+                        "+25m all-clear#1, +25m feedback#1, +2h25m postmortem#1");
     assert_int_equal(l.last.status, STATUS_RESOLVED);
     assert_true(sched_is_done(s));
     /* Acknowledging after the end fires nothing. */
@@ -530,8 +539,9 @@ static void test_step_that_resolves(void **state)
     assert_int_equal(f.status_changed, 1);
     log_reset(&l);
     run_to(s, pb, &l, 100 * HOUR);
-    assert_string_equal(log_str(&l), "+15m all-clear#1, +15m after-drill#1, +15m feedback#1, "
-                                     "+2h15m postmortem#1");
+    assert_string_equal(log_str(&l),
+                        "+15m all-clear#1, +15m after-drill#1, +15m feedback#1, "
+                        "+2h15m postmortem#1");
     assert_true(sched_is_done(s));
     strbuf_release(&l.sb);
     sched_free(s);
