@@ -409,7 +409,10 @@ static void text_header(const struct plan *p)
 {
     const struct playbook *pb = p->pb;
     char iso[48], hz[48], ra[48], rw[64];
-    fprintf(p->out, "plan: %s (%s)", pb->title ? pb->title : pb->name, pb->name);
+    if (pb->title && strcmp(pb->title, pb->name))
+        fprintf(p->out, "plan: %s (%s)", pb->title, pb->name);
+    else
+        fprintf(p->out, "plan: %s", pb->name);
     if (pb->severity)
         fprintf(p->out, ", severity %s", pb->severity);
     fprintf(p->out, "%s\nstart %s, horizon %s\n", p->drill ? ", drill" : "",
