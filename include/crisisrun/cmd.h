@@ -36,6 +36,9 @@ extern const struct cmd_entry *const cmd_table[];
 /* One per subcommand, each defined in src/cmd/NAME.c. */
 extern const struct cmd_entry cmd_validate;
 extern const struct cmd_entry cmd_plan;
+extern const struct cmd_entry cmd_list;
+extern const struct cmd_entry cmd_show;
+extern const struct cmd_entry cmd_schema;
 
 const struct cmd_entry *cmd_find(const char *name);
 /* Prints "usage: crisisrun USAGE" and the help text. */

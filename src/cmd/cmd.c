@@ -14,6 +14,9 @@
 const struct cmd_entry *const cmd_table[] = {
     &cmd_validate,
     &cmd_plan,
+    &cmd_list,
+    &cmd_show,
+    &cmd_schema,
     NULL,
 };
 
