@@ -419,7 +419,7 @@ static void text_header(const struct plan *p)
             iso8601_format(p->start, iso, sizeof(iso)),
             offset_format(p->horizon, hz, sizeof(hz)) + 1);
     if (p->resolve_at >= 0)
-        fprintf(p->out, "resolved at %s (%s)\n",
+        fprintf(p->out, "the operator resolves at %s (%s)\n",
                 offset_format(p->resolve_at, ra, sizeof(ra)),
                 row_time(p, p->resolve_at, rw, sizeof(rw)));
     fprintf(p->out,
