@@ -24,6 +24,7 @@
  */
 #include "crisisrun/sched.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -541,6 +542,9 @@ static int coalesce(struct sched *s, struct entry *e, int64_t now)
     int64_t behind = (now - e->when) / sp->every_ms;
     if (sp->until == UNTIL_COUNT && behind > sp->until_count - e->occurrence)
         behind = sp->until_count - e->occurrence;
+    /* Occurrence numbers are ints: a 1ms cadence over a year-long gap must not wrap. */
+    if (behind > INT_MAX / 2 - e->occurrence)
+        behind = INT_MAX / 2 - e->occurrence;
     if (behind <= 0)
         return 1;
     e->skipped += (int)behind;
