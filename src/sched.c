@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crisisrun/duration.h"
 #include "crisisrun/util.h"
 
 enum entry_kind {
@@ -716,6 +717,15 @@ int64_t sched_next_update(struct sched *s, size_t ch, int64_t now)
 {
     int64_t t = ch == SCHED_NO_CHANNEL ? -1 : sched_next_scheduled(s, ch, now);
     return t >= 0 ? t : sched_next_interval(s, now);
+}
+
+const char *sched_next_update_text(struct sched *s, size_t ch, int64_t now,
+                                   int64_t start_ms, char *buf, size_t size)
+{
+    int64_t next = sched_next_update(s, ch, now);
+    if (next < 0)
+        return SCHED_NO_UPDATE_TEXT;
+    return walltime_format(start_ms + next, start_ms + now, buf, size);
 }
 
 static int cmp_deadline(const void *a, const void *b)

@@ -200,6 +200,15 @@ int64_t sched_next_interval(const struct sched *s, int64_t now);
 int64_t sched_next_update(struct sched *s, size_t ch, int64_t now);
 
 /*
+ * {{next_update}} as text, the one way `plan` and `run` both write it:
+ * walltime_format() of start_ms + sched_next_update(), relative to the
+ * wall-clock `now` (start_ms + now), else SCHED_NO_UPDATE_TEXT.  Writes
+ * into buf (>= 64 bytes) and returns it.
+ */
+const char *sched_next_update_text(struct sched *s, size_t ch, int64_t now,
+                                   int64_t start_ms, char *buf, size_t size);
+
+/*
  * Fills out[0..max) with the pending ack deadlines in deadline order and
  * returns how many there are (which may exceed max).
  */

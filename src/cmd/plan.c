@@ -107,7 +107,6 @@ static char *render(struct plan *p, const struct sched_fire *f, size_t ch)
         return NULL;
     int64_t now = p->start + f->fired;
     char now_s[64], started_s[64], elapsed_s[32], next_s[64], waited_s[32];
-    int64_t next = sched_next_update(p->s, ch, f->fired);
     struct template_ctx c = {
         .pb = p->pb,
         .run_id = "plan",
@@ -116,9 +115,8 @@ static char *render(struct plan *p, const struct sched_fire *f, size_t ch)
         .now = walltime_format(now, now, now_s, sizeof(now_s)),
         .started = walltime_format(p->start, now, started_s, sizeof(started_s)),
         .elapsed = duration_format(f->fired, elapsed_s, sizeof(elapsed_s)),
-        .next_update = next >= 0
-                           ? walltime_format(p->start + next, now, next_s, sizeof(next_s))
-                           : SCHED_NO_UPDATE_TEXT,
+        .next_update =
+            sched_next_update_text(p->s, ch, f->fired, p->start, next_s, sizeof(next_s)),
         .latest_note = "",
         .feedback_url = PLAN_FEEDBACK_URL,
         .drill = p->drill,

@@ -602,8 +602,15 @@ static void test_next_update_per_channel_and_fallback(void **state)
     /* No update_interval: nothing is promised. */
     assert_int_equal(sched_next_interval(s, 50 * MIN), -1);
     assert_int_equal(sched_next_update(s, 1, 50 * MIN), -1);
+    char buf[64];
+    int64_t start;
+    assert_int_equal(iso8601_parse("2026-11-26T14:30:00Z", &start), 0);
+    assert_string_equal(sched_next_update_text(s, 1, 50 * MIN, start, buf, sizeof(buf)),
+                        "when there is news");
     pb->targets.update_interval_ms = 25 * MIN;
     assert_int_equal(sched_next_update(s, 1, 50 * MIN), 75 * MIN);
+    assert_string_equal(sched_next_update_text(s, 1, 50 * MIN, start, buf, sizeof(buf)),
+                        "15:45 UTC");
     assert_int_equal(sched_next_update(s, 0, 50 * MIN), 60 * MIN);
     assert_int_equal(sched_next_update(s, SCHED_NO_CHANNEL, 50 * MIN), 75 * MIN);
     assert_int_equal(sched_next_interval(s, 75 * MIN), 100 * MIN);
