@@ -39,7 +39,6 @@
 #include "crisisrun/loader.h"
 #include "crisisrun/message.h"
 #include "crisisrun/provider.h"
-#include "crisisrun/runmeta.h"
 #include "runner_internal.h"
 #include "crisisrun/sched.h"
 
@@ -584,24 +583,21 @@ static int create_run(struct runner *r, const struct runner_options *opt)
 {
     char *abs = realpath(opt->playbook_path, NULL);
     char *vj = vars_json(opt->vars, opt->nvars);
-    char *meta = runmeta_json(r->pb);
     r->run.playbook_name = r->pb->name;
     r->run.title = r->pb->title;
     r->run.severity = r->pb->severity;
     r->run.playbook_path = abs ? abs : (char *)opt->playbook_path;
     r->run.playbook_text = r->playbook_text;
     r->run.vars_json = vj;
-    r->run.meta_json = meta;
     r->run.drill = opt->drill;
     r->run.speed = opt->speed;
     r->run.started_ms = wallclock_ms();
     int ret = journal_run_create(r->j, &r->run);
     /* The strings were only lent to journal_run_create. */
     r->run.playbook_name = r->run.title = r->run.severity = NULL;
-    r->run.playbook_path = r->run.playbook_text = r->run.vars_json = r->run.meta_json = NULL;
+    r->run.playbook_path = r->run.playbook_text = r->run.vars_json = NULL;
     free(abs);
     free(vj);
-    free(meta);
     return ret;
 }
 

@@ -159,7 +159,7 @@ int runner_op_trigger(struct runner *r, const char *step, const char *who, char 
     if (idx < 0)
         return refuse(msg, 404, "no step '%s' in this playbook", step ? step : "");
     if (sched_trigger(r->sched, (size_t)idx, runner_offset(r)) < 0)
-        return refuse(msg, 409, "step '%s' is not an 'on: manual' step", step);
+        return refuse(msg, 400, "step '%s' is not an 'on: manual' step", step);
     runner_event(r, EV_TRIGGERED, step, 0, NULL, who);
     *msg = xasprintf("step '%s' triggered", step);
     return 200;
