@@ -10,9 +10,12 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "crisisrun/util.h"
 #include "crisisrun/yamltree.h"
@@ -22,6 +25,30 @@ char *interp_path(const char *dir, const char *path)
     if (path[0] == '/' || !dir || !strcmp(dir, "."))
         return xstrdup(path);
     return xasprintf("%s/%s", dir, path);
+}
+
+FILE *interp_open(const char *path, const char **why)
+{
+    /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        *why = strerror(errno);
+        if (fd >= 0)
+            close(fd);
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        *why = "not a regular file";
+        close(fd);
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "r");
+    if (!f) {
+        *why = strerror(errno);
+        close(fd);
+    }
+    return f;
 }
 
 static int env_name_ok(const char *s, size_t n)
@@ -55,9 +82,10 @@ static int add_file(struct strbuf *out, const char *dir, const char *rel, size_t
         return -1;
     }
     char *path = interp_path(dir, rel);
-    FILE *f = fopen(path, "rb");
+    const char *why;
+    FILE *f = interp_open(path, &why);
     if (!f) {
-        report_f(report, arg, off, "cannot read file '%s': %s", rel, strerror(errno));
+        report_f(report, arg, off, "cannot read file '%s': %s", rel, why);
         free(path);
         return -1;
     }

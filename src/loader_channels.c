@@ -110,9 +110,10 @@ static void read_urls_file(struct ld *l, struct channel *c, const struct ynode *
                            const char *rel)
 {
     c->urls_file = interp_path(l->dir, rel);
-    FILE *f = fopen(c->urls_file, "r");
+    const char *why;
+    FILE *f = interp_open(c->urls_file, &why);
     if (!f) {
-        ld_error(l, n, "cannot read urls_file '%s': %s", rel, strerror(errno));
+        ld_error(l, n, "cannot read urls_file '%s': %s", rel, why);
         return;
     }
     char line[URL_MAX_LEN + 2], buf[128];
@@ -145,12 +146,13 @@ static void read_urls_file(struct ld *l, struct channel *c, const struct ynode *
             ld_error(l, n, "urls_file '%s' lists more than %d urls", rel, LOADER_MAX_URLS);
             break;
         }
-        const char *why = url_problem(s, buf, sizeof(buf));
-        if (why) {
-            ld_error_at(l, c->urls_file, lineno, 1, "%s", why);
+        const char *problem = url_problem(s, buf, sizeof(buf));
+        if (problem) {
+            ld_error_at(l, c->urls_file, lineno, 1, "%s", problem);
             bad++;
-        } else
+        } else {
             add_url(c, &alloc, xstrdup(s));
+        }
     }
     if (ferror(f))
         ld_error(l, n, "cannot read urls_file '%s': %s", rel, strerror(errno));

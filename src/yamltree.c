@@ -406,8 +406,13 @@ static void syntax_error(struct builder *b, yaml_parser_t *p)
     } else {
         mark_pos(&p->problem_mark, &line, &col);
     }
-    diag_add(b->d, b->file, line, col, "invalid YAML: %s",
-             p->problem ? p->problem : "cannot parse");
+    const char *problem = p->problem ? p->problem : "cannot parse";
+    /* The context often names the line where the mistake really is. */
+    if (p->context && p->error != YAML_READER_ERROR)
+        diag_add(b->d, b->file, line, col, "invalid YAML: %s (%s at line %d)", problem,
+                 p->context, (int)p->context_mark.line + 1);
+    else
+        diag_add(b->d, b->file, line, col, "invalid YAML: %s", problem);
 }
 
 /* Handles one event: 1 at the end of the stream, 0 to go on, -1 to stop. */

@@ -14,6 +14,7 @@
 #define CRISISRUN_INTERP_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* Largest file ${file:PATH} reads. */
 #define INTERP_MAX_FILE (1u << 20)
@@ -28,6 +29,14 @@ typedef void (*interp_report_fn)(void *arg, size_t offset, const char *msg);
  */
 int interp_expand(const char *s, const char *dir, char **out, interp_report_fn report,
                   void *arg);
+
+/*
+ * Opens path for reading, but only a regular file: a FIFO or a device
+ * named by a playbook must not block or endlessly feed the loader.
+ * Returns the stream, or NULL with *why describing the failure (strerror,
+ * or "not a regular file").
+ */
+FILE *interp_open(const char *path, const char **why);
 
 /*
  * Resolves path against dir: an absolute path is kept, and a relative one
