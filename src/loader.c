@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "crisisrun/duration.h"
 #include "crisisrun/interp.h"
@@ -121,12 +122,19 @@ static const char *kind_name(const struct ynode *n)
     return n->kind == YNODE_MAPPING ? "a mapping" : n->kind == YNODE_SEQUENCE ? "a list" : "";
 }
 
+/* Whether k is the scalar key; the first byte is compared inline, which
+ * spares most strcmp calls when a step's keys are looked up one by one. */
+static int key_is(const struct ynode *k, const char *key)
+{
+    return k->kind == YNODE_SCALAR && k->str[0] == key[0] && !strcmp(k->str, key);
+}
+
 const struct ynode *ld_get_key(const struct ynode *m, const char *key)
 {
     if (!m || m->kind != YNODE_MAPPING)
         return NULL;
     for (size_t i = 0; i + 1 < m->nv; i += 2)
-        if (m->v[i]->kind == YNODE_SCALAR && !strcmp(m->v[i]->str, key))
+        if (key_is(m->v[i], key))
             return m->v[i];
     return NULL;
 }
@@ -136,7 +144,7 @@ const struct ynode *ld_get(const struct ynode *m, const char *key)
     if (!m || m->kind != YNODE_MAPPING)
         return NULL;
     for (size_t i = 0; i + 1 < m->nv; i += 2)
-        if (m->v[i]->kind == YNODE_SCALAR && !strcmp(m->v[i]->str, key))
+        if (key_is(m->v[i], key))
             return m->v[i + 1];
     return NULL;
 }
@@ -208,7 +216,7 @@ int ld_check_keys(struct ld *l, const struct ynode *m, const char *what,
         if (skip[i])
             continue;
         size_t j = 0;
-        while (known[j] && strcmp(known[j], k->str))
+        while (known[j] && !key_is(k, known[j]))
             j++;
         if (known[j])
             continue;
@@ -705,12 +713,26 @@ struct playbook *loader_load(const char *path, const struct loader_options *opt,
         diag_add(d, path, 0, 0, "cannot open the playbook: %s", strerror(errno));
         return NULL;
     }
-    /* Read one byte past the bound, so an oversized file is never read whole. */
+    /*
+     * Read one byte past the bound, so an oversized file is never read
+     * whole; size the buffer from the file when it says, to read it in one go.
+     */
     struct strbuf sb = STRBUF_INIT;
-    char chunk[65536];
+    struct stat st;
+    size_t hint = 0;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+        hint = (size_t)st.st_size > LOADER_MAX_BYTES ? LOADER_MAX_BYTES : (size_t)st.st_size;
+    strbuf_init(&sb, hint + 2);
     size_t n;
-    while (sb.len <= LOADER_MAX_BYTES && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        strbuf_add(&sb, chunk, n);
+    while (sb.len <= LOADER_MAX_BYTES) {
+        if (sb.alloc - sb.len < 2)
+            strbuf_grow(&sb, 65536);
+        n = fread(sb.buf + sb.len, 1, sb.alloc - sb.len - 1, f);
+        if (!n)
+            break;
+        sb.len += n;
+        sb.buf[sb.len] = '\0';
+    }
     int failed = ferror(f);
     fclose(f);
     if (failed) {

@@ -8,8 +8,12 @@
  * as the events arrive, so a hostile document is stopped at the event that
  * crosses a bound.
  *
- * Nodes live in an arena of blocks and are freed together: with shared
- * (aliased) nodes there is no single owner to free them one by one.
+ * Nodes, their strings and their child arrays live in one bump arena and
+ * are freed together: with shared (aliased) nodes there is no single owner
+ * to free them one by one, and a large playbook is a hundred thousand small
+ * objects that malloc would otherwise handle one at a time.  Children are
+ * collected on one stack shared by all open collections and copied into
+ * the arena, at their exact size, when their collection ends.
  */
 #include "crisisrun/yamltree.h"
 
@@ -22,12 +26,12 @@
 #include "crisisrun/loader.h"
 #include "crisisrun/util.h"
 
-#define BLOCK_NODES 256
+#define CHUNK_SIZE (64u << 10)
 
-struct ynode_block {
-    struct ynode_block *next;
-    size_t used;
-    struct ynode nodes[BLOCK_NODES];
+struct ychunk {
+    struct ychunk *next;
+    size_t used, cap;
+    _Alignas(max_align_t) char data[];
 };
 
 struct anchor {
@@ -45,20 +49,42 @@ struct builder {
     size_t nanchors, aanchors;
     /* Anchors of the open collections, registered when each one ends. */
     char *pending[LOADER_MAX_DEPTH];
+    /* Children of the open collections; stack[i]'s start at first[i]. */
+    struct ynode **kids;
+    size_t nkids, akids;
+    size_t first[LOADER_MAX_DEPTH];
     size_t naliases;
     int documents;
 };
 
+/* Arena memory for size bytes, aligned for any object. */
+static void *arena_alloc(struct ytree *t, size_t size)
+{
+    size = (size + _Alignof(max_align_t) - 1) & ~(size_t)(_Alignof(max_align_t) - 1);
+    struct ychunk *c = t->chunks;
+    if (c && c->cap - c->used >= size) {
+        void *p = c->data + c->used;
+        c->used += size;
+        return p;
+    }
+    /* A large request gets a chunk of its own, behind the current one. */
+    size_t cap = size > CHUNK_SIZE / 4 ? size : CHUNK_SIZE;
+    struct ychunk *n = xmalloc(sizeof(*n) + cap);
+    n->used = size;
+    n->cap = cap;
+    if (c && cap == size) {
+        n->next = c->next;
+        c->next = n;
+    } else {
+        n->next = c;
+        t->chunks = n;
+    }
+    return n->data;
+}
+
 static struct ynode *node_new(struct ytree *t)
 {
-    struct ynode_block *b = t->blocks;
-    if (!b || b->used == BLOCK_NODES) {
-        b = xmalloc(sizeof(*b));
-        b->next = t->blocks;
-        b->used = 0;
-        t->blocks = b;
-    }
-    struct ynode *n = &b->nodes[b->used++];
+    struct ynode *n = arena_alloc(t, sizeof(*n));
     memset(n, 0, sizeof(*n));
     n->weight = 1;
     return n;
@@ -66,15 +92,11 @@ static struct ynode *node_new(struct ytree *t)
 
 void ytree_release(struct ytree *t)
 {
-    struct ynode_block *b = t->blocks;
-    while (b) {
-        struct ynode_block *next = b->next;
-        for (size_t i = 0; i < b->used; i++) {
-            free(b->nodes[i].str);
-            free(b->nodes[i].v);
-        }
-        free(b);
-        b = next;
+    struct ychunk *c = t->chunks;
+    while (c) {
+        struct ychunk *next = c->next;
+        free(c);
+        c = next;
     }
     free(t->lines);
     memset(t, 0, sizeof(*t));
@@ -200,6 +222,8 @@ int ynode_is_null(const struct ynode *n)
 {
     if (n->kind != YNODE_SCALAR || n->style != YSTYLE_PLAIN)
         return 0;
+    if (n->len > 4)
+        return 0;
     return !strcmp(n->str, "") || !strcmp(n->str, "~") || !strcmp(n->str, "null") ||
            !strcmp(n->str, "Null") || !strcmp(n->str, "NULL");
 }
@@ -211,7 +235,11 @@ size_t utf8_check(const char *text, size_t len)
     while (i < len) {
         unsigned char c = s[i];
         if (c < 0x80) {
+            /* Playbooks are mostly ASCII: skip it eight bytes at a time. */
+            uint64_t w;
             i++;
+            while (len - i >= 8 && (memcpy(&w, s + i, 8), !(w & 0x8080808080808080u)))
+                i += 8;
             continue;
         }
         size_t need;
@@ -283,10 +311,10 @@ static void attach(struct builder *b, struct ynode *n)
         b->t->root = n;
         return;
     }
-    struct ynode *parent = b->stack[b->depth - 1];
-    ALLOC_GROW(parent->v, parent->nv + 1, parent->alloc);
-    parent->v[parent->nv++] = n;
-    parent->weight += n->weight;
+    ALLOC_GROW(b->kids, b->nkids + 1, b->akids);
+    b->kids[b->nkids++] = n;
+    /* Bounded by count_nodes(): a weight never exceeds YTREE_MAX_NODES. */
+    b->stack[b->depth - 1]->weight += n->weight;
 }
 
 /* Counts `weight` more nodes; -1 after reporting when over the bound. */
@@ -334,12 +362,15 @@ static int on_scalar(struct builder *b, yaml_event_t *ev)
     n->kind = YNODE_SCALAR;
     n->style = scalar_style(ev->data.scalar.style);
     set_span(n, ev);
-    n->len = ev->data.scalar.length;
-    n->str = xstrndup((const char *)ev->data.scalar.value, n->len);
-    if (strlen(n->str) != n->len) {
+    /* The text is at most LOADER_MAX_BYTES, and so is any value in it. */
+    n->len = (uint32_t)ev->data.scalar.length;
+    n->str = arena_alloc(b->t, n->len + 1);
+    memcpy(n->str, ev->data.scalar.value, n->len);
+    n->str[n->len] = '\0';
+    if (memchr(n->str, '\0', n->len)) {
         /* Every value ends up in a C string: a NUL would silently cut it. */
         fail_at(b, &ev->start_mark, "a value must not contain a NUL character");
-        n->len = strlen(n->str);
+        n->len = (uint32_t)strlen(n->str);
     }
     if (ev->data.scalar.anchor)
         add_anchor(b, xstrdup((const char *)ev->data.scalar.anchor), n);
@@ -364,6 +395,7 @@ static int on_start(struct builder *b, yaml_event_t *ev, enum ynode_kind kind,
     n->style = YSTYLE_COLLECTION;
     set_span(n, ev);
     b->pending[b->depth] = anchor ? xstrdup((const char *)anchor) : NULL;
+    b->first[b->depth] = b->nkids;
     b->stack[b->depth++] = n;
     return 0;
 }
@@ -371,6 +403,11 @@ static int on_start(struct builder *b, yaml_event_t *ev, enum ynode_kind kind,
 static void on_end(struct builder *b, yaml_event_t *ev)
 {
     struct ynode *n = b->stack[--b->depth];
+    size_t first = b->first[b->depth];
+    n->nv = (uint32_t)(b->nkids - first);
+    n->v = arena_alloc(b->t, (n->nv ? n->nv : 1) * sizeof(*n->v));
+    memcpy(n->v, b->kids + first, n->nv * sizeof(*n->v));
+    b->nkids = first;
     mark_pos(&ev->end_mark, &n->end_line, &n->end_col);
     if (b->pending[b->depth])
         add_anchor(b, b->pending[b->depth], n);
@@ -493,6 +530,7 @@ int ytree_parse(struct ytree *t, const char *file, const char *data, size_t len,
     for (size_t i = 0; i < b.nanchors; i++)
         free(b.anchors[i].name);
     free(b.anchors);
+    free(b.kids);
     if (ret < 0)
         t->root = NULL;
     return ret;

@@ -17,6 +17,7 @@
 #define CRISISRUN_YAMLTREE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "crisisrun/diag.h"
 
@@ -44,27 +45,28 @@ struct ynode {
     int line, col;         /* 1-based start, as libyaml counts (characters) */
     int end_line, end_col; /* 1-based, just past the node */
     /* Scalars: the value, NUL-terminated (len excludes the NUL). */
-    char *str;
-    size_t len;
+    uint32_t len;
     /*
      * Collections: a sequence's items in order; a mapping's keys and values
      * alternate (v[2i] is a key, v[2i+1] its value), so a mapping has nv/2
      * pairs.  Items may be shared between several parents (aliases).
      */
+    uint32_t nv;
+    uint32_t weight; /* nodes in the subtree with aliases expanded */
+    char *str;
     struct ynode **v;
-    size_t nv, alloc;
-    size_t weight; /* nodes in the subtree with aliases expanded */
 };
 
-struct ynode_block;
+struct ychunk;
 struct ytree {
     struct ynode *root; /* NULL for an empty document */
     const char *src;    /* the parsed text (not owned; must outlive the tree) */
     size_t len;
     size_t *lines; /* byte offset of each line start, built on demand */
     size_t nlines;
-    struct ynode_block *blocks; /* the node arena */
-    size_t total;               /* nodes with aliases expanded */
+    /* Nodes, strings and child arrays live in one arena, freed together. */
+    struct ychunk *chunks;
+    size_t total; /* nodes with aliases expanded */
 };
 #define YTREE_INIT {NULL, NULL, 0, NULL, 0, NULL, 0}
 
