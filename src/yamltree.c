@@ -406,7 +406,9 @@ static void on_end(struct builder *b, yaml_event_t *ev)
     size_t first = b->first[b->depth];
     n->nv = (uint32_t)(b->nkids - first);
     n->v = arena_alloc(b->t, (n->nv ? n->nv : 1) * sizeof(*n->v));
-    memcpy(n->v, b->kids + first, n->nv * sizeof(*n->v));
+    /* kids is still NULL when no collection has had a child yet. */
+    if (n->nv)
+        memcpy(n->v, b->kids + first, n->nv * sizeof(*n->v));
     b->nkids = first;
     mark_pos(&ev->end_mark, &n->end_line, &n->end_col);
     if (b->pending[b->depth])
