@@ -50,19 +50,19 @@ static void webhook_attempt_headers(const struct channel *ch, const char *notifi
                                     const char *body, size_t len, int64_t now_s,
                                     struct header_list *out)
 {
-    char *sig;
-
+    /* The id and timestamp go out signed or not: the id is how a receiver
+     * recognises a re-send after resume (DESIGN.md "Delivery semantics"). */
+    header_list_add(out, "webhook-id: %s", notification_id);
+    header_list_add(out, "webhook-timestamp: %" PRId64, now_s);
     if (!ch->secret)
         return;
-    sig = signature_sign(ch->secret, notification_id, now_s, body, len);
+    char *sig = signature_sign(ch->secret, notification_id, now_s, body, len);
     if (!sig) {
         /* The loader checks secrets; reaching this is a bug, not bad input. */
         error("channel '%s' has a malformed signing secret; request sent unsigned",
               ch->name);
         return;
     }
-    header_list_add(out, "webhook-id: %s", notification_id);
-    header_list_add(out, "webhook-timestamp: %" PRId64, now_s);
     header_list_add(out, "webhook-signature: %s", sig);
     free(sig);
 }

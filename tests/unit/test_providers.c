@@ -694,11 +694,14 @@ static void test_webhook_headers(void **state)
     assert_int_equal(h.n, 0);
     assert_null(h.v);
 
-    /* No secret: no headers at all. */
+    /* No secret: the id and timestamp still go out, unsigned. */
     ch.secret = NULL;
     provider_for(CHANNEL_WEBHOOK)
         ->attempt_headers(&ch, f.m.notification_id, body, strlen(body), 1767225600, &h);
-    assert_int_equal(h.n, 0);
+    assert_int_equal(h.n, 2);
+    assert_string_equal(header_value(&h, "webhook-id"), f.m.notification_id);
+    assert_string_equal(header_value(&h, "webhook-timestamp"), "1767225600");
+    assert_null(header_value(&h, "webhook-signature"));
     header_list_release(&h);
     free(body);
     free(f.text);
