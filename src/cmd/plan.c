@@ -34,7 +34,6 @@
 #include "crisisrun/util.h"
 
 #define PLAN_DEFAULT_HORIZON_MS (4 * 3600 * 1000LL)
-#define PLAN_FEEDBACK_STEP "feedback.request"
 #define PLAN_FEEDBACK_URL "(feedback link)"
 
 /* "Only if STEP is not acknowledged by BY" (an escalation, or what follows one). */
@@ -94,7 +93,7 @@ static char *row_time(const struct plan *p, int64_t off, char *buf, size_t size)
 
 static const char *step_name(const struct plan *p, size_t step)
 {
-    return step == SCHED_FEEDBACK ? PLAN_FEEDBACK_STEP : p->pb->steps[step].id;
+    return message_step_name(p->pb, step);
 }
 
 /* ---- rendering ----------------------------------------------------------- */
