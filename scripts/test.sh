@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-CRISISRUN_EXTRA_PACKAGES="valgrind clang ${CRISISRUN_EXTRA_PACKAGES:-}" \
+CRISISRUN_EXTRA_PACKAGES="valgrind clang python3-jsonschema python3-yaml strace ${CRISISRUN_EXTRA_PACKAGES:-}" \
     scripts/setup.sh build -DCRISISRUN_WERROR=ON
 ctest --test-dir build --output-on-failure -j2
 

@@ -1,0 +1,494 @@
+/*
+ * journal.c - opening the journal, its schema and migrations, batches and
+ * the prepared-statement cache.  Runs are in journal_run.c, notifications in
+ * journal_delivery.c, the rest of the timeline in journal_timeline.c.
+ *
+ * Deliberate choices (docs/journal.md has the long form):
+ * - WAL + synchronous=NORMAL: committed batches survive SIGKILL, which is
+ *   what resume needs; fsync per batch (FULL) would only add power-loss
+ *   safety at the price of the run loop's throughput.
+ * - Migrations are an append-only array of SQL scripts; migrations[v]
+ *   brings schema v to v+1.  They run in one BEGIN IMMEDIATE transaction
+ *   that re-reads user_version, so two processes opening an old journal at
+ *   once migrate it exactly once.
+ * - The file is created by us with mode 0600 before SQLite opens it (SQLite
+ *   gives its -wal and -shm files the same mode): it holds playbook text.
+ */
+#include "journal_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "crisisrun/util.h"
+
+#define BUSY_TIMEOUT_MS 5000
+
+/* Schema version 1.  Later versions append a script; never edit one. */
+static const char *const migrations[] = {
+    /* 0 -> 1 */
+    "CREATE TABLE runs ("
+    "  id TEXT PRIMARY KEY NOT NULL,"
+    "  playbook_name TEXT NOT NULL,"
+    "  title TEXT NOT NULL,"
+    "  severity TEXT,"
+    "  playbook_path TEXT NOT NULL,"
+    "  playbook_sha256 TEXT NOT NULL,"
+    "  playbook_text TEXT NOT NULL,"
+    "  vars_json TEXT NOT NULL DEFAULT '{}',"
+    "  drill INTEGER NOT NULL DEFAULT 0,"
+    "  speed REAL NOT NULL DEFAULT 1,"
+    "  state TEXT NOT NULL DEFAULT 'running'"
+    "    CHECK (state IN ('running','resolved','interrupted','failed')),"
+    "  status TEXT NOT NULL DEFAULT 'investigating'"
+    "    CHECK (status IN ('investigating','identified','monitoring','resolved')),"
+    "  started_ms INTEGER NOT NULL,"
+    "  acknowledged_ms INTEGER,"
+    "  acknowledged_by TEXT,"
+    "  resolved_ms INTEGER,"
+    "  ended_ms INTEGER,"
+    "  feedback_closes_ms INTEGER,"
+    "  owner_pid INTEGER,"
+    "  owner_host TEXT,"
+    "  lease_until_ms INTEGER,"
+    "  control_addr TEXT,"
+    "  control_token TEXT,"
+    "  public_url TEXT"
+    ");"
+    "CREATE INDEX runs_started ON runs(started_ms);"
+    "CREATE TABLE events ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    "  at_ms INTEGER NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  step TEXT,"
+    "  occurrence INTEGER NOT NULL DEFAULT 0,"
+    "  detail TEXT,"
+    "  actor TEXT"
+    ");"
+    "CREATE INDEX events_run ON events(run_id, at_ms, seq);"
+    "CREATE TABLE notifications ("
+    "  id TEXT PRIMARY KEY NOT NULL,"
+    "  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    "  step TEXT NOT NULL,"
+    "  occurrence INTEGER NOT NULL,"
+    "  channel TEXT NOT NULL,"
+    "  endpoint_index INTEGER NOT NULL,"
+    "  endpoint_redacted TEXT NOT NULL,"
+    "  endpoint_hash TEXT NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'pending'"
+    "    CHECK (state IN ('pending','inflight','delivered','failed','disabled')),"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  created_ms INTEGER NOT NULL,"
+    "  updated_ms INTEGER NOT NULL,"
+    "  due_ms INTEGER NOT NULL,"
+    "  settled_ms INTEGER,"
+    "  body TEXT NOT NULL,"
+    "  last_http_status INTEGER,"
+    "  last_latency_ms INTEGER,"
+    "  last_error TEXT"
+    ");"
+    "CREATE INDEX notifications_run ON notifications(run_id, state);"
+    "CREATE TABLE attempts ("
+    "  notification_id TEXT NOT NULL REFERENCES notifications(id) ON DELETE CASCADE,"
+    "  number INTEGER NOT NULL,"
+    "  started_ms INTEGER NOT NULL,"
+    "  finished_ms INTEGER NOT NULL,"
+    "  http_status INTEGER,"
+    "  latency_ms INTEGER NOT NULL,"
+    "  outcome TEXT NOT NULL CHECK (outcome IN ('delivered','retry','failed')),"
+    "  error TEXT,"
+    "  PRIMARY KEY (notification_id, number)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE ack_waits ("
+    "  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    "  step TEXT NOT NULL,"
+    "  occurrence INTEGER NOT NULL,"
+    "  since_ms INTEGER NOT NULL,"
+    "  deadline_ms INTEGER NOT NULL,"
+    "  escalate_step TEXT,"
+    "  acknowledged_ms INTEGER,"
+    "  acknowledged_by TEXT,"
+    "  escalated_ms INTEGER,"
+    "  PRIMARY KEY (run_id, step, occurrence)"
+    ");"
+    "CREATE TABLE notes ("
+    "  id INTEGER PRIMARY KEY,"
+    "  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    "  at_ms INTEGER NOT NULL,"
+    "  author TEXT NOT NULL,"
+    "  text TEXT NOT NULL,"
+    "  action_item INTEGER NOT NULL DEFAULT 0,"
+    "  notify TEXT"
+    ");"
+    "CREATE INDEX notes_run ON notes(run_id, at_ms);"
+    "CREATE TABLE feedback_tokens ("
+    "  token TEXT PRIMARY KEY NOT NULL,"
+    "  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    "  channel TEXT NOT NULL,"
+    "  audience TEXT NOT NULL CHECK (audience IN ('internal','external')),"
+    "  created_ms INTEGER NOT NULL,"
+    "  UNIQUE (run_id, channel)"
+    ");"
+    "CREATE TABLE feedback_responses ("
+    "  id INTEGER PRIMARY KEY,"
+    "  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    "  received_ms INTEGER NOT NULL,"
+    "  channel TEXT,"
+    "  audience TEXT NOT NULL CHECK (audience IN ('internal','external')),"
+    "  source TEXT NOT NULL CHECK (source IN ('form','cli','import')),"
+    "  anonymous INTEGER NOT NULL DEFAULT 0,"
+    "  respondent TEXT,"
+    "  comment TEXT"
+    ");"
+    "CREATE INDEX feedback_run ON feedback_responses(run_id);"
+    "CREATE TABLE feedback_answers ("
+    "  response_id INTEGER NOT NULL REFERENCES feedback_responses(id) ON DELETE CASCADE,"
+    "  question_id TEXT NOT NULL,"
+    "  rating INTEGER,"
+    "  text TEXT,"
+    "  PRIMARY KEY (response_id, question_id)"
+    ");",
+};
+
+_Static_assert(ARRAY_SIZE(migrations) == JOURNAL_SCHEMA_VERSION,
+               "one migration per schema version");
+
+/* ---- helpers shared by journal_*.c ------------------------------------------ */
+
+int journal_fail(struct journal *j, const char *what)
+{
+    error("journal '%s': cannot %s: %s", j->path, what, sqlite3_errmsg(j->db));
+    /* Some errors (disk full, I/O) make SQLite roll the whole transaction
+     * back.  Later writes would then commit one by one, outside the batch
+     * the caller believes is open: refuse them until it ends the batch. */
+    if (j->depth > 0 && sqlite3_get_autocommit(j->db))
+        j->aborted = 1;
+    return -1;
+}
+
+sqlite3_stmt *journal_stmt(struct journal *j, enum journal_stmt_slot slot, const char *sql)
+{
+    if (j->aborted) {
+        error("journal '%s': the batch was rolled back after an error", j->path);
+        return NULL;
+    }
+    sqlite3_stmt *st = j->stmt[slot];
+    if (st) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        return st;
+    }
+    if (sqlite3_prepare_v3(j->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        journal_fail(j, "prepare a query");
+        return NULL;
+    }
+    j->stmt[slot] = st;
+    return st;
+}
+
+int journal_step_write(struct journal *j, sqlite3_stmt *st, const char *what)
+{
+    int ret = 0;
+    if (sqlite3_step(st) != SQLITE_DONE)
+        ret = journal_fail(j, what);
+    sqlite3_reset(st);
+    return ret;
+}
+
+void journal_bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+void journal_bind_time(sqlite3_stmt *st, int i, int64_t v)
+{
+    if (v)
+        sqlite3_bind_int64(st, i, v);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+char *journal_col_str(sqlite3_stmt *st, int i)
+{
+    const unsigned char *s = sqlite3_column_text(st, i);
+    return s ? xstrdup((const char *)s) : NULL;
+}
+
+void journal_col_copy(sqlite3_stmt *st, int i, char *buf, size_t size)
+{
+    const unsigned char *s = sqlite3_column_text(st, i);
+    snprintf(buf, size, "%s", s ? (const char *)s : "");
+}
+
+void journal_sha256_hex(const void *data, size_t len, char out[65])
+{
+    unsigned char md[32];
+    unsigned int mdlen = 0;
+    static const char hex[] = "0123456789abcdef";
+    EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+    for (unsigned int i = 0; i < 32; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[64] = '\0';
+}
+
+/* ---- opening and migrating --------------------------------------------------- */
+
+static int exec_sql(struct journal *j, const char *sql, const char *what)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(j->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        error("journal '%s': cannot %s: %s", j->path, what, msg ? msg : "unknown error");
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int read_user_version(struct journal *j, int *version)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(j->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        return journal_fail(j, "read the schema version");
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *version = sqlite3_column_int(st, 0);
+    else
+        journal_fail(j, "read the schema version");
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
+static int check_version(struct journal *j, int version)
+{
+    if (version > JOURNAL_SCHEMA_VERSION)
+        return error("journal '%s' was written by a newer crisisrun (schema %d)", j->path,
+                     version);
+    if (version < 0)
+        return error("journal '%s' has an invalid schema version %d", j->path, version);
+    return 0;
+}
+
+static int migrate(struct journal *j)
+{
+    int version;
+    if (exec_sql(j, "BEGIN IMMEDIATE", "lock the journal to upgrade it") < 0)
+        return -1;
+    /* Re-read under the write lock: another process may have migrated. */
+    if (read_user_version(j, &version) < 0 || check_version(j, version) < 0)
+        goto fail;
+    for (; version < JOURNAL_SCHEMA_VERSION; version++) {
+        char what[64];
+        snprintf(what, sizeof(what), "upgrade the schema to version %d", version + 1);
+        if (exec_sql(j, migrations[version], what) < 0)
+            goto fail;
+    }
+    char *pragma = xasprintf("PRAGMA user_version = %d", JOURNAL_SCHEMA_VERSION);
+    int ret = exec_sql(j, pragma, "record the schema version");
+    free(pragma);
+    if (ret < 0 || exec_sql(j, "COMMIT", "commit the schema upgrade") < 0)
+        goto fail;
+    return 0;
+fail:
+    sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}
+
+/* Creates the missing directories above path, each with mode 0700. */
+static int make_parent_dirs(const char *path)
+{
+    char *dir = xstrdup(path);
+    int ret = 0;
+    for (char *p = dir + 1; (p = strchr(p, '/')); p++) {
+        *p = '\0';
+        if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+            ret = error("cannot create directory '%s' for journal '%s': %s", dir, path,
+                        strerror(errno));
+            break;
+        }
+        *p = '/';
+    }
+    free(dir);
+    return ret;
+}
+
+static int create_file(const char *path)
+{
+    if (make_parent_dirs(path) < 0)
+        return -1;
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return error("cannot create journal '%s': %s", path, strerror(errno));
+    close(fd);
+    return 0;
+}
+
+static int set_pragmas(struct journal *j, int readonly)
+{
+    if (exec_sql(j, "PRAGMA foreign_keys = ON", "enable foreign keys") < 0)
+        return -1;
+    if (readonly)
+        return 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(j->db, "PRAGMA journal_mode = WAL", -1, &st, NULL) != SQLITE_OK)
+        return journal_fail(j, "enable WAL mode");
+    int rc = sqlite3_step(st);
+    int wal = rc == SQLITE_ROW &&
+              !strcmp((const char *)sqlite3_column_text(st, 0), "wal");
+    if (rc != SQLITE_ROW)
+        journal_fail(j, "enable WAL mode");
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW)
+        return -1;
+    if (!wal)
+        return error("journal '%s': cannot enable WAL mode", j->path);
+    return exec_sql(j, "PRAGMA synchronous = NORMAL", "set synchronous mode");
+}
+
+struct journal *journal_open(const char *path, unsigned flags)
+{
+    if (!path || !*path) {
+        error("no journal path given");
+        return NULL;
+    }
+    if (flags & JOURNAL_CREATE) {
+        if (create_file(path) < 0)
+            return NULL;
+    } else {
+        struct stat stbuf;
+        if (stat(path, &stbuf) < 0) {
+            if (errno == ENOENT)
+                error("no journal at '%s' (start a run first)", path);
+            else
+                error("cannot open journal '%s': %s", path, strerror(errno));
+            return NULL;
+        }
+    }
+
+    struct journal *j = xcalloc(1, sizeof(*j));
+    j->path = xstrdup(path);
+    /* READWRITE opens a write-protected file read-only; we check below. */
+    if (sqlite3_open_v2(path, &j->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        error("cannot open journal '%s': %s", path,
+              j->db ? sqlite3_errmsg(j->db) : "out of memory");
+        goto fail;
+    }
+    sqlite3_extended_result_codes(j->db, 1);
+    sqlite3_busy_timeout(j->db, BUSY_TIMEOUT_MS);
+
+    int readonly = sqlite3_db_readonly(j->db, "main") == 1;
+    if (readonly && (flags & (JOURNAL_CREATE | JOURNAL_WRITE))) {
+        error("journal '%s' is read-only", path);
+        goto fail;
+    }
+    int version;
+    if (read_user_version(j, &version) < 0 || check_version(j, version) < 0)
+        goto fail;
+    if (set_pragmas(j, readonly) < 0)
+        goto fail;
+    if (version < JOURNAL_SCHEMA_VERSION) {
+        if (readonly) {
+            error("journal '%s' is read-only and needs an upgrade to schema %d", path,
+                  JOURNAL_SCHEMA_VERSION);
+            goto fail;
+        }
+        if (migrate(j) < 0)
+            goto fail;
+    }
+    return j;
+fail:
+    journal_close(j);
+    return NULL;
+}
+
+void journal_close(struct journal *j)
+{
+    if (!j)
+        return;
+    for (size_t i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(j->stmt[i]);
+    if (j->db) {
+        if (j->depth)
+            sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
+        sqlite3_close(j->db);
+    }
+    free(j->path);
+    free(j);
+}
+
+const char *journal_path(const struct journal *j)
+{
+    return j->path;
+}
+
+/* ---- batches ----------------------------------------------------------------- */
+
+int journal_begin(struct journal *j)
+{
+    if (j->aborted)
+        return error("journal '%s': the batch was rolled back after an error", j->path);
+    /* Inner levels are savepoints, so a failed compound write inside a
+     * batch undoes only itself. */
+    if (exec_sql(j, j->depth ? "SAVEPOINT batch" : "BEGIN IMMEDIATE",
+                 "begin a transaction") < 0)
+        return -1;
+    j->depth++;
+    return 0;
+}
+
+int journal_commit(struct journal *j)
+{
+    if (j->depth <= 0)
+        return error("journal '%s': commit without a transaction", j->path);
+    if (j->aborted) {
+        if (--j->depth == 0)
+            j->aborted = 0;
+        return error("journal '%s': the batch was rolled back after an error", j->path);
+    }
+    if (j->depth > 1) {
+        if (exec_sql(j, "RELEASE batch", "release a savepoint") < 0)
+            return -1;
+        j->depth--;
+        return 0;
+    }
+    if (exec_sql(j, "COMMIT", "commit") < 0) {
+        /* A failed COMMIT (disk full, I/O error) may leave the transaction
+         * open; end it so the handle stays usable. */
+        if (!sqlite3_get_autocommit(j->db))
+            sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
+        j->depth = 0;
+        return -1;
+    }
+    j->depth = 0;
+    return 0;
+}
+
+int journal_rollback(struct journal *j)
+{
+    if (j->depth <= 0)
+        return error("journal '%s': rollback without a transaction", j->path);
+    int ret;
+    if (j->aborted) {
+        if (--j->depth == 0)
+            j->aborted = 0;
+        return 0;
+    }
+    if (j->depth > 1) {
+        ret = exec_sql(j, "ROLLBACK TO batch; RELEASE batch", "roll back a savepoint");
+        j->depth--;
+        return ret;
+    }
+    /* SQLite may already have rolled back after some errors (SQLITE_FULL). */
+    ret = sqlite3_get_autocommit(j->db) ? 0 : exec_sql(j, "ROLLBACK", "roll back");
+    j->depth = 0;
+    return ret;
+}

@@ -1,0 +1,362 @@
+/*
+ * journal_delivery.c - notifications and their delivery attempts.
+ *
+ * A notification's id is derived from what it is (run, step occurrence,
+ * channel, endpoint), so journaling it twice is a no-op and a re-send after
+ * resume carries the same webhook-id.  The endpoint URL itself never reaches
+ * the database: only url_redact()'s scheme and host, and a hash prefix that
+ * lets a report correlate the same endpoint across notifications.
+ */
+#include "journal_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "crisisrun/util.h"
+
+static const char *const delivery_state_names[] = {"pending", "inflight", "delivered",
+                                                   "failed", "disabled"};
+_Static_assert(ARRAY_SIZE(delivery_state_names) == DELIVERY_STATE_COUNT, "state names");
+
+const char *journal_delivery_state_name(enum journal_delivery_state s)
+{
+    return (size_t)s < ARRAY_SIZE(delivery_state_names) ? delivery_state_names[s] : "unknown";
+}
+
+int journal_delivery_state_from_name(const char *s)
+{
+    for (size_t i = 0; s && i < ARRAY_SIZE(delivery_state_names); i++)
+        if (!strcmp(delivery_state_names[i], s))
+            return (int)i;
+    return -1;
+}
+
+static const char *const outcome_names[] = {"delivered", "retry", "failed"};
+
+const char *journal_attempt_outcome_name(enum journal_attempt_outcome o)
+{
+    return (size_t)o < ARRAY_SIZE(outcome_names) ? outcome_names[o] : "unknown";
+}
+
+static int outcome_from_name(const char *s)
+{
+    for (size_t i = 0; s && i < ARRAY_SIZE(outcome_names); i++)
+        if (!strcmp(outcome_names[i], s))
+            return (int)i;
+    return -1;
+}
+
+void journal_notification_id(const char *run_id, const char *step, int occurrence,
+                             const char *channel, const char *endpoint_url, char *out)
+{
+    /* NUL separators: ("a", "bc") and ("ab", "c") must not collide. */
+    struct strbuf sb = STRBUF_INIT;
+    strbuf_addstr(&sb, run_id);
+    strbuf_addch(&sb, '\0');
+    strbuf_addstr(&sb, step);
+    strbuf_addch(&sb, '\0');
+    strbuf_addf(&sb, "%d", occurrence);
+    strbuf_addch(&sb, '\0');
+    strbuf_addstr(&sb, channel);
+    strbuf_addch(&sb, '\0');
+    strbuf_addstr(&sb, endpoint_url);
+    char hex[65];
+    journal_sha256_hex(sb.buf, sb.len, hex);
+    strbuf_release(&sb);
+    memcpy(out, "msg_", 4);
+    memcpy(out + 4, hex, JOURNAL_NOTIFICATION_ID_LEN - 4);
+    out[JOURNAL_NOTIFICATION_ID_LEN] = '\0';
+}
+
+void journal_endpoint_hash(const char *endpoint_url, char *out)
+{
+    char hex[65];
+    journal_sha256_hex(endpoint_url, strlen(endpoint_url), hex);
+    memcpy(out, hex, JOURNAL_ENDPOINT_HASH_LEN);
+    out[JOURNAL_ENDPOINT_HASH_LEN] = '\0';
+}
+
+int journal_notification_add(struct journal *j, const struct journal_notification_new *nn,
+                             char *id_out)
+{
+    static const char sql[] =
+        "INSERT INTO notifications (id, run_id, step, occurrence, channel, endpoint_index,"
+        " endpoint_redacted, endpoint_hash, state, created_ms, updated_ms, due_ms, body)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?9, ?10, ?11)"
+        " ON CONFLICT (id) DO NOTHING";
+    char id[JOURNAL_NOTIFICATION_ID_LEN + 1], hash[JOURNAL_ENDPOINT_HASH_LEN + 1];
+    if (!nn->run_id || !nn->step || !nn->channel || !nn->endpoint_url || !nn->body)
+        return error("journal '%s': incomplete notification", j->path);
+    char *redacted = url_redact(nn->endpoint_url);
+    /* The body is journaled for re-sending and shown in no view, but it is
+     * still not a place for a secret. */
+    if (*nn->endpoint_url && strstr(nn->body, nn->endpoint_url)) {
+        error("notification body for '%s' contains its endpoint url", redacted);
+        free(redacted);
+        return -1;
+    }
+    journal_notification_id(nn->run_id, nn->step, nn->occurrence, nn->channel,
+                            nn->endpoint_url, id);
+    journal_endpoint_hash(nn->endpoint_url, hash);
+    sqlite3_stmt *st = journal_stmt(j, ST_NOTIF_INSERT, sql);
+    if (!st) {
+        free(redacted);
+        return -1;
+    }
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, nn->run_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, nn->step, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, nn->occurrence);
+    sqlite3_bind_text(st, 5, nn->channel, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 6, nn->endpoint_index);
+    sqlite3_bind_text(st, 7, redacted, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 9, nn->created_ms);
+    sqlite3_bind_int64(st, 10, nn->due_ms);
+    sqlite3_bind_text(st, 11, nn->body, -1, SQLITE_STATIC);
+    int ret = journal_step_write(j, st, "add a notification");
+    free(redacted);
+    if (ret < 0)
+        return -1;
+    if (id_out)
+        memcpy(id_out, id, sizeof(id));
+    return sqlite3_changes(j->db) ? 0 : 1;
+}
+
+int journal_notification_set_state(struct journal *j, const char *id,
+                                   enum journal_delivery_state s, int64_t now_ms,
+                                   int64_t due_ms)
+{
+    static const char sql[] =
+        "UPDATE notifications SET state = ?2, updated_ms = ?3,"
+        " due_ms = CASE WHEN ?2 = 'pending' THEN ?4 ELSE due_ms END,"
+        " settled_ms = CASE WHEN ?2 IN ('pending', 'inflight') THEN NULL ELSE ?3 END"
+        " WHERE id = ?1 AND state IN ('pending', 'inflight')";
+    static const char get_sql[] = "SELECT state FROM notifications WHERE id = ?1";
+    if ((unsigned)s >= DELIVERY_STATE_COUNT)
+        return error("journal '%s': invalid delivery state %d", j->path, (int)s);
+    sqlite3_stmt *st = journal_stmt(j, ST_NOTIF_SET_STATE, sql);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, journal_delivery_state_name(s), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, now_ms);
+    sqlite3_bind_int64(st, 4, due_ms);
+    if (journal_step_write(j, st, "update a notification") < 0)
+        return -1;
+    if (sqlite3_changes(j->db))
+        return 0;
+    /* Nothing changed: say why. */
+    st = journal_stmt(j, ST_NOTIF_GET_STATE, get_sql);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st), ret;
+    if (rc == SQLITE_ROW)
+        ret = error("notification '%s' is already %s", id, sqlite3_column_text(st, 0));
+    else if (rc == SQLITE_DONE)
+        ret = error("no notification '%s'", id);
+    else
+        ret = journal_fail(j, "read a notification");
+    sqlite3_reset(st);
+    return ret;
+}
+
+int journal_endpoint_disable(struct journal *j, const char *run_id,
+                             const char *endpoint_hash, int64_t now_ms)
+{
+    static const char sql[] =
+        "UPDATE notifications SET state = 'disabled', updated_ms = ?3, settled_ms = ?3"
+        " WHERE run_id = ?1 AND endpoint_hash = ?2 AND state IN ('pending', 'inflight')";
+    sqlite3_stmt *st = journal_stmt(j, ST_NOTIF_DISABLE, sql);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, endpoint_hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, now_ms);
+    if (journal_step_write(j, st, "disable an endpoint") < 0)
+        return -1;
+    return sqlite3_changes(j->db);
+}
+
+static void read_notification(sqlite3_stmt *st, struct journal_notification *n)
+{
+    memset(n, 0, sizeof(*n));
+    journal_col_copy(st, 0, n->id, sizeof(n->id));
+    journal_col_copy(st, 1, n->run_id, sizeof(n->run_id));
+    n->step = journal_col_str(st, 2);
+    n->occurrence = sqlite3_column_int(st, 3);
+    n->channel = journal_col_str(st, 4);
+    n->endpoint_index = sqlite3_column_int(st, 5);
+    n->endpoint_redacted = journal_col_str(st, 6);
+    journal_col_copy(st, 7, n->endpoint_hash, sizeof(n->endpoint_hash));
+    int s = journal_delivery_state_from_name((const char *)sqlite3_column_text(st, 8));
+    n->state = s < 0 ? DELIVERY_FAILED : (enum journal_delivery_state)s;
+    n->attempts = sqlite3_column_int(st, 9);
+    n->created_ms = sqlite3_column_int64(st, 10);
+    n->updated_ms = sqlite3_column_int64(st, 11);
+    n->due_ms = sqlite3_column_int64(st, 12);
+    n->settled_ms = sqlite3_column_int64(st, 13);
+    n->body = journal_col_str(st, 14);
+    n->last_http_status = sqlite3_column_int(st, 15);
+    n->last_latency_ms =
+        sqlite3_column_type(st, 16) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 16);
+    n->last_error = journal_col_str(st, 17);
+}
+
+static void release_notification(struct journal_notification *n)
+{
+    free(n->step);
+    free(n->channel);
+    free(n->endpoint_redacted);
+    free(n->body);
+    free(n->last_error);
+}
+
+int journal_notification_list(struct journal *j, const char *run_id, unsigned state_mask,
+                              struct journal_notification **out, size_t *n)
+{
+    static const char sql[] =
+        "SELECT id, run_id, step, occurrence, channel, endpoint_index, endpoint_redacted,"
+        " endpoint_hash, state, attempts, created_ms, updated_ms, due_ms, settled_ms, body,"
+        " last_http_status, last_latency_ms, last_error FROM notifications"
+        " WHERE run_id = ?1 ORDER BY created_ms, rowid";
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = journal_stmt(j, ST_NOTIF_LIST, sql);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+    size_t alloc = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int s = journal_delivery_state_from_name((const char *)sqlite3_column_text(st, 8));
+        if (s >= 0 && !(state_mask & DELIVERY_MASK(s)))
+            continue;
+        ALLOC_GROW(*out, *n + 1, alloc);
+        read_notification(st, &(*out)[(*n)++]);
+    }
+    int ret = rc == SQLITE_DONE ? 0 : journal_fail(j, "list notifications");
+    sqlite3_reset(st);
+    if (ret < 0) {
+        journal_notification_list_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+    }
+    return ret;
+}
+
+void journal_notification_list_free(struct journal_notification *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        release_notification(&v[i]);
+    free(v);
+}
+
+int journal_notification_count(struct journal *j, const char *run_id, long *counts)
+{
+    static const char sql[] =
+        "SELECT state, count(*) FROM notifications WHERE run_id = ?1 GROUP BY state";
+    for (int i = 0; i < DELIVERY_STATE_COUNT; i++)
+        counts[i] = 0;
+    sqlite3_stmt *st = journal_stmt(j, ST_NOTIF_COUNT, sql);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int s = journal_delivery_state_from_name((const char *)sqlite3_column_text(st, 0));
+        if (s >= 0)
+            counts[s] = (long)sqlite3_column_int64(st, 1);
+    }
+    int ret = rc == SQLITE_DONE ? 0 : journal_fail(j, "count notifications");
+    sqlite3_reset(st);
+    return ret;
+}
+
+int journal_attempt_add(struct journal *j, const struct journal_attempt *a)
+{
+    static const char sql[] =
+        "INSERT INTO attempts (notification_id, number, started_ms, finished_ms,"
+        " http_status, latency_ms, outcome, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+    static const char update_sql[] =
+        "UPDATE notifications SET attempts = max(attempts, ?2), last_http_status = ?3,"
+        " last_latency_ms = ?4, last_error = ?5, updated_ms = ?6 WHERE id = ?1";
+    if (journal_begin(j) < 0)
+        return -1;
+    sqlite3_stmt *st = journal_stmt(j, ST_ATTEMPT_INSERT, sql);
+    if (!st)
+        goto fail;
+    sqlite3_bind_text(st, 1, a->notification_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, a->number);
+    sqlite3_bind_int64(st, 3, a->started_ms);
+    sqlite3_bind_int64(st, 4, a->finished_ms);
+    journal_bind_time(st, 5, a->http_status);
+    sqlite3_bind_int64(st, 6, a->latency_ms);
+    sqlite3_bind_text(st, 7, journal_attempt_outcome_name(a->outcome), -1, SQLITE_STATIC);
+    journal_bind_text(st, 8, a->error);
+    if (journal_step_write(j, st, "add a delivery attempt") < 0)
+        goto fail;
+    st = journal_stmt(j, ST_ATTEMPT_NOTIF_UPDATE, update_sql);
+    if (!st)
+        goto fail;
+    sqlite3_bind_text(st, 1, a->notification_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, a->number);
+    journal_bind_time(st, 3, a->http_status);
+    sqlite3_bind_int64(st, 4, a->latency_ms);
+    journal_bind_text(st, 5, a->error);
+    sqlite3_bind_int64(st, 6, a->finished_ms);
+    if (journal_step_write(j, st, "update a notification") < 0)
+        goto fail;
+    return journal_commit(j);
+fail:
+    journal_rollback(j);
+    return -1;
+}
+
+int journal_attempt_list(struct journal *j, const char *run_id, struct journal_attempt **out,
+                         size_t *n)
+{
+    static const char sql[] =
+        "SELECT a.notification_id, a.number, a.started_ms, a.finished_ms, a.http_status,"
+        " a.latency_ms, a.outcome, a.error FROM attempts a"
+        " JOIN notifications n ON n.id = a.notification_id WHERE n.run_id = ?1"
+        " ORDER BY n.created_ms, n.rowid, a.number";
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = journal_stmt(j, ST_ATTEMPT_LIST, sql);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+    size_t alloc = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        ALLOC_GROW(*out, *n + 1, alloc);
+        struct journal_attempt *a = &(*out)[(*n)++];
+        memset(a, 0, sizeof(*a));
+        journal_col_copy(st, 0, a->notification_id, sizeof(a->notification_id));
+        a->number = sqlite3_column_int(st, 1);
+        a->started_ms = sqlite3_column_int64(st, 2);
+        a->finished_ms = sqlite3_column_int64(st, 3);
+        a->http_status = sqlite3_column_int(st, 4);
+        a->latency_ms = sqlite3_column_int64(st, 5);
+        int o = outcome_from_name((const char *)sqlite3_column_text(st, 6));
+        a->outcome = o < 0 ? ATTEMPT_FAILED : (enum journal_attempt_outcome)o;
+        a->error = journal_col_str(st, 7);
+    }
+    int ret = rc == SQLITE_DONE ? 0 : journal_fail(j, "list delivery attempts");
+    sqlite3_reset(st);
+    if (ret < 0) {
+        journal_attempt_list_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+    }
+    return ret;
+}
+
+void journal_attempt_list_free(struct journal_attempt *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i].error);
+    free(v);
+}

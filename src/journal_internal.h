@@ -1,0 +1,90 @@
+/*
+ * journal_internal.h - what the journal_*.c files share: the handle, the
+ * prepared-statement cache and small binding/reading helpers.  Not a public
+ * API: everything outside src/journal*.c uses include/crisisrun/journal.h.
+ */
+#ifndef CRISISRUN_JOURNAL_INTERNAL_H
+#define CRISISRUN_JOURNAL_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "crisisrun/journal.h"
+
+/* One slot per cached statement; the SQL lives next to the function using it. */
+enum journal_stmt_slot {
+    ST_RUN_INSERT,
+    ST_RUN_FIND,
+    ST_RUN_GET,
+    ST_RUN_LIST,
+    ST_RUN_SET_STATE,
+    ST_RUN_SET_STATUS,
+    ST_RUN_SET_ACK,
+    ST_RUN_SET_FEEDBACK,
+    ST_RUN_SET_CONTROL,
+    ST_RUN_CLAIM,
+    ST_RUN_HEARTBEAT,
+    ST_RUN_RELEASE_OWNER,
+    ST_EVENT_INSERT,
+    ST_EVENT_LIST,
+    ST_STEP_LAST,
+    ST_NOTIF_INSERT,
+    ST_NOTIF_GET_STATE,
+    ST_NOTIF_SET_STATE,
+    ST_NOTIF_DISABLE,
+    ST_NOTIF_LIST,
+    ST_NOTIF_COUNT,
+    ST_ATTEMPT_INSERT,
+    ST_ATTEMPT_NOTIF_UPDATE,
+    ST_ATTEMPT_LIST,
+    ST_ACK_INSERT,
+    ST_ACK_STEP,
+    ST_ACK_ESCALATED,
+    ST_ACK_LIST,
+    ST_NOTE_INSERT,
+    ST_NOTE_LIST,
+    ST_TOKEN_GET,
+    ST_TOKEN_INSERT,
+    ST_TOKEN_LOOKUP,
+    ST_FEEDBACK_INSERT,
+    ST_ANSWER_INSERT,
+    ST_FEEDBACK_LIST,
+    ST_ANSWER_LIST,
+    ST_COUNT
+};
+
+struct journal {
+    sqlite3 *db;
+    char *path;
+    int depth;   /* nesting of journal_begin */
+    int aborted; /* SQLite rolled the open batch back after an error */
+    sqlite3_stmt *stmt[ST_COUNT];
+};
+
+/*
+ * The cached statement for slot, prepared from sql on first use, reset and
+ * with its bindings cleared.  NULL after reporting a prepare error.
+ */
+sqlite3_stmt *journal_stmt(struct journal *j, enum journal_stmt_slot slot, const char *sql);
+
+/* Reports "journal 'PATH': cannot WHAT: SQLITE_MESSAGE" once; returns -1. */
+int journal_fail(struct journal *j, const char *what);
+
+/*
+ * Steps a statement that writes (expects SQLITE_DONE), then resets it.
+ * Returns 0, or -1 after reporting "cannot WHAT".
+ */
+int journal_step_write(struct journal *j, sqlite3_stmt *st, const char *what);
+
+/* Binds s, or NULL when s is NULL. */
+void journal_bind_text(sqlite3_stmt *st, int i, const char *s);
+/* Binds v, or NULL when v is 0 (columns where 0 means "not yet"). */
+void journal_bind_time(sqlite3_stmt *st, int i, int64_t v);
+/* A new copy of a text column, or NULL for SQL NULL. */
+char *journal_col_str(sqlite3_stmt *st, int i);
+/* Copies a text column into a fixed buffer of size bytes ("" for NULL). */
+void journal_col_copy(sqlite3_stmt *st, int i, char *buf, size_t size);
+
+/* Writes 2 * nbytes random hex digits (RAND_bytes) and a NUL to out.  0 or -1. */
+int journal_random_hex(struct journal *j, char *out, size_t nbytes);
+
+#endif

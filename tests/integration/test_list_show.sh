@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# test_list_show.sh - `crisisrun list` and `crisisrun show` through the real
+# binary: journal location, missing journal, usage errors.
+#
+# No command creates runs yet (`run` lands separately), so the timeline
+# itself is tested through the journal API in tests/unit/test_journal.c;
+# cases with real runs belong here once `run` exists.
+set -u
+: "${CRISISRUN:?path of the crisisrun binary}"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+
+check() { # check NAME WANT_STATUS WANT_STDERR_SUBSTRING -- ARGS...
+    local name=$1 want=$2 pattern=$3
+    shift 4
+    local status=0
+    "$@" >"$tmp/out" 2>"$tmp/err" || status=$?
+    if [ "$status" -ne "$want" ]; then
+        echo "FAIL $name: exit $status, want $want" >&2
+        cat "$tmp/err" >&2
+        fails=$((fails + 1))
+    elif [ -n "$pattern" ] && ! grep -qF -- "$pattern" "$tmp/err"; then
+        echo "FAIL $name: stderr lacks '$pattern':" >&2
+        cat "$tmp/err" >&2
+        fails=$((fails + 1))
+    else
+        echo "ok $name"
+    fi
+}
+
+db="$tmp/state/crisisrun.db"
+check "list without a journal" 1 "crisisrun: no journal at '$db' (start a run first)" -- \
+    "$CRISISRUN" --db "$db" list
+check "show without a journal" 1 "crisisrun: no journal at '$db' (start a run first)" -- \
+    "$CRISISRUN" --db "$db" show abc --json
+if [ -e "$db" ] || [ -e "$tmp/state" ]; then
+    echo "FAIL reading commands created the journal" >&2
+    fails=$((fails + 1))
+fi
+
+check "CRISISRUN_DB is the default" 1 "no journal at '$tmp/env.db'" -- \
+    env CRISISRUN_DB="$tmp/env.db" "$CRISISRUN" list
+check "XDG_STATE_HOME is the fallback" 1 "no journal at '$tmp/xdg/crisisrun/crisisrun.db'" -- \
+    env -u CRISISRUN_DB XDG_STATE_HOME="$tmp/xdg" "$CRISISRUN" list
+
+check "show needs a run" 2 "no run given" -- "$CRISISRUN" --db "$db" show
+check "show takes one run" 2 "unexpected argument 'b'" -- "$CRISISRUN" --db "$db" show a b
+check "list takes no argument" 2 "unexpected argument 'x'" -- "$CRISISRUN" --db "$db" list x
+check "list rejects unknown options" 2 "invalid option" -- "$CRISISRUN" --db "$db" list --jsn
+check "list --help" 0 "" -- "$CRISISRUN" list --help
+grep -q "usage: crisisrun \[--db PATH\] list \[--json\]" "$tmp/out" ||
+    { echo "FAIL list --help prints its usage" >&2; fails=$((fails + 1)); }
+check "show --help" 0 "" -- "$CRISISRUN" show --help
+grep -q "unique prefix" "$tmp/out" ||
+    { echo "FAIL show --help mentions prefixes" >&2; fails=$((fails + 1)); }
+
+[ "$fails" -eq 0 ] || { echo "$fails failure(s)" >&2; exit 1; }
