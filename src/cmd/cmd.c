@@ -23,6 +23,7 @@ const struct cmd_entry *const cmd_table[] = {
     &cmd_resolve,
     &cmd_list,
     &cmd_show,
+    &cmd_serve,
     &cmd_inbox,
     &cmd_schema,
     NULL,
