@@ -40,11 +40,11 @@ static const char style[] =
     ".hint{margin:0 0 .65rem;color:var(--muted);font-size:.95rem}"
     ".scale{display:flex;flex-wrap:wrap;gap:.5rem}"
     ".choice{display:inline-flex;align-items:center;gap:.45rem;padding:.5rem .85rem;"
-    "border:1px solid var(--line);border-radius:8px;background:var(--card)}"
+    "min-width:3.4rem;border:1px solid var(--line);border-radius:8px;background:var(--card);"
+    "cursor:pointer;font-variant-numeric:tabular-nums}"
     ".choice:has(input:checked){border-color:var(--accent);box-shadow:inset 0 0 0 1px var(--accent)}"
     ".choice:focus-within{outline:3px solid var(--accent);outline-offset:2px}"
     ".choice input{width:1.15rem;height:1.15rem;margin:0;accent-color:var(--accent)}"
-    ".choice label{cursor:pointer;min-width:1.2ch;font-variant-numeric:tabular-nums}"
     ".field{margin:0 0 1.75rem}"
     "textarea,input[type=text]{display:block;width:100%;font:inherit;color:inherit;"
     "background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.6rem .75rem}"
@@ -66,6 +66,8 @@ static const char style[] =
     ".errors a{color:var(--err);font-weight:600}"
     ".error{color:var(--err);font-weight:600;margin:0 0 .5rem}"
     ".note{margin:1.5rem 0 0;color:var(--muted);font-size:.9rem}"
+    "@media (max-width:30rem){main{padding:1rem .5rem 2rem}.card{padding:1.25rem 1rem 1.5rem}"
+    ".scale{gap:.4rem}.choice{min-width:0;padding:.5rem .6rem;gap:.35rem}}"
     ".vh{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);"
     "white-space:nowrap}";
 
@@ -176,10 +178,11 @@ static void rating_question(struct strbuf *sb, const struct feedback_question *q
     for (int v = 1; v <= q->scale; v++) {
         char num[12];
         snprintf(num, sizeof(num), "%d", v);
+        /* The label holds its radio: the whole tile is the target. */
         strbuf_addf(sb,
-                    "<span class=\"choice\"><input type=\"radio\" id=\"%s-%d\" name=\"%s\" "
-                    "value=\"%d\"%s><label for=\"%s-%d\">%d</label></span>\n",
-                    id, v, id, v, value && !strcmp(value, num) ? " checked" : "", id, v, v);
+                    "<label class=\"choice\" for=\"%s-%d\"><input type=\"radio\" id=\"%s-%d\" "
+                    "name=\"%s\" value=\"%d\"%s>%d</label>\n",
+                    id, v, id, v, id, v, value && !strcmp(value, num) ? " checked" : "", v);
     }
     strbuf_addstr(sb, "</div>\n</fieldset>\n");
 }
