@@ -38,6 +38,8 @@ extern const struct cmd_entry cmd_validate;
 extern const struct cmd_entry cmd_list;
 extern const struct cmd_entry cmd_show;
 extern const struct cmd_entry cmd_schema;
+extern const struct cmd_entry cmd_feedback;
+extern const struct cmd_entry cmd_report;
 
 const struct cmd_entry *cmd_find(const char *name);
 /* Prints "usage: crisisrun USAGE" and the help text. */

@@ -16,6 +16,8 @@ const struct cmd_entry *const cmd_table[] = {
     &cmd_list,
     &cmd_show,
     &cmd_schema,
+    &cmd_feedback,
+    &cmd_report,
     NULL,
 };
 
