@@ -135,12 +135,32 @@ static void targets(const struct report *r, struct strbuf *sb)
 #define CH_WIDTH 960
 #define CH_ROW 26
 
+/* The axis: a round tick step giving at most 8 ticks, and the end of the
+ * chart rounded up to a whole step (so the last status band shows). */
+static int64_t axis_step(int64_t span)
+{
+    static const int64_t steps[] = {
+        1000, 5000, 15000, 30000, 60000, 300000, 600000, 900000, 1800000, 3600000,
+        7200000, 21600000, 43200000, 86400000, 604800000,
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(steps); i++)
+        if (span / steps[i] < 8)
+            return steps[i];
+    return (span / 8 / 86400000 + 1) * 86400000;
+}
+
+static int64_t axis_end(int64_t span)
+{
+    int64_t step = axis_step(span);
+    return (span / step + 1) * step;
+}
+
 static double xpos(const struct report *r, int64_t t)
 {
     double plot = CH_WIDTH - CH_LEFT - 20;
     if (t < 0)
         t = 0;
-    return CH_LEFT + plot * (double)t / (double)(r->span_ms > 0 ? r->span_ms : 1);
+    return CH_LEFT + plot * (double)t / (double)axis_end(r->span_ms);
 }
 
 static void row_label(struct strbuf *sb, int y, const char *label)
@@ -165,7 +185,8 @@ static void chart(const struct report *r, struct strbuf *sb)
     row_label(sb, y, "status");
     for (size_t i = 0; i < r->nperiods; i++) {
         const struct report_period *p = &r->periods[i];
-        double x0 = xpos(r, p->start_ms), x1 = xpos(r, p->end_ms >= 0 ? p->end_ms : r->span_ms);
+        double x0 = xpos(r, p->start_ms);
+        double x1 = xpos(r, p->end_ms >= 0 ? p->end_ms : axis_end(r->span_ms));
         if (x1 - x0 < 2)
             x1 = x0 + 2;
         strbuf_addf(sb, "<rect x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"20\" fill=\"%s\">"
@@ -206,8 +227,8 @@ static void chart(const struct report *r, struct strbuf *sb)
     /* Axis. */
     strbuf_addf(sb, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#999\"/>\n", CH_LEFT,
                 y + 4, CH_WIDTH - 20, y + 4);
-    for (int i = 0; i <= 5; i++) {
-        int64_t t = r->span_ms * i / 5;
+    int64_t step = axis_step(r->span_ms), end = axis_end(r->span_ms);
+    for (int64_t t = 0; t <= end; t += step) {
         double x = xpos(r, t);
         strbuf_addf(sb, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#999\"/>"
                         "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" font-size=\"11\">%s"
@@ -264,7 +285,8 @@ static void steps(const struct report *r, struct strbuf *sb)
             strbuf_addf(sb, "</td><td class=\"n\">%d</td><td class=\"n\">%s</td>"
                             "<td class=\"n\">%s</td><td class=\"n%s\">%s</td><td>",
                         o->occurrence, off(o->scheduled_ms, a), off(o->actual_ms, b),
-                        o->late ? " late" : "", report_fmt_duration(o->late_ms, c, 32));
+                        o->late ? " late" : "",
+                        o->scheduled_ms < 0 ? "—" : report_fmt_duration(o->late_ms, c, 32));
             if (!o->nchannels) {
                 strbuf_addstr(sb, "—</td><td></td><td></td><td></td><td></td><td></td>"
                                   "<td></td></tr>\n");

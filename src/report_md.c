@@ -138,7 +138,8 @@ static void steps(const struct report *r, struct strbuf *sb)
             md_text(sb, o->step);
             strbuf_addf(sb, " | %d | %s | %s | %s%s%s | ", o->occurrence,
                         off(o->scheduled_ms, a), off(o->actual_ms, b), o->late ? "**" : "",
-                        report_fmt_duration(o->late_ms, c, 32), o->late ? " late**" : "");
+                        o->scheduled_ms < 0 ? "—" : report_fmt_duration(o->late_ms, c, 32),
+                        o->late ? " late**" : "");
             if (!o->nchannels) {
                 strbuf_addstr(sb, "— | | | | | | |\n");
                 continue;
@@ -267,9 +268,9 @@ static void group(const struct report_feedback_group *g, struct strbuf *sb)
             const struct report_question *q = &g->questions[i];
             strbuf_addstr(sb, "| ");
             md_text(sb, q->text);
-            strbuf_addstr(sb, " (`");
+            strbuf_addstr(sb, " (");
             md_text(sb, q->id);
-            strbuf_addf(sb, "`) | 1–%d | %d | %s | ", q->scale, q->answers,
+            strbuf_addf(sb, ") | 1–%d | %d | %s | ", q->scale, q->answers,
                         q->mean < 0 ? "—" : report_fmt_mean(q->mean, a, sizeof(a)));
             for (int v = 1; v <= q->scale; v++)
                 strbuf_addf(sb, "%s%d: %d", v > 1 ? " · " : "", v, q->dist[v]);
@@ -289,9 +290,8 @@ static void group(const struct report_feedback_group *g, struct strbuf *sb)
                 md_text(sb, c->channel);
             }
             if (c->question) {
-                strbuf_addstr(sb, ", on `");
+                strbuf_addstr(sb, ", on ");
                 md_text(sb, c->question);
-                strbuf_addstr(sb, "`");
             }
             strbuf_addstr(sb, ": ");
             md_text(sb, c->text);

@@ -601,7 +601,13 @@ static void timeline_span(struct report *r)
 static int cmp_occurrence(const void *a, const void *b)
 {
     const struct report_occurrence *x = a, *y = b;
-    return (x->actual_ms > y->actual_ms) - (x->actual_ms < y->actual_ms);
+    if (x->actual_ms != y->actual_ms)
+        return (x->actual_ms > y->actual_ms) - (x->actual_ms < y->actual_ms);
+    /* Same instant: fired steps first, then by name, so output is stable. */
+    if (x->fired != y->fired)
+        return y->fired - x->fired;
+    int c = strcmp(x->step, y->step);
+    return c ? c : x->occurrence - y->occurrence;
 }
 
 struct report *report_build(struct journal *j, const char *run)

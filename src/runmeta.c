@@ -290,7 +290,8 @@ int runmeta_parse(const char *json, struct runmeta *out)
     json_decref(root);
     if (ret < 0) {
         runmeta_release(out);
-        return runmeta_parse(NULL, out);
+        runmeta_parse(NULL, out); /* leave it empty, as documented */
+        return -1;
     }
     return 0;
 }
