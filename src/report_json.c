@@ -159,7 +159,7 @@ static json_t *group_json(const struct report_feedback_group *g)
         const struct report_question *q = &g->questions[i];
         json_t *dist = json_object();
         for (int v = 1; v <= q->scale; v++) {
-            char key[4];
+            char key[16];
             snprintf(key, sizeof(key), "%d", v);
             json_object_set_new(dist, key, json_integer(q->dist[v]));
         }

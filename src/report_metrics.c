@@ -306,7 +306,8 @@ static void deliveries(struct build *b, const struct journal_notification *nv, s
 static void cadence(struct report_comm *c, int64_t *t, size_t n, int64_t interval,
                     int64_t end)
 {
-    qsort(t, n, sizeof(*t), cmp_i64);
+    if (n)
+        qsort(t, n, sizeof(*t), cmp_i64);
     int64_t prev = 0, longest = -1;
     c->delivered_updates = (int)n;
     c->gaps = (int)n;
@@ -328,7 +329,8 @@ static void cadence(struct report_comm *c, int64_t *t, size_t n, int64_t interva
 
 static void latency(struct report_comm *c, struct samples *s)
 {
-    qsort(s->v, s->n, sizeof(*s->v), cmp_i64);
+    if (s->n)
+        qsort(s->v, s->n, sizeof(*s->v), cmp_i64);
     c->latency_samples = (int)s->n;
     c->latency_p50_ms = percentile(s->v, s->n, 50);
     c->latency_p95_ms = percentile(s->v, s->n, 95);
@@ -657,7 +659,8 @@ struct report *report_build(struct journal *j, const char *run)
         free(b.first_delivery[i]);
     free(b.first_delivery);
     b.first_delivery = NULL;
-    qsort(r->occurrences, r->noccurrences, sizeof(*r->occurrences), cmp_occurrence);
+    if (r->noccurrences)
+        qsort(r->occurrences, r->noccurrences, sizeof(*r->occurrences), cmp_occurrence);
 out:
     if (b.first_delivery) {
         for (size_t i = 0; r && i < r->noccurrences; i++)
