@@ -35,8 +35,17 @@ extern const struct cmd_entry *const cmd_table[];
 
 /* One per subcommand, each defined in src/cmd/NAME.c. */
 extern const struct cmd_entry cmd_validate;
+extern const struct cmd_entry cmd_plan;
+extern const struct cmd_entry cmd_run;
+extern const struct cmd_entry cmd_resume;
+extern const struct cmd_entry cmd_ack;
+extern const struct cmd_entry cmd_status;
+extern const struct cmd_entry cmd_note;
+extern const struct cmd_entry cmd_trigger;
+extern const struct cmd_entry cmd_resolve;
 extern const struct cmd_entry cmd_list;
 extern const struct cmd_entry cmd_show;
+extern const struct cmd_entry cmd_inbox;
 extern const struct cmd_entry cmd_schema;
 extern const struct cmd_entry cmd_feedback;
 extern const struct cmd_entry cmd_report;

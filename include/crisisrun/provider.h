@@ -37,8 +37,8 @@ struct provider_message {
     const char *severity;    /* "" when unset */
     enum run_status status;  /* status in force when the step fired */
     const char *step;        /* step id */
-    const char *run_id;
-    const char *notification_id; /* stable id: webhook-id, thread key, ... */
+    const char *run_id;      /* also Google Chat's thread key: one thread a run */
+    const char *notification_id; /* stable id: the webhook-id of generic webhooks */
     const char *next_update; /* wall-clock text as in the message, or "" */
     const char *next_update_iso; /* ISO 8601, or "" when none is scheduled */
     const char *timestamp_iso;   /* when the step fired */
@@ -97,14 +97,16 @@ struct provider {
 const struct provider *provider_for(enum channel_type type);
 
 /* Shared rules: 2xx ok; 410 gone; 400/401/403/404 and 3xx permanent;
- * 408, 425, 429, 5xx retry; other 4xx permanent. */
+ * 408, 425, 429, 5xx retry; other 4xx permanent; anything that is not an
+ * HTTP status (1xx as a final answer, out of range) retry. */
 enum delivery_result provider_classify_http(long status);
 
 /*
  * Truncates UTF-8 text to at most max_chars characters (code points, the
  * unit services count in; never splitting a character), the visible marker
- * " … (truncated)" included, when anything had to be cut.  Returns a new
- * string.
+ * " … (truncated)" included, when anything had to be cut.  Whitespace left
+ * before the marker is dropped; below 14 characters there is no room for
+ * the marker and the text is cut bare.  Returns a new string.
  */
 char *provider_truncate(const char *text, size_t max_chars);
 

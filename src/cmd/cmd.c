@@ -13,8 +13,17 @@
 /* In the order `crisisrun --help` lists them. */
 const struct cmd_entry *const cmd_table[] = {
     &cmd_validate,
+    &cmd_plan,
+    &cmd_run,
+    &cmd_resume,
+    &cmd_ack,
+    &cmd_status,
+    &cmd_note,
+    &cmd_trigger,
+    &cmd_resolve,
     &cmd_list,
     &cmd_show,
+    &cmd_inbox,
     &cmd_schema,
     &cmd_feedback,
     &cmd_report,

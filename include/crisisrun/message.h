@@ -1,0 +1,43 @@
+/*
+ * message.h - the text of one step occurrence for one channel.
+ *
+ * `plan` and `run` render messages through this one function, so a plan
+ * shows exactly what the run will send: the same variables, the same
+ * {{next_update}} rule, the same [DRILL] prefix.
+ */
+#ifndef CRISISRUN_MESSAGE_H
+#define CRISISRUN_MESSAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "crisisrun/model.h"
+#include "crisisrun/sched.h"
+#include "crisisrun/template.h"
+
+/* What a message needs beyond the playbook and the scheduler. */
+struct message_env {
+    const struct playbook *pb;
+    struct sched *sched;
+    const char *run_id;
+    int64_t start_wall_ms; /* wall clock of offset 0 */
+    int drill;
+    const char *latest_note;  /* NULL: none yet */
+    const char *feedback_url; /* for the feedback request; NULL elsewhere */
+};
+
+/*
+ * Renders the message of occurrence f for channel ch (SCHED_NO_CHANNEL for
+ * none), escaping values with esc.  Returns a new string without trailing
+ * newlines and with "[DRILL] " in front in drills, or NULL when the step
+ * has no message.  When next_iso is not NULL it receives the ISO 8601 time
+ * of {{next_update}} ("" when nothing is scheduled; 40 bytes).
+ */
+char *message_render(const struct message_env *env, const struct sched_fire *f, size_t ch,
+                     enum template_escape esc, char *next_iso);
+
+/* The step id of an occurrence ("feedback.request" for the feedback request). */
+const char *message_step_name(const struct playbook *pb, size_t step);
+#define MESSAGE_FEEDBACK_STEP "feedback.request"
+
+#endif

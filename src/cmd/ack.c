@@ -1,0 +1,25 @@
+/*
+ * ack.c - `crisisrun ack RUN [STEP]`: acknowledge the run, or one step
+ * waiting for acknowledgement (which cancels its pending escalation).
+ */
+#include "crisisrun/cmd.h"
+#include "crisisrun/control_client.h"
+
+static int ack_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    if (argc < 2 || argc > 3 || argv[1][0] == '-')
+        return cmd_usage_error(&cmd_ack, argc < 2 ? "no run given" : "invalid arguments");
+    json_t *body = argc == 3 ? json_pack("{s:s}", "step", argv[2]) : json_object();
+    return control_call(ctx, argv[1], "ack", body);
+}
+
+const struct cmd_entry cmd_ack = {
+    .name = "ack",
+    .usage = "ack RUN [STEP]",
+    .summary = "acknowledge the run, or a step waiting under ack: (stops its escalation)",
+    .help = "The first acknowledgement of the run sets its time to acknowledge and fires\n"
+            "its 'on: acknowledged' steps; it also cancels every pending escalation.\n"
+            "exit status: 0 done; 1 the run's process is gone, the run is over, or the\n"
+            "step is not waiting for acknowledgement; 2 unknown step\n",
+    .exec = ack_exec,
+};

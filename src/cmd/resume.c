@@ -1,0 +1,56 @@
+/*
+ * resume.c - `crisisrun resume RUN`: continue a run whose process died.
+ */
+#include <getopt.h>
+
+#include "crisisrun/cmd.h"
+#include "crisisrun/runner.h"
+
+static int resume_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"listen", required_argument, NULL, 'l'},
+        {"public-url", required_argument, NULL, 'p'},
+        {"capture", required_argument, NULL, 'c'},
+        {"quiet", no_argument, NULL, 'q'},
+        {NULL, 0, NULL, 0},
+    };
+    struct runner_options o = {.speed = 1.0};
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "q", opts, NULL)) != -1) {
+        switch (c) {
+        case 'l':
+            o.listen = optarg;
+            break;
+        case 'p':
+            o.public_url = optarg;
+            break;
+        case 'c':
+            o.capture_dir = optarg;
+            break;
+        case 'q':
+            o.quiet = 1;
+            break;
+        default:
+            return cmd_usage_error(&cmd_resume, "invalid option");
+        }
+    }
+    if (optind != argc - 1)
+        return cmd_usage_error(&cmd_resume, optind >= argc ? "no run given" : "too many arguments");
+    o.resume_run = argv[optind];
+    return runner_main(ctx, &o);
+}
+
+const struct cmd_entry cmd_resume = {
+    .name = "resume",
+    .usage = "resume [--listen ADDR] [--public-url URL] [--capture DIR] [--quiet] RUN",
+    .summary = "continue a run whose process died, from the journal, without re-sending",
+    .help = "Rebuilds the run from the journal: nothing delivered is sent again; requests\n"
+            "that were in flight are re-sent with their original webhook-id; one-shot steps\n"
+            "that came due meanwhile are sent once, marked late; a recurring step that\n"
+            "missed several occurrences sends one update.  Acknowledgement deadlines keep\n"
+            "their times.  A run still driven by a live process is refused.\n"
+            "exit status: as for run\n",
+    .exec = resume_exec,
+};

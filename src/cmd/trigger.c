@@ -1,0 +1,21 @@
+/*
+ * trigger.c - `crisisrun trigger RUN STEP`: run an `on: manual` step now.
+ */
+#include "crisisrun/cmd.h"
+#include "crisisrun/control_client.h"
+
+static int trigger_exec(struct cmd_ctx *ctx, int argc, char **argv)
+{
+    if (argc != 3 || argv[1][0] == '-')
+        return cmd_usage_error(&cmd_trigger, "expected RUN and STEP");
+    return control_call(ctx, argv[1], "trigger", json_pack("{s:s}", "step", argv[2]));
+}
+
+const struct cmd_entry cmd_trigger = {
+    .name = "trigger",
+    .usage = "trigger RUN STEP",
+    .summary = "run an 'on: manual' step now",
+    .help = "exit status: 0 done; 1 the run's process is gone; 2 unknown step, or a step\n"
+            "that is not 'on: manual'\n",
+    .exec = trigger_exec,
+};

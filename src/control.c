@@ -1,0 +1,279 @@
+/*
+ * control.c - the control API of a live run (see control.h, docs/api.md).
+ *
+ * Routing is a short table of (method, action) pairs under
+ * /api/runs/{id}; the bearer check happens before any of it.  Bodies are
+ * small JSON objects mirroring the CLI's arguments; answers are JSON
+ * objects with "ok" and "message", or "error".
+ */
+#include "crisisrun/control.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "crisisrun/feedback_form.h"
+#include "crisisrun/httpd.h"
+#include "crisisrun/journal.h"
+#include "crisisrun/runner_ops.h"
+#include "crisisrun/util.h"
+#include "runner_internal.h"
+
+struct control {
+    struct runner *r;
+    struct httpd *h;
+    char token[65];
+    char *token_path;
+};
+
+char *control_token_path(const char *db_path, const char *run_id)
+{
+    const char *slash = strrchr(db_path, '/');
+    if (!slash)
+        return xasprintf("run-%s.token", run_id);
+    return xasprintf("%.*s/run-%s.token", (int)(slash - db_path), db_path, run_id);
+}
+
+static int write_token_file(const char *path, const char *token)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0)
+        return error("cannot write the control token to '%s': %s", path, strerror(errno));
+    /* An existing file keeps its mode through O_CREAT: force owner-only. */
+    int ret = 0;
+    if (fchmod(fd, 0600) < 0 || write(fd, token, strlen(token)) != (ssize_t)strlen(token) ||
+        write(fd, "\n", 1) != 1)
+        ret = error("cannot write the control token to '%s': %s", path, strerror(errno));
+    if (close(fd) < 0 && !ret)
+        ret = error("cannot write the control token to '%s': %s", path, strerror(errno));
+    return ret;
+}
+
+static void respond_json(struct httpd_request *req, unsigned status, json_t *o)
+{
+    static const char *const hdrs[] = {"Content-Type", "application/json",
+                                       "Cache-Control", "no-store", NULL};
+    char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(o);
+    httpd_respond(req, status, hdrs, s, strlen(s));
+    free(s);
+}
+
+static void respond_error(struct httpd_request *req, unsigned status, const char *msg)
+{
+    respond_json(req, status, json_pack("{s:s}", "error", msg));
+}
+
+static int authorized(const struct control *c, const struct httpd_request *req)
+{
+    const char *auth = httpd_header(req, "Authorization");
+    if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
+        return 0;
+    const char *tok = auth + 7;
+    while (*tok == ' ')
+        tok++;
+    size_t n = strlen(c->token);
+    return strlen(tok) == n && CRYPTO_memcmp(tok, c->token, n) == 0;
+}
+
+static const char *str_field(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* Runs one operator action with its JSON arguments. */
+static int run_action(struct control *c, const char *action, json_t *body, char **msg)
+{
+    struct runner *r = c->r;
+    const char *who = str_field(body, "actor");
+    if (!who || !*who)
+        who = "api";
+    if (!strcmp(action, "ack"))
+        return runner_op_ack(r, str_field(body, "step"), who, msg);
+    if (!strcmp(action, "status")) {
+        const char *st = str_field(body, "status");
+        if (!st) {
+            *msg = xstrdup("'status' is required");
+            return 400;
+        }
+        return runner_op_status(r, st, str_field(body, "note"), who, msg);
+    }
+    if (!strcmp(action, "resolve"))
+        return runner_op_resolve(r, str_field(body, "note"), who, msg);
+    if (!strcmp(action, "trigger")) {
+        const char *step = str_field(body, "step");
+        if (!step) {
+            *msg = xstrdup("'step' is required");
+            return 400;
+        }
+        return runner_op_trigger(r, step, who, msg);
+    }
+    if (!strcmp(action, "note")) {
+        const char *text = str_field(body, "text");
+        json_t *nj = json_object_get(body, "notify");
+        if (nj && !json_is_array(nj)) {
+            *msg = xstrdup("'notify' must be a list of channel names");
+            return 400;
+        }
+        size_t n = json_array_size(nj);
+        const char **names = xcalloc(n + 1, sizeof(*names));
+        for (size_t i = 0; i < n; i++) {
+            names[i] = json_string_value(json_array_get(nj, i));
+            if (!names[i]) {
+                free(names);
+                *msg = xstrdup("'notify' must be a list of channel names");
+                return 400;
+            }
+        }
+        int ret = runner_op_note(r, text, names, n, json_is_true(json_object_get(body, "action")),
+                                 who, msg);
+        free(names);
+        return ret;
+    }
+    *msg = xasprintf("unknown action '%s'", action);
+    return 404;
+}
+
+static void handle_api(struct control *c, struct httpd_request *req)
+{
+    if (!authorized(c, req)) {
+        static const char *const hdrs[] = {"WWW-Authenticate", "Bearer", "Content-Type",
+                                           "application/json", NULL};
+        static const char body[] = "{\"error\":\"missing or wrong bearer token\"}";
+        httpd_respond(req, 401, hdrs, body, sizeof(body) - 1);
+        return;
+    }
+    const char *rest = req->path + strlen("/api/runs/");
+    if (strncmp(req->path, "/api/runs/", 10) != 0 || !*rest) {
+        respond_error(req, 404, "no such endpoint");
+        return;
+    }
+    size_t idlen = strcspn(rest, "/");
+    const char *id = c->r->run.id;
+    if (idlen == 0 || idlen > strlen(id) || strncmp(rest, id, idlen) != 0) {
+        respond_error(req, 404, "this process does not run that run");
+        return;
+    }
+    const char *action = rest[idlen] == '/' ? rest + idlen + 1 : "";
+    if (!*action) {
+        if (strcmp(req->method, "GET")) {
+            respond_error(req, 405, "use GET");
+            return;
+        }
+        respond_json(req, 200, runner_op_state(c->r));
+        return;
+    }
+    if (strcmp(req->method, "POST")) {
+        respond_error(req, 405, "use POST");
+        return;
+    }
+    if (req->body_too_large || req->body_len > CONTROL_MAX_BODY) {
+        respond_error(req, 413, "request body too large");
+        return;
+    }
+    json_error_t jerr;
+    json_t *body = req->body_len ? json_loadb(req->body, req->body_len, 0, &jerr) : json_object();
+    if (!json_is_object(body)) {
+        json_decref(body);
+        respond_error(req, 400, "the body must be a JSON object");
+        return;
+    }
+    char *msg = NULL;
+    int status = run_action(c, action, body, &msg);
+    json_decref(body);
+    if (status == 200)
+        respond_json(req, 200, json_pack("{s:b, s:s}", "ok", 1, "message", msg));
+    else
+        respond_error(req, (unsigned)status, msg);
+    free(msg);
+}
+
+static void handle(void *cls, struct httpd_request *req)
+{
+    struct control *c = cls;
+    if (!strncmp(req->path, "/api/", 5) || !strcmp(req->path, "/api")) {
+        handle_api(c, req);
+    } else if (!strcmp(req->path, "/healthz")) {
+        httpd_respond(req, 200, NULL, "ok\n", 3);
+    } else if (!feedback_form_handle(c->r->j, req, runner_wall(c->r, runner_offset(c->r)))) {
+        respond_error(req, 404, "not found");
+    }
+}
+
+struct control *control_start(struct runner *r, const char *listen)
+{
+    struct control *c = xcalloc(1, sizeof(*c));
+    c->r = r;
+    unsigned char raw[32];
+    if (RAND_bytes(raw, sizeof(raw)) != 1) {
+        free(c);
+        error("cannot make a control token: no randomness available");
+        return NULL;
+    }
+    for (size_t i = 0; i < sizeof(raw); i++)
+        snprintf(c->token + 2 * i, 3, "%02x", raw[i]);
+    struct httpd_config cfg = {
+        .listen = listen ? listen : "127.0.0.1:0",
+        .max_body = FEEDBACK_FORM_MAX_BODY > CONTROL_MAX_BODY ? FEEDBACK_FORM_MAX_BODY
+                                                               : CONTROL_MAX_BODY,
+        .deliver_oversized = 1,
+        .handle = handle,
+        .cls = c,
+    };
+    c->h = httpd_start(&cfg);
+    if (!c->h) {
+        free(c);
+        return NULL;
+    }
+    c->token_path = control_token_path(journal_path(r->j), r->run.id);
+    if (write_token_file(c->token_path, c->token) < 0) {
+        control_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void control_free(struct control *c)
+{
+    if (!c)
+        return;
+    httpd_free(c->h);
+    if (c->token_path)
+        unlink(c->token_path);
+    free(c->token_path);
+    OPENSSL_cleanse(c->token, sizeof(c->token));
+    free(c);
+}
+
+size_t control_fds(struct control *c, struct pollfd *fds, size_t max)
+{
+    return c ? httpd_fds(c->h, fds, max) : 0;
+}
+
+int64_t control_timeout(struct control *c)
+{
+    return c ? httpd_timeout(c->h) : -1;
+}
+
+void control_run(struct control *c)
+{
+    if (c)
+        httpd_run(c->h);
+}
+
+const char *control_url(const struct control *c)
+{
+    return httpd_url(c->h);
+}
+
+const char *control_token(const struct control *c)
+{
+    return c->token;
+}

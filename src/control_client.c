@@ -1,0 +1,165 @@
+/*
+ * control_client.c - posting an operator's action to a live run (see
+ * control_client.h).
+ *
+ * The request is one blocking POST through the same HTTP client the runner
+ * uses (http.h), with short timeouts: the run's process is on this
+ * machine, so an answer that takes seconds means it is stuck or gone.
+ */
+#include "crisisrun/control_client.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crisisrun/control.h"
+#include "crisisrun/http.h"
+#include "crisisrun/journal.h"
+#include "crisisrun/util.h"
+
+#define CALL_TIMEOUT_MS 10000
+
+struct answer {
+    int done;
+    long status;
+    char *body;
+    char *error;
+};
+
+static void on_done(void *ctx, const struct http_result *r)
+{
+    struct answer *a = ctx;
+    a->done = 1;
+    a->status = r->status;
+    a->body = xstrndup(r->body ? r->body : "", r->len);
+    a->error = r->error ? xstrdup(r->error) : NULL;
+}
+
+/* Reads the token file; falls back to the journal's copy. */
+static char *read_token(const char *db, const struct journal_run *run)
+{
+    char *path = control_token_path(db, run->id);
+    FILE *f = fopen(path, "r");
+    free(path);
+    char buf[128] = "";
+    if (f) {
+        if (!fgets(buf, sizeof(buf), f))
+            buf[0] = '\0';
+        fclose(f);
+        buf[strcspn(buf, "\r\n")] = '\0';
+    }
+    if (buf[0])
+        return xstrdup(buf);
+    return run->control_token ? xstrdup(run->control_token) : NULL;
+}
+
+static const char *os_user(void)
+{
+    const char *u = getenv("USER");
+    if (u && *u)
+        return u;
+    u = getlogin();
+    return u ? u : "unknown";
+}
+
+static int gone(const char *id)
+{
+    error("the process of run %s is gone; continue the run with 'crisisrun resume %s'", id, id);
+    return EXIT_RUNTIME;
+}
+
+static int post(const char *url, const char *token, const char *body, struct answer *a)
+{
+    struct http_client *c = http_client_new(&(struct http_options){"crisisrun", 0});
+    if (!c)
+        return -1;
+    char *auth = xasprintf("Authorization: Bearer %s", token);
+    const char *headers[] = {auth, "Content-Type: application/json", "Expect:"};
+    struct http_request rq = {
+        .url = url,
+        .body = body,
+        .len = strlen(body),
+        .headers = headers,
+        .nheaders = ARRAY_SIZE(headers),
+        .timeout_ms = CALL_TIMEOUT_MS,
+        .connect_timeout_ms = 2000,
+    };
+    int ret = http_start(c, &rq, on_done, a);
+    while (!ret && !a->done) {
+        if (http_wait(c, NULL, 0, 1000) < 0)
+            ret = -1;
+        else
+            http_perform(c);
+    }
+    http_client_free(c);
+    memset(auth, 0, strlen(auth));
+    free(auth);
+    return ret;
+}
+
+int control_call(const struct cmd_ctx *ctx, const char *run_arg, const char *action,
+                 json_t *body)
+{
+    char *db = cmd_db_path(ctx);
+    struct journal *j = journal_open(db, 0);
+    struct journal_run run;
+    memset(&run, 0, sizeof(run));
+    char id[JOURNAL_RUN_ID_LEN + 1];
+    int ret = EXIT_RUNTIME;
+    char *token = NULL, *url = NULL, *payload = NULL;
+    struct answer a = {0};
+    if (!j || journal_run_find(j, run_arg, id) < 0 || journal_run_get(j, id, &run) < 0)
+        goto out;
+    if (run.state == RUN_STATE_RESOLVED && !run.control_addr) {
+        error("run %s is resolved and its process has ended", id);
+        goto out;
+    }
+    if (!run.control_addr || run.state != RUN_STATE_RUNNING) {
+        if (run.state == RUN_STATE_INTERRUPTED || run.state == RUN_STATE_RUNNING)
+            ret = gone(id);
+        else
+            error("run %s is %s; nothing drives it", id, journal_run_state_name(run.state));
+        goto out;
+    }
+    token = read_token(db, &run);
+    if (!token) {
+        error("no control token for run %s (is it running as another user?)", id);
+        goto out;
+    }
+    json_object_set_new(body, "actor", json_string(os_user()));
+    payload = json_dumps(body, JSON_COMPACT);
+    url = xasprintf("%s/api/runs/%s/%s", run.control_addr, id, action);
+    if (post(url, token, payload, &a) < 0)
+        goto out;
+    if (a.error) {
+        ret = gone(id);
+        goto out;
+    }
+    json_t *resp = json_loads(a.body, 0, NULL);
+    const char *msg = json_string_value(json_object_get(resp, "message"));
+    const char *err = json_string_value(json_object_get(resp, "error"));
+    if (a.status == 200) {
+        printf("%s: %s\n", id, msg ? msg : "done");
+        ret = EXIT_OK;
+    } else {
+        error("run %s: %s", id, err ? err : "the run refused the request");
+        ret = a.status == 400 || a.status == 404 ? EXIT_USAGE : EXIT_RUNTIME;
+    }
+    json_decref(resp);
+out:
+    json_decref(body);
+    free(payload);
+    free(url);
+    if (token)
+        memset(token, 0, strlen(token));
+    free(token);
+    free(a.body);
+    free(a.error);
+    journal_run_release(&run);
+    journal_close(j);
+    free(db);
+    return ret;
+}

@@ -1,0 +1,343 @@
+/*
+ * http.c - POST requests over one curl multi handle (see http.h).
+ *
+ * Deliberate choices:
+ * - Easy handles are pooled and never reset: the options that are the same
+ *   for every request are set once when a handle is made, and only the
+ *   request's own (URL, body, headers, timeouts) are set per request.  The
+ *   multi handle owns the connection and DNS caches, so keep-alive
+ *   connections are reused whichever pooled handle runs the next request.
+ * - The header list handed to curl is built from nodes this module owns,
+ *   one array a pooled transfer, pointing at the caller's strings: no copy
+ *   and no allocation per header.
+ * - No connection limits are set on the multi handle.  The delivery engine
+ *   admits requests itself (global and per-host caps), so curl never has a
+ *   request queued inside it: a request's timeout measures that request,
+ *   not the time it spent waiting behind others.
+ */
+#include "crisisrun/http.h"
+
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "crisisrun/util.h"
+
+struct xfer {
+    CURL *easy;
+    struct http_client *client;
+    struct xfer *prev, *next; /* in-flight list, or the pool (next only) */
+    struct curl_slist *nodes;
+    size_t nodes_alloc;
+    struct strbuf body;
+    int truncated;
+    char retry_after[80];
+    int has_retry_after;
+    char errbuf[CURL_ERROR_SIZE];
+    http_done_fn *done;
+    void *ctx;
+};
+
+struct http_client {
+    CURLM *multi;
+    char *user_agent;
+    struct xfer *pool;     /* idle transfers, ready for reuse */
+    struct xfer *inflight; /* doubly linked */
+    size_t ninflight;
+};
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    struct xfer *x = userdata;
+    size_t n = size * nmemb;
+    size_t room = HTTP_BODY_CAP - x->body.len;
+    if (n <= room) {
+        strbuf_add(&x->body, ptr, n);
+        return n;
+    }
+    /* The status line and headers are in by now: keep what fits and end
+     * the transfer instead of reading an unbounded body. */
+    strbuf_add(&x->body, ptr, room);
+    x->truncated = 1;
+    return 0;
+}
+
+static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
+{
+    struct xfer *x = userdata;
+    size_t n = size * nitems;
+    static const char name[] = "Retry-After:";
+    if (n >= 5 && !memcmp(buf, "HTTP/", 5)) {
+        /* A new response (after a 1xx): forget the previous one's headers. */
+        x->has_retry_after = 0;
+    } else if (n > sizeof(name) - 1 && !strncasecmp(buf, name, sizeof(name) - 1)) {
+        const char *v = buf + sizeof(name) - 1;
+        const char *end = buf + n;
+        while (v < end && (*v == ' ' || *v == '\t'))
+            v++;
+        while (end > v &&
+               (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' ' || end[-1] == '\t'))
+            end--;
+        size_t len = (size_t)(end - v);
+        if (len < sizeof(x->retry_after)) {
+            memcpy(x->retry_after, v, len);
+            x->retry_after[len] = '\0';
+            x->has_retry_after = 1;
+        }
+    }
+    return n;
+}
+
+static struct xfer *xfer_new(struct http_client *c)
+{
+    struct xfer *x = xcalloc(1, sizeof(*x));
+    x->client = c;
+    strbuf_init(&x->body, 0);
+    x->easy = curl_easy_init();
+    if (!x->easy) {
+        strbuf_release(&x->body);
+        free(x);
+        error("cannot create an HTTP request handle");
+        return NULL;
+    }
+    CURL *e = x->easy;
+    CURLcode rc = CURLE_OK;
+    /* Options that hold for every request; a failure here is a libcurl
+     * built without something we rely on. */
+    rc |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    rc |= curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+    rc |= curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    rc |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    rc |= curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+    rc |=
+        curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+    rc |= curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS,
+                           (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+    rc |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    rc |= curl_easy_setopt(e, CURLOPT_POST, 1L);
+    rc |= curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+    rc |= curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
+    rc |= curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+    rc |= curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
+    rc |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
+    rc |= curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+    if (c->user_agent)
+        rc |= curl_easy_setopt(e, CURLOPT_USERAGENT, c->user_agent);
+    if (rc != CURLE_OK) {
+        curl_easy_cleanup(e);
+        strbuf_release(&x->body);
+        free(x);
+        error("libcurl lacks an option crisisrun needs (HTTP/1.1, protocol restriction)");
+        return NULL;
+    }
+    return x;
+}
+
+static void xfer_free(struct xfer *x)
+{
+    curl_easy_cleanup(x->easy);
+    strbuf_release(&x->body);
+    free(x->nodes);
+    free(x);
+}
+
+struct http_client *http_client_new(const struct http_options *opt)
+{
+    CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (rc != CURLE_OK) {
+        error("cannot initialise libcurl: %s", curl_easy_strerror(rc));
+        return NULL;
+    }
+    struct http_client *c = xcalloc(1, sizeof(*c));
+    c->multi = curl_multi_init();
+    if (!c->multi) {
+        free(c);
+        curl_global_cleanup();
+        error("cannot create the HTTP client");
+        return NULL;
+    }
+    if (opt->user_agent)
+        c->user_agent = xstrdup(opt->user_agent);
+    if (opt->max_idle_connections > 0)
+        curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, opt->max_idle_connections);
+    return c;
+}
+
+void http_client_free(struct http_client *c)
+{
+    if (!c)
+        return;
+    while (c->inflight) {
+        struct xfer *x = c->inflight;
+        c->inflight = x->next;
+        curl_multi_remove_handle(c->multi, x->easy);
+        xfer_free(x);
+    }
+    while (c->pool) {
+        struct xfer *x = c->pool;
+        c->pool = x->next;
+        xfer_free(x);
+    }
+    curl_multi_cleanup(c->multi);
+    free(c->user_agent);
+    free(c);
+    curl_global_cleanup();
+}
+
+static void inflight_unlink(struct http_client *c, struct xfer *x)
+{
+    if (x->prev)
+        x->prev->next = x->next;
+    else
+        c->inflight = x->next;
+    if (x->next)
+        x->next->prev = x->prev;
+    x->prev = x->next = NULL;
+    c->ninflight--;
+}
+
+static void pool_put(struct http_client *c, struct xfer *x)
+{
+    x->next = c->pool;
+    c->pool = x;
+}
+
+int http_start(struct http_client *c, const struct http_request *rq, http_done_fn *done,
+               void *ctx)
+{
+    struct xfer *x = c->pool;
+    if (x)
+        c->pool = x->next;
+    else if (!(x = xfer_new(c)))
+        return -1;
+    x->next = x->prev = NULL;
+
+    if (rq->nheaders > x->nodes_alloc) {
+        free(x->nodes);
+        x->nodes = xcalloc(rq->nheaders, sizeof(*x->nodes));
+        x->nodes_alloc = rq->nheaders;
+    }
+    for (size_t i = 0; i < rq->nheaders; i++) {
+        /* curl only reads the strings; the cast is what its struct needs. */
+        x->nodes[i].data = (char *)rq->headers[i];
+        x->nodes[i].next = i + 1 < rq->nheaders ? &x->nodes[i + 1] : NULL;
+    }
+    strbuf_reset(&x->body);
+    x->truncated = 0;
+    x->has_retry_after = 0;
+    x->errbuf[0] = '\0';
+    x->done = done;
+    x->ctx = ctx;
+
+    CURL *e = x->easy;
+    CURLcode rc = curl_easy_setopt(e, CURLOPT_URL, rq->url);
+    if (rc == CURLE_OK)
+        rc = curl_easy_setopt(e, CURLOPT_POSTFIELDS, rq->body ? rq->body : "");
+    if (rc == CURLE_OK)
+        rc = curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->len);
+    if (rc == CURLE_OK)
+        rc = curl_easy_setopt(e, CURLOPT_HTTPHEADER, rq->nheaders ? x->nodes : NULL);
+    if (rc == CURLE_OK)
+        rc = curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)rq->timeout_ms);
+    if (rc == CURLE_OK)
+        rc = curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)rq->connect_timeout_ms);
+    if (rc != CURLE_OK) {
+        pool_put(c, x);
+        return error("cannot set up an HTTP request: %s", curl_easy_strerror(rc));
+    }
+    CURLMcode mc = curl_multi_add_handle(c->multi, e);
+    if (mc != CURLM_OK) {
+        pool_put(c, x);
+        return error("cannot start an HTTP request: %s", curl_multi_strerror(mc));
+    }
+    x->next = c->inflight;
+    if (c->inflight)
+        c->inflight->prev = x;
+    c->inflight = x;
+    c->ninflight++;
+    return 0;
+}
+
+size_t http_inflight(const struct http_client *c)
+{
+    return c->ninflight;
+}
+
+static void finish(struct http_client *c, struct xfer *x, CURLcode rc)
+{
+    long status = 0;
+    curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+    curl_multi_remove_handle(c->multi, x->easy);
+    inflight_unlink(c, x);
+
+    struct http_result r = {0};
+    if (rc == CURLE_OK || (rc == CURLE_WRITE_ERROR && x->truncated)) {
+        r.status = status;
+        r.body = strbuf_str(&x->body);
+        r.len = x->body.len;
+        r.truncated = x->truncated;
+        r.retry_after = x->has_retry_after ? x->retry_after : NULL;
+    } else {
+        r.error = x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc);
+        r.permanent = rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_URL_MALFORMAT;
+    }
+    x->done(x->ctx, &r);
+    pool_put(c, x);
+}
+
+void http_perform(struct http_client *c)
+{
+    int running, left;
+    curl_multi_perform(c->multi, &running);
+    CURLMsg *m;
+    while ((m = curl_multi_info_read(c->multi, &left))) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        /* m is invalid once the handle is removed: copy what we need. */
+        CURL *e = m->easy_handle;
+        CURLcode rc = m->data.result;
+        struct xfer *x = NULL;
+        curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&x);
+        finish(c, x, rc);
+    }
+}
+
+int http_wait(struct http_client *c, struct pollfd *extra, int nextra, int timeout_ms)
+{
+    struct curl_waitfd small[8];
+    struct curl_waitfd *w =
+        nextra <= (int)ARRAY_SIZE(small) ? small : xmalloc((size_t)nextra * sizeof(*w));
+    for (int i = 0; i < nextra; i++) {
+        w[i].fd = extra[i].fd;
+        w[i].events = 0;
+        if (extra[i].events & POLLIN)
+            w[i].events |= CURL_WAIT_POLLIN;
+        if (extra[i].events & POLLPRI)
+            w[i].events |= CURL_WAIT_POLLPRI;
+        if (extra[i].events & POLLOUT)
+            w[i].events |= CURL_WAIT_POLLOUT;
+        w[i].revents = 0;
+    }
+    /* -1 means no limit of the caller's own; curl still wakes for its
+     * timers, so a day is as good as forever. */
+    int t = timeout_ms < 0 ? 24 * 60 * 60 * 1000 : timeout_ms;
+    CURLMcode mc = curl_multi_poll(c->multi, w, (unsigned)nextra, t, NULL);
+    for (int i = 0; i < nextra; i++) {
+        extra[i].revents = 0;
+        if (w[i].revents & CURL_WAIT_POLLIN)
+            extra[i].revents |= POLLIN;
+        if (w[i].revents & CURL_WAIT_POLLPRI)
+            extra[i].revents |= POLLPRI;
+        if (w[i].revents & CURL_WAIT_POLLOUT)
+            extra[i].revents |= POLLOUT;
+    }
+    if (w != small)
+        free(w);
+    if (mc != CURLM_OK)
+        return error("cannot wait for network events: %s", curl_multi_strerror(mc));
+    return 0;
+}

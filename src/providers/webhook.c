@@ -1,0 +1,83 @@
+/*
+ * webhook.c - generic JSON webhooks, signed per Standard Webhooks.
+ *
+ * Payload: one flat JSON object for machines, not people:
+ *   {"type": "crisisrun.notification", "id", "run", "playbook", "title",
+ *    "severity", "status", "step", "message", "next_update", "timestamp",
+ *    "drill"}
+ * `title` is the playbook title as written (`drill` says whether this is a
+ * drill; `message` already starts with "[DRILL] " in drills), `severity`
+ * and `next_update` are null when unset, `next_update` and `timestamp` are
+ * ISO 8601.  No truncation: a receiver has no documented limit.
+ *
+ * Headers: when the channel has a secret, every attempt carries
+ * `webhook-id` (the notification id, identical across retries and resumes,
+ * so receivers can deduplicate), `webhook-timestamp` (the attempt's time)
+ * and `webhook-signature: v1,BASE64`.  Without a secret, none of them.
+ *
+ * Success: any 2xx.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+
+#include "crisisrun/signature.h"
+#include "providers.h"
+
+static json_t *text_or_null(const char *s)
+{
+    return *s ? provider_json_text(s, 0, 0) : json_null();
+}
+
+static char *webhook_render(const struct provider_message *m)
+{
+    return provider_json_dump(json_pack(
+        "{s:s, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:b}",
+        "type", "crisisrun.notification",
+        "id", provider_json_text(m->notification_id, 0, 0),
+        "run", provider_json_text(m->run_id, 0, 0),
+        "playbook", provider_json_text(m->playbook, 0, 0),
+        "title", provider_json_text(m->title, 0, 0),
+        "severity", text_or_null(m->severity),
+        "status", run_status_name(m->status),
+        "step", provider_json_text(m->step, 0, 0),
+        "message", provider_json_text(m->text, 0, 0),
+        "next_update", text_or_null(m->next_update_iso),
+        "timestamp", provider_json_text(m->timestamp_iso, 0, 0),
+        "drill", m->drill != 0));
+}
+
+static void webhook_attempt_headers(const struct channel *ch, const char *notification_id,
+                                    const char *body, size_t len, int64_t now_s,
+                                    struct header_list *out)
+{
+    /* The id and timestamp go out signed or not: the id is how a receiver
+     * recognises a re-send after resume (DESIGN.md "Delivery semantics"). */
+    header_list_add(out, "webhook-id: %s", notification_id);
+    header_list_add(out, "webhook-timestamp: %" PRId64, now_s);
+    if (!ch->secret)
+        return;
+    char *sig = signature_sign(ch->secret, notification_id, now_s, body, len);
+    if (!sig) {
+        /* The loader checks secrets; reaching this is a bug, not bad input. */
+        error("channel '%s' has a malformed signing secret; request sent unsigned",
+              ch->name);
+        return;
+    }
+    header_list_add(out, "webhook-signature: %s", sig);
+    free(sig);
+}
+
+static enum delivery_result webhook_classify(long status, const char *body, size_t len,
+                                             int64_t *retry_after_ms)
+{
+    return provider_classify_http(status);
+}
+
+const struct provider provider_webhook = {
+    .name = "webhook",
+    .type = CHANNEL_WEBHOOK,
+    .escape = TEMPLATE_ESCAPE_NONE,
+    .render = webhook_render,
+    .attempt_headers = webhook_attempt_headers,
+    .classify = webhook_classify,
+};

@@ -1,0 +1,790 @@
+/*
+ * runner.c - the run loop (see runner.h).
+ *
+ * The loop, once per iteration:
+ *   1. open a journal batch;
+ *   2. pop every step occurrence due on the run's clock and journal it:
+ *      the fired event, status changes, acknowledgement waits, and one
+ *      notification (with its exact request body) per endpoint;
+ *   3. commit, and only then hand the new notifications to the engine;
+ *   4. wait (delivery_wait) for the network, the control server, the
+ *      signal pipe or the next timer, whichever is first;
+ *   5. let the engine and the server work inside another batch, so that
+ *      attempts and their outcomes are journaled together.
+ * Deliberate choice: an attempt is marked in flight in the batch of the
+ * iteration that sends it, so a kill between the send and the commit
+ * leaves it pending instead.  Both states are re-sent by resume with the
+ * same webhook-id, which is what DESIGN.md promises for requests that were
+ * in flight; batching keeps a 10,000-endpoint fan-out to a few commits.
+ */
+#include "crisisrun/runner.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crisisrun/control.h"
+#include "crisisrun/delivery.h"
+#include "crisisrun/diag.h"
+#include "crisisrun/duration.h"
+#include "crisisrun/journal.h"
+#include "crisisrun/liveview.h"
+#include "crisisrun/loader.h"
+#include "crisisrun/message.h"
+#include "crisisrun/provider.h"
+#include "runner_internal.h"
+#include "crisisrun/sched.h"
+
+#define LEASE_MS 30000     /* the runner lock's lease */
+#define HEARTBEAT_MS 10000 /* renewed this often */
+#define REDRAW_MS 250      /* live screen refresh */
+
+static int signal_pipe[2] = {-1, -1};
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    stop_signal = sig;
+    if (signal_pipe[1] >= 0) {
+        ssize_t w = write(signal_pipe[1], "x", 1);
+        (void)w;
+    }
+    errno = saved;
+}
+
+static int setup_signals(void)
+{
+    if (pipe(signal_pipe) < 0)
+        return error("cannot create the signal pipe: %s", strerror(errno));
+    for (int i = 0; i < 2; i++) {
+        fcntl(signal_pipe[i], F_SETFL, fcntl(signal_pipe[i], F_GETFL) | O_NONBLOCK);
+        fcntl(signal_pipe[i], F_SETFD, FD_CLOEXEC);
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    return 0;
+}
+
+static void teardown_signals(void)
+{
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    for (int i = 0; i < 2; i++) {
+        if (signal_pipe[i] >= 0)
+            close(signal_pipe[i]);
+        signal_pipe[i] = -1;
+    }
+}
+
+/* ---- clocks ----------------------------------------------------------------- */
+
+int64_t runner_offset(const struct runner *r)
+{
+    return r->offset_base + (int64_t)((double)(monotonic_ms() - r->mono_base) * r->speed);
+}
+
+int64_t runner_wall(const struct runner *r, int64_t offset)
+{
+    return r->run.started_ms + offset;
+}
+
+/* Real milliseconds until the run's clock reaches offset (0 if passed). */
+static int64_t real_ms_until(const struct runner *r, int64_t offset)
+{
+    int64_t now = runner_offset(r);
+    if (offset <= now)
+        return 0;
+    double ms = (double)(offset - now) / r->speed;
+    return ms > 1e9 ? 1000000000 : (int64_t)ms + 1;
+}
+
+/* ---- journal helpers ------------------------------------------------------------ */
+
+/* Journals an event at the run's current time. */
+int runner_event(struct runner *r, enum journal_event_kind kind, const char *step,
+                 int occurrence, json_t *detail, const char *actor)
+{
+    char *dj = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    struct journal_event ev = {
+        .at_ms = runner_wall(r, runner_offset(r)),
+        .kind = kind,
+        .step = (char *)step,
+        .occurrence = occurrence,
+        .detail_json = dj,
+        .actor = (char *)actor,
+    };
+    int ret = journal_event_add(r->j, r->run.id, &ev);
+    free(dj);
+    json_decref(detail);
+    if (ret < 0)
+        r->journal_failed = 1;
+    return ret;
+}
+
+const char *runner_os_user(void)
+{
+    static char name[64];
+    if (!name[0]) {
+        struct passwd *pw = getpwuid(getuid());
+        snprintf(name, sizeof(name), "%s", pw ? pw->pw_name : "unknown");
+    }
+    return name;
+}
+
+/* ---- notifications ----------------------------------------------------------------- */
+
+struct pending_submit {
+    struct notif *n;
+};
+
+static void queue_submit(struct runner *r, struct notif *n)
+{
+    ALLOC_GROW(r->submits, r->nsubmits + 1, r->asubmits);
+    r->submits[r->nsubmits++] = n;
+}
+
+/* Hands the notifications journaled in the last committed batch to the engine. */
+static void flush_submits(struct runner *r)
+{
+    for (size_t i = 0; i < r->nsubmits; i++) {
+        struct notif *n = r->submits[i];
+        const struct channel *ch = &r->pb->channels[n->channel];
+        struct delivery_request req = {
+            .notification_id = n->id,
+            .channel = ch,
+            .channel_index = n->channel,
+            .endpoint_index = n->endpoint,
+            .url = NULL,
+            .msg = n->has_msg ? &n->msg : NULL,
+            .body = n->body,
+            .len = strlen(n->body),
+            .provider = provider_for(ch->type),
+            .attempt = n->attempt,
+            .tag = n,
+        };
+        delivery_submit(r->d, &req);
+        r->live[n->channel].pending++;
+        /* The engine copied the body; the journal has it for resume. */
+        free(n->body);
+        n->body = NULL;
+        n->has_msg = 0;
+        free(n->msg_strings);
+        n->msg_strings = NULL;
+    }
+    r->nsubmits = 0;
+}
+
+static struct notif *notif_new(struct runner *r, size_t channel, size_t endpoint)
+{
+    struct notif *n = xcalloc(1, sizeof(*n));
+    n->runner = r;
+    n->channel = channel;
+    n->endpoint = endpoint;
+    n->attempt = 1;
+    r->nnotifs_live++;
+    return n;
+}
+
+static void notif_free(struct notif *n)
+{
+    n->runner->nnotifs_live--;
+    free(n->body);
+    free(n->msg_strings);
+    free(n);
+}
+
+/*
+ * Journals and queues one message to every endpoint of channel ch.
+ * `step` and `occurrence` name the notification (with channel and
+ * endpoint they make its stable id).
+ */
+int runner_notify_channel(struct runner *r, size_t ch, const char *step, int occurrence,
+                          const char *text, enum run_status status, const char *next_update,
+                          const char *next_iso)
+{
+    const struct channel *c = &r->pb->channels[ch];
+    const struct provider *p = provider_for(c->type);
+    int64_t now = runner_offset(r);
+    char ts[40];
+    iso8601_format(runner_wall(r, now), ts, sizeof(ts));
+    for (size_t e = 0; e < c->nurls; e++) {
+        struct notif *n = notif_new(r, ch, e);
+        journal_notification_id(r->run.id, step, occurrence, c->name, c->urls[e], n->id);
+        n->msg = (struct provider_message){
+            .text = text,
+            .title = r->pb->title,
+            .playbook = r->pb->name,
+            .severity = r->pb->severity ? r->pb->severity : "",
+            .status = status,
+            .step = step,
+            .run_id = r->run.id,
+            .notification_id = n->id,
+            .next_update = next_update ? next_update : "",
+            .next_update_iso = next_iso ? next_iso : "",
+            .timestamp_iso = ts,
+            .drill = r->drill,
+        };
+        n->body = p->render(&n->msg);
+        struct journal_notification_new nn = {
+            .run_id = r->run.id,
+            .step = step,
+            .occurrence = occurrence,
+            .channel = c->name,
+            .endpoint_index = (int)e,
+            .endpoint_url = c->urls[e],
+            .body = n->body,
+            .created_ms = runner_wall(r, now),
+            .due_ms = runner_wall(r, now),
+        };
+        int added = journal_notification_add(r->j, &nn, NULL);
+        if (added < 0) {
+            r->journal_failed = 1;
+            notif_free(n);
+            return -1;
+        }
+        if (added == 1) {
+            /* Already journaled (a step replayed after resume): resume
+             * re-sends it from the journal if it is unsettled. */
+            notif_free(n);
+            continue;
+        }
+        /* The provider message points into strings that die with this
+         * call; the engine only reads it in delivery_submit (request_url),
+         * so keep copies until then. */
+        size_t tl = strlen(text) + 1, nl = strlen(n->msg.next_update) + 1,
+               il = strlen(n->msg.next_update_iso) + 1, sl = strlen(step) + 1;
+        n->msg_strings = xmalloc(tl + nl + il + sl + sizeof(ts));
+        char *q = n->msg_strings;
+        n->msg.text = memcpy(q, text, tl);
+        q += tl;
+        n->msg.next_update = memcpy(q, n->msg.next_update, nl);
+        q += nl;
+        n->msg.next_update_iso = memcpy(q, n->msg.next_update_iso, il);
+        q += il;
+        n->msg.step = memcpy(q, step, sl);
+        q += sl;
+        n->msg.timestamp_iso = memcpy(q, ts, sizeof(ts));
+        n->has_msg = 1;
+        queue_submit(r, n);
+    }
+    return 0;
+}
+
+/* ---- delivery callbacks ----------------------------------------------------------- */
+
+static void on_attempt_start(void *user, void *tag, int attempt, int64_t wall_ms)
+{
+    struct runner *r = user;
+    struct notif *n = tag;
+    (void)wall_ms;
+    n->attempt = attempt;
+    n->attempt_started = runner_wall(r, runner_offset(r));
+    if (journal_notification_set_state(r->j, n->id, DELIVERY_INFLIGHT, n->attempt_started, 0) <
+        0)
+        r->journal_failed = 1;
+}
+
+static void on_attempt_done(void *user, void *tag, const struct delivery_attempt *a)
+{
+    struct runner *r = user;
+    struct notif *n = tag;
+    int64_t now = runner_wall(r, runner_offset(r));
+    struct journal_attempt ja = {
+        .number = a->attempt,
+        .started_ms = n->attempt_started ? n->attempt_started : now,
+        .finished_ms = now,
+        .http_status = (int)a->status,
+        .latency_ms = a->latency_ms,
+        .outcome = a->result == DELIVERY_OK      ? ATTEMPT_DELIVERED
+                   : a->retry_at >= 0            ? ATTEMPT_RETRY
+                                                 : ATTEMPT_FAILED,
+        .error = (char *)a->error,
+    };
+    memcpy(ja.notification_id, n->id, sizeof(ja.notification_id));
+    if (journal_attempt_add(r->j, &ja) < 0)
+        r->journal_failed = 1;
+    if (a->retry_at >= 0) {
+        int64_t due = now + (int64_t)((double)(a->retry_at - monotonic_ms()) * r->speed);
+        if (journal_notification_set_state(r->j, n->id, DELIVERY_PENDING, now, due) < 0)
+            r->journal_failed = 1;
+        if (!n->retrying) {
+            n->retrying = 1;
+            r->live[n->channel].retrying++;
+        }
+        const struct channel *c = &r->pb->channels[n->channel];
+        char *ep = url_redact(c->urls[n->endpoint]);
+        liveview_event(&r->lv, now, "retry %s -> %s (%s): %s, attempt %d", n->id + 4, c->name,
+                       ep, a->error ? a->error : "failed", a->attempt);
+        free(ep);
+    }
+}
+
+static void on_settled(void *user, void *tag, enum delivery_result result)
+{
+    struct runner *r = user;
+    struct notif *n = tag;
+    int64_t now = runner_wall(r, runner_offset(r));
+    const struct channel *c = &r->pb->channels[n->channel];
+    struct live_channel *lc = &r->live[n->channel];
+    if (n->retrying)
+        lc->retrying--;
+    lc->pending--;
+    enum journal_delivery_state st = result == DELIVERY_OK     ? DELIVERY_DELIVERED
+                                     : result == DELIVERY_GONE ? DELIVERY_DISABLED
+                                                               : DELIVERY_FAILED;
+    if (journal_notification_set_state(r->j, n->id, st, now, 0) < 0)
+        r->journal_failed = 1;
+    if (result == DELIVERY_OK) {
+        lc->ok++;
+    } else {
+        lc->failed++;
+        r->failed++;
+        char *ep = url_redact(c->urls[n->endpoint]);
+        if (result == DELIVERY_GONE) {
+            char hash[JOURNAL_ENDPOINT_HASH_LEN + 1];
+            journal_endpoint_hash(c->urls[n->endpoint], hash);
+            if (journal_endpoint_disable(r->j, r->run.id, hash, now) < 0)
+                r->journal_failed = 1;
+            runner_event(r, EV_ENDPOINT_DISABLED, NULL, 0,
+                         json_pack("{s:s, s:s, s:s}", "channel", c->name, "endpoint", ep,
+                                   "endpoint_hash", hash),
+                         "runner");
+            liveview_event(&r->lv, now, "endpoint %s of %s answered 410: disabled for this run",
+                           ep, c->name);
+        } else {
+            liveview_event(&r->lv, now, "failed %s -> %s (%s)", n->id + 4, c->name, ep);
+        }
+        free(ep);
+    }
+    notif_free(n);
+}
+
+/* ---- step occurrences ----------------------------------------------------------------- */
+
+static int64_t min64(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
+static void announce_fire(struct runner *r, const struct sched_fire *f, const char *step)
+{
+    char late[48] = "";
+    if (f->lateness > 0 && f->late)
+        snprintf(late, sizeof(late), " (late by %s)",
+                 duration_format(f->lateness, (char[32]){0}, 32));
+    struct strbuf chans = STRBUF_INIT;
+    const size_t *notify = f->step == SCHED_FEEDBACK ? r->pb->feedback.notify
+                                                     : r->pb->steps[f->step].notify;
+    size_t nn = f->step == SCHED_FEEDBACK ? r->pb->feedback.nnotify
+                                          : r->pb->steps[f->step].nnotify;
+    for (size_t i = 0; i < nn; i++)
+        strbuf_addf(&chans, "%s%s", i ? ", " : " -> ", r->pb->channels[notify[i]].name);
+    liveview_event(&r->lv, runner_wall(r, f->fired), "step %s #%d [%s]%s%s", step,
+                   f->occurrence, run_status_name(f->status), strbuf_str(&chans), late);
+    strbuf_release(&chans);
+}
+
+/* The feedback link of a channel: PUBLIC_URL/feedback/TOKEN (new string). */
+static char *feedback_link(struct runner *r, size_t ch)
+{
+    char token[JOURNAL_FEEDBACK_TOKEN_LEN + 1];
+    const struct channel *c = &r->pb->channels[ch];
+    if (journal_feedback_token(r->j, r->run.id, c->name, c->audience,
+                               runner_wall(r, runner_offset(r)), token) < 0) {
+        r->journal_failed = 1;
+        return xstrdup("");
+    }
+    const char *base = r->public_url ? r->public_url : "";
+    size_t bl = strlen(base);
+    while (bl && base[bl - 1] == '/')
+        bl--;
+    return xasprintf("%.*s/feedback/%s", (int)bl, base, token);
+}
+
+static void handle_fire(struct runner *r, const struct sched_fire *f)
+{
+    const struct playbook *pb = r->pb;
+    const char *step = message_step_name(pb, f->step);
+    const struct step *s = f->step == SCHED_FEEDBACK ? NULL : &pb->steps[f->step];
+    const char *cause = sched_cause_name(f->cause);
+
+    runner_event(r, EV_STEP_FIRED, step, f->occurrence,
+                 json_pack("{s:I, s:I, s:b, s:i, s:s}", "scheduled_offset_ms", (json_int_t)f->due,
+                           "actual_offset_ms", (json_int_t)f->fired, "late", f->late && f->lateness > 0,
+                           "skipped", f->skipped, "cause", cause),
+                 "runner");
+    announce_fire(r, f, step);
+
+    if (f->cause == SCHED_CAUSE_ESCALATION) {
+        const char *waiting = pb->steps[f->trigger_step].id;
+        if (journal_ack_escalated(r->j, r->run.id, waiting, f->trigger_occurrence,
+                                  runner_wall(r, f->fired)) < 0)
+            r->journal_failed = 1;
+        runner_event(r, EV_ESCALATED, waiting, f->trigger_occurrence,
+                     json_pack("{s:s, s:I}", "escalation", step, "waited_ms",
+                               (json_int_t)f->waited),
+                     "runner");
+    }
+    if (f->status_changed)
+        runner_status_changed(r, f->status, "runner");
+    if (s && s->has_ack) {
+        int64_t deadline = f->fired + s->ack_within_ms;
+        if (journal_ack_wait_add(r->j, r->run.id, step, f->occurrence,
+                                 runner_wall(r, f->fired), runner_wall(r, deadline),
+                                 pb->steps[s->ack_escalate].id) < 0)
+            r->journal_failed = 1;
+        runner_event(r, EV_ACK_WAITING, step, f->occurrence,
+                     json_pack("{s:I, s:s}", "deadline_ms", (json_int_t)runner_wall(r, deadline),
+                               "escalate", pb->steps[s->ack_escalate].id),
+                     "runner");
+    }
+
+    const size_t *notify = s ? s->notify : pb->feedback.notify;
+    size_t nnotify = s ? s->nnotify : pb->feedback.nnotify;
+    struct message_env env = {
+        .pb = pb,
+        .sched = r->sched,
+        .run_id = r->run.id,
+        .start_wall_ms = r->run.started_ms,
+        .drill = r->drill,
+        .latest_note = r->latest_note,
+    };
+    for (size_t i = 0; i < nnotify; i++) {
+        size_t ch = notify[i];
+        const struct provider *p = provider_for(pb->channels[ch].type);
+        char *link = NULL;
+        if (!s)
+            env.feedback_url = link = feedback_link(r, ch);
+        char next_iso[40];
+        char *text = message_render(&env, f, ch, p->escape, next_iso);
+        if (text) {
+            char next_text[64] = "";
+            int64_t nx = sched_next_update(r->sched, ch, f->fired);
+            if (nx >= 0)
+                walltime_format(runner_wall(r, nx), runner_wall(r, f->fired), next_text,
+                                sizeof(next_text));
+            runner_notify_channel(r, ch, step, f->occurrence, text, f->status, next_text,
+                                  next_iso);
+        }
+        free(text);
+        free(link);
+    }
+    if (!s) {
+        runner_event(r, EV_FEEDBACK_REQUESTED, NULL, 0, NULL, "runner");
+    }
+}
+
+/* Journals a status change that the scheduler has already applied. */
+void runner_status_changed(struct runner *r, enum run_status to, const char *actor)
+{
+    enum run_status from = r->status;
+    if (from == to)
+        return;
+    r->status = to;
+    int64_t off = runner_offset(r);
+    if (journal_run_set_status(r->j, r->run.id, to, runner_wall(r, off)) < 0)
+        r->journal_failed = 1;
+    runner_event(r, EV_STATUS_CHANGED, NULL, 0,
+                 json_pack("{s:s, s:s}", "from", run_status_name(from), "to",
+                           run_status_name(to)),
+                 actor);
+    liveview_event(&r->lv, runner_wall(r, off), "status %s -> %s", run_status_name(from),
+                   run_status_name(to));
+    if (to == STATUS_RESOLVED) {
+        runner_event(r, EV_RESOLVED, NULL, 0, NULL, actor);
+        if (journal_run_set_state(r->j, r->run.id, RUN_STATE_RESOLVED, runner_wall(r, off)) < 0)
+            r->journal_failed = 1;
+        if (r->pb->feedback.present) {
+            r->feedback_closes = off + r->pb->feedback.window_ms;
+            if (journal_run_set_feedback_closes(r->j, r->run.id,
+                                                runner_wall(r, r->feedback_closes)) < 0)
+                r->journal_failed = 1;
+        }
+    }
+}
+
+/* Pops and handles every occurrence due now. */
+static void run_due(struct runner *r)
+{
+    struct sched_fire f;
+    while (sched_pop(r->sched, runner_offset(r), &f))
+        handle_fire(r, &f);
+}
+
+/* ---- the live view --------------------------------------------------------------------- */
+
+static void draw(struct runner *r)
+{
+    if (!r->lv.interactive)
+        return;
+    int64_t now = runner_offset(r);
+    int64_t next = sched_next_time(r->sched);
+    const char *next_step = NULL;
+    (void)next_step;
+    struct live_state st = {
+        .run_id = r->run.id,
+        .title = r->pb->title,
+        .status = run_status_name(r->status),
+        .drill = r->drill,
+        .speed = r->speed,
+        .elapsed_ms = now,
+        .next_step = next != INT64_MAX ? "step" : NULL,
+        .next_in_ms = next != INT64_MAX ? next - now : 0,
+        .channels = r->live,
+        .nchannels = r->pb->nchannels,
+    };
+    liveview_draw(&r->lv, &st);
+}
+
+/* ---- setting up ------------------------------------------------------------------------- */
+
+static char *vars_json(const struct kv *vars, size_t n)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < n; i++)
+        json_object_set_new(o, vars[i].key, json_string(vars[i].value));
+    char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(o);
+    return s;
+}
+
+static int load_playbook(struct runner *r, const struct runner_options *opt)
+{
+    struct diag d = DIAG_INIT;
+    struct loader_options lo = {opt->vars, opt->nvars};
+    r->pb = loader_load(opt->playbook_path, &lo, &d);
+    diag_sort(&d);
+    diag_print(&d, stderr);
+    diag_release(&d);
+    if (!r->pb)
+        return -1;
+    char *text = NULL;
+    size_t len = 0;
+    if (read_file(opt->playbook_path, LOADER_MAX_BYTES, &text, &len) < 0)
+        return -1;
+    r->playbook_text = text;
+    return 0;
+}
+
+static int create_run(struct runner *r, const struct runner_options *opt)
+{
+    char *abs = realpath(opt->playbook_path, NULL);
+    char *vj = vars_json(opt->vars, opt->nvars);
+    r->run.playbook_name = r->pb->name;
+    r->run.title = r->pb->title;
+    r->run.severity = r->pb->severity;
+    r->run.playbook_path = abs ? abs : (char *)opt->playbook_path;
+    r->run.playbook_text = r->playbook_text;
+    r->run.vars_json = vj;
+    r->run.drill = opt->drill;
+    r->run.speed = opt->speed;
+    r->run.started_ms = wallclock_ms();
+    int ret = journal_run_create(r->j, &r->run);
+    /* The strings were only lent to journal_run_create. */
+    r->run.playbook_name = r->run.title = r->run.severity = NULL;
+    r->run.playbook_path = r->run.playbook_text = r->run.vars_json = NULL;
+    free(abs);
+    free(vj);
+    return ret;
+}
+
+static void runner_release(struct runner *r)
+{
+    for (size_t i = 0; i < r->nsubmits; i++)
+        notif_free(r->submits[i]);
+    free(r->submits);
+    delivery_free(r->d);
+    control_free(r->control);
+    sched_free(r->sched);
+    journal_run_release(&r->run);
+    journal_close(r->j);
+    playbook_free(r->pb);
+    free(r->playbook_text);
+    free(r->live);
+    free(r->latest_note);
+    free(r->public_url);
+    liveview_release(&r->lv);
+}
+
+static int commit(struct runner *r)
+{
+    if (journal_commit(r->j) < 0) {
+        r->journal_failed = 1;
+        return -1;
+    }
+    return 0;
+}
+
+/* The real-time wait until something on the run's clock is due. */
+static int wait_timeout(struct runner *r)
+{
+    int64_t t = real_ms_until(r, sched_next_time(r->sched));
+    if (r->status == STATUS_RESOLVED && r->feedback_closes >= 0)
+        t = min64(t, real_ms_until(r, r->feedback_closes));
+    t = min64(t, HEARTBEAT_MS);
+    if (r->lv.interactive)
+        t = min64(t, REDRAW_MS);
+    int64_t ct = control_timeout(r->control);
+    if (ct >= 0)
+        t = min64(t, ct);
+    return (int)(t < 0 ? 0 : t);
+}
+
+static int run_is_over(struct runner *r)
+{
+    if (!sched_is_done(r->sched) || delivery_active(r->d) || r->nsubmits)
+        return 0;
+    return r->feedback_closes < 0 || runner_offset(r) >= r->feedback_closes;
+}
+
+static int loop(struct runner *r)
+{
+    int64_t last_beat = monotonic_ms();
+    for (;;) {
+        if (journal_begin(r->j) < 0)
+            return -1;
+        run_due(r);
+        if (commit(r) < 0 || r->journal_failed)
+            return -1;
+        flush_submits(r);
+        draw(r);
+        if (run_is_over(r))
+            return 0;
+        if (stop_signal)
+            return 1;
+
+        struct pollfd fds[1 + CONTROL_MAX_FDS];
+        fds[0] = (struct pollfd){signal_pipe[0], POLLIN, 0};
+        int nfds = 1 + (int)control_fds(r->control, fds + 1, CONTROL_MAX_FDS);
+        if (delivery_wait(r->d, fds, nfds, wait_timeout(r)) < 0)
+            return -1;
+        if (fds[0].revents) {
+            char buf[16];
+            while (read(signal_pipe[0], buf, sizeof(buf)) > 0)
+                ;
+        }
+        if (journal_begin(r->j) < 0)
+            return -1;
+        delivery_perform(r->d);
+        control_run(r->control);
+        if (commit(r) < 0 || r->journal_failed)
+            return -1;
+        if (monotonic_ms() - last_beat >= HEARTBEAT_MS) {
+            last_beat = monotonic_ms();
+            if (journal_run_heartbeat(r->j, r->run.id, getpid(), r->host, wallclock_ms(),
+                                      LEASE_MS) <= 0)
+                return error("run %s: lost the runner lock", r->run.id);
+        }
+    }
+}
+
+int runner_main(const struct cmd_ctx *ctx, const struct runner_options *opt)
+{
+    struct runner r;
+    memset(&r, 0, sizeof(r));
+    r.speed = opt->speed > 0 ? opt->speed : 1.0;
+    r.drill = opt->drill;
+    r.feedback_closes = -1;
+    r.status = STATUS_INVESTIGATING;
+    int ret = EXIT_RUNTIME;
+    liveview_init(&r.lv, stdout, opt->quiet);
+    gethostname(r.host, sizeof(r.host) - 1);
+
+    if (opt->playbook_path && load_playbook(&r, opt) < 0) {
+        runner_release(&r);
+        return EXIT_USAGE;
+    }
+    char *db = cmd_db_path(ctx);
+    r.j = journal_open(db, JOURNAL_CREATE | JOURNAL_WRITE);
+    free(db);
+    if (!r.j)
+        goto out;
+    if (opt->resume_run) {
+        int rr = runner_restore(&r, opt);
+        if (rr != 0) {
+            ret = rr < 0 ? EXIT_RUNTIME : rr;
+            goto out;
+        }
+    } else {
+        if (create_run(&r, opt) < 0)
+            goto out;
+        if (journal_run_claim(r.j, r.run.id, getpid(), r.host, wallclock_ms(), LEASE_MS, 0) != 1)
+            goto out;
+        r.sched = sched_new(r.pb);
+        r.mono_base = monotonic_ms();
+        r.offset_base = 0;
+    }
+    r.live = xcalloc(r.pb->nchannels, sizeof(*r.live));
+    for (size_t i = 0; i < r.pb->nchannels; i++) {
+        r.live[i].name = r.pb->channels[i].name;
+        r.live[i].type = channel_type_name(r.pb->channels[i].type);
+    }
+    printf("%s\n", r.run.id);
+    fflush(stdout);
+
+    struct delivery_options dopt = {.capture_dir = opt->capture_dir};
+    struct delivery_callbacks cb = {on_attempt_start, on_attempt_done, on_settled};
+    r.d = delivery_new(&dopt, &cb, &r);
+    if (!r.d || setup_signals() < 0)
+        goto out;
+    r.control = control_start(&r, opt->listen);
+    if (!r.control)
+        goto out;
+    r.public_url = xstrdup(opt->public_url ? opt->public_url : control_url(r.control));
+    if (journal_run_set_control(r.j, r.run.id, control_url(r.control), control_token(r.control),
+                                r.public_url) < 0)
+        goto out;
+
+    liveview_event(&r.lv, runner_wall(&r, runner_offset(&r)), "%s %s: %s%s (%zu steps, %zu channels)",
+                   opt->resume_run ? "resumed" : "started", r.run.id, r.drill ? "[DRILL] " : "",
+                   r.pb->title, r.pb->nsteps, r.pb->nchannels);
+    if (opt->resume_run)
+        runner_resend_unsettled(&r);
+    else
+        sched_start(r.sched);
+
+    int lr = loop(&r);
+    int64_t now = runner_wall(&r, runner_offset(&r));
+    if (lr > 0 && r.status != STATUS_RESOLVED) {
+        /* SIGINT/SIGTERM: the run can be resumed. */
+        journal_run_set_state(r.j, r.run.id, RUN_STATE_INTERRUPTED, now);
+        runner_event(&r, EV_INTERRUPTED, NULL, 0,
+                     json_pack("{s:s}", "signal", stop_signal == SIGINT ? "SIGINT" : "SIGTERM"),
+                     "runner");
+        liveview_event(&r.lv, now, "interrupted: continue with 'crisisrun resume %s'", r.run.id);
+        ret = EXIT_RUNTIME;
+    } else if (lr < 0) {
+        error("run %s stopped: the journal could not be written (resume it with "
+              "'crisisrun resume %s' once the problem is fixed)",
+              r.run.id, r.run.id);
+        ret = EXIT_RUNTIME;
+    } else {
+        if (r.status == STATUS_RESOLVED && r.feedback_closes >= 0)
+            runner_event(&r, EV_FEEDBACK_CLOSED, NULL, 0, NULL, "runner");
+        long counts[DELIVERY_STATE_COUNT] = {0};
+        journal_notification_count(r.j, r.run.id, counts);
+        liveview_event(&r.lv, now, "%s %s: %ld delivered, %ld failed, %ld disabled",
+                       r.status == STATUS_RESOLVED ? "resolved" : "ended", r.run.id,
+                       counts[DELIVERY_DELIVERED], counts[DELIVERY_FAILED],
+                       counts[DELIVERY_DISABLED]);
+        ret = counts[DELIVERY_FAILED] || counts[DELIVERY_DISABLED] ? EXIT_RUNTIME : EXIT_OK;
+    }
+    journal_run_release_owner(r.j, r.run.id, getpid(), r.host);
+out:
+    teardown_signals();
+    runner_release(&r);
+    return ret;
+}

@@ -1,0 +1,194 @@
+/*
+ * runner_control.c - what the incident manager can do to a live run:
+ * acknowledge, change the status, add a note, trigger a manual step,
+ * resolve.  Called by the control API (control.c) from inside the run
+ * loop; each takes effect at once in the scheduler and is journaled with
+ * who did it, and the loop fires whatever became due on its next turn.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "crisisrun/duration.h"
+#include "crisisrun/journal.h"
+#include "crisisrun/runner_ops.h"
+#include "crisisrun/sched.h"
+#include "crisisrun/template.h"
+#include "runner_internal.h"
+
+static int refuse(char **msg, int status, const char *fmt, const char *arg)
+{
+    *msg = xasprintf(fmt, arg);
+    return status;
+}
+
+int runner_op_ack(struct runner *r, const char *step, const char *who, char **msg)
+{
+    int64_t now = runner_offset(r);
+    int64_t wall = runner_wall(r, now);
+    if (!step || !*step) {
+        int first = sched_ack_run(r->sched, now);
+        if (first) {
+            if (journal_run_set_acknowledged(r->j, r->run.id, wall, who) < 0)
+                r->journal_failed = 1;
+            runner_event(r, EV_ACKNOWLEDGED, NULL, 0, NULL, who);
+            liveview_event(&r->lv, wall, "run acknowledged by %s", who);
+            *msg = xstrdup("run acknowledged");
+        } else {
+            *msg = xstrdup("run was already acknowledged");
+        }
+        /* Acknowledging the run acknowledges every waiting step too. */
+        for (size_t i = 0; i < r->pb->nsteps; i++)
+            if (r->pb->steps[i].has_ack &&
+                journal_ack_step(r->j, r->run.id, r->pb->steps[i].id, wall, who) < 0)
+                r->journal_failed = 1;
+        return 200;
+    }
+    long idx = playbook_find_step(r->pb, step);
+    if (idx < 0)
+        return refuse(msg, 404, "no step '%s' in this playbook", step);
+    if (sched_ack_step(r->sched, (size_t)idx, now) < 0)
+        return refuse(msg, 409, "step '%s' is not waiting for acknowledgement", step);
+    if (journal_ack_step(r->j, r->run.id, step, wall, who) < 0)
+        r->journal_failed = 1;
+    runner_event(r, EV_ACKNOWLEDGED, step, 0, NULL, who);
+    liveview_event(&r->lv, wall, "step %s acknowledged by %s", step, who);
+    *msg = xasprintf("step '%s' acknowledged", step);
+    return 200;
+}
+
+static void set_note(struct runner *r, const char *text)
+{
+    free(r->latest_note);
+    r->latest_note = xstrdup(text);
+}
+
+static int add_note(struct runner *r, const char *text, int action, const char *notify_json,
+                    const char *who, int64_t *id)
+{
+    struct journal_note note = {
+        .at_ms = runner_wall(r, runner_offset(r)),
+        .author = (char *)who,
+        .text = (char *)text,
+        .action_item = action,
+        .notify_json = (char *)notify_json,
+    };
+    if (journal_note_add(r->j, r->run.id, &note, id) < 0) {
+        r->journal_failed = 1;
+        return -1;
+    }
+    runner_event(r, EV_NOTE, NULL, 0, json_pack("{s:s, s:b}", "text", text, "action", action),
+                 who);
+    return 0;
+}
+
+int runner_op_status(struct runner *r, const char *status, const char *note, const char *who,
+                     char **msg)
+{
+    int st = run_status_from_name(status);
+    if (st < 0)
+        return refuse(msg, 400,
+                      "unknown status '%s' (use investigating, identified, monitoring or "
+                      "resolved)",
+                      status);
+    if (r->status == STATUS_RESOLVED)
+        return refuse(msg, 409, "the run is already resolved%s", "");
+    if (note && *note) {
+        set_note(r, note);
+        add_note(r, note, 0, NULL, who, NULL);
+    }
+    int64_t now = runner_offset(r);
+    if (sched_set_status(r->sched, (enum run_status)st, now) < 0)
+        return refuse(msg, 409, "the run is already resolved%s", "");
+    runner_status_changed(r, (enum run_status)st, who);
+    *msg = xasprintf("status is %s", status);
+    return 200;
+}
+
+int runner_op_note(struct runner *r, const char *text, const char *const *notify,
+                   size_t nnotify, int action, const char *who, char **msg)
+{
+    if (!text || !*text)
+        return refuse(msg, 400, "a note needs text%s", "");
+    long *chans = xcalloc(nnotify + 1, sizeof(*chans));
+    for (size_t i = 0; i < nnotify; i++) {
+        chans[i] = playbook_find_channel(r->pb, notify[i]);
+        if (chans[i] < 0) {
+            free(chans);
+            return refuse(msg, 404, "no channel '%s' in this playbook", notify[i]);
+        }
+    }
+    json_t *nj = json_array();
+    for (size_t i = 0; i < nnotify; i++)
+        json_array_append_new(nj, json_string(notify[i]));
+    char *njs = nnotify ? json_dumps(nj, JSON_COMPACT) : NULL;
+    json_decref(nj);
+    int64_t id = 0;
+    set_note(r, text);
+    int ret = add_note(r, text, action, njs, who, &id);
+    free(njs);
+    if (ret < 0) {
+        free(chans);
+        return refuse(msg, 500, "the journal could not record the note%s", "");
+    }
+    int64_t now = runner_offset(r);
+    for (size_t i = 0; i < nnotify; i++) {
+        size_t ch = (size_t)chans[i];
+        const struct provider *p = provider_for(r->pb->channels[ch].type);
+        char *esc = template_escape_value(text, p->escape);
+        char *body = r->drill ? xasprintf("[DRILL] %s", esc) : xstrdup(esc);
+        char next[64] = "", next_iso[40] = "";
+        int64_t nx = sched_next_update(r->sched, ch, now);
+        if (nx >= 0) {
+            walltime_format(runner_wall(r, nx), runner_wall(r, now), next, sizeof(next));
+            iso8601_format(runner_wall(r, nx), next_iso, sizeof(next_iso));
+        }
+        runner_notify_channel(r, ch, "note", (int)id, body, r->status, next, next_iso);
+        free(body);
+        free(esc);
+    }
+    free(chans);
+    liveview_event(&r->lv, runner_wall(r, now), "%s by %s%s", action ? "action item" : "note",
+                   who, nnotify ? " (broadcast)" : "");
+    *msg = xasprintf("note %lld added", (long long)id);
+    return 200;
+}
+
+int runner_op_trigger(struct runner *r, const char *step, const char *who, char **msg)
+{
+    long idx = step ? playbook_find_step(r->pb, step) : -1;
+    if (idx < 0)
+        return refuse(msg, 404, "no step '%s' in this playbook", step ? step : "");
+    if (sched_trigger(r->sched, (size_t)idx, runner_offset(r)) < 0)
+        return refuse(msg, 400, "step '%s' is not an 'on: manual' step", step);
+    runner_event(r, EV_TRIGGERED, step, 0, NULL, who);
+    *msg = xasprintf("step '%s' triggered", step);
+    return 200;
+}
+
+int runner_op_resolve(struct runner *r, const char *note, const char *who, char **msg)
+{
+    return runner_op_status(r, "resolved", note, who, msg);
+}
+
+json_t *runner_op_state(struct runner *r)
+{
+    int64_t now = runner_offset(r);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:I, s:f}", "id", r->run.id, "playbook",
+                          r->pb->name, "title", r->pb->title, "status",
+                          run_status_name(r->status), "drill", r->drill, "acknowledged",
+                          sched_acknowledged(r->sched), "elapsed_ms", (json_int_t)now, "speed",
+                          r->speed);
+    json_object_set_new(o, "latest_note",
+                        r->latest_note ? json_string(r->latest_note) : json_null());
+    json_t *waiting = json_array();
+    struct sched_deadline dl[64];
+    size_t n = sched_deadlines(r->sched, dl, 64);
+    for (size_t i = 0; i < n && i < 64; i++)
+        json_array_append_new(
+            waiting, json_pack("{s:s, s:i, s:I, s:s}", "step", r->pb->steps[dl[i].step].id,
+                               "occurrence", dl[i].occurrence, "deadline_offset_ms",
+                               (json_int_t)dl[i].deadline, "escalate",
+                               r->pb->steps[dl[i].escalate].id));
+    json_object_set_new(o, "waiting_for_ack", waiting);
+    return o;
+}

@@ -1,0 +1,88 @@
+/*
+ * runner_internal.h - the state of a run, shared by the files of the
+ * runner: runner.c (the loop), runner_control.c (operator commands) and
+ * runner_resume.c (continuing from the journal).  Not a public API.
+ */
+#ifndef CRISISRUN_RUNNER_INTERNAL_H
+#define CRISISRUN_RUNNER_INTERNAL_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "crisisrun/journal.h"
+#include "crisisrun/liveview.h"
+#include "crisisrun/provider.h"
+#include "crisisrun/runner.h"
+
+struct control;
+
+/* One notification between journaling and settling; the engine's tag. */
+struct notif {
+    struct runner *runner;
+    char id[JOURNAL_NOTIFICATION_ID_LEN + 1];
+    size_t channel, endpoint;
+    int attempt;             /* the attempt to start with, then the current one */
+    int retrying;            /* counted in the live view's "retrying" */
+    int64_t attempt_started; /* run clock (wall) of the current attempt */
+    /* Until handed to the engine: */
+    char *body;
+    struct provider_message msg;
+    int has_msg;
+    char *msg_strings; /* storage behind msg's strings */
+};
+
+struct runner {
+    struct playbook *pb;
+    char *playbook_text;
+    struct journal *j;
+    struct journal_run run;
+    struct sched *sched;
+    struct delivery *d;
+    struct control *control;
+    char host[256];
+    char *public_url;
+
+    /* The run's clock: offset = offset_base + (monotonic - mono_base) * speed. */
+    int64_t mono_base;
+    int64_t offset_base;
+    double speed;
+    int drill;
+
+    enum run_status status;   /* as journaled */
+    int64_t feedback_closes;  /* offset, or -1 */
+    char *latest_note;
+    int journal_failed;
+    long failed;
+
+    /* Journaled in the open batch, handed to the engine after commit. */
+    struct notif **submits;
+    size_t nsubmits, asubmits;
+    size_t nnotifs_live;
+
+    struct liveview lv;
+    struct live_channel *live;
+};
+
+/* The run's clock: the offset now, and the wall time of an offset. */
+int64_t runner_offset(const struct runner *r);
+int64_t runner_wall(const struct runner *r, int64_t offset);
+
+/* Journals an event now; takes the reference to detail (may be NULL). */
+int runner_event(struct runner *r, enum journal_event_kind kind, const char *step,
+                 int occurrence, json_t *detail, const char *actor);
+/* Journals a status change already applied to the scheduler. */
+void runner_status_changed(struct runner *r, enum run_status to, const char *actor);
+/* Journals and queues one message for every endpoint of channel ch. */
+int runner_notify_channel(struct runner *r, size_t ch, const char *step, int occurrence,
+                          const char *text, enum run_status status, const char *next_update,
+                          const char *next_iso);
+/* The name of the user running this process. */
+const char *runner_os_user(void);
+
+/* runner_resume.c: load the run named by opt->resume_run, claim it and
+ * rebuild the scheduler.  0, -1 after reporting, or an exit code > 0. */
+int runner_restore(struct runner *r, const struct runner_options *opt);
+/* runner_resume.c: queue the notifications the journal has unsettled. */
+void runner_resend_unsettled(struct runner *r);
+
+#endif

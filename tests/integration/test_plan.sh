@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# test_plan.sh - `crisisrun plan`: the exact text and JSON of the cases in
+# tests/data/plan/cases, secrets never shown, usage errors, and (with
+# strace) that planning opens no socket at all.
+set -u
+: "${CRISISRUN:?}" "${CRISISRUN_TEST_DATA:?}"
+
+# The playbooks fall back to their built-in secret URLs when these are unset.
+unset CRISISRUN_PLAN_TEST_SLACK CRISISRUN_PLAN_TEST_TEAMS CRISISRUN_PLAN_TEST_SECRET
+
+data=$CRISISRUN_TEST_DATA/plan
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0 checked=0
+
+fail() {
+    echo "FAIL: $*"
+    failures=$((failures + 1))
+}
+
+# Every secret-looking part of a URL or secret in the test playbooks.
+secrets='SECRET|secret|subtoken|chattoken|whsec_|/services/|/hooks/|/workflows/'
+
+check_no_secrets() { # FILE WHAT
+    if grep -En "$secrets" "$1" >"$tmp/leak"; then
+        fail "$2 shows a secret:"
+        cat "$tmp/leak"
+    fi
+}
+
+# 1. The cases: exact output, exit 0, nothing on stderr, no secret.
+while read -r name args; do
+    case $name in '' | '#'*) continue ;; esac
+    checked=$((checked + 1))
+    # shellcheck disable=SC2086 # args is a word list by design
+    (cd "$data" && "$CRISISRUN" plan $args) >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    [ "$rc" -eq 0 ] || fail "$name: exit $rc: $(cat "$tmp/err")"
+    [ -s "$tmp/err" ] && fail "$name: stderr: $(cat "$tmp/err")"
+    check_no_secrets "$tmp/out" "$name"
+    if [ -n "${CRISISRUN_UPDATE_EXPECTED:-}" ]; then
+        cp "$tmp/out" "$data/$name.expected"
+    elif ! diff -u "$data/$name.expected" "$tmp/out" >"$tmp/diff"; then
+        fail "$name: output differs from $name.expected"
+        cat "$tmp/diff"
+    fi
+done <"$data/cases"
+
+# 2. A secret from the environment is redacted like any other.
+checked=$((checked + 1))
+(cd "$data" && CRISISRUN_PLAN_TEST_SLACK=https://hooks.slack.com/services/ENVSECRET/x?t=1 \
+    "$CRISISRUN" plan --start 2026-11-26T14:30:00Z --json outage.yaml) >"$tmp/out" 2>&1 ||
+    fail "plan with a URL from the environment failed"
+grep -q 'https://hooks.slack.com/…' "$tmp/out" || fail "the slack channel is not shown redacted"
+check_no_secrets "$tmp/out" "a URL from the environment"
+
+# 3. Without --start the plan starts now; --resolve-at past the default
+# horizon stretches it.
+checked=$((checked + 1))
+(cd "$data" && "$CRISISRUN" plan --resolve-at 5h outage.yaml) >"$tmp/out" 2>&1 ||
+    fail "plan --resolve-at 5h failed: $(cat "$tmp/out")"
+grep -q '^start .*, horizon 5h$' "$tmp/out" || fail "the horizon did not stretch to 5h"
+grep -q '^+5h .* all-clear  \[resolved\]' "$tmp/out" || fail "all-clear is not at +5h"
+
+# 4. Usage errors exit 2 with one message on stderr.
+expect_usage() { # PATTERN ARGS...
+    local pattern=$1 rc
+    shift
+    checked=$((checked + 1))
+    (cd "$data" && "$CRISISRUN" plan "$@") >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    [ "$rc" -eq 2 ] || fail "plan $*: exit $rc, expected 2"
+    grep -q "$pattern" "$tmp/err" || fail "plan $*: stderr lacks '$pattern': $(cat "$tmp/err")"
+    [ -s "$tmp/out" ] && fail "plan $*: printed to stdout"
+}
+expect_usage "^crisisrun: no playbook given" --json
+expect_usage "^crisisrun: one playbook at a time ('escalation.yaml' is extra)" \
+    outage.yaml escalation.yaml
+expect_usage "^crisisrun: --resolve-at 5h is beyond the horizon 1h" \
+    --horizon 1h --resolve-at 5h outage.yaml
+expect_usage "^crisisrun: invalid --horizon '4 hours'" --horizon "4 hours" outage.yaml
+expect_usage "^crisisrun: invalid --start 'yesterday'" --start yesterday outage.yaml
+expect_usage "^crisisrun: invalid --var 'novalue'" --var novalue outage.yaml
+expect_usage "missing.yaml" missing.yaml
+
+# 5. No socket, structurally checked: trace the network system calls.
+checked=$((checked + 1))
+if ! command -v strace >/dev/null; then
+    echo "SKIP: strace is not installed: the no-socket check did not run"
+elif ! strace -f -qq -o /dev/null true 2>/dev/null; then
+    echo "SKIP: strace cannot trace here (ptrace not permitted): the no-socket check did not run"
+else
+    # LeakSanitizer cannot run under ptrace; the other runs above check leaks.
+    (cd "$data" && ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=0" \
+        strace -f -qq -e trace=network -o "$tmp/trace" \
+        "$CRISISRUN" plan --start 2026-11-26T14:30:00Z --resolve-at 1h outage.yaml) \
+        >/dev/null 2>&1 || fail "plan under strace failed"
+    if grep -E 'socket|connect|sendto|sendmsg' "$tmp/trace" >"$tmp/net"; then
+        fail "plan made network system calls:"
+        cat "$tmp/net"
+    fi
+fi
+
+echo "$checked checks, $failures failures"
+[ "$failures" -eq 0 ]

@@ -1,0 +1,923 @@
+/*
+ * Tests of the delivery engine (delivery.h) through its real code path:
+ * the engine, the HTTP client and libcurl against a real HTTP server on
+ * loopback, started here with libmicrohttpd.
+ *
+ * The server answers by path prefix (see answer()) and counts what it sees
+ * per path, so each test checks what actually went over the wire.  Timing
+ * is only ever checked as a lower bound the engine must respect (Retry-After,
+ * rate limits); order of callbacks stands in for "one endpoint does not
+ * wait for another".
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "crisisrun/delivery.h"
+#include "crisisrun/util.h"
+
+/* --- the loopback server --------------------------------------------------- */
+
+#define MAX_PATHS 1024
+#define MAX_TIMES 16
+
+struct path_stat {
+    char path[64];
+    int count;
+    int64_t at[MAX_TIMES]; /* monotonic ms of each arrival */
+    char webhook_id[MAX_TIMES][64];
+    char body[MAX_TIMES][32];
+};
+
+struct server {
+    struct MHD_Daemon *daemon;
+    unsigned short port;
+    pthread_mutex_t mu;
+    struct path_stat paths[MAX_PATHS];
+    int npaths;
+    int total;
+    int slow_now, slow_max;
+    int conn_now, conn_max;
+    char user_agent[64];
+    char content_type[64];
+    int saw_expect;
+    volatile int stopping;
+    char *big; /* a body far over the engine's capture cap */
+};
+
+static struct server srv;
+
+struct req {
+    char body[256];
+    size_t len;
+};
+
+static struct path_stat *path_stat(const char *path)
+{
+    for (int i = 0; i < srv.npaths; i++)
+        if (!strcmp(srv.paths[i].path, path))
+            return &srv.paths[i];
+    if (srv.npaths == MAX_PATHS)
+        return NULL;
+    struct path_stat *p = &srv.paths[srv.npaths++];
+    snprintf(p->path, sizeof(p->path), "%s", path);
+    return p;
+}
+
+/* Count of requests the server saw for a path. */
+static int seen(const char *path)
+{
+    pthread_mutex_lock(&srv.mu);
+    int n = 0;
+    for (int i = 0; i < srv.npaths; i++)
+        if (!strcmp(srv.paths[i].path, path))
+            n = srv.paths[i].count;
+    pthread_mutex_unlock(&srv.mu);
+    return n;
+}
+
+static struct path_stat snapshot(const char *path)
+{
+    struct path_stat s = {0};
+    pthread_mutex_lock(&srv.mu);
+    for (int i = 0; i < srv.npaths; i++)
+        if (!strcmp(srv.paths[i].path, path))
+            s = srv.paths[i];
+    pthread_mutex_unlock(&srv.mu);
+    return s;
+}
+
+static int total_seen(void)
+{
+    pthread_mutex_lock(&srv.mu);
+    int n = srv.total;
+    pthread_mutex_unlock(&srv.mu);
+    return n;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char *body,
+                             const char *hname, const char *hvalue)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), (void *)body,
+                                                             MHD_RESPMEM_PERSISTENT);
+    if (hname)
+        MHD_add_response_header(r, hname, hvalue);
+    enum MHD_Result ret = MHD_queue_response(c, code, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* What the server answers, by path prefix; `n` is this path's count. */
+static enum MHD_Result answer(struct MHD_Connection *c, const char *url, int n)
+{
+    if (starts_with(url, "/flaky/"))
+        return n == 1 ? reply(c, 503, "busy", NULL, NULL)
+                      : reply(c, 200, "ok", NULL, NULL);
+    if (starts_with(url, "/fail/"))
+        return reply(c, 503, "busy", NULL, NULL);
+    if (starts_with(url, "/ra/"))
+        return n == 1 ? reply(c, 429, "slow down", "Retry-After", "1")
+                      : reply(c, 200, "ok", NULL, NULL);
+    if (starts_with(url, "/rabody/"))
+        return n == 1 ? reply(c, 429, "{\"retry_after\": 1.0}", NULL, NULL)
+                      : reply(c, 200, "ok", NULL, NULL);
+    if (starts_with(url, "/gone/"))
+        return reply(c, 410, "gone", NULL, NULL);
+    if (starts_with(url, "/redirect/"))
+        return reply(c, 302, "", "Location", "/target/1");
+    if (starts_with(url, "/bad/"))
+        return reply(c, 400, "bad", NULL, NULL);
+    if (starts_with(url, "/big/")) {
+        struct MHD_Response *r = MHD_create_response_from_buffer(8 * 1024 * 1024, srv.big,
+                                                                 MHD_RESPMEM_PERSISTENT);
+        enum MHD_Result ret = MHD_queue_response(c, 200, r);
+        MHD_destroy_response(r);
+        return ret;
+    }
+    if (starts_with(url, "/hang/")) {
+        /* Never answer (until the test ends); thread-per-connection makes
+         * blocking here harmless to the other connections. */
+        while (!srv.stopping)
+            usleep(10000);
+        return MHD_NO;
+    }
+    if (starts_with(url, "/slow/")) {
+        pthread_mutex_lock(&srv.mu);
+        if (++srv.slow_now > srv.slow_max)
+            srv.slow_max = srv.slow_now;
+        pthread_mutex_unlock(&srv.mu);
+        usleep(50000);
+        pthread_mutex_lock(&srv.mu);
+        srv.slow_now--;
+        pthread_mutex_unlock(&srv.mu);
+    }
+    return reply(c, 200, "ok", NULL, NULL);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload, size_t *upload_size, void **con_cls)
+{
+    struct req *rq = *con_cls;
+    if (!rq) {
+        *con_cls = xcalloc(1, sizeof(*rq));
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        size_t room = sizeof(rq->body) - 1 - rq->len;
+        size_t k = *upload_size < room ? *upload_size : room;
+        memcpy(rq->body + rq->len, upload, k);
+        rq->len += k;
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    int n;
+    pthread_mutex_lock(&srv.mu);
+    srv.total++;
+    struct path_stat *p = path_stat(url);
+    n = ++p->count;
+    if (n <= MAX_TIMES) {
+        p->at[n - 1] = monotonic_ms();
+        const char *id = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "webhook-id");
+        snprintf(p->webhook_id[n - 1], sizeof(p->webhook_id[0]), "%s", id ? id : "");
+        snprintf(p->body[n - 1], sizeof(p->body[0]), "%.*s", (int)rq->len, rq->body);
+    }
+    const char *ua = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "User-Agent");
+    const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+    snprintf(srv.user_agent, sizeof(srv.user_agent), "%s", ua ? ua : "");
+    snprintf(srv.content_type, sizeof(srv.content_type), "%s", ct ? ct : "");
+    if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Expect"))
+        srv.saw_expect = 1;
+    pthread_mutex_unlock(&srv.mu);
+    (void)cls;
+    (void)method;
+    (void)version;
+    return answer(c, url, n);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    free(*con_cls);
+    *con_cls = NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    pthread_mutex_lock(&srv.mu);
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        if (++srv.conn_now > srv.conn_max)
+            srv.conn_max = srv.conn_now;
+    } else {
+        srv.conn_now--;
+    }
+    pthread_mutex_unlock(&srv.mu);
+}
+
+static int server_start(void **state)
+{
+    (void)state;
+    memset(&srv, 0, sizeof(srv));
+    pthread_mutex_init(&srv.mu, NULL);
+    srv.big = xmalloc(8 * 1024 * 1024);
+    memset(srv.big, 'x', 8 * 1024 * 1024);
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    srv.daemon = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL, 0,
+        NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, NULL, MHD_OPTION_END);
+    if (!srv.daemon)
+        return -1;
+    srv.port = MHD_get_daemon_info(srv.daemon, MHD_DAEMON_INFO_BIND_PORT)->port;
+    return 0;
+}
+
+static int server_stop(void **state)
+{
+    (void)state;
+    srv.stopping = 1;
+    MHD_stop_daemon(srv.daemon);
+    pthread_mutex_destroy(&srv.mu);
+    free(srv.big);
+    return 0;
+}
+
+static char *url_for(const char *path)
+{
+    return xasprintf("http://127.0.0.1:%u%s", (unsigned)srv.port, path);
+}
+
+/* --- a test provider ------------------------------------------------------- */
+
+static enum delivery_result test_classify(long status, const char *body, size_t len,
+                                          int64_t *retry_after_ms)
+{
+    if (status == 429 && *retry_after_ms < 0) {
+        /* Like Discord: the wait may come in the body. */
+        json_t *j = json_loadb(body, len, 0, NULL);
+        json_t *ra = j ? json_object_get(j, "retry_after") : NULL;
+        if (json_is_number(ra))
+            *retry_after_ms = (int64_t)(json_number_value(ra) * 1000);
+        json_decref(j);
+    }
+    if (status >= 200 && status < 300)
+        return DELIVERY_OK;
+    if (status == 410)
+        return DELIVERY_GONE;
+    if (status == 408 || status == 425 || status == 429 || status >= 500)
+        return DELIVERY_RETRY;
+    return DELIVERY_PERMANENT;
+}
+
+static void test_headers(const struct channel *ch, const char *id, const char *body,
+                         size_t len, int64_t now_s, struct header_list *out)
+{
+    ALLOC_GROW(out->v, out->n + 1, out->alloc);
+    out->v[out->n++] = xasprintf("webhook-id: %s", id);
+}
+
+static const struct provider test_provider = {
+    .name = "test",
+    .type = CHANNEL_WEBHOOK,
+    .classify = test_classify,
+    .attempt_headers = test_headers,
+};
+
+/* --- recording callbacks ---------------------------------------------------- */
+
+struct note {
+    int started, done, settled;
+    int settle_order;
+    enum delivery_result result;
+    int attempt[8];
+    long status[8];
+    enum delivery_result results[8];
+    int64_t start_at[8]; /* engine clock at attempt_start */
+    int64_t done_at[8];
+    int64_t retry_at[8];
+    char error[8][128];
+};
+
+struct recorder {
+    int settle_seq;
+};
+
+static void cb_start(void *user, void *tag, int attempt, int64_t wall_ms)
+{
+    struct note *n = tag;
+    if (n->started < 8)
+        n->start_at[n->started] = monotonic_ms();
+    n->started++;
+    assert_true(wall_ms > 0);
+    assert_int_equal(n->settled, 0);
+}
+
+static void cb_done(void *user, void *tag, const struct delivery_attempt *a)
+{
+    struct note *n = tag;
+    if (n->done < 8) {
+        n->attempt[n->done] = a->attempt;
+        n->status[n->done] = a->status;
+        n->results[n->done] = a->result;
+        n->done_at[n->done] = monotonic_ms();
+        n->retry_at[n->done] = a->retry_at;
+        snprintf(n->error[n->done], sizeof(n->error[0]), "%s", a->error ? a->error : "");
+    }
+    assert_true(a->latency_ms >= 0);
+    n->done++;
+}
+
+static void cb_settled(void *user, void *tag, enum delivery_result r)
+{
+    struct recorder *rec = user;
+    struct note *n = tag;
+    n->settled++;
+    n->result = r;
+    n->settle_order = ++rec->settle_seq;
+}
+
+static const struct delivery_callbacks callbacks = {cb_start, cb_done, cb_settled};
+
+static void channel_init(struct channel *ch, char **urls, size_t nurls)
+{
+    memset(ch, 0, sizeof(*ch));
+    ch->name = "test";
+    ch->type = CHANNEL_WEBHOOK;
+    ch->urls = urls;
+    ch->nurls = nurls;
+    ch->timeout_ms = 5000;
+    ch->retry_attempts = 3;
+    ch->retry_backoff_ms = 50;
+}
+
+static void submit(struct delivery *d, const struct channel *ch, size_t ci, size_t ei,
+                   const char *id, const char *body, struct note *n)
+{
+    struct delivery_request rq = {
+        .notification_id = id,
+        .channel = ch,
+        .channel_index = ci,
+        .endpoint_index = ei,
+        .body = body,
+        .len = strlen(body),
+        .provider = &test_provider,
+        .tag = n,
+    };
+    delivery_submit(d, &rq);
+}
+
+/* Runs the engine until everything has settled (a generous safety limit
+ * only stops a broken engine from hanging the test). */
+static void run_all(struct delivery *d)
+{
+    int64_t limit = monotonic_ms() + 20000;
+    while (delivery_active(d) && monotonic_ms() < limit) {
+        assert_int_equal(delivery_wait(d, NULL, 0, 500), 0);
+        delivery_perform(d);
+    }
+    assert_int_equal(delivery_active(d), 0);
+}
+
+static struct delivery *engine(const struct delivery_options *opt, struct recorder *rec)
+{
+    struct delivery *d = delivery_new(opt, &callbacks, rec);
+    assert_non_null(d);
+    return d;
+}
+
+/* --- tests ------------------------------------------------------------------ */
+
+static void test_success(void **state)
+{
+    char *urls[] = {url_for("/ok/1")};
+    struct channel ch;
+    channel_init(&ch, urls, 1);
+    struct recorder rec = {0};
+    struct note n = {0};
+    struct delivery *d = engine(NULL, &rec);
+    submit(d, &ch, 0, 0, "run1-step1-0-0", "{\"text\":\"hello\"}", &n);
+    assert_int_equal(delivery_active(d), 1);
+    assert_int_equal(n.started, 0); /* never a callback inside submit */
+    run_all(d);
+
+    assert_int_equal(n.settled, 1);
+    assert_int_equal(n.result, DELIVERY_OK);
+    assert_int_equal(n.started, 1);
+    assert_int_equal(n.done, 1);
+    assert_int_equal(n.status[0], 200);
+    assert_int_equal(n.retry_at[0], -1);
+    assert_string_equal(n.error[0], "");
+
+    struct path_stat p = snapshot("/ok/1");
+    assert_int_equal(p.count, 1);
+    assert_string_equal(p.webhook_id[0], "run1-step1-0-0");
+    assert_string_equal(p.body[0], "{\"text\":\"hello\"}");
+    pthread_mutex_lock(&srv.mu);
+    assert_true(starts_with(srv.user_agent, "crisisrun/"));
+    assert_string_equal(srv.content_type, "application/json");
+    assert_int_equal(srv.saw_expect, 0);
+    pthread_mutex_unlock(&srv.mu);
+
+    struct delivery_counts c;
+    delivery_counts(d, 0, &c);
+    assert_int_equal(c.ok, 1);
+    assert_int_equal(c.failed, 0);
+    assert_int_equal(c.attempts, 1);
+    assert_int_equal(c.queued + c.inflight + c.retrying, 0);
+    delivery_free(d);
+    free(urls[0]);
+}
+
+static void test_retry_then_success(void **state)
+{
+    char *urls[] = {url_for("/flaky/1"), url_for("/fail/1")};
+    struct channel ch;
+    channel_init(&ch, urls, 2);
+    struct recorder rec = {0};
+    struct note flaky = {0}, fail = {0};
+    struct delivery *d = engine(NULL, &rec);
+    submit(d, &ch, 0, 0, "n-flaky", "{}", &flaky);
+    submit(d, &ch, 0, 1, "n-fail", "{}", &fail);
+    run_all(d);
+
+    /* 503 then 200: delivered on the second attempt, same id both times. */
+    assert_int_equal(flaky.result, DELIVERY_OK);
+    assert_int_equal(flaky.done, 2);
+    assert_int_equal(flaky.attempt[0], 1);
+    assert_int_equal(flaky.attempt[1], 2);
+    assert_int_equal(flaky.status[0], 503);
+    assert_int_equal(flaky.results[0], DELIVERY_RETRY);
+    assert_string_equal(flaky.error[0], "HTTP 503");
+    assert_true(flaky.retry_at[0] >= 0);
+    assert_true(flaky.start_at[1] >= flaky.retry_at[0]);
+    assert_int_equal(flaky.status[1], 200);
+    assert_int_equal(flaky.retry_at[1], -1);
+    struct path_stat p = snapshot("/flaky/1");
+    assert_int_equal(p.count, 2);
+    assert_string_equal(p.webhook_id[0], "n-flaky");
+    assert_string_equal(p.webhook_id[1], "n-flaky");
+
+    /* Always 503: exactly retry_attempts attempts, then failed for good. */
+    assert_int_equal(fail.result, DELIVERY_RETRY);
+    assert_int_equal(fail.done, 3);
+    assert_int_equal(seen("/fail/1"), 3);
+    assert_true(fail.retry_at[1] >= 0);
+    assert_int_equal(fail.retry_at[2], -1);
+
+    struct delivery_counts c;
+    delivery_counts(d, 0, &c);
+    assert_int_equal(c.ok, 1);
+    assert_int_equal(c.failed, 1);
+    assert_int_equal(c.attempts, 5);
+    delivery_free(d);
+    free(urls[0]);
+    free(urls[1]);
+}
+
+static void test_retry_after(void **state)
+{
+    char *urls[] = {url_for("/ra/1"), url_for("/rabody/1")};
+    struct channel ch;
+    channel_init(&ch, urls, 2);
+    ch.retry_backoff_ms = 10; /* far below the 1 s the server asks for */
+    struct recorder rec = {0};
+    struct note hdr = {0}, body = {0};
+    struct delivery *d = engine(NULL, &rec);
+    submit(d, &ch, 0, 0, "n-ra", "{}", &hdr);
+    submit(d, &ch, 0, 1, "n-rabody", "{}", &body);
+    run_all(d);
+
+    struct note *ns[] = {&hdr, &body};
+    const char *paths[] = {"/ra/1", "/rabody/1"};
+    for (int i = 0; i < 2; i++) {
+        struct note *n = ns[i];
+        assert_int_equal(n->result, DELIVERY_OK);
+        assert_int_equal(n->done, 2);
+        assert_int_equal(n->status[0], 429);
+        /* The retry came no earlier than Retry-After: 1 (header) or
+         * retry_after: 1.0 (body, through the provider). */
+        assert_true(n->start_at[1] >= n->retry_at[0]);
+        assert_true(n->retry_at[0] - n->done_at[0] >= 1000 - 50);
+        struct path_stat p = snapshot(paths[i]);
+        assert_int_equal(p.count, 2);
+        assert_true(p.at[1] - p.at[0] >= 1000);
+    }
+    delivery_free(d);
+    free(urls[0]);
+    free(urls[1]);
+}
+
+static void test_gone_disables_endpoint(void **state)
+{
+    char *urls[] = {url_for("/gone/1"), url_for("/ok/gone-neighbour")};
+    struct channel ch;
+    channel_init(&ch, urls, 2);
+    struct recorder rec = {0};
+    struct note a = {0}, b = {0}, other = {0};
+    struct delivery *d = engine(NULL, &rec);
+    submit(d, &ch, 3, 0, "n-gone-1", "{}", &a);
+    run_all(d);
+    assert_int_equal(a.result, DELIVERY_GONE);
+    assert_int_equal(a.done, 1);
+    assert_int_equal(a.status[0], 410);
+    assert_int_equal(a.retry_at[0], -1);
+    assert_true(delivery_endpoint_disabled(d, 3, 0));
+    assert_false(delivery_endpoint_disabled(d, 3, 1));
+    assert_int_equal(seen("/gone/1"), 1);
+
+    /* Later notifications to that endpoint settle without a request; the
+     * channel's other endpoint still works. */
+    submit(d, &ch, 3, 0, "n-gone-2", "{}", &b);
+    submit(d, &ch, 3, 1, "n-gone-3", "{}", &other);
+    run_all(d);
+    assert_int_equal(b.settled, 1);
+    assert_int_equal(b.result, DELIVERY_GONE);
+    assert_int_equal(b.started, 0);
+    assert_int_equal(seen("/gone/1"), 1);
+    assert_int_equal(other.result, DELIVERY_OK);
+    assert_int_equal(seen("/ok/gone-neighbour"), 1);
+    delivery_free(d);
+    free(urls[0]);
+    free(urls[1]);
+}
+
+static void test_permanent_failures(void **state)
+{
+    char *urls[] = {url_for("/redirect/1"), url_for("/bad/1"),
+                    xstrdup("ftp://127.0.0.1/x"), url_for("/big/1")};
+    struct channel ch;
+    channel_init(&ch, urls, 4);
+    struct recorder rec = {0};
+    struct note redirect = {0}, bad = {0}, ftp = {0}, big = {0};
+    struct delivery *d = engine(NULL, &rec);
+    submit(d, &ch, 0, 0, "n-302", "{}", &redirect);
+    submit(d, &ch, 0, 1, "n-400", "{}", &bad);
+    submit(d, &ch, 0, 2, "n-ftp", "{}", &ftp);
+    submit(d, &ch, 0, 3, "n-big", "{}", &big);
+    run_all(d);
+
+    /* 3xx: a failure, once, and the Location is never followed. */
+    assert_int_equal(redirect.result, DELIVERY_PERMANENT);
+    assert_int_equal(redirect.done, 1);
+    assert_int_equal(redirect.status[0], 302);
+    assert_int_equal(seen("/redirect/1"), 1);
+    assert_int_equal(seen("/target/1"), 0);
+
+    assert_int_equal(bad.result, DELIVERY_PERMANENT);
+    assert_int_equal(bad.done, 1);
+    assert_int_equal(bad.status[0], 400);
+    assert_string_equal(bad.error[0], "HTTP 400");
+
+    /* Only http and https: no request, failed for good, reason given. */
+    assert_int_equal(ftp.result, DELIVERY_PERMANENT);
+    assert_int_equal(ftp.done, 1);
+    assert_int_equal(ftp.status[0], 0);
+    assert_true(strlen(ftp.error[0]) > 0);
+
+    /* An 8 MiB answer is cut off at the cap, and the status still counts. */
+    assert_int_equal(big.result, DELIVERY_OK);
+    assert_int_equal(big.status[0], 200);
+    assert_int_equal(seen("/big/1"), 1);
+    delivery_free(d);
+    for (int i = 0; i < 4; i++)
+        free(urls[i]);
+}
+
+static void test_hanging_endpoint_blocks_nobody(void **state)
+{
+    char *hang[] = {url_for("/hang/1")};
+    enum { N = 50 };
+    char *oks[N];
+    for (int i = 0; i < N; i++) {
+        char path[32];
+        snprintf(path, sizeof(path), "/ok/hol-%d", i);
+        oks[i] = url_for(path);
+    }
+    struct channel slow, fast;
+    channel_init(&slow, hang, 1);
+    slow.timeout_ms = 2000;
+    slow.retry_attempts = 1;
+    channel_init(&fast, oks, N);
+    /* Same host, and a small per-host cap: the hanging request holds one
+     * slot, the others share the rest. */
+    struct delivery_options opt = {.max_per_host = 4};
+    struct recorder rec = {0};
+    struct note h = {0}, n[N];
+    memset(n, 0, sizeof(n));
+    struct delivery *d = engine(&opt, &rec);
+    submit(d, &slow, 0, 0, "n-hang", "{}", &h);
+    for (int i = 0; i < N; i++)
+        submit(d, &fast, 1, (size_t)i, "n-fast", "{}", &n[i]);
+    run_all(d);
+
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(n[i].result, DELIVERY_OK);
+        assert_true(n[i].settle_order < h.settle_order);
+    }
+    assert_int_equal(h.result, DELIVERY_RETRY);
+    assert_int_equal(h.done, 1);
+    assert_int_equal(h.status[0], 0);
+    assert_true(strlen(h.error[0]) > 0);
+    delivery_free(d);
+    free(hang[0]);
+    for (int i = 0; i < N; i++)
+        free(oks[i]);
+}
+
+static void check_caps(size_t max_total, size_t max_per_host, int limit)
+{
+    enum { N = 16 };
+    char *urls[N];
+    for (int i = 0; i < N; i++) {
+        char path[32];
+        snprintf(path, sizeof(path), "/slow/%zu-%zu-%d", max_total, max_per_host, i);
+        urls[i] = url_for(path);
+    }
+    struct channel ch;
+    channel_init(&ch, urls, N);
+    struct delivery_options opt = {.max_total_connections = max_total,
+                                   .max_per_host = max_per_host};
+    struct recorder rec = {0};
+    struct note n[N];
+    memset(n, 0, sizeof(n));
+    /* Idle connections from earlier tests are gone with their engines. */
+    pthread_mutex_lock(&srv.mu);
+    srv.slow_max = 0;
+    srv.conn_max = srv.conn_now;
+    int base = srv.conn_now;
+    pthread_mutex_unlock(&srv.mu);
+    struct delivery *d = engine(&opt, &rec);
+    for (int i = 0; i < N; i++)
+        submit(d, &ch, 0, (size_t)i, "n-cap", "{}", &n[i]);
+    run_all(d);
+    for (int i = 0; i < N; i++)
+        assert_int_equal(n[i].result, DELIVERY_OK);
+    pthread_mutex_lock(&srv.mu);
+    int slow_max = srv.slow_max, conn_max = srv.conn_max - base;
+    pthread_mutex_unlock(&srv.mu);
+    assert_true(slow_max >= 1);
+    assert_true(slow_max <= limit);
+    assert_true(conn_max <= limit);
+    delivery_free(d);
+    for (int i = 0; i < N; i++)
+        free(urls[i]);
+}
+
+static void test_connection_caps(void **state)
+{
+    check_caps(3, 64, 3); /* the global cap */
+    check_caps(64, 2, 2); /* the per-host cap */
+}
+
+static void test_rate_limit_spaces_messages(void **state)
+{
+    char *urls[] = {url_for("/rate/1")};
+    struct channel ch;
+    channel_init(&ch, urls, 1);
+    ch.rate_count = 2;
+    ch.rate_per_ms = 1000;
+    struct recorder rec = {0};
+    struct note n[5];
+    memset(n, 0, sizeof(n));
+    struct delivery *d = engine(NULL, &rec);
+    const char *bodies[] = {"m0", "m1", "m2", "m3", "m4"};
+    for (int i = 0; i < 5; i++)
+        submit(d, &ch, 0, 0, "n-rate", bodies[i], &n[i]);
+    run_all(d);
+
+    struct path_stat p = snapshot("/rate/1");
+    assert_int_equal(p.count, 5); /* held back, never dropped */
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(n[i].result, DELIVERY_OK);
+        assert_string_equal(p.body[i], bodies[i]); /* in submission order */
+        if (i) {
+            /* Measured in the callbacks, a little after the engine's own
+             * clock reading: allow for that. */
+            assert_true(n[i].start_at[0] - n[i - 1].start_at[0] >= 490);
+            /* The server's view, allowing for loopback jitter. */
+            assert_true(p.at[i] - p.at[i - 1] >= 400);
+        }
+    }
+    delivery_free(d);
+    free(urls[0]);
+}
+
+static char *read_whole(const char *path)
+{
+    char *buf;
+    size_t len;
+    assert_int_equal(read_file(path, 1 << 20, &buf, &len), 0);
+    return buf;
+}
+
+static void test_capture_dir(void **state)
+{
+    char tmpl[] = "/tmp/crisisrun-capture-XXXXXX";
+    assert_non_null(mkdtemp(tmpl));
+    char *dir = xasprintf("%s/out", tmpl); /* created by the engine */
+    char *urls[] = {url_for("/cap/1?token=secret"), url_for("/cap/2")};
+    struct channel ch;
+    channel_init(&ch, urls, 2);
+    struct kv hdr = {"Authorization", "Bearer abc"};
+    ch.headers = &hdr;
+    ch.nheaders = 1;
+    struct delivery_options opt = {.capture_dir = dir};
+    struct recorder rec = {0};
+    struct note a = {0}, b = {0};
+    int before = total_seen();
+    struct delivery *d = engine(&opt, &rec);
+    submit(d, &ch, 0, 0, "run/1:a", "{\"text\":\"one\"}", &a);
+    submit(d, &ch, 0, 1, "run-1-b", "{\"text\":\"two\"}", &b);
+    run_all(d);
+    delivery_free(d);
+
+    assert_int_equal(a.result, DELIVERY_OK);
+    assert_int_equal(b.result, DELIVERY_OK);
+    assert_int_equal(a.started, 1);
+    assert_int_equal(total_seen(), before); /* nothing went out */
+
+    char *f1 = xasprintf("%s/000001-run_1_a.http", dir);
+    char *f2 = xasprintf("%s/000002-run-1-b.http", dir);
+    char *t1 = read_whole(f1), *t2 = read_whole(f2);
+    char *line = xasprintf("POST http://127.0.0.1:%u/cap/1?token=secret HTTP/1.1\n",
+                           (unsigned)srv.port);
+    assert_true(starts_with(t1, line));
+    assert_non_null(strstr(t1, "\nwebhook-id: run/1:a\n"));
+    assert_non_null(strstr(t1, "\nAuthorization: Bearer abc\n"));
+    assert_non_null(strstr(t1, "\nContent-Type: application/json\n"));
+    assert_non_null(strstr(t1, "\nUser-Agent: crisisrun/"));
+    assert_null(strstr(t1, "Expect:"));
+    assert_non_null(strstr(t1, "\nContent-Length: 14\n\n{\"text\":\"one\"}"));
+    assert_non_null(strstr(t2, "/cap/2 HTTP/1.1\n"));
+    assert_non_null(strstr(t2, "\n\n{\"text\":\"two\"}"));
+
+    /* A second engine on the same directory never overwrites. */
+    struct note c = {0};
+    d = engine(&opt, &rec);
+    submit(d, &ch, 0, 1, "again", "{}", &c);
+    run_all(d);
+    delivery_free(d);
+    char *f3 = xasprintf("%s/000003-again.http", dir);
+    struct stat st;
+    assert_int_equal(stat(f3, &st), 0);
+
+    unlink(f1);
+    unlink(f2);
+    unlink(f3);
+    rmdir(dir);
+    rmdir(tmpl);
+    free(t1);
+    free(t2);
+    free(line);
+    free(f1);
+    free(f2);
+    free(f3);
+    free(dir);
+    free(urls[0]);
+    free(urls[1]);
+}
+
+static void test_fanout(void **state)
+{
+    enum { N = 500 };
+    char **urls = xcalloc(N, sizeof(*urls));
+    for (int i = 0; i < N; i++) {
+        char path[32];
+        snprintf(path, sizeof(path), "/fan/%d", i);
+        urls[i] = url_for(path);
+    }
+    struct channel ch;
+    channel_init(&ch, urls, N);
+    struct recorder rec = {0};
+    struct note *n = xcalloc(N, sizeof(*n));
+    struct delivery *d = engine(NULL, &rec);
+    for (int i = 0; i < N; i++) {
+        char id[32];
+        snprintf(id, sizeof(id), "fan-%d", i);
+        submit(d, &ch, 0, (size_t)i, id, "{\"text\":\"all\"}", &n[i]);
+    }
+    assert_int_equal(delivery_active(d), N);
+    run_all(d);
+    for (int i = 0; i < N; i++) {
+        char path[32], id[32];
+        snprintf(path, sizeof(path), "/fan/%d", i);
+        snprintf(id, sizeof(id), "fan-%d", i);
+        assert_int_equal(n[i].settled, 1);
+        assert_int_equal(n[i].result, DELIVERY_OK);
+        struct path_stat p = snapshot(path);
+        assert_int_equal(p.count, 1);
+        assert_string_equal(p.webhook_id[0], id);
+    }
+    struct delivery_counts c;
+    delivery_counts(d, 0, &c);
+    assert_int_equal(c.ok, N);
+    assert_int_equal(c.attempts, N);
+    delivery_free(d);
+    for (int i = 0; i < N; i++)
+        free(urls[i]);
+    free(urls);
+    free(n);
+}
+
+static void test_not_before_and_poll_integration(void **state)
+{
+    char *urls[] = {url_for("/ok/later")};
+    struct channel ch;
+    channel_init(&ch, urls, 1);
+    struct recorder rec = {0};
+    struct note n = {0};
+    struct delivery *d = engine(NULL, &rec);
+
+    /* An idle engine waits on the caller's descriptors. */
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    assert_int_equal(write(fds[1], "x", 1), 1);
+    struct pollfd pfd = {fds[0], POLLIN, 0};
+    assert_int_equal(delivery_timeout_ms(d), -1);
+    assert_int_equal(delivery_wait(d, &pfd, 1, -1), 0);
+    assert_true(pfd.revents & POLLIN);
+
+    /* not_before holds the first attempt back. */
+    int64_t at = monotonic_ms() + 300;
+    struct delivery_request rq = {
+        .notification_id = "n-later",
+        .channel = &ch,
+        .body = "{}",
+        .len = 2,
+        .provider = &test_provider,
+        .attempt = 3, /* resumed: continues the attempt count */
+        .not_before = at,
+        .tag = &n,
+    };
+    delivery_submit(d, &rq);
+    assert_true(delivery_timeout_ms(d) > 0);
+    run_all(d);
+    assert_int_equal(n.result, DELIVERY_OK);
+    assert_int_equal(n.done, 1);
+    assert_int_equal(n.attempt[0], 3);
+    assert_true(n.start_at[0] >= at);
+    delivery_free(d);
+    close(fds[0]);
+    close(fds[1]);
+    free(urls[0]);
+}
+
+static void test_free_aborts_inflight(void **state)
+{
+    char *urls[] = {url_for("/hang/2")};
+    struct channel ch;
+    channel_init(&ch, urls, 1);
+    struct recorder rec = {0};
+    struct note n = {0};
+    struct delivery *d = engine(NULL, &rec);
+    submit(d, &ch, 0, 0, "n-abort", "{}", &n);
+    int64_t limit = monotonic_ms() + 5000;
+    while (seen("/hang/2") == 0 && monotonic_ms() < limit) {
+        assert_int_equal(delivery_wait(d, NULL, 0, 50), 0);
+        delivery_perform(d);
+    }
+    assert_int_equal(seen("/hang/2"), 1);
+    assert_int_equal(n.started, 1);
+    assert_int_equal(delivery_active(d), 1);
+    delivery_free(d); /* no callback, nothing leaked (sanitizer build) */
+    assert_int_equal(n.done, 0);
+    assert_int_equal(n.settled, 0);
+    free(urls[0]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_success),
+        cmocka_unit_test(test_retry_then_success),
+        cmocka_unit_test(test_retry_after),
+        cmocka_unit_test(test_gone_disables_endpoint),
+        cmocka_unit_test(test_permanent_failures),
+        cmocka_unit_test(test_hanging_endpoint_blocks_nobody),
+        cmocka_unit_test(test_connection_caps),
+        cmocka_unit_test(test_rate_limit_spaces_messages),
+        cmocka_unit_test(test_capture_dir),
+        cmocka_unit_test(test_fanout),
+        cmocka_unit_test(test_not_before_and_poll_integration),
+        cmocka_unit_test(test_free_aborts_inflight),
+    };
+    return cmocka_run_group_tests(tests, server_start, server_stop);
+}
