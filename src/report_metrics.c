@@ -450,7 +450,7 @@ static void communication(struct build *b, const struct journal_notification *nv
 /* ---- escalations, notes --------------------------------------------------------- */
 
 static void add_escalation(struct report *r, size_t *alloc, const char *step, int occ,
-                           const char *escalation, int64_t since, int64_t at)
+                           const char *escalation, int64_t since, int64_t at, int64_t waited)
 {
     ALLOC_GROW(r->escalations, r->nescalations + 1, *alloc);
     struct report_escalation *e = &r->escalations[r->nescalations++];
@@ -459,7 +459,7 @@ static void add_escalation(struct report *r, size_t *alloc, const char *step, in
     e->escalation = escalation ? xstrdup(escalation) : NULL;
     e->since_ms = since ? offset(r, since) : -1;
     e->escalated_ms = offset(r, at);
-    e->waited_ms = since ? at - since : -1;
+    e->waited_ms = since ? at - since : waited;
 }
 
 static void escalations(struct build *b, const struct journal_event *ev, size_t nev,
@@ -473,7 +473,8 @@ static void escalations(struct build *b, const struct journal_event *ev, size_t 
             continue;
         json_t *d = ev[i].detail_json ? json_loads(ev[i].detail_json, 0, NULL) : NULL;
         const char *esc = json_string_value(json_object_get(d, "escalation"));
-        int64_t since = 0;
+        json_t *w_ms = json_object_get(d, "waited_ms");
+        int64_t since = 0, waited = json_is_integer(w_ms) ? json_integer_value(w_ms) : -1;
         for (size_t k = 0; k < nw; k++) {
             if (!used[k] && w[k].occurrence == ev[i].occurrence && !strcmp(w[k].step, ev[i].step)) {
                 used[k] = 1;
@@ -483,14 +484,15 @@ static void escalations(struct build *b, const struct journal_event *ev, size_t 
                 break;
             }
         }
-        add_escalation(r, &alloc, ev[i].step, ev[i].occurrence, esc, since, ev[i].at_ms);
+        add_escalation(r, &alloc, ev[i].step, ev[i].occurrence, esc, since, ev[i].at_ms,
+                       waited);
         json_decref(d);
     }
     /* Escalations recorded only in the waits (no event). */
     for (size_t k = 0; k < nw; k++)
         if (!used[k] && w[k].escalated_ms)
             add_escalation(r, &alloc, w[k].step, w[k].occurrence, w[k].escalate_step,
-                           w[k].since_ms, w[k].escalated_ms);
+                           w[k].since_ms, w[k].escalated_ms, -1);
     free(used);
 }
 
@@ -600,16 +602,22 @@ static void timeline_span(struct report *r)
     r->span_ms = span;
 }
 
-static int cmp_occurrence(const void *a, const void *b)
+/*
+ * Time order, stable: occurrences at the same instant keep the journal's
+ * order (events by insertion), so a step and the all-clear it caused read
+ * in the order they happened.  Insertion sort: the list is already nearly
+ * sorted (events come in time order; only notifications without an event
+ * are appended).
+ */
+static void sort_occurrences(struct report *r)
 {
-    const struct report_occurrence *x = a, *y = b;
-    if (x->actual_ms != y->actual_ms)
-        return (x->actual_ms > y->actual_ms) - (x->actual_ms < y->actual_ms);
-    /* Same instant: fired steps first, then by name, so output is stable. */
-    if (x->fired != y->fired)
-        return y->fired - x->fired;
-    int c = strcmp(x->step, y->step);
-    return c ? c : x->occurrence - y->occurrence;
+    for (size_t i = 1; i < r->noccurrences; i++) {
+        struct report_occurrence o = r->occurrences[i];
+        size_t k = i;
+        for (; k > 0 && r->occurrences[k - 1].actual_ms > o.actual_ms; k--)
+            r->occurrences[k] = r->occurrences[k - 1];
+        r->occurrences[k] = o;
+    }
 }
 
 struct report *report_build(struct journal *j, const char *run)
@@ -659,8 +667,7 @@ struct report *report_build(struct journal *j, const char *run)
         free(b.first_delivery[i]);
     free(b.first_delivery);
     b.first_delivery = NULL;
-    if (r->noccurrences)
-        qsort(r->occurrences, r->noccurrences, sizeof(*r->occurrences), cmp_occurrence);
+    sort_occurrences(r);
 out:
     if (b.first_delivery) {
         for (size_t i = 0; r && i < r->noccurrences; i++)

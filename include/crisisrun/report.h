@@ -24,15 +24,16 @@
 #include <stdio.h>
 
 #include "crisisrun/journal.h"
+#include "crisisrun/message.h"
 #include "crisisrun/runmeta.h"
 #include "crisisrun/util.h"
 
 /*
- * The step name the runner gives feedback-request notifications.  They are
- * not status updates: the communication metrics and the first-update target
- * leave them out (the step table still lists them).
+ * The step name the runner gives feedback-request notifications (message.h).
+ * They are not status updates: the communication metrics and the
+ * first-update target leave them out (the step table still lists them).
  */
-#define REPORT_FEEDBACK_STEP "feedback.request"
+#define REPORT_FEEDBACK_STEP MESSAGE_FEEDBACK_STEP
 
 enum report_format { REPORT_MARKDOWN, REPORT_HTML, REPORT_JSON };
 /* "md" (or "markdown"), "html", "json"; -1 if unknown. */
