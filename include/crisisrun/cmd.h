@@ -45,10 +45,10 @@ extern const struct cmd_entry cmd_trigger;
 extern const struct cmd_entry cmd_resolve;
 extern const struct cmd_entry cmd_list;
 extern const struct cmd_entry cmd_show;
+extern const struct cmd_entry cmd_report;
+extern const struct cmd_entry cmd_feedback;
 extern const struct cmd_entry cmd_inbox;
 extern const struct cmd_entry cmd_schema;
-extern const struct cmd_entry cmd_feedback;
-extern const struct cmd_entry cmd_report;
 
 const struct cmd_entry *cmd_find(const char *name);
 /* Prints "usage: crisisrun USAGE" and the help text. */

@@ -23,10 +23,10 @@ const struct cmd_entry *const cmd_table[] = {
     &cmd_resolve,
     &cmd_list,
     &cmd_show,
+    &cmd_report,
+    &cmd_feedback,
     &cmd_inbox,
     &cmd_schema,
-    &cmd_feedback,
-    &cmd_report,
     NULL,
 };
 
