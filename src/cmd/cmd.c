@@ -23,6 +23,8 @@ const struct cmd_entry *const cmd_table[] = {
     &cmd_resolve,
     &cmd_list,
     &cmd_show,
+    &cmd_report,
+    &cmd_feedback,
     &cmd_serve,
     &cmd_inbox,
     &cmd_schema,
