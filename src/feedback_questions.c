@@ -2,14 +2,17 @@
  * feedback_questions.c - a run's feedback questions, from the journal
  * (see feedback_form.h), and the run's clock and window.
  *
- * The questions come from the playbook text the journal stored when the
- * run started, read as a YAML tree: only feedback.questions is looked at.
- * Loading the whole playbook again (loader_load_mem) would need what the
- * text refers to: `serve` runs in another environment, where the
- * ${env:...} secrets, urls_file and ${file:...} of the playbook are
- * usually absent, and it needs none of them to show a form.  The text was
- * fully checked by the loader when the run started, so anything unusual
- * here is the journal's damage and is reported, not worked around.
+ * The questions come from the run's metadata (runs.meta_json, runmeta.h),
+ * which the runner records when it creates the run.  A run recorded before
+ * the metadata existed has none; for it, the questions are read from the
+ * playbook text the journal stored, as a YAML tree in which only
+ * feedback.questions is looked at.  Loading the whole playbook again
+ * (loader_load_mem) would need what the text refers to: `serve` runs in
+ * another environment, where the ${env:...} secrets, urls_file and
+ * ${file:...} of the playbook are usually absent, and it needs none of
+ * them to show a form.  The text was fully checked by the loader when the
+ * run started, so anything unusual here is the journal's damage and is
+ * reported, not worked around.
  */
 #include "crisisrun/feedback_form.h"
 
@@ -19,6 +22,7 @@
 
 #include "crisisrun/diag.h"
 #include "crisisrun/journal.h"
+#include "crisisrun/runmeta.h"
 #include "crisisrun/util.h"
 #include "crisisrun/yamltree.h"
 
@@ -75,13 +79,6 @@ static int read_question(const struct ynode *m, struct feedback_question *q, con
         *why = "a question without an id or a text";
         return -1;
     }
-    /* The id becomes a form field name and an HTML id: the loader allowed
-     * only these characters, and a damaged journal must not add others. */
-    if (!*id || strlen(id) > 128 || strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                               "0123456789_-") != strlen(id)) {
-        *why = "a question id with characters the loader does not allow";
-        return -1;
-    }
     if (type && !strcmp(type, "text")) {
         q->scale = 0;
     } else {
@@ -99,11 +96,38 @@ static int read_question(const struct ynode *m, struct feedback_question *q, con
     return 0;
 }
 
-int feedback_questions_of_run(const struct journal_run *run, struct feedback_question **out,
-                              size_t *n)
+/*
+ * The id becomes a form field name and an HTML id: the loader allowed only
+ * these characters, and a damaged journal must not bring in others.
+ */
+static int id_is_safe(const char *id)
 {
-    *out = NULL;
-    *n = 0;
+    static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-";
+    size_t len = id ? strlen(id) : 0;
+    return len && len <= 128 && strspn(id, ok) == len;
+}
+
+static int questions_from_meta(const struct journal_run *run, struct feedback_question **out,
+                               size_t *n)
+{
+    struct runmeta m;
+    if (runmeta_parse(run->meta_json, &m) < 0)
+        return -1;
+    *out = xcalloc(m.nquestions ? m.nquestions : 1, sizeof(**out));
+    for (size_t i = 0; i < m.nquestions; i++) {
+        (*out)[i].id = xstrdup(m.questions[i].id);
+        (*out)[i].text = xstrdup(m.questions[i].text);
+        (*out)[i].scale = m.questions[i].scale;
+    }
+    *n = m.nquestions;
+    runmeta_release(&m);
+    return 0;
+}
+
+/* For runs recorded without metadata: feedback.questions of the playbook text. */
+static int questions_from_text(const struct journal_run *run, struct feedback_question **out,
+                               size_t *n)
+{
     if (!run->playbook_text)
         return error("run %s: the journal holds no playbook text", run->id);
     struct ytree t = YTREE_INIT;
@@ -139,6 +163,26 @@ out:
     diag_release(&d);
     ytree_release(&t);
     return ret;
+}
+
+int feedback_questions_of_run(const struct journal_run *run, struct feedback_question **out,
+                              size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    int rc = run->meta_json ? questions_from_meta(run, out, n) : questions_from_text(run, out, n);
+    if (rc < 0)
+        return -1;
+    for (size_t i = 0; i < *n; i++) {
+        if (!id_is_safe((*out)[i].id) || !(*out)[i].text) {
+            error("run %s: feedback question %zu has an invalid id or no text", run->id, i + 1);
+            feedback_questions_free(*out, *n);
+            *out = NULL;
+            *n = 0;
+            return -1;
+        }
+    }
+    return 0;
 }
 
 void feedback_questions_free(struct feedback_question *q, size_t n)

@@ -141,6 +141,12 @@ assert_eq "$(post_form "$SERVE_URL/feedback/$TOK_INT" 'q_speed=10&name=Cy')" 303
 assert_eq "$(sqlite3 "$DB" "SELECT channel, audience, respondent, a.question_id, a.rating
     FROM feedback_responses f JOIN feedback_answers a ON a.response_id = f.id WHERE f.id = 4")" \
     "oncall|internal|Cy|speed|10" "the response stored by serve"
+# A run journaled without metadata: the questions come from its playbook text.
+assert_eq "$(sqlite3 "$DB" "SELECT meta_json IS NOT NULL FROM runs WHERE id = '$RUN1'")" 1 "metadata recorded"
+sqlite3 "$DB" "UPDATE runs SET meta_json = NULL WHERE id = '$RUN1'"
+assert_eq "$(get_page "$SERVE_URL/feedback/$TOK_INT")" 200 "the form of a run without metadata"
+assert_contains "$P" '<legend>How satisfied are you with the speed of resolution?</legend>'
+assert_contains "$P" '<label class="label" for="q_better">What should we do differently?</label>'
 
 # --- a second drill whose window closes (1m of drill time: one real second) ---
 write_playbook "$TMP/short.yaml" 1m
