@@ -478,7 +478,8 @@ static void handle_post(struct ctx *c, int64_t now)
         return;
     }
     struct form f = FORM_INIT;
-    struct form_limits lim = {.max_value = FEEDBACK_FORM_MAX_BODY};
+    /* Question ids are up to 128 characters, and the field is "q_" + id. */
+    struct form_limits lim = {.max_name = 160, .max_value = FEEDBACK_FORM_MAX_BODY};
     char *why = NULL;
     if (form_parse(req->body, req->body_len, &lim, &f, &why) < 0) {
         char *msg = xasprintf("The answers could not be read (%s). Please fill in the form "
