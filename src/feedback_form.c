@@ -31,8 +31,8 @@
 
 struct bucket {
     char key[JOURNAL_FEEDBACK_TOKEN_LEN + 1]; /* "" = free */
-    double level; /* posts available now */
-    int64_t at_ms; /* monotonic time of `level` */
+    double level;                             /* posts available now */
+    int64_t at_ms;                            /* monotonic time of `level` */
 };
 
 #define LINK_BUCKETS 256
@@ -83,6 +83,8 @@ static struct bucket *link_bucket(const char *token, int64_t now)
 
 /* ---- responses ---------------------------------------------------------------- */
 
+/* Name, value, ...: one header a line. */
+/* clang-format off */
 static const char *const page_headers[] = {
     "Content-Type", "text/html; charset=utf-8",
     "Cache-Control", "no-store",
@@ -94,6 +96,7 @@ static const char *const page_headers[] = {
     "base-uri 'none'; frame-ancestors 'none'",
     NULL,
 };
+/* clang-format on */
 #define PAGE_NHEADERS (ARRAY_SIZE(page_headers) - 1)
 
 /* Sends sb with the page headers and up to two more (name, value). */
@@ -113,11 +116,13 @@ static void send_page(struct httpd_request *req, unsigned status, struct strbuf 
 }
 
 static void send_message(struct httpd_request *req, unsigned status,
-                         const struct journal_run *run, const char *heading, const char *text,
-                         const char *extra_name, const char *extra_value)
+                         const struct journal_run *run, const char *heading,
+                         const char *text, const char *extra_name,
+                         const char *extra_value)
 {
     struct strbuf sb = STRBUF_INIT;
-    feedback_page_message(&sb, run ? run->title : NULL, run ? run->drill : 0, heading, text);
+    feedback_page_message(&sb, run ? run->title : NULL, run ? run->drill : 0, heading,
+                          text);
     send_page(req, status, &sb, extra_name, extra_value);
 }
 
@@ -190,7 +195,8 @@ static long text_chars(const char *s, size_t len, int multiline)
     long n = 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
-        if ((c < 0x20 && c != '\t' && !(multiline && (c == '\n' || c == '\r'))) || c == 0x7f)
+        if ((c < 0x20 && c != '\t' && !(multiline && (c == '\n' || c == '\r'))) ||
+            c == 0x7f)
             return -1;
         n += (c & 0xc0) != 0x80;
     }
@@ -225,9 +231,10 @@ static char *describe_field(const char *name)
     if (text_chars(name, strlen(name), 0) < 0)
         return xstrdup("This form does not ask for one of the fields sent: a response "
                        "holds only the answers to its questions.");
-    return xasprintf("This form does not ask for \xe2\x80\x9c%s\xe2\x80\x9d: a response holds "
-                     "only the answers to its questions.",
-                     name);
+    return xasprintf(
+        "This form does not ask for \xe2\x80\x9c%s\xe2\x80\x9d: a response holds "
+        "only the answers to its questions.",
+        name);
 }
 
 static void check_question(struct answers *a, size_t i, const struct form *f)
@@ -252,8 +259,8 @@ static void check_question(struct answers *a, size_t i, const struct form *f)
         int ok = strlen(v) <= 2 && v[0] >= '1' && v[0] <= '9' &&
                  (!v[1] || (v[1] >= '0' && v[1] <= '9'));
         if (!ok || atoi(v) > q->scale)
-            a->errors[i] = keep_msg(a, xasprintf("Choose a whole number from 1 to %d.",
-                                                 q->scale));
+            a->errors[i] =
+                keep_msg(a, xasprintf("Choose a whole number from 1 to %d.", q->scale));
         return;
     }
     a->norm[i] = normalize_newlines(ff->value);
@@ -262,9 +269,10 @@ static void check_question(struct answers *a, size_t i, const struct form *f)
     if (n < 0) {
         a->errors[i] = "Your answer contains characters that are not text.";
     } else if (n > FEEDBACK_TEXT_MAX) {
-        a->errors[i] = keep_msg(a, xasprintf("Shorten your answer to %d characters or fewer "
-                                             "(it has %ld).",
-                                             FEEDBACK_TEXT_MAX, n));
+        a->errors[i] =
+            keep_msg(a, xasprintf("Shorten your answer to %d characters or fewer "
+                                  "(it has %ld).",
+                                  FEEDBACK_TEXT_MAX, n));
     } else if (is_blank(a->norm[i])) {
         a->values[i] = NULL;
     }
@@ -454,18 +462,20 @@ static void handle_post(struct ctx *c, int64_t now)
     if (wait) {
         char secs[16];
         snprintf(secs, sizeof(secs), "%d", wait);
-        char *text = xasprintf("This feedback link has received many responses in the last "
-                               "minute. Please wait %d seconds, then send your answers again.",
-                               wait);
+        char *text =
+            xasprintf("This feedback link has received many responses in the last "
+                      "minute. Please wait %d seconds, then send your answers again.",
+                      wait);
         send_message(req, 429, &c->run, "Too many responses at once", text, "Retry-After",
                      secs);
         free(text);
         return;
     }
     if (req->body_too_large || req->body_len > FEEDBACK_FORM_MAX_BODY) {
-        char *text = xasprintf("Your answers are longer than this form accepts (%d KiB in "
-                               "all). Please go back, shorten them and send them again.",
-                               FEEDBACK_FORM_MAX_BODY / 1024);
+        char *text =
+            xasprintf("Your answers are longer than this form accepts (%d KiB in "
+                      "all). Please go back, shorten them and send them again.",
+                      FEEDBACK_FORM_MAX_BODY / 1024);
         send_message(req, 413, &c->run, "Your answers are too long", text, NULL, NULL);
         free(text);
         return;
@@ -482,9 +492,10 @@ static void handle_post(struct ctx *c, int64_t now)
     struct form_limits lim = {.max_name = 160, .max_value = FEEDBACK_FORM_MAX_BODY};
     char *why = NULL;
     if (form_parse(req->body, req->body_len, &lim, &f, &why) < 0) {
-        char *msg = xasprintf("The answers could not be read (%s). Please fill in the form "
-                              "again.",
-                              why);
+        char *msg =
+            xasprintf("The answers could not be read (%s). Please fill in the form "
+                      "again.",
+                      why);
         show_form_problem(c, msg);
         free(msg);
         free(why);
@@ -593,10 +604,11 @@ int feedback_form_handle(struct journal *j, struct httpd_request *req, int64_t w
         if (wait) {
             char secs[16];
             snprintf(secs, sizeof(secs), "%d", wait);
-            send_message(req, 429, NULL, "Too many responses at once",
-                         "We are receiving many responses right now. Please wait a minute, "
-                         "then send your answers again.",
-                         "Retry-After", secs);
+            send_message(
+                req, 429, NULL, "Too many responses at once",
+                "We are receiving many responses right now. Please wait a minute, "
+                "then send your answers again.",
+                "Retry-After", secs);
             return 1;
         }
     }
@@ -604,7 +616,8 @@ int feedback_form_handle(struct journal *j, struct httpd_request *req, int64_t w
     int found = 0;
     if (valid_token(token, tlen)) {
         memcpy(c.token, token, tlen);
-        found = journal_feedback_token_lookup(j, c.token, c.run_id, &c.channel, &c.audience);
+        found =
+            journal_feedback_token_lookup(j, c.token, c.run_id, &c.channel, &c.audience);
     }
     if (found == 1 && journal_run_get(j, c.run_id, &c.run) < 0)
         found = -1;

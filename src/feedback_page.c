@@ -40,17 +40,21 @@ static const char style[] =
     ".hint{margin:0 0 .65rem;color:var(--muted);font-size:.95rem}"
     ".scale{display:flex;flex-wrap:wrap;gap:.5rem}"
     ".choice{display:inline-flex;align-items:center;gap:.45rem;padding:.5rem .85rem;"
-    "min-width:3.4rem;border:1px solid var(--line);border-radius:8px;background:var(--card);"
-    "cursor:pointer;font-variant-numeric:tabular-nums}"
-    ".choice:has(input:checked){border-color:var(--accent);box-shadow:inset 0 0 0 1px var(--accent)}"
+    "min-width:3.4rem;border:1px solid var(--line);border-radius:8px;"
+    "background:var(--card);cursor:pointer;font-variant-numeric:tabular-nums}"
+    ".choice:has(input:checked){border-color:var(--accent);"
+    "box-shadow:inset 0 0 0 1px var(--accent)}"
     ".choice:focus-within{outline:3px solid var(--accent);outline-offset:2px}"
     ".choice input{width:1.15rem;height:1.15rem;margin:0;accent-color:var(--accent)}"
     ".field{margin:0 0 1.75rem}"
     "textarea,input[type=text]{display:block;width:100%;font:inherit;color:inherit;"
-    "background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.6rem .75rem}"
+    "background:var(--card);border:1px solid var(--line);border-radius:8px;"
+    "padding:.6rem .75rem}"
     "textarea{min-height:8rem;resize:vertical}"
-    "textarea:focus,input[type=text]:focus{outline:3px solid var(--accent);outline-offset:1px}"
-    ".invalid textarea,.invalid input[type=text],.invalid .choice{border-color:var(--err)}"
+    "textarea:focus,input[type=text]:focus{"
+    "outline:3px solid var(--accent);outline-offset:1px}"
+    ".invalid textarea,.invalid input[type=text],.invalid .choice{"
+    "border-color:var(--err)}"
     ".about .field,.check .hint{margin:0}"
     ".about{border-top:1px solid var(--rule);padding-top:1.5rem}"
     ".check{display:flex;gap:.6rem;align-items:flex-start;margin-top:1rem}"
@@ -66,8 +70,9 @@ static const char style[] =
     ".errors a{color:var(--err);font-weight:600}"
     ".error{color:var(--err);font-weight:600;margin:0 0 .5rem}"
     ".note{margin:1.5rem 0 0;color:var(--muted);font-size:.9rem}"
-    "@media (max-width:30rem){main{padding:1rem .5rem 2rem}.card{padding:1.25rem 1rem 1.5rem}"
-    ".scale{gap:.4rem}.choice{min-width:0;padding:.5rem .6rem;gap:.35rem}}"
+    "@media (max-width:30rem){main{padding:1rem .5rem 2rem}"
+    ".card{padding:1.25rem 1rem 1.5rem}.scale{gap:.4rem}"
+    ".choice{min-width:0;padding:.5rem .6rem;gap:.35rem}}"
     ".vh{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);"
     "white-space:nowrap}";
 
@@ -99,17 +104,20 @@ void feedback_html_escape(struct strbuf *sb, const char *s)
 /* The document up to and including <main>; doc_title and title are raw. */
 static void page_open(struct strbuf *sb, const char *doc_title, const char *title)
 {
-    strbuf_addstr(sb, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-                      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-                      "<meta name=\"referrer\" content=\"no-referrer\">\n"
-                      "<meta name=\"robots\" content=\"noindex, nofollow\">\n<title>");
+    strbuf_addstr(
+        sb, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+            "<meta name=\"referrer\" content=\"no-referrer\">\n"
+            "<meta name=\"robots\" content=\"noindex, nofollow\">\n<title>");
     feedback_html_escape(sb, doc_title);
     if (title) {
         strbuf_addstr(sb, " \xe2\x80\x93 ");
         feedback_html_escape(sb, title);
     }
-    strbuf_addf(sb, "</title>\n<style>%s</style>\n</head>\n<body>\n<main>\n<div class=\"card\">\n",
-                style);
+    strbuf_addf(
+        sb,
+        "</title>\n<style>%s</style>\n</head>\n<body>\n<main>\n<div class=\"card\">\n",
+        style);
 }
 
 static void page_close(struct strbuf *sb)
@@ -155,7 +163,8 @@ static const char *at(const char *const *v, size_t i)
 /* An error paragraph with the id ID-error. */
 static void field_error(struct strbuf *sb, const char *id, const char *msg)
 {
-    strbuf_addf(sb, "<p class=\"error\" id=\"%s-error\"><span class=\"vh\">Error: </span>", id);
+    strbuf_addf(
+        sb, "<p class=\"error\" id=\"%s-error\"><span class=\"vh\">Error: </span>", id);
     feedback_html_escape(sb, msg);
     strbuf_addstr(sb, "</p>\n");
 }
@@ -169,8 +178,9 @@ static void rating_question(struct strbuf *sb, const struct feedback_question *q
                 err ? " class=\"invalid\"" : "", id, err ? " " : "", err ? id : "",
                 err ? "-error" : "");
     feedback_html_escape(sb, q->text);
-    strbuf_addf(sb, "</legend>\n<p class=\"hint\" id=\"%s-hint\">1 is the lowest rating, %d "
-                    "the highest.</p>\n",
+    strbuf_addf(sb,
+                "</legend>\n<p class=\"hint\" id=\"%s-hint\">1 is the lowest rating, %d "
+                "the highest.</p>\n",
                 id, q->scale);
     if (err)
         field_error(sb, id, err);
@@ -179,10 +189,11 @@ static void rating_question(struct strbuf *sb, const struct feedback_question *q
         char num[12];
         snprintf(num, sizeof(num), "%d", v);
         /* The label holds its radio: the whole tile is the target. */
-        strbuf_addf(sb,
-                    "<label class=\"choice\" for=\"%s-%d\"><input type=\"radio\" id=\"%s-%d\" "
-                    "name=\"%s\" value=\"%d\"%s>%d</label>\n",
-                    id, v, id, v, id, v, value && !strcmp(value, num) ? " checked" : "", v);
+        strbuf_addf(
+            sb,
+            "<label class=\"choice\" for=\"%s-%d\"><input type=\"radio\" id=\"%s-%d\" "
+            "name=\"%s\" value=\"%d\"%s>%d</label>\n",
+            id, v, id, v, id, v, value && !strcmp(value, num) ? " checked" : "", v);
     }
     strbuf_addstr(sb, "</div>\n</fieldset>\n");
 }
@@ -195,8 +206,9 @@ static void text_question(struct strbuf *sb, const struct feedback_question *q,
     strbuf_addf(sb, "<div class=\"field%s\">\n<label class=\"label\" for=\"%s\">",
                 err ? " invalid" : "", id);
     feedback_html_escape(sb, q->text);
-    strbuf_addf(sb, "</label>\n<p class=\"hint\" id=\"%s-hint\">Optional. Up to %d "
-                    "characters.</p>\n",
+    strbuf_addf(sb,
+                "</label>\n<p class=\"hint\" id=\"%s-hint\">Optional. Up to %d "
+                "characters.</p>\n",
                 id, FEEDBACK_TEXT_MAX);
     if (err)
         field_error(sb, id, err);
@@ -220,8 +232,9 @@ static void error_summary(struct strbuf *sb, const struct feedback_page_form *f)
         n += at(f->errors, i) != NULL;
     if (!n)
         return;
-    strbuf_addstr(sb, "<div class=\"errors\" role=\"alert\" aria-labelledby=\"errors-title\">\n"
-                      "<h2 id=\"errors-title\">Your feedback was not sent yet</h2>\n<ul>\n");
+    strbuf_addstr(
+        sb, "<div class=\"errors\" role=\"alert\" aria-labelledby=\"errors-title\">\n"
+            "<h2 id=\"errors-title\">Your feedback was not sent yet</h2>\n<ul>\n");
     for (size_t i = 0; i < f->ngeneral; i++) {
         strbuf_addstr(sb, "<li>");
         feedback_html_escape(sb, f->general[i]);
@@ -232,7 +245,8 @@ static void error_summary(struct strbuf *sb, const struct feedback_page_form *f)
         if (!err)
             continue;
         /* A rating links to its first choice: a fieldset takes no focus. */
-        strbuf_addf(sb, "<li><a href=\"#q_%s%s\">", f->q[i].id, f->q[i].scale ? "-1" : "");
+        strbuf_addf(sb, "<li><a href=\"#q_%s%s\">", f->q[i].id,
+                    f->q[i].scale ? "-1" : "");
         feedback_html_escape(sb, f->q[i].text);
         strbuf_addstr(sb, "</a>: ");
         feedback_html_escape(sb, err);
@@ -255,9 +269,10 @@ static void about_you(struct strbuf *sb, const struct feedback_page_form *f)
 {
     strbuf_addstr(sb, "<fieldset class=\"about\">\n<legend>About you</legend>\n");
     strbuf_addf(sb, "<div class=\"field%s\">\n", f->name_error ? " invalid" : "");
-    strbuf_addstr(sb, "<label class=\"label\" for=\"name\">Your name</label>\n"
-                      "<p class=\"hint\" id=\"name-hint\">Optional. It helps us follow up on "
-                      "your answers.</p>\n");
+    strbuf_addstr(sb,
+                  "<label class=\"label\" for=\"name\">Your name</label>\n"
+                  "<p class=\"hint\" id=\"name-hint\">Optional. It helps us follow up on "
+                  "your answers.</p>\n");
     if (f->name_error)
         field_error(sb, "name", f->name_error);
     strbuf_addf(sb,
@@ -288,9 +303,10 @@ void feedback_page_form(struct strbuf *sb, const struct feedback_page_form *f)
     if (f->drill)
         strbuf_addstr(sb, "[DRILL] ");
     feedback_html_escape(sb, f->title ? f->title : "");
-    strbuf_addstr(sb, "</h1>\n<p class=\"lead\">Tell us how we handled this incident and kept "
-                      "you informed. Every question is optional, but please answer at least "
-                      "one.</p>\n");
+    strbuf_addstr(
+        sb, "</h1>\n<p class=\"lead\">Tell us how we handled this incident and kept "
+            "you informed. Every question is optional, but please answer at least "
+            "one.</p>\n");
     error_summary(sb, f);
     strbuf_addstr(sb, "<form method=\"post\" action=\"");
     feedback_html_escape(sb, f->action ? f->action : "");

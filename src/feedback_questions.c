@@ -71,7 +71,8 @@ static const char *scalar(const struct ynode *n)
 }
 
 /* Reads one question; 0, or -1 with *why set (a static string). */
-static int read_question(const struct ynode *m, struct feedback_question *q, const char **why)
+static int read_question(const struct ynode *m, struct feedback_question *q,
+                         const char **why)
 {
     const char *id = scalar(map_get(m, "id")), *text = scalar(map_get(m, "text"));
     const char *scale = scalar(map_get(m, "scale")), *type = scalar(map_get(m, "type"));
@@ -102,13 +103,14 @@ static int read_question(const struct ynode *m, struct feedback_question *q, con
  */
 static int id_is_safe(const char *id)
 {
-    static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-";
+    static const char ok[] =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-";
     size_t len = id ? strlen(id) : 0;
     return len && len <= 128 && strspn(id, ok) == len;
 }
 
-static int questions_from_meta(const struct journal_run *run, struct feedback_question **out,
-                               size_t *n)
+static int questions_from_meta(const struct journal_run *run,
+                               struct feedback_question **out, size_t *n)
 {
     struct runmeta m;
     if (runmeta_parse(run->meta_json, &m) < 0)
@@ -125,8 +127,8 @@ static int questions_from_meta(const struct journal_run *run, struct feedback_qu
 }
 
 /* For runs recorded without metadata: feedback.questions of the playbook text. */
-static int questions_from_text(const struct journal_run *run, struct feedback_question **out,
-                               size_t *n)
+static int questions_from_text(const struct journal_run *run,
+                               struct feedback_question **out, size_t *n)
 {
     if (!run->playbook_text)
         return error("run %s: the journal holds no playbook text", run->id);
@@ -154,8 +156,9 @@ static int questions_from_text(const struct journal_run *run, struct feedback_qu
     }
 out:
     if (why) {
-        ret = error("run %s: cannot read the feedback questions of its journaled playbook: %s",
-                    run->id, why);
+        ret = error(
+            "run %s: cannot read the feedback questions of its journaled playbook: %s",
+            run->id, why);
         feedback_questions_free(*out, *n);
         *out = NULL;
         *n = 0;
@@ -165,17 +168,19 @@ out:
     return ret;
 }
 
-int feedback_questions_of_run(const struct journal_run *run, struct feedback_question **out,
-                              size_t *n)
+int feedback_questions_of_run(const struct journal_run *run,
+                              struct feedback_question **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
-    int rc = run->meta_json ? questions_from_meta(run, out, n) : questions_from_text(run, out, n);
+    int rc = run->meta_json ? questions_from_meta(run, out, n)
+                            : questions_from_text(run, out, n);
     if (rc < 0)
         return -1;
     for (size_t i = 0; i < *n; i++) {
         if (!id_is_safe((*out)[i].id) || !(*out)[i].text) {
-            error("run %s: feedback question %zu has an invalid id or no text", run->id, i + 1);
+            error("run %s: feedback question %zu has an invalid id or no text", run->id,
+                  i + 1);
             feedback_questions_free(*out, *n);
             *out = NULL;
             *n = 0;

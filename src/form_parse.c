@@ -94,7 +94,8 @@ static char *decode_problem(enum decode_result r, const char *field, size_t max)
 int form_parse(const char *body, size_t len, const struct form_limits *lim,
                struct form *out, char **why)
 {
-    size_t max_fields = lim && lim->max_fields ? lim->max_fields : FORM_DEFAULT_MAX_FIELDS;
+    size_t max_fields =
+        lim && lim->max_fields ? lim->max_fields : FORM_DEFAULT_MAX_FIELDS;
     size_t max_name = lim && lim->max_name ? lim->max_name : FORM_DEFAULT_MAX_NAME;
     size_t max_value = lim && lim->max_value ? lim->max_value : FORM_DEFAULT_MAX_VALUE;
     *why = NULL;

@@ -50,7 +50,8 @@ static int write_token(const char *path, const char *token)
     size_t len = strlen(token);
     int ret = 0;
     /* A file left by an earlier serve keeps its mode through O_CREAT. */
-    if (fchmod(fd, 0600) < 0 || write(fd, token, len) != (ssize_t)len || write(fd, "\n", 1) != 1)
+    if (fchmod(fd, 0600) < 0 || write(fd, token, len) != (ssize_t)len ||
+        write(fd, "\n", 1) != 1)
         ret = error("cannot write the API token to '%s': %s", path, strerror(errno));
     if (close(fd) < 0 && !ret)
         ret = error("cannot write the API token to '%s': %s", path, strerror(errno));
@@ -62,8 +63,13 @@ static int write_token(const char *path, const char *token)
 static void respond_json(struct httpd_request *req, unsigned status, json_t *o,
                          const char *extra_name, const char *extra_value)
 {
-    const char *hdrs[] = {"Content-Type", "application/json", "Cache-Control", "no-store",
-                          extra_name,     extra_value,        NULL};
+    const char *hdrs[] = {"Content-Type",
+                          "application/json",
+                          "Cache-Control",
+                          "no-store",
+                          extra_name,
+                          extra_value,
+                          NULL};
     char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(o);
     httpd_respond(req, status, hdrs, s, strlen(s));
@@ -87,16 +93,16 @@ static json_t *time_json(int64_t ms)
 static json_t *run_json(const struct journal_run *r, int64_t wall_ms)
 {
     json_t *feedback = json_pack("{s:s, s:o}", "window",
-                                 feedback_window_name(feedback_window_at(r, wall_ms)), "closes",
-                                 time_json(r->feedback_closes_ms));
-    return json_pack("{s:s, s:s, s:s, s:s?, s:s, s:s, s:b, s:f, s:o, s:o, s:o, s:o, s:s?, s:o}",
-                     "id", r->id, "playbook", r->playbook_name, "title", r->title, "severity",
-                     r->severity, "state", journal_run_state_name(r->state), "status",
-                     run_status_name(r->status), "drill", r->drill, "speed",
-                     r->speed > 0 ? r->speed : 1.0, "started", time_json(r->started_ms),
-                     "acknowledged", time_json(r->acknowledged_ms), "resolved",
-                     time_json(r->resolved_ms), "ended", time_json(r->ended_ms), "public_url",
-                     r->public_url, "feedback", feedback);
+                                 feedback_window_name(feedback_window_at(r, wall_ms)),
+                                 "closes", time_json(r->feedback_closes_ms));
+    return json_pack(
+        "{s:s, s:s, s:s, s:s?, s:s, s:s, s:b, s:f, s:o, s:o, s:o, s:o, s:s?, s:o}", "id",
+        r->id, "playbook", r->playbook_name, "title", r->title, "severity", r->severity,
+        "state", journal_run_state_name(r->state), "status", run_status_name(r->status),
+        "drill", r->drill, "speed", r->speed > 0 ? r->speed : 1.0, "started",
+        time_json(r->started_ms), "acknowledged", time_json(r->acknowledged_ms),
+        "resolved", time_json(r->resolved_ms), "ended", time_json(r->ended_ms),
+        "public_url", r->public_url, "feedback", feedback);
 }
 
 /* ---- routes ------------------------------------------------------------------------ */
@@ -157,7 +163,8 @@ static json_t *counts_json(struct serve *s, const char *id)
     json_t *notif = json_object();
     long total = 0;
     for (int st = 0; st < DELIVERY_STATE_COUNT; st++) {
-        json_object_set_new(notif, journal_delivery_state_name((enum journal_delivery_state)st),
+        json_object_set_new(notif,
+                            journal_delivery_state_name((enum journal_delivery_state)st),
                             json_integer(counts[st]));
         total += counts[st];
     }
@@ -168,9 +175,10 @@ static json_t *counts_json(struct serve *s, const char *id)
     for (size_t i = 0; i < nnotes; i++)
         actions += notes[i].action_item != 0;
     ret = json_pack("{s:o, s:{s:I, s:I, s:I}, s:I, s:I, s:I}", "notifications", notif,
-                    "feedback", "responses", (json_int_t)nfb, "internal", (json_int_t)internal,
-                    "external", (json_int_t)external, "notes", (json_int_t)nnotes,
-                    "action_items", (json_int_t)actions, "events", (json_int_t)nev);
+                    "feedback", "responses", (json_int_t)nfb, "internal",
+                    (json_int_t)internal, "external", (json_int_t)external, "notes",
+                    (json_int_t)nnotes, "action_items", (json_int_t)actions, "events",
+                    (json_int_t)nev);
 out:
     journal_feedback_list_free(fb, nfb);
     journal_note_list_free(notes, nnotes);
@@ -183,7 +191,8 @@ static void get_run(struct serve *s, struct httpd_request *req, const char *id)
     char full[JOURNAL_RUN_ID_LEN + 1];
     int m = strlen(id) > JOURNAL_RUN_ID_LEN ? 0 : match_run(s, id, full);
     if (m == 0 || m == -2) {
-        respond_error(req, 404, m ? "the run id is ambiguous: give more of it" : "no such run");
+        respond_error(req, 404,
+                      m ? "the run id is ambiguous: give more of it" : "no such run");
         return;
     }
     struct journal_run r;
@@ -219,7 +228,8 @@ static int authorized(const struct serve *s, const struct httpd_request *req)
 static void handle_api(struct serve *s, struct httpd_request *req)
 {
     if (!authorized(s, req)) {
-        respond_json(req, 401, json_pack("{s:s}", "error", "missing or wrong bearer token"),
+        respond_json(req, 401,
+                     json_pack("{s:s}", "error", "missing or wrong bearer token"),
                      "WWW-Authenticate", "Bearer");
         return;
     }
@@ -259,7 +269,8 @@ static void handle(void *cls, struct httpd_request *req)
                       "not found\n", 10);
 }
 
-/* ---- life cycle ---------------------------------------------------------------------- */
+/* ---- life cycle ----------------------------------------------------------------------
+ */
 
 struct serve *serve_start(struct journal *j, const struct serve_options *opt)
 {

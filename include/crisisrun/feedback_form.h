@@ -42,8 +42,8 @@ struct journal_run;
  * links together.  A link is shared by everyone in its channel, so the
  * per-link limit is sized for a busy channel, not for one person.
  */
-#define FEEDBACK_POSTS_PER_LINK 60  /* a minute */
-#define FEEDBACK_POSTS_TOTAL 600    /* a minute */
+#define FEEDBACK_POSTS_PER_LINK 60 /* a minute */
+#define FEEDBACK_POSTS_TOTAL 600   /* a minute */
 
 /*
  * Answers req when its path is /feedback/... and returns 1; returns 0
@@ -68,7 +68,8 @@ enum feedback_window {
 };
 /* Where the run's feedback window stands at wall time wall_ms. */
 enum feedback_window feedback_window_at(const struct journal_run *run, int64_t wall_ms);
-const char *feedback_window_name(enum feedback_window w); /* "not_open", "open", "closed" */
+const char *
+feedback_window_name(enum feedback_window w); /* "not_open", "open", "closed" */
 
 /* One question of the run's playbook (feedback.questions). */
 struct feedback_question {
@@ -85,8 +86,8 @@ struct feedback_question {
  * questions (0 when the playbook asks none); free it with
  * feedback_questions_free().  Returns 0, or -1 after reporting.
  */
-int feedback_questions_of_run(const struct journal_run *run, struct feedback_question **out,
-                              size_t *n);
+int feedback_questions_of_run(const struct journal_run *run,
+                              struct feedback_question **out, size_t *n);
 void feedback_questions_free(struct feedback_question *q, size_t n);
 
 #endif

@@ -22,7 +22,7 @@
 
 /* Defaults used when a struct form_limits member is 0. */
 #define FORM_DEFAULT_MAX_FIELDS 64
-#define FORM_DEFAULT_MAX_NAME 64         /* bytes, decoded */
+#define FORM_DEFAULT_MAX_NAME 64           /* bytes, decoded */
 #define FORM_DEFAULT_MAX_VALUE (32 * 1024) /* bytes, decoded */
 
 struct form_limits {
@@ -42,7 +42,9 @@ struct form {
     struct form_field *fields;
     size_t n, alloc;
 };
+/* clang-format off */
 #define FORM_INIT {NULL, 0, 0}
+/* clang-format on */
 
 /*
  * Parses body[0..len) into *out (which MUST be empty: FORM_INIT or

@@ -74,9 +74,9 @@ static int serve_exec(struct cmd_ctx *ctx, int argc, char **argv)
             break;
         case 'p':
             if (!starts_with(optarg, "http://") && !starts_with(optarg, "https://"))
-                return cmd_usage_error(&cmd_serve,
-                                       "invalid --public-url '%s' (use http:// or https://)",
-                                       optarg);
+                return cmd_usage_error(
+                    &cmd_serve, "invalid --public-url '%s' (use http:// or https://)",
+                    optarg);
             so.public_url = optarg;
             break;
         default:
@@ -113,10 +113,12 @@ static int serve_exec(struct cmd_ctx *ctx, int argc, char **argv)
 const struct cmd_entry cmd_serve = {
     .name = "serve",
     .usage = "serve [--listen ADDR] [--public-url URL]",
-    .summary = "serve the feedback forms and a read-only API for every run in the journal",
+    .summary =
+        "serve the feedback forms and a read-only API for every run in the journal",
     .help =
         "options:\n"
-        "  --listen ADDR     where to listen (default " SERVE_DEFAULT_LISTEN "; HOST:PORT,\n"
+        "  --listen ADDR     where to listen (default " SERVE_DEFAULT_LISTEN
+        "; HOST:PORT,\n"
         "                    [IPV6]:PORT or :PORT for the loopback; port 0 picks one)\n"
         "  --public-url URL  the address people reach this server at, when a proxy\n"
         "                    sits in front (shown at start)\n\n"

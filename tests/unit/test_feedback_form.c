@@ -71,11 +71,11 @@ static void test_questions_from_meta(void **state)
 {
     (void)state;
     /* The metadata wins over the text. */
-    struct journal_run r = run_with(
-        "{\"feedback\": {\"window_ms\": 60000, \"questions\": ["
-        "{\"id\": \"q1\", \"text\": \"One\", \"scale\": 4},"
-        "{\"id\": \"q2\", \"text\": \"Two\", \"type\": \"text\"}]}}",
-        playbook);
+    struct journal_run r =
+        run_with("{\"feedback\": {\"window_ms\": 60000, \"questions\": ["
+                 "{\"id\": \"q1\", \"text\": \"One\", \"scale\": 4},"
+                 "{\"id\": \"q2\", \"text\": \"Two\", \"type\": \"text\"}]}}",
+                 playbook);
     struct feedback_question *q;
     size_t n;
     assert_int_equal(feedback_questions_of_run(&r, &q, &n), 0);
@@ -93,14 +93,15 @@ static void test_questions_damaged(void **state)
     struct feedback_question *q;
     size_t n;
     /* An id that would break out of an HTML attribute is refused. */
-    struct journal_run r = run_with(
-        "{\"feedback\": {\"window_ms\": 1, \"questions\": ["
-        "{\"id\": \"a\\\"><script>\", \"text\": \"x\", \"scale\": 5}]}}",
-        NULL);
+    struct journal_run r =
+        run_with("{\"feedback\": {\"window_ms\": 1, \"questions\": ["
+                 "{\"id\": \"a\\\"><script>\", \"text\": \"x\", \"scale\": 5}]}}",
+                 NULL);
     assert_int_equal(feedback_questions_of_run(&r, &q, &n), -1);
     assert_null(q);
     assert_int_equal(n, 0);
-    r = run_with(NULL, "feedback:\n  questions:\n    - {id: \"a b\", text: x, scale: 5}\n");
+    r = run_with(NULL,
+                 "feedback:\n  questions:\n    - {id: \"a b\", text: x, scale: 5}\n");
     assert_int_equal(feedback_questions_of_run(&r, &q, &n), -1);
     r = run_with(NULL, "feedback:\n  questions:\n    - {id: a, text: x, scale: 11}\n");
     assert_int_equal(feedback_questions_of_run(&r, &q, &n), -1);
@@ -152,8 +153,15 @@ static void test_pages_escape(void **state)
     const char *errors[] = {NULL, "Bad <b>"};
     const char *general[] = {"This form does not ask for \xe2\x80\x9c<img>\xe2\x80\x9d"};
     struct feedback_page_form f = {
-        .title = "T <i>", .drill = 1, .action = "tok", .q = q, .nq = 2,
-        .values = values, .errors = errors, .name = "\"><script>", .general = general,
+        .title = "T <i>",
+        .drill = 1,
+        .action = "tok",
+        .q = q,
+        .nq = 2,
+        .values = values,
+        .errors = errors,
+        .name = "\"><script>",
+        .general = general,
         .ngeneral = 1,
     };
     struct strbuf sb = STRBUF_INIT;
@@ -166,7 +174,8 @@ static void test_pages_escape(void **state)
     assert_non_null(strstr(p, "<h1>[DRILL] T &lt;i&gt;</h1>"));
     assert_non_null(strstr(p, "<legend>Rate &lt;us&gt; &amp; &quot;them&quot;</legend>"));
     assert_non_null(strstr(p, "name=\"q_r\" value=\"2\" checked>2</label>"));
-    assert_non_null(strstr(p, "&lt;/textarea&gt;&lt;script&gt;x&lt;/script&gt;</textarea>"));
+    assert_non_null(
+        strstr(p, "&lt;/textarea&gt;&lt;script&gt;x&lt;/script&gt;</textarea>"));
     assert_non_null(strstr(p, "value=\"&quot;&gt;&lt;script&gt;\""));
     assert_non_null(strstr(p, "Bad &lt;b&gt;"));
     assert_non_null(strstr(p, "role=\"alert\""));
