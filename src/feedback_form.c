@@ -426,19 +426,28 @@ static void store(struct ctx *c, struct answers *a, int64_t now)
             ans[n].text = a->norm[i];
         n++;
     }
-    int named = !a->anonymous && a->name && !is_blank(a->name);
+    /* The name as typed, without the spaces around it; none when anonymous. */
+    char *name = NULL;
+    if (!a->anonymous && a->name && !is_blank(a->name)) {
+        const char *b = a->name + strspn(a->name, " \t");
+        size_t len = strlen(b);
+        while (len && (b[len - 1] == ' ' || b[len - 1] == '\t'))
+            len--;
+        name = xstrndup(b, len);
+    }
     struct journal_feedback fb = {
         .received_ms = now,
         .channel = c->channel,
         .audience = c->audience,
         .source = "form",
         .anonymous = a->anonymous,
-        .respondent = named ? (char *)a->name : NULL,
+        .respondent = name,
         .answers = ans,
         .nanswers = n,
     };
     int rc = journal_feedback_add(c->j, c->run_id, &fb, NULL);
     free(ans);
+    free(name);
     if (rc < 0) {
         send_message(c->req, 500, &c->run, "Your feedback could not be saved",
                      "Something went wrong on our side and your answers were not stored. "

@@ -56,7 +56,7 @@ assert_not_contains "$P" '<link'
 assert_eq "$(get_page "$FORM_EXT" -I)" 200 "HEAD the form"
 
 # --- valid posts: 303 to the thank-you page, stored with the channel's audience ---
-assert_eq "$(post_form "$FORM_EXT" 'q_informed=4&q_speed=2&q_better=Post+more+often%0D%0Aplease+%E2%9C%93&name=Ann+Lee')" \
+assert_eq "$(post_form "$FORM_EXT" 'q_informed=4&q_speed=2&q_better=Post+more+often%0D%0Aplease+%E2%9C%93&name=+Ann+Lee%09')" \
     303 "valid post"
 assert_eq "$(header Location)" "$TOK_EXT/thanks" "redirect to the thank-you page"
 assert_eq "$(get_page "$FORM_EXT/thanks")" 200 "thank-you page"
