@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
+#include <math.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -108,8 +109,8 @@ static int64_t real_ms_until(const struct runner *r, int64_t offset)
     int64_t now = runner_offset(r);
     if (offset <= now)
         return 0;
-    double ms = (double)(offset - now) / r->speed;
-    return ms > 1e9 ? 1000000000 : (int64_t)ms + 1;
+    double ms = ceil((double)(offset - now) / r->speed);
+    return ms > 1e9 ? 1000000000 : (int64_t)ms;
 }
 
 /* ---- journal helpers ------------------------------------------------------------ */
