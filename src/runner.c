@@ -318,6 +318,19 @@ static void on_attempt_done(void *user, void *tag, const struct delivery_attempt
     memcpy(ja.notification_id, n->id, sizeof(ja.notification_id));
     if (journal_attempt_add(r->j, &ja) < 0)
         r->journal_failed = 1;
+    if (a->result == DELIVERY_GONE) {
+        const struct channel *c = &r->pb->channels[n->channel];
+        char *ep = url_redact(c->urls[n->endpoint]);
+        char hash[JOURNAL_ENDPOINT_HASH_LEN + 1];
+        journal_endpoint_hash(c->urls[n->endpoint], hash);
+        runner_event(r, EV_ENDPOINT_DISABLED, NULL, 0,
+                     json_pack("{s:s, s:s, s:s}", "channel", c->name, "endpoint", ep,
+                               "endpoint_hash", hash),
+                     "runner");
+        liveview_event(&r->lv, now, "endpoint %s of %s answered 410: disabled for this run", ep,
+                       c->name);
+        free(ep);
+    }
     if (a->retry_at >= 0) {
         int64_t due = now + (int64_t)((double)(a->retry_at - monotonic_ms()) * r->speed);
         if (journal_notification_set_state(r->j, n->id, DELIVERY_PENDING, now, due) < 0)
@@ -356,16 +369,13 @@ static void on_settled(void *user, void *tag, enum delivery_result result)
         r->failed++;
         char *ep = url_redact(c->urls[n->endpoint]);
         if (result == DELIVERY_GONE) {
+            /* The event and the line were written by the attempt that got
+             * the 410; later notifications to the endpoint settle here
+             * without a request and add nothing to the timeline. */
             char hash[JOURNAL_ENDPOINT_HASH_LEN + 1];
             journal_endpoint_hash(c->urls[n->endpoint], hash);
             if (journal_endpoint_disable(r->j, r->run.id, hash, now) < 0)
                 r->journal_failed = 1;
-            runner_event(r, EV_ENDPOINT_DISABLED, NULL, 0,
-                         json_pack("{s:s, s:s, s:s}", "channel", c->name, "endpoint", ep,
-                                   "endpoint_hash", hash),
-                         "runner");
-            liveview_event(&r->lv, now, "endpoint %s of %s answered 410: disabled for this run",
-                           ep, c->name);
         } else {
             liveview_event(&r->lv, now, "failed %s -> %s (%s)", n->id + 4, c->name, ep);
         }
