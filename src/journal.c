@@ -327,6 +327,11 @@ static int create_file(const char *path)
     if (make_parent_dirs(path) < 0)
         return -1;
     int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    /* An existing journal we may not write (a read-only filesystem, or a
+     * write-protected file for a user other than root) is read-only, as
+     * sqlite3_db_readonly() would say below; it was not "not created". */
+    if (fd < 0 && (errno == EROFS || errno == EACCES) && access(path, F_OK) == 0)
+        return error("journal '%s' is read-only", path);
     if (fd < 0)
         return error("cannot create journal '%s': %s", path, strerror(errno));
     close(fd);
