@@ -21,7 +21,9 @@
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ctype.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "crisisrun/util.h"
@@ -338,6 +340,37 @@ static int create_file(const char *path)
     return 0;
 }
 
+/*
+ * A WAL journal is read through its -shm file, which SQLite must create
+ * when the last writer removed it on closing; on a read-only filesystem it
+ * cannot, and the journal would be unreadable.  Nothing can change a file
+ * there, so it is opened as immutable: "file:PATH?immutable=1", or NULL
+ * when the filesystem is writable or a -wal file holds commits that only a
+ * normal open would read.
+ */
+static char *immutable_uri(const char *path)
+{
+    struct statvfs vfs;
+    struct stat wal;
+    if (statvfs(path, &vfs) < 0 || !(vfs.f_flag & ST_RDONLY))
+        return NULL;
+    char *walpath = xasprintf("%s-wal", path);
+    int has_wal = stat(walpath, &wal) == 0 && wal.st_size > 0;
+    free(walpath);
+    if (has_wal)
+        return NULL;
+    struct strbuf sb = STRBUF_INIT;
+    strbuf_addstr(&sb, "file:");
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        if (isalnum(*p) || strchr("/-._~", *p))
+            strbuf_addch(&sb, (char)*p);
+        else
+            strbuf_addf(&sb, "%%%02X", *p);
+    }
+    strbuf_addstr(&sb, "?immutable=1");
+    return strbuf_detach(&sb, NULL);
+}
+
 static int set_pragmas(struct journal *j, int readonly)
 {
     if (exec_sql(j, "PRAGMA foreign_keys = ON", "enable foreign keys") < 0)
@@ -383,7 +416,13 @@ struct journal *journal_open(const char *path, unsigned flags)
     struct journal *j = xcalloc(1, sizeof(*j));
     j->path = xstrdup(path);
     /* READWRITE opens a write-protected file read-only; we check below. */
-    if (sqlite3_open_v2(path, &j->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+    char *uri = NULL;
+    int open_flags = SQLITE_OPEN_READWRITE;
+    if (!(flags & (JOURNAL_CREATE | JOURNAL_WRITE)) && (uri = immutable_uri(path)))
+        open_flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_URI;
+    int orc = sqlite3_open_v2(uri ? uri : path, &j->db, open_flags, NULL);
+    free(uri);
+    if (orc != SQLITE_OK) {
         error("cannot open journal '%s': %s", path,
               j->db ? sqlite3_errmsg(j->db) : "out of memory");
         goto fail;
