@@ -39,6 +39,7 @@
 #include "crisisrun/loader.h"
 #include "crisisrun/message.h"
 #include "crisisrun/provider.h"
+#include "providers/providers.h"
 #include "runner_internal.h"
 #include "crisisrun/sched.h"
 
@@ -551,11 +552,19 @@ static void draw(struct runner *r)
 
 /* ---- setting up ------------------------------------------------------------------------- */
 
+/*
+ * The --var overrides as journaled for resume.  A value need not be UTF-8
+ * and jansson refuses one that is not, which would drop the override from
+ * the journal silently: store it cleaned, as every provider sends it.
+ */
 static char *vars_json(const struct kv *vars, size_t n)
 {
     json_t *o = json_object();
-    for (size_t i = 0; i < n; i++)
-        json_object_set_new(o, vars[i].key, json_string(vars[i].value));
+    for (size_t i = 0; i < n; i++) {
+        char *v = provider_utf8_clean(vars[i].value);
+        json_object_set_new(o, vars[i].key, json_string(v));
+        free(v);
+    }
     char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(o);
     return s;

@@ -155,4 +155,7 @@ EOF
 # The journal agrees: six notifications, all delivered at the first attempt.
 assert_eq "$(sql "SELECT count(*), sum(state = 'delivered'), sum(attempts)
                   FROM notifications WHERE run_id = '$RUN_ID'")" "6|6|6" "journal"
+# The journal keeps the --var for resume, cleaned as the services got it.
+assert_eq "$(sql "SELECT json_extract(vars_json, '\$.msg') FROM runs WHERE id = '$RUN_ID'")" \
+    $'He said "hi"\nline2 <&> @everyone caf\xc3\xa9 \xe2\x9c\x93 bad\xef\xbf\xbd.' "journaled --var"
 echo "ok"
