@@ -317,6 +317,8 @@ static void on_attempt_done(void *user, void *tag, const struct delivery_attempt
     memcpy(ja.notification_id, n->id, sizeof(ja.notification_id));
     if (journal_attempt_add(r->j, &ja) < 0)
         r->journal_failed = 1;
+    if (a->result == DELIVERY_GONE)
+        n->answered_gone = 1;
     if (a->retry_at >= 0) {
         int64_t due = now + (int64_t)((double)(a->retry_at - monotonic_ms()) * r->speed);
         if (journal_notification_set_state(r->j, n->id, DELIVERY_PENDING, now, due) < 0)
@@ -343,28 +345,39 @@ static void on_settled(void *user, void *tag, enum delivery_result result)
     if (n->retrying)
         lc->retrying--;
     lc->pending--;
-    enum journal_delivery_state st = result == DELIVERY_OK     ? DELIVERY_DELIVERED
-                                     : result == DELIVERY_GONE ? DELIVERY_DISABLED
-                                                               : DELIVERY_FAILED;
-    if (journal_notification_set_state(r->j, n->id, st, now, 0) < 0)
-        r->journal_failed = 1;
+    char hash[JOURNAL_ENDPOINT_HASH_LEN + 1];
+    if (result == DELIVERY_GONE) {
+        /* Disables this notification and every other unsettled one to the
+         * endpoint.  One queued behind the 410 may already be disabled that
+         * way, so it is not set again (the journal refuses to move a settled
+         * notification). */
+        journal_endpoint_hash(c->urls[n->endpoint], hash);
+        if (journal_endpoint_disable(r->j, r->run.id, hash, now) < 0)
+            r->journal_failed = 1;
+    } else {
+        enum journal_delivery_state st =
+            result == DELIVERY_OK ? DELIVERY_DELIVERED : DELIVERY_FAILED;
+        if (journal_notification_set_state(r->j, n->id, st, now, 0) < 0)
+            r->journal_failed = 1;
+    }
     if (result == DELIVERY_OK) {
         lc->ok++;
     } else {
         lc->failed++;
         r->failed++;
         char *ep = url_redact(c->urls[n->endpoint]);
-        if (result == DELIVERY_GONE) {
-            char hash[JOURNAL_ENDPOINT_HASH_LEN + 1];
-            journal_endpoint_hash(c->urls[n->endpoint], hash);
-            if (journal_endpoint_disable(r->j, r->run.id, hash, now) < 0)
-                r->journal_failed = 1;
+        if (result == DELIVERY_GONE && n->answered_gone) {
+            /* One event per endpoint, from the 410 itself: later
+             * notifications to it settle without a request. */
             runner_event(r, EV_ENDPOINT_DISABLED, NULL, 0,
                          json_pack("{s:s, s:s, s:s}", "channel", c->name, "endpoint", ep,
                                    "endpoint_hash", hash),
                          "runner");
             liveview_event(&r->lv, now, "endpoint %s of %s answered 410: disabled for this run",
                            ep, c->name);
+        } else if (result == DELIVERY_GONE) {
+            liveview_event(&r->lv, now, "disabled %s -> %s (%s): the endpoint answered 410",
+                           n->id + 4, c->name, ep);
         } else {
             liveview_event(&r->lv, now, "failed %s -> %s (%s)", n->id + 4, c->name, ep);
         }

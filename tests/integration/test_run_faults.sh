@@ -73,6 +73,18 @@ assert_eq "$(q declare discord-limited "state || ' ' || attempts")" "failed 2" "
 assert_eq "$(inbox_count /fault/410/webhook/gone)" 1 "requests to the gone endpoint"
 assert_eq "$(q declare gone "state || ' ' || attempts || ' ' || last_http_status")" "disabled 1 410" "gone"
 assert_eq "$(q again gone "state || ' ' || attempts")" "disabled 0" "gone, later step"
+# One event per disabled endpoint, whatever else was sent to it.
+assert_eq "$(sql "SELECT group_concat(c || ' ' || e, ', ') FROM
+                  (SELECT json_extract(detail, '\$.channel') AS c, json_extract(detail, '\$.endpoint') AS e
+                   FROM events WHERE run_id = '$RUN_ID' AND kind = 'endpoint_disabled' ORDER BY c)")" \
+    "gone ${INBOX_URL}/…, gone-chat ${INBOX_URL}/…" "endpoint_disabled events"
+# A message still queued for an endpoint when it answered 410 is disabled
+# too, without a request, and the run carries on.
+assert_eq "$(inbox_count /fault/410/slack/gone-chat)" 1 "requests to the gone chat"
+assert_eq "$(sql "SELECT group_concat(step || ':' || state || ':' || attempts, ' ') FROM
+                  (SELECT * FROM notifications WHERE run_id = '$RUN_ID' AND channel = 'gone-chat'
+                   ORDER BY step)")" "declare:disabled:1 queued:disabled:0" "gone chat"
+
 # Redirects are not followed.
 assert_eq "$(inbox_count /fault/redirect/)" 1 "redirect requests"
 assert_eq "$(inbox_count /redirected/)" 0 "followed the redirect"
@@ -100,5 +112,5 @@ assert_eq "$(sql "SELECT count(*) FROM attempts a JOIN notifications n ON n.id =
                   WHERE n.run_id = '$RUN_ID' AND n.channel = 'closed' AND a.http_status IS NULL")" 3 \
     "closed port attempts"
 
-assert_contains "$TMP/run.out" "resolved $RUN_ID: 21 delivered, 5 failed, 2 disabled"
+assert_contains "$TMP/run.out" "resolved $RUN_ID: 21 delivered, 5 failed, 4 disabled"
 echo "ok"
