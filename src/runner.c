@@ -804,6 +804,9 @@ int runner_main(const struct cmd_ctx *ctx, const struct runner_options *opt)
                        counts[DELIVERY_DISABLED]);
         ret = counts[DELIVERY_FAILED] || counts[DELIVERY_DISABLED] ? EXIT_RUNTIME : EXIT_OK;
     }
+    /* On a terminal the events above only reach the screen when it is
+     * drawn: the last screen must say how the run ended. */
+    draw(&r);
     journal_run_release_owner(r.j, r.run.id, getpid(), r.host);
 out:
     teardown_signals();

@@ -48,6 +48,9 @@ grep -qE "$ESC\\[3[0-9]m" "$T" || fail "no colour on a terminal"
 assert_contains "$T" "[DRILL] Live view"
 assert_contains "$T" "run $RUN_ID"
 grep -qE 'status .*investigating.* +elapsed ' "$T" || fail "no status line"
+# The last screen shows how the run ended.
+tail -n 8 "$T" | grep -qF "resolved $RUN_ID: 6 delivered, 0 failed, 0 disabled" ||
+    fail "the last screen does not show the outcome"
 
 # --- NO_COLOR: the same screen without colour ---
 on_tty nocolour NO_COLOR=1
