@@ -545,9 +545,8 @@ static void draw(struct runner *r)
     if (!r->lv.interactive)
         return;
     int64_t now = runner_offset(r);
-    int64_t next = sched_next_time(r->sched);
-    const char *next_step = NULL;
-    (void)next_step;
+    size_t step = 0;
+    int64_t next = sched_next_step(r->sched, &step);
     struct live_state st = {
         .run_id = r->run.id,
         .title = r->pb->title,
@@ -555,7 +554,7 @@ static void draw(struct runner *r)
         .drill = r->drill,
         .speed = r->speed,
         .elapsed_ms = now,
-        .next_step = next != INT64_MAX ? "step" : NULL,
+        .next_step = next != INT64_MAX ? message_step_name(r->pb, step) : NULL,
         .next_in_ms = next != INT64_MAX ? next - now : 0,
         .channels = r->live,
         .nchannels = r->pb->nchannels,

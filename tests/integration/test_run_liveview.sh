@@ -48,6 +48,9 @@ grep -qE "$ESC\\[3[0-9]m" "$T" || fail "no colour on a terminal"
 assert_contains "$T" "[DRILL] Live view"
 assert_contains "$T" "run $RUN_ID"
 grep -qE 'status .*investigating.* +elapsed ' "$T" || fail "no status line"
+# The countdown names the step that comes next.
+grep -qE 'next checkpoint in [0-9]+s' "$T" || fail "the screen does not name the next step"
+grep -qE 'next done in [0-9]+s' "$T" || fail "the screen does not name the step after"
 # The last screen shows how the run ended.
 tail -n 8 "$T" | grep -qF "resolved $RUN_ID: 6 delivered, 0 failed, 0 disabled" ||
     fail "the last screen does not show the outcome"
