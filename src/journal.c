@@ -437,9 +437,12 @@ int journal_begin(struct journal *j)
     if (j->aborted)
         return error("journal '%s': the batch was rolled back after an error", j->path);
     /* Inner levels are savepoints, so a failed compound write inside a
-     * batch undoes only itself. */
-    if (exec_sql(j, j->depth ? "SAVEPOINT batch" : "BEGIN IMMEDIATE",
-                 "begin a transaction") < 0)
+     * batch undoes only itself.  The statements are prepared once: the run
+     * loop opens two batches an iteration and every attempt a savepoint,
+     * and parsing them each time was 5% of a fan-out's instructions. */
+    sqlite3_stmt *st = j->depth ? journal_stmt(j, ST_TXN_SAVEPOINT, "SAVEPOINT batch")
+                                : journal_stmt(j, ST_TXN_BEGIN, "BEGIN IMMEDIATE");
+    if (!st || journal_step_write(j, st, "begin a transaction") < 0)
         return -1;
     j->depth++;
     return 0;
@@ -455,12 +458,14 @@ int journal_commit(struct journal *j)
         return error("journal '%s': the batch was rolled back after an error", j->path);
     }
     if (j->depth > 1) {
-        if (exec_sql(j, "RELEASE batch", "release a savepoint") < 0)
+        sqlite3_stmt *st = journal_stmt(j, ST_TXN_RELEASE, "RELEASE batch");
+        if (!st || journal_step_write(j, st, "release a savepoint") < 0)
             return -1;
         j->depth--;
         return 0;
     }
-    if (exec_sql(j, "COMMIT", "commit") < 0) {
+    sqlite3_stmt *st = journal_stmt(j, ST_TXN_COMMIT, "COMMIT");
+    if (!st || journal_step_write(j, st, "commit") < 0) {
         /* A failed COMMIT (disk full, I/O error) may leave the transaction
          * open; end it so the handle stays usable. */
         if (!sqlite3_get_autocommit(j->db))

@@ -49,6 +49,10 @@ enum journal_stmt_slot {
     ST_ANSWER_INSERT,
     ST_FEEDBACK_LIST,
     ST_ANSWER_LIST,
+    ST_TXN_BEGIN,
+    ST_TXN_SAVEPOINT,
+    ST_TXN_RELEASE,
+    ST_TXN_COMMIT,
     ST_COUNT
 };
 
