@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
+#include <math.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -39,6 +40,7 @@
 #include "crisisrun/loader.h"
 #include "crisisrun/message.h"
 #include "crisisrun/provider.h"
+#include "crisisrun/runmeta.h"
 #include "runner_internal.h"
 #include "crisisrun/sched.h"
 
@@ -107,8 +109,8 @@ static int64_t real_ms_until(const struct runner *r, int64_t offset)
     int64_t now = runner_offset(r);
     if (offset <= now)
         return 0;
-    double ms = (double)(offset - now) / r->speed;
-    return ms > 1e9 ? 1000000000 : (int64_t)ms + 1;
+    double ms = ceil((double)(offset - now) / r->speed);
+    return ms > 1e9 ? 1000000000 : (int64_t)ms;
 }
 
 /* ---- journal helpers ------------------------------------------------------------ */
@@ -589,6 +591,7 @@ static int create_run(struct runner *r, const struct runner_options *opt)
     r->run.playbook_path = abs ? abs : (char *)opt->playbook_path;
     r->run.playbook_text = r->playbook_text;
     r->run.vars_json = vj;
+    r->run.meta_json = runmeta_json(r->pb);
     r->run.drill = opt->drill;
     r->run.speed = opt->speed;
     r->run.started_ms = wallclock_ms();
@@ -596,6 +599,8 @@ static int create_run(struct runner *r, const struct runner_options *opt)
     /* The strings were only lent to journal_run_create. */
     r->run.playbook_name = r->run.title = r->run.severity = NULL;
     r->run.playbook_path = r->run.playbook_text = r->run.vars_json = NULL;
+    free(r->run.meta_json);
+    r->run.meta_json = NULL;
     free(abs);
     free(vj);
     return ret;

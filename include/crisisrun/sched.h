@@ -141,7 +141,9 @@ int64_t sched_next_time(struct sched *s);
  * (status change, after: dependents, ack deadline, next slot of a recurring
  * step).  Returns 1 and fills *out, or 0 when nothing is due.  Passed ack
  * deadlines come out as escalation occurrences.  `now` must not decrease
- * from one call to the next (this holds for every function taking `now`).
+ * from one call to the next (nor between the calls that change state:
+ * sched_set_status, sched_ack_run, sched_ack_step, sched_trigger); the
+ * queries accept any `now`.
  */
 int sched_pop(struct sched *s, int64_t now, struct sched_fire *out);
 

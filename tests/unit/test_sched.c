@@ -587,6 +587,8 @@ static void test_next_update_per_channel_and_fallback(void **state)
     struct sched *s = sched_new(pb);
     struct log l = {STRBUF_INIT, {0}, 0};
     sched_start(s);
+    /* Queries do not consume: a later `now` first, then an earlier one. */
+    assert_int_equal(sched_next_scheduled(s, 0, 40 * MIN), -1);
     assert_int_equal(sched_next_scheduled(s, 0, 0), 30 * MIN);
     assert_int_equal(sched_next_scheduled(s, 1, 0), 45 * MIN);
     assert_int_equal(sched_next_scheduled(s, 2, 0), 1 * MIN);
