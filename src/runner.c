@@ -316,6 +316,14 @@ static void on_attempt_done(void *user, void *tag, const struct delivery_attempt
         .error = (char *)a->error,
     };
     memcpy(ja.notification_id, n->id, sizeof(ja.notification_id));
+    if (a->retry_at < 0) {
+        /* on_settled follows with the same result: journal the settled
+         * state with the attempt, one write instead of two. */
+        ja.settles = a->result == DELIVERY_OK     ? DELIVERY_DELIVERED
+                     : a->result == DELIVERY_GONE ? DELIVERY_DISABLED
+                                                  : DELIVERY_FAILED;
+        n->settle_journaled = 1;
+    }
     if (journal_attempt_add(r->j, &ja) < 0)
         r->journal_failed = 1;
     if (a->retry_at >= 0) {
@@ -347,7 +355,7 @@ static void on_settled(void *user, void *tag, enum delivery_result result)
     enum journal_delivery_state st = result == DELIVERY_OK     ? DELIVERY_DELIVERED
                                      : result == DELIVERY_GONE ? DELIVERY_DISABLED
                                                                : DELIVERY_FAILED;
-    if (journal_notification_set_state(r->j, n->id, st, now, 0) < 0)
+    if (!n->settle_journaled && journal_notification_set_state(r->j, n->id, st, now, 0) < 0)
         r->journal_failed = 1;
     if (result == DELIVERY_OK) {
         lc->ok++;
