@@ -90,8 +90,8 @@ BARE=$build/bench/bench_fanout_bare
 tmp=$(mktemp -d /tmp/crisisrun-bench.XXXXXX)
 hang_pid=
 cleanup() {
-    [ -f "$tmp/nginx.pid" ] && kill "$(cat "$tmp/nginx.pid")" 2>/dev/null || true
-    [ -n "$hang_pid" ] && kill "$hang_pid" 2>/dev/null || true
+    if [ -f "$tmp/nginx.pid" ]; then kill "$(cat "$tmp/nginx.pid")" 2>/dev/null || true; fi
+    if [ -n "$hang_pid" ]; then kill "$hang_pid" 2>/dev/null || true; fi
     wait 2>/dev/null || true
     rm -rf "$tmp"
 }
@@ -439,7 +439,7 @@ r_hol=$(ratio "$hol_hangms" "$hol_clean")
 r_rss=$(ratio "$c1_rss" "$c1_curl_rss")
 r_load=$(ratio "$load_cr" "$load_peer")
 
-row() { printf '%-34s | %-28s | %-30s | %-7s | %-9s | %s\n' "$@"; }
+row() { printf '%-38s | %-28s | %-30s | %-7s | %-9s | %s\n' "$@"; }
 echo
 echo "crisisrun benchmark: $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), median of $reps run(s)$([ $quick = 1 ] && echo ', QUICK')"
 row "case" "crisisrun" "peer" "ratio" "target" "met?"
