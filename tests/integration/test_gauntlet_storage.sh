@@ -65,9 +65,19 @@ if ! mount -t tmpfs -o size=8m,mode=0700 tmpfs "$MNT" 2>"$TMP/mount.err"; then
     stop_inbox
     exit 0
 fi
-# lib.sh removes $TMP on exit: the mount goes first (lazily, so a process
-# still holding it cannot block the removal).
-trap 'rc=$?; umount -l "$MNT" 2>/dev/null; (exit $rc); _cr_cleanup' EXIT
+# lib.sh removes $TMP on exit: the mounts go first (lazily, so a process
+# still holding one cannot block the removal), then lib.sh's cleanup runs
+# with the test's exit status (set +e: under errexit the status would end
+# the trap before the cleanup).
+MOUNTS=("$MNT")
+unmount_then_cleanup() {
+    local rc=$?
+    set +e
+    umount -l "${MOUNTS[@]}" 2>/dev/null
+    (exit "$rc")
+    _cr_cleanup
+}
+trap unmount_then_cleanup EXIT
 
 # --- a read-only filesystem: writers refuse, readers read, nothing changes ---
 DB=$MNT/journal.db
@@ -141,7 +151,7 @@ done
 OUT=$TMP/out
 mkdir "$OUT"
 mount -t tmpfs -o size=64k tmpfs "$OUT"
-trap 'rc=$?; umount -l "$OUT" "$MNT" 2>/dev/null; (exit $rc); _cr_cleanup' EXIT
+MOUNTS+=("$OUT")
 head -c $(( 60 * 1024 )) /dev/zero >"$OUT/filler" 2>/dev/null || true
 rc=0
 crisisrun --db "$DB" report "$RUN" --format html -o "$OUT/report.html" 2>"$TMP/report.err" || rc=$?
