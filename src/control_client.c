@@ -9,6 +9,7 @@
 #include "crisisrun/control_client.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,13 +57,20 @@ static char *read_token(const char *db, const struct journal_run *run)
     return run->control_token ? xstrdup(run->control_token) : NULL;
 }
 
+/*
+ * Who acts: the account of the real user id, as the runner records its
+ * own actions.  Not $USER, which is unset under cron and systemd and
+ * which anyone can set to another name.
+ */
 static const char *os_user(void)
 {
-    const char *u = getenv("USER");
-    if (u && *u)
-        return u;
-    u = getlogin();
-    return u ? u : "unknown";
+    static char name[64];
+    struct passwd *pw = getpwuid(getuid());
+    if (pw)
+        snprintf(name, sizeof(name), "%s", pw->pw_name);
+    else
+        snprintf(name, sizeof(name), "uid %lu", (unsigned long)getuid());
+    return name;
 }
 
 static int gone(const char *id)
