@@ -27,15 +27,15 @@ int runner_op_ack(struct runner *r, const char *step, const char *who, char **ms
     int64_t wall = runner_wall(r, now);
     if (!step || !*step) {
         int first = sched_ack_run(r->sched, now);
-        if (first) {
-            if (journal_run_set_acknowledged(r->j, r->run.id, wall, who) < 0)
-                r->journal_failed = 1;
-            runner_event(r, EV_ACKNOWLEDGED, NULL, 0, NULL, who);
-            liveview_event(&r->lv, wall, "run acknowledged by %s", who);
-            *msg = xstrdup("run acknowledged");
-        } else {
-            *msg = xstrdup("run was already acknowledged");
-        }
+        if (first && journal_run_set_acknowledged(r->j, r->run.id, wall, who) < 0)
+            r->journal_failed = 1;
+        /*
+         * Journaled every time, not only the first: a later one cancels
+         * the deadlines armed since, and resume replays it to know that.
+         */
+        runner_event(r, EV_ACKNOWLEDGED, NULL, 0, json_pack("{s:b}", "first", first), who);
+        liveview_event(&r->lv, wall, "run acknowledged by %s%s", who, first ? "" : " (again)");
+        *msg = xstrdup(first ? "run acknowledged" : "run was already acknowledged");
         /* Acknowledging the run acknowledges every waiting step too. */
         for (size_t i = 0; i < r->pb->nsteps; i++)
             if (r->pb->steps[i].has_ack &&
