@@ -142,7 +142,7 @@ int runner_op_note(struct runner *r, const char *text, const char *const *notify
             walltime_format(runner_wall(r, nx), runner_wall(r, now), next, sizeof(next));
             iso8601_format(runner_wall(r, nx), next_iso, sizeof(next_iso));
         }
-        runner_notify_channel(r, ch, "note", (int)id, body, r->status, next, next_iso);
+        runner_notify_channel(r, ch, RUNNER_NOTE_STEP, (int)id, body, r->status, next, next_iso);
         free(body);
         free(esc);
     }

@@ -113,7 +113,7 @@ static int rebuild(struct runner *r)
         long idx = step_index(r, ev[i].step);
         switch (ev[i].kind) {
         case EV_STEP_FIRED:
-            if (idx == -1 && ev[i].step && strcmp(ev[i].step, "note"))
+            if (idx == -1 && ev[i].step)
                 warning("run %s: step '%s' is no longer in the playbook", r->run.id, ev[i].step);
             else if (ev[i].step)
                 sched_restore_fired(r->sched, (size_t)idx, ev[i].occurrence, off);
