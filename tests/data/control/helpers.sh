@@ -10,6 +10,7 @@
 #   fired RUN STEP            how many step_fired events STEP has
 #   wait_fired RUN STEP [N] [S]   wait until STEP has fired N (default 1) times
 #   wait_exit PID [S]         wait for a background process; its status in EXIT_RC
+#   kill9 PID                 SIGKILL a background process and reap it quietly
 #   step_detail RUN STEP OCC KEY  a key of a step_fired event's detail
 
 CONTROL_DATA=$CRISISRUN_TEST_DATA/control
@@ -57,7 +58,12 @@ wait_exit() {
         (( ++i < limit )) || fail "process $pid did not exit"
         sleep 0.1
     done
-    wait "$pid" || rc=$?
+    { wait "$pid"; } 2>/dev/null || rc=$?
     _cr_forget_pid "$pid"
     EXIT_RC=$rc
+}
+
+kill9() {
+    # bash reports "Killed" when it reaps the job: keep that out of the log.
+    { kill -KILL "$1" && wait_exit "$1"; } 2>/dev/null
 }
