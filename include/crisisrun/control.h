@@ -28,6 +28,8 @@ struct control;
 #define CONTROL_MAX_FDS HTTPD_MAX_FDS
 /* Largest JSON body accepted by the control API. */
 #define CONTROL_MAX_BODY (16 * 1024)
+/* Longest "actor" (who did it) accepted in a request. */
+#define CONTROL_MAX_ACTOR 64
 
 /*
  * Starts serving run r on `listen` (NULL: 127.0.0.1 on a free port),
