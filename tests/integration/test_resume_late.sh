@@ -81,13 +81,14 @@ wait_fired "$RUN" late-one
 after=$(run_clock "$RUN")
 
 # The run's clock: the resumed event is journaled at (wall - started) * speed.
+# (The detail has the offset the clock was set to, the event's time is a
+# moment later: at 60x a millisecond is 60 ms of the drill.)
 resumed_at=$(sq "SELECT json_extract(detail, '\$.offset_ms') FROM events WHERE run_id = '$RUN'
                  AND kind = 'resumed'")
-(( before <= resumed_at && resumed_at <= after )) ||
-    fail "resumed at offset $resumed_at, outside [$before, $after]"
-assert_eq "$(sq "SELECT at_ms - (SELECT started_ms FROM runs WHERE id = '$RUN') FROM events
-                 WHERE run_id = '$RUN' AND kind = 'resumed'")" "$resumed_at" \
-    "the resumed event's time is on the run's clock"
+resumed_ev=$(sq "SELECT at_ms - (SELECT started_ms FROM runs WHERE id = '$RUN') FROM events
+                 WHERE run_id = '$RUN' AND kind = 'resumed'")
+(( before <= resumed_at && resumed_at <= resumed_ev && resumed_ev <= after )) ||
+    fail "resumed at offset $resumed_at (event at $resumed_ev), outside [$before, $after]"
 
 # One-shot step: once, late, at its original time.
 assert_eq "$(fired "$RUN" late-one)" 1 "late-one fires once"
