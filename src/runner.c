@@ -772,7 +772,8 @@ int runner_main(const struct cmd_ctx *ctx, const struct runner_options *opt)
               r.run.id, r.run.id);
         ret = EXIT_RUNTIME;
     } else {
-        if (r.status == STATUS_RESOLVED && r.feedback_closes >= 0)
+        /* A signal stops a resolved run with its feedback window still open. */
+        if (lr == 0 && r.status == STATUS_RESOLVED && r.feedback_closes >= 0)
             runner_event(&r, EV_FEEDBACK_CLOSED, NULL, 0, NULL, "runner");
         long counts[DELIVERY_STATE_COUNT] = {0};
         journal_notification_count(r.j, r.run.id, counts);
