@@ -120,4 +120,46 @@ assert_contains "$TMP/e" "crisisrun: no run 'nosuchrun'"
 cli 2 resume
 cli 2 resume "$RUN" extra
 
+# ---- a resolved run stopped in its feedback window ------------------------------------------
+cat >"$TMP/fb.yaml" <<'YAML'
+crisisrun: 1
+name: feedback
+title: "Resolved at once"
+channels:
+  ops: {type: webhook, url: "${env:INBOX_URL}/webhook/fb"}
+steps:
+  - id: declare
+    at: 0s
+    status: resolved
+    notify: [ops]
+    message: "resolved at once"
+feedback:
+  window: 1h
+  request: {notify: [ops], message: "How did we do? {{feedback_url}}"}
+  questions:
+    - {id: informed, text: "How well were you kept informed?", scale: 5}
+YAML
+start_crisisrun "$TMP/fb.out" run "$TMP/fb.yaml"
+PID=$BG_PID
+RUN=$(wait_run_id "$TMP/fb.out")
+wait_for "[[ \$(inbox_count /webhook/fb) == 2 ]]" 10
+kill -TERM "$PID"
+wait_exit "$PID"
+assert_eq "$EXIT_RC" 0 "a resolved run stopped by SIGTERM"
+assert_eq "$(sq "SELECT state FROM runs WHERE id = '$RUN'")" resolved "it stays resolved"
+assert_eq "$(sq "SELECT count(*) FROM events WHERE run_id = '$RUN' AND kind = 'feedback_closed'")" \
+    0 "the feedback window is still open"
+start_crisisrun "$TMP/fb2.out" resume "$RUN"
+PID=$BG_PID
+wait_run_id "$TMP/fb2.out" >/dev/null
+wait_for "[[ -n \$(sq \"SELECT control_addr FROM runs WHERE id = '$RUN'\") ]]" 10
+cli 0 ack "$RUN" # answered from inside the loop: its first turn is done
+assert_eq "$(fired "$RUN" feedback.request)" 1 "the feedback request is not sent again"
+assert_eq "$(sq "SELECT count(*) FROM events WHERE run_id = '$RUN' AND kind = 'feedback_requested'")" \
+    1 "one feedback_requested event"
+kill -TERM "$PID"
+wait_exit "$PID"
+assert_eq "$EXIT_RC" 0 "the resumed resolved run stopped by SIGTERM"
+assert_eq "$(inbox_count /webhook/fb)" 2 "nothing re-sent"
+
 echo "ok test_resume_lock"
