@@ -25,11 +25,21 @@
 #include "crisisrun/util.h"
 #include "runner_internal.h"
 
+/* An action's answer, held until the journal batch that records it commits. */
+struct held {
+    struct httpd_request *req;
+    unsigned status;
+    char *body;
+};
+
 struct control {
     struct runner *r;
     struct httpd *h;
     char token[65];
     char *token_path;
+    struct held *held;
+    size_t nheld, aheld;
+    int released; /* answers given since the last control_run: send them now */
 };
 
 char *control_token_path(const char *db_path, const char *run_id)
@@ -294,11 +304,49 @@ static void handle_api(struct control *c, struct httpd_request *req)
     char *msg = NULL;
     int status = run_action(c, a, body, &msg);
     json_decref(body);
-    if (status == 200)
-        respond_json(req, 200, json_pack("{s:b, s:s}", "ok", 1, "message", msg));
-    else
-        respond_error(req, (unsigned)status, msg);
+    json_t *answer = status == 200 ? json_pack("{s:b, s:s}", "ok", 1, "message", msg)
+                                   : json_pack("{s:s}", "error", msg);
     free(msg);
+    /*
+     * Journal first: the action is in the run loop's open batch, so the
+     * answer waits for control_commit().  A client told "acknowledged"
+     * must never see the acknowledgement lost by a crash a moment later.
+     */
+    ALLOC_GROW(c->held, c->nheld + 1, c->aheld);
+    c->held[c->nheld++] = (struct held){req, (unsigned)status,
+                                        json_dumps(answer, JSON_COMPACT | JSON_SORT_KEYS)};
+    json_decref(answer);
+    httpd_suspend(req);
+}
+
+void control_commit(struct control *c)
+{
+    static const char *const hdrs[] = {"Content-Type", "application/json",
+                                       "Cache-Control", "no-store", NULL};
+    if (!c)
+        return;
+    /* httpd_respond may end a request, whose `closed` callback edits the list. */
+    struct held *v = c->held;
+    size_t n = c->nheld;
+    c->held = NULL;
+    c->nheld = c->aheld = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].req) {
+            httpd_respond(v[i].req, v[i].status, hdrs, v[i].body, strlen(v[i].body));
+            c->released = 1;
+        }
+        free(v[i].body);
+    }
+    free(v);
+}
+
+/* A held request whose client went away (or the server is stopping). */
+static void closed(void *cls, struct httpd_request *req)
+{
+    struct control *c = cls;
+    for (size_t i = 0; i < c->nheld; i++)
+        if (c->held[i].req == req)
+            c->held[i].req = NULL;
 }
 
 static void handle(void *cls, struct httpd_request *req)
@@ -331,6 +379,7 @@ struct control *control_start(struct runner *r, const char *listen)
                                                                : CONTROL_MAX_BODY,
         .deliver_oversized = 1,
         .handle = handle,
+        .closed = closed,
         .cls = c,
     };
     c->h = httpd_start(&cfg);
@@ -350,7 +399,12 @@ void control_free(struct control *c)
 {
     if (!c)
         return;
+    /* Answers never committed are not given: the clients see the
+     * connection close, as they would if the process had died. */
     httpd_free(c->h);
+    for (size_t i = 0; i < c->nheld; i++)
+        free(c->held[i].body);
+    free(c->held);
     if (c->token_path)
         unlink(c->token_path);
     free(c->token_path);
@@ -365,13 +419,17 @@ size_t control_fds(struct control *c, struct pollfd *fds, size_t max)
 
 int64_t control_timeout(struct control *c)
 {
-    return c ? httpd_timeout(c->h) : -1;
+    if (!c)
+        return -1;
+    return c->released ? 0 : httpd_timeout(c->h);
 }
 
 void control_run(struct control *c)
 {
-    if (c)
-        httpd_run(c->h);
+    if (!c)
+        return;
+    c->released = 0;
+    httpd_run(c->h);
 }
 
 const char *control_url(const struct control *c)

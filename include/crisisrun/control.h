@@ -41,7 +41,18 @@ void control_free(struct control *c);
 
 size_t control_fds(struct control *c, struct pollfd *fds, size_t max);
 int64_t control_timeout(struct control *c); /* -1: none */
+/*
+ * Serves what is ready.  MUST be called inside a journal batch: the
+ * actions it performs write to the journal, and their answers are held
+ * until control_commit().
+ */
 void control_run(struct control *c);
+/*
+ * The batch that control_run() wrote into has committed: sends the held
+ * answers.  Never call it when the commit failed (control_free() then
+ * closes those requests unanswered).  NULL is fine.
+ */
+void control_commit(struct control *c);
 
 const char *control_url(const struct control *c);   /* "http://127.0.0.1:PORT" */
 const char *control_token(const struct control *c); /* 64 hex digits */
