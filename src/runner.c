@@ -682,6 +682,7 @@ static int loop(struct runner *r)
         control_run(r->control);
         if (commit(r) < 0 || r->journal_failed)
             return -1;
+        control_commit(r->control); /* answers only what is journaled */
         if (monotonic_ms() - last_beat >= HEARTBEAT_MS) {
             last_beat = monotonic_ms();
             if (journal_run_heartbeat(r->j, r->run.id, getpid(), r->host, wallclock_ms(),
