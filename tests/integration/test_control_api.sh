@@ -96,7 +96,7 @@ for target in "GET $API" "POST $API/resolve {}" "POST $API/ack {}" \
         fi
         assert_eq "$code" 401 "$method $url with '${auth:0:12}...'"
         grep -qi '^WWW-Authenticate: Bearer' "$TMP/h" || fail "401 without WWW-Authenticate"
-        assert_eq "$(json_query 'd["error"]' "$TMP/b")" "missing or wrong bearer token" "401 body"
+        assert_eq "$(cat "$TMP/b")" '{"error":"missing or wrong bearer token"}' "401 body"
         n=$(( n + 1 ))
     done
 done
@@ -137,6 +137,8 @@ assert_eq "$(req POST "$API/ack" '{"step": "declare"}' "${AUTH[@]}")" 409 \
     "ack of a step that is not waiting"
 assert_eq "$(req POST "$API/ack" "{\"actor\": \"$(printf 'a%.0s' {1..65})\"}" "${AUTH[@]}")" 400 \
     "an overlong actor"
+assert_eq "$(req POST "$API/status" '{"status": "identified", "actor": "runner"}' "${AUTH[@]}")" \
+    400 "the runner's own actor name"
 
 # Nothing above changed the run.
 snapshot >"$TMP/after"
