@@ -151,8 +151,7 @@ static const char *detail_string(const struct journal_event *ev, const char *key
 /*
  * Replays the journal into a fresh scheduler: every occurrence that fired
  * and every operator command, in journal order, at the offsets they
- * happened.  Status changes made by steps come back with the steps; only
- * the operator's are replayed as such.  *last_out: the last offset seen.
+ * happened.  *last_out: the last offset seen.
  */
 static int rebuild(struct runner *r, int64_t *last_out)
 {
@@ -165,7 +164,6 @@ static int rebuild(struct runner *r, int64_t *last_out)
     int64_t last = 0; /* the scheduler's `now` never goes back */
     for (size_t i = 0; i < n; i++) {
         int64_t off = ev[i].at_ms - r->run.started_ms;
-        int runner_made = ev[i].actor && !strcmp(ev[i].actor, "runner");
         size_t idx = 0;
         int known = step_index(r, ev[i].step, &idx) == 0;
         char buf[64];
@@ -183,8 +181,11 @@ static int rebuild(struct runner *r, int64_t *last_out)
                         ev[i].step ? ev[i].step : "");
             break;
         case EV_STATUS_CHANGED: {
+            /* Whoever made it: one a step made is already in force (the
+             * step came first), and setting a status again is a no-op.
+             * Never trust the actor name, which an API client chooses. */
             int st = run_status_from_name(detail_string(&ev[i], "to", buf, sizeof(buf)));
-            if (!runner_made && st >= 0)
+            if (st >= 0)
                 sched_set_status(r->sched, (enum run_status)st, off);
             break;
         }
