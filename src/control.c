@@ -5,6 +5,11 @@
  * /api/runs/{id}; the bearer check happens before any of it.  Bodies are
  * small JSON objects mirroring the CLI's arguments; answers are JSON
  * objects with "ok" and "message", or "error".
+ *
+ * Deliberate choice: an action's answer is held (the request suspended)
+ * until the run loop has committed the journal batch that records the
+ * action (control_commit), so "acknowledged" is never said of an
+ * acknowledgement a crash could still lose.
  */
 #include "crisisrun/control.h"
 
