@@ -1,16 +1,34 @@
 #!/usr/bin/env bash
-# test.sh - set up and run the whole test suite.
+# test.sh - set up and run the whole test suite, as CI does.
 #
-# Builds twice: a normal build (warnings as errors) and an ASan+UBSan build,
-# and runs every unit and integration test in both.  Integration tests start
-# their own `crisisrun inbox` on a free loopback port.
+#   scripts/test.sh        (on a fresh Debian machine, as root or with sudo)
+#
+# 1. installs what the build and the tests need (Debian packages, and the
+#    browser test's npm packages) when missing;
+# 2. builds with warnings as errors and runs every unit and integration
+#    test (the integration tests start their own `crisisrun inbox` on a free
+#    loopback port);
+# 3. builds again with AddressSanitizer and UBSan and runs everything again;
+# 4. runs the integration tests that drive a real run under valgrind.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-CRISISRUN_EXTRA_PACKAGES="valgrind clang python3-jsonschema python3-yaml strace ${CRISISRUN_EXTRA_PACKAGES:-}" \
-    scripts/setup.sh build -DCRISISRUN_WERROR=ON
-ctest --test-dir build --output-on-failure -j2
+# Test-only packages: valgrind and clang (sanitizers, fuzzing), the JSON
+# Schema checker (python3-jsonschema, python3-yaml), strace (plan opens no
+# socket), util-linux's `script` (a terminal for the live view), Chromium
+# and Node.js (the browser test).
+export CRISISRUN_EXTRA_PACKAGES="valgrind clang python3-jsonschema python3-yaml strace \
+    bsdutils chromium nodejs npm ${CRISISRUN_EXTRA_PACKAGES:-}"
+scripts/setup.sh build -DCRISISRUN_WERROR=ON
+tests/browser/setup.sh
 
+echo "== tests (plain build)"
+ctest --test-dir build --output-on-failure -j2 -LE valgrind
+
+echo "== tests (ASan + UBSan build)"
 scripts/setup.sh build-asan -DCRISISRUN_WERROR=ON -DCRISISRUN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --test-dir build-asan --output-on-failure -j2
+    ctest --test-dir build-asan --output-on-failure -j2 -LE valgrind
+
+echo "== integration tests under valgrind"
+ctest --test-dir build --output-on-failure -j2 -L valgrind

@@ -361,7 +361,7 @@ static void handle(void *cls, struct httpd_request *req)
         handle_api(c, req);
     } else if (!strcmp(req->path, "/healthz")) {
         httpd_respond(req, 200, NULL, "ok\n", 3);
-    } else if (!feedback_form_handle(c->r->j, req, runner_wall(c->r, runner_offset(c->r)))) {
+    } else if (!feedback_form_handle(c->r->j, req, wallclock_ms())) {
         respond_error(req, 404, "not found");
     }
 }

@@ -108,7 +108,8 @@ static int add_file(struct strbuf *out, const char *dir, const char *rel, size_t
     }
     fclose(f);
     free(path);
-    if (!ret && (memchr(strbuf_str(&sb), '\0', sb.len) || utf8_check(strbuf_str(&sb), sb.len) != sb.len)) {
+    if (!ret && (memchr(strbuf_str(&sb), '\0', sb.len) ||
+                 utf8_check(strbuf_str(&sb), sb.len) != sb.len)) {
         report_f(report, arg, off, "file '%s' is not UTF-8 text", rel);
         ret = -1;
     }
@@ -151,8 +152,8 @@ static int add_env(struct strbuf *out, const char *body, size_t n, size_t off,
     if (sep && (!v || !*v)) {
         strbuf_add(out, sep + 2, n - nlen - 2);
     } else if (!v) {
-        report_f(report, arg, off, "environment variable '%s' is not set (and has no default)",
-                 name);
+        report_f(report, arg, off,
+                 "environment variable '%s' is not set (and has no default)", name);
         ret = -1;
     } else if (utf8_check(v, strlen(v)) != strlen(v)) {
         report_f(report, arg, off, "environment variable '%s' is not UTF-8 text", name);
@@ -190,7 +191,8 @@ int interp_expand(const char *s, const char *dir, char **out, interp_report_fn r
         size_t off = (size_t)(p - s);
         const char *body = p + 2, *end = strchr(body, '}');
         if (!end) {
-            report(arg, off, "'${' is not closed by '}' (write '$${' for a literal '${')");
+            report(arg, off,
+                   "'${' is not closed by '}' (write '$${' for a literal '${')");
             failed = 1;
             break;
         }

@@ -40,6 +40,7 @@ static const char *const migrations[] = {
     "  playbook_sha256 TEXT NOT NULL,"
     "  playbook_text TEXT NOT NULL,"
     "  vars_json TEXT NOT NULL DEFAULT '{}',"
+    "  meta_json TEXT,"
     "  drill INTEGER NOT NULL DEFAULT 0,"
     "  speed REAL NOT NULL DEFAULT 1,"
     "  state TEXT NOT NULL DEFAULT 'running'"

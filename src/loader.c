@@ -119,7 +119,9 @@ void nameidx_release(struct nameidx *ix)
 
 static const char *kind_name(const struct ynode *n)
 {
-    return n->kind == YNODE_MAPPING ? "a mapping" : n->kind == YNODE_SEQUENCE ? "a list" : "";
+    return n->kind == YNODE_MAPPING    ? "a mapping"
+           : n->kind == YNODE_SEQUENCE ? "a list"
+                                       : "";
 }
 
 /* Whether k is the scalar key; the first byte is compared inline, which
@@ -295,7 +297,8 @@ int ld_duration(struct ld *l, const struct ynode *n, const char *what, int64_t m
     return ret;
 }
 
-int ld_int(struct ld *l, const struct ynode *n, const char *what, long lo, long hi, long *out)
+int ld_int(struct ld *l, const struct ynode *n, const char *what, long lo, long hi,
+           long *out)
 {
     if (n->kind != YNODE_SCALAR || ynode_is_null(n)) {
         ld_error(l, n, "'%s' must be an integer", what);
@@ -331,8 +334,8 @@ int ld_is_ident(const char *s, int dots)
     if (!*s || strlen(s) > 128)
         return 0;
     for (; *s; s++)
-        if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') && !(*s >= '0' && *s <= '9') &&
-            *s != '_' && *s != '-' && !(dots && *s == '.'))
+        if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') &&
+            !(*s >= '0' && *s <= '9') && *s != '_' && *s != '-' && !(dots && *s == '.'))
             return 0;
     return 1;
 }
@@ -351,9 +354,10 @@ int ld_status(struct ld *l, const struct ynode *n, const char *s, enum run_statu
     if (best)
         ld_error(l, n, "unknown status '%s' (did you mean '%s'?)", s, best);
     else
-        ld_error(l, n,
-                 "unknown status '%s' (use investigating, identified, monitoring or resolved)",
-                 s);
+        ld_error(
+            l, n,
+            "unknown status '%s' (use investigating, identified, monitoring or resolved)",
+            s);
     suggest_release(&sg);
     return -1;
 }
@@ -384,10 +388,11 @@ int ld_channel_list(struct ld *l, const struct ynode *n, const char *what, size_
                 suggest_add(&sg, l->pb->channels[k].name);
             const char *best = suggest_best(&sg, name);
             if (best)
-                ld_error(l, n->v[i], "unknown channel '%s' (did you mean '%s'?)", name, best);
+                ld_error(l, n->v[i], "unknown channel '%s' (did you mean '%s'?)", name,
+                         best);
             else if (!l->pb->nchannels)
-                ld_error(l, n->v[i], "unknown channel '%s' (the playbook has no 'channels')",
-                         name);
+                ld_error(l, n->v[i],
+                         "unknown channel '%s' (the playbook has no 'channels')", name);
             else
                 ld_error(l, n->v[i], "unknown channel '%s'", name);
             suggest_release(&sg);
@@ -416,8 +421,8 @@ struct template *ld_template(struct ld *l, const struct ynode *n, const char *te
 /* ---- vars, roles, targets ---- */
 
 /* A mapping of names to single values (vars, roles) into *out. */
-static void read_kv(struct ld *l, const struct ynode *m, const char *what, struct kv **out,
-                    size_t *nout)
+static void read_kv(struct ld *l, const struct ynode *m, const char *what,
+                    struct kv **out, size_t *nout)
 {
     if (ynode_is_null(m))
         return;
@@ -435,8 +440,8 @@ static void read_kv(struct ld *l, const struct ynode *m, const char *what, struc
         if (skip[i])
             continue;
         if (!ld_is_ident(k->str, 0)) {
-            ld_error(l, k, "invalid %s name '%s' (use letters, digits, '_' and '-')", noun,
-                     k->str);
+            ld_error(l, k, "invalid %s name '%s' (use letters, digits, '_' and '-')",
+                     noun, k->str);
             continue;
         }
         if (v->kind != YNODE_SCALAR) {
@@ -560,9 +565,11 @@ static void read_feedback(struct ld *l, const struct ynode *m)
         if ((v = ld_get(req, "message")) != NULL) {
             f->message_src = ld_text(l, v, "message");
             if (f->message_src)
-                f->message = ld_template(l, v, f->message_src, TEMPLATE_ALLOW_FEEDBACK_URL);
+                f->message =
+                    ld_template(l, v, f->message_src, TEMPLATE_ALLOW_FEEDBACK_URL);
         } else if (f->nnotify) {
-            ld_error(l, req, "the feedback request notifies channels but has no 'message'");
+            ld_error(l, req,
+                     "the feedback request notifies channels but has no 'message'");
         }
     }
     const struct ynode *qs = ld_get(m, "questions");
@@ -587,18 +594,21 @@ static void read_version(struct ld *l, const struct ynode *root)
 {
     const struct ynode *v = ld_get(root, "crisisrun");
     if (!v) {
-        ld_error(l, root, "missing required key 'crisisrun' (the format version: crisisrun: 1)");
+        ld_error(l, root,
+                 "missing required key 'crisisrun' (the format version: crisisrun: 1)");
         return;
     }
     long ver;
     if (ld_int(l, v, "crisisrun", 0, 1000000, &ver) < 0)
         return;
     if (ver != 1)
-        ld_error(l, v, "unsupported format version %ld (this crisisrun reads version 1)", ver);
+        ld_error(l, v, "unsupported format version %ld (this crisisrun reads version 1)",
+                 ver);
     l->pb->version = (int)ver;
 }
 
-static char *read_string(struct ld *l, const struct ynode *root, const char *key, int required)
+static char *read_string(struct ld *l, const struct ynode *root, const char *key,
+                         int required)
 {
     const struct ynode *v = ld_get(root, key);
     if (!v) {
@@ -611,17 +621,19 @@ static char *read_string(struct ld *l, const struct ynode *root, const char *key
 
 static void read_playbook(struct ld *l, const struct ynode *root)
 {
-    static const char *const keys[] = {"crisisrun", "name",  "title", "severity",
-                                       "vars",      "targets", "channels", "roles",
+    static const char *const keys[] = {"crisisrun", "name",     "title",    "severity",
+                                       "vars",      "targets",  "channels", "roles",
                                        "steps",     "feedback", NULL};
     struct playbook *pb = l->pb;
     if (!root) {
-        ld_error(l, NULL, "the playbook is empty (it needs 'crisisrun', 'name' and 'steps')");
+        ld_error(l, NULL,
+                 "the playbook is empty (it needs 'crisisrun', 'name' and 'steps')");
         return;
     }
     if (root->kind != YNODE_MAPPING) {
         ld_error(l, root,
-                 "a playbook must be a mapping of keys such as 'crisisrun', 'name' and 'steps'");
+                 "a playbook must be a mapping of keys such as 'crisisrun', 'name' and "
+                 "'steps'");
         return;
     }
     ld_check_keys(l, root, "playbook", keys);
@@ -665,8 +677,8 @@ static char *dir_of(const char *path)
 }
 
 static struct playbook *load(const char *name, const char *path, const char *dir,
-                             const char *data, size_t len, const struct loader_options *opt,
-                             struct diag *d)
+                             const char *data, size_t len,
+                             const struct loader_options *opt, struct diag *d)
 {
     struct ytree t = YTREE_INIT;
     struct ld l;
@@ -721,7 +733,8 @@ struct playbook *loader_load(const char *path, const struct loader_options *opt,
     struct stat st;
     size_t hint = 0;
     if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
-        hint = (size_t)st.st_size > LOADER_MAX_BYTES ? LOADER_MAX_BYTES : (size_t)st.st_size;
+        hint =
+            (size_t)st.st_size > LOADER_MAX_BYTES ? LOADER_MAX_BYTES : (size_t)st.st_size;
     strbuf_init(&sb, hint + 2);
     size_t n;
     while (sb.len <= LOADER_MAX_BYTES) {

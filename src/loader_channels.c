@@ -57,7 +57,8 @@ static const char *url_problem(const char *u, char *buf, size_t size)
     }
     if (!slen)
         return "invalid url (expected https://HOST/PATH)";
-    if (!((slen == 4 && !strncasecmp(u, "http", 4)) || (slen == 5 && !strncasecmp(u, "https", 5)))) {
+    if (!((slen == 4 && !strncasecmp(u, "http", 4)) ||
+          (slen == 5 && !strncasecmp(u, "https", 5)))) {
         snprintf(buf, size, "url scheme '%.*s' is not allowed (use http or https)",
                  (int)(slen > 16 ? 16 : slen), u);
         return buf;
@@ -129,7 +130,8 @@ static void read_urls_file(struct ld *l, struct channel *c, const struct ynode *
         }
         lineno++;
         if (!complete && !feof(f)) {
-            ld_error_at(l, c->urls_file, lineno, 1, "url is longer than %d bytes", URL_MAX_LEN);
+            ld_error_at(l, c->urls_file, lineno, 1, "url is longer than %d bytes",
+                        URL_MAX_LEN);
             too_long = 1;
             bad++;
             continue;
@@ -143,7 +145,8 @@ static void read_urls_file(struct ld *l, struct channel *c, const struct ynode *
         if (!*s || *s == '#')
             continue;
         if (c->nurls == LOADER_MAX_URLS) {
-            ld_error(l, n, "urls_file '%s' lists more than %d urls", rel, LOADER_MAX_URLS);
+            ld_error(l, n, "urls_file '%s' lists more than %d urls", rel,
+                     LOADER_MAX_URLS);
             break;
         }
         const char *problem = url_problem(s, buf, sizeof(buf));
@@ -241,7 +244,8 @@ static void read_secret(struct ld *l, struct channel *c, const struct ynode *n)
     if (!s)
         return;
     if (c->type != CHANNEL_WEBHOOK)
-        ld_error(l, n, "'secret' is only for webhook channels (%s messages are not signed)",
+        ld_error(l, n,
+                 "'secret' is only for webhook channels (%s messages are not signed)",
                  channel_type_name(c->type));
     else if (strncmp(s, "whsec_", 6))
         ld_error(l, n, "'secret' must start with 'whsec_'");
@@ -322,8 +326,9 @@ static void read_endpoints(struct ld *l, struct channel *c, const struct ynode *
 
 static void read_channel(struct ld *l, struct channel *c, const struct ynode *m)
 {
-    static const char *const keys[] = {"type",  "url",     "urls_file", "headers",  "secret",
-                                       "rate",  "timeout", "retry",     "audience", NULL};
+    static const char *const keys[] = {"type",     "url",  "urls_file", "headers",
+                                       "secret",   "rate", "timeout",   "retry",
+                                       "audience", NULL};
     c->timeout_ms = 10000;
     c->retry_attempts = 5;
     c->retry_backoff_ms = 1000;
@@ -381,7 +386,8 @@ void ld_channels(struct ld *l, const struct ynode *m)
         if (skip[i])
             continue;
         if (!ld_is_ident(k->str, 1))
-            ld_error(l, k, "invalid channel name '%s' (use letters, digits, '_', '-' and '.')",
+            ld_error(l, k,
+                     "invalid channel name '%s' (use letters, digits, '_', '-' and '.')",
                      k->str);
         struct channel *c = &pb->channels[pb->nchannels];
         c->name = xstrdup(k->str);

@@ -81,8 +81,9 @@ char *ld_text(struct ld *l, const struct ynode *n, const char *what);
 int ld_duration(struct ld *l, const struct ynode *n, const char *what, int64_t min_ms,
                 int64_t *ms);
 /* An integer in [lo, hi]; 0, or -1 after reporting. */
-int ld_int(struct ld *l, const struct ynode *n, const char *what, long lo, long hi, long *out);
-/* 1 when n is an identifier: letters, digits, '_' and '-' (and '.' if dots). */
+int ld_int(struct ld *l, const struct ynode *n, const char *what, long lo, long hi,
+           long *out);
+/* 1 when s is an identifier: letters, digits, '_' and '-' (and '.' if dots). */
 int ld_is_ident(const char *s, int dots);
 /* A status name into *st; 0, or -1 after reporting (with a did-you-mean). */
 int ld_status(struct ld *l, const struct ynode *n, const char *s, enum run_status *st);

@@ -70,8 +70,10 @@ static void read_until(struct ld *l, struct step *s, const struct ynode *n)
 
 static void read_on(struct ld *l, struct step *s, const struct ynode *n)
 {
-    static const char *const events[] = {"acknowledged", "resolved", "escalation", "manual"};
-    static const enum on_event ev[] = {ON_ACKNOWLEDGED, ON_RESOLVED, ON_ESCALATION, ON_MANUAL};
+    static const char *const events[] = {"acknowledged", "resolved", "escalation",
+                                         "manual"};
+    static const enum on_event ev[] = {ON_ACKNOWLEDGED, ON_RESOLVED, ON_ESCALATION,
+                                       ON_MANUAL};
     char *v = ld_text(l, n, "on");
     if (!v)
         return;
@@ -122,14 +124,16 @@ static const struct ynode *read_timing_key(struct ld *l, size_t i, const struct 
             first = k;
         } else {
             char *label = step_label(l, i);
-            ld_error(l, k, "step %s has both '%s' and '%s': a step has exactly one timing",
+            ld_error(l, k,
+                     "step %s has both '%s' and '%s': a step has exactly one timing",
                      label, first->str, k->str);
             free(label);
         }
     }
     if (!first) {
         char *label = step_label(l, i);
-        ld_error(l, m, "step %s has no timing (add 'at', 'after', 'every' or 'on')", label);
+        ld_error(l, m, "step %s has no timing (add 'at', 'after', 'every' or 'on')",
+                 label);
         free(label);
     }
     return first;
@@ -147,8 +151,8 @@ static void check_timing_options(struct ld *l, size_t i, const struct ynode *m)
         const struct ynode *key = ld_get_key(m, opts[k][0]);
         if (key && !ld_get(m, opts[k][1])) {
             char *label = step_label(l, i);
-            ld_error(l, key, "step %s has '%s' but no '%s'%s", label, opts[k][0], opts[k][1],
-                     opts[k][2]);
+            ld_error(l, key, "step %s has '%s' but no '%s'%s", label, opts[k][0],
+                     opts[k][1], opts[k][2]);
             free(label);
         }
     }
@@ -213,10 +217,9 @@ static void read_ack(struct ld *l, size_t i, const struct ynode *m)
 
 static void read_step(struct ld *l, size_t i, const struct ynode *m)
 {
-    static const char *const keys[] = {"id",     "at",     "after",   "delay",
-                                       "every",  "from",   "until",   "on",
-                                       "status", "notify", "message", "ack",
-                                       NULL};
+    static const char *const keys[] = {"id",      "at",    "after", "delay",  "every",
+                                       "from",    "until", "on",    "status", "notify",
+                                       "message", "ack",   NULL};
     struct step *s = &l->pb->steps[i];
     if (ld_check_keys(l, m, "step", keys) < 0)
         return;
@@ -256,7 +259,8 @@ static void check_escalations(struct ld *l)
         const struct step *t = &pb->steps[pb->steps[i].ack_escalate];
         if (t->timing != TIMING_ON || t->on != ON_ESCALATION)
             ld_error(l, l->escalate_node[i],
-                     "step '%s' is not an escalation step (give it 'on: escalation')", t->id);
+                     "step '%s' is not an escalation step (give it 'on: escalation')",
+                     t->id);
     }
 }
 
@@ -318,8 +322,9 @@ void ld_steps(struct ld *l, const struct ynode *seq)
         s->pos.line = m->line;
         s->pos.col = m->col;
         if (m->kind != YNODE_MAPPING) {
-            ld_error(l, m, "a step must be a mapping with 'id', a timing, 'notify' and "
-                           "'message'");
+            ld_error(l, m,
+                     "a step must be a mapping with 'id', a timing, 'notify' and "
+                     "'message'");
             continue;
         }
         if (!idn) {
@@ -329,7 +334,8 @@ void ld_steps(struct ld *l, const struct ynode *seq)
         if (!(s->id = ld_text(l, idn, "id")))
             continue;
         if (!ld_is_ident(s->id, 1))
-            ld_error(l, idn, "invalid step id '%s' (use letters, digits, '_', '-' and '.')",
+            ld_error(l, idn,
+                     "invalid step id '%s' (use letters, digits, '_', '-' and '.')",
                      s->id);
         long first = nameidx_put(&l->steps, s->id, i);
         if (first >= 0)

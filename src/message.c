@@ -24,7 +24,6 @@ char *message_render(const struct message_env *env, const struct sched_fire *f, 
         return NULL;
     int64_t now = env->start_wall_ms + f->fired;
     char now_s[64], started_s[64], elapsed_s[32], next_s[64], waited_s[32];
-    int64_t next = sched_next_update(env->sched, ch, f->fired);
     struct template_ctx c = {
         .pb = pb,
         .run_id = env->run_id,
@@ -33,9 +32,8 @@ char *message_render(const struct message_env *env, const struct sched_fire *f, 
         .now = walltime_format(now, now, now_s, sizeof(now_s)),
         .started = walltime_format(env->start_wall_ms, now, started_s, sizeof(started_s)),
         .elapsed = duration_format(f->fired, elapsed_s, sizeof(elapsed_s)),
-        .next_update = next >= 0 ? walltime_format(env->start_wall_ms + next, now, next_s,
-                                                   sizeof(next_s))
-                                 : SCHED_NO_UPDATE_TEXT,
+        .next_update = sched_next_update_text(env->sched, ch, f->fired, env->start_wall_ms,
+                                              next_s, sizeof(next_s)),
         .latest_note = env->latest_note ? env->latest_note : "",
         .feedback_url = env->feedback_url ? env->feedback_url : "",
         .drill = env->drill,
@@ -45,6 +43,7 @@ char *message_render(const struct message_env *env, const struct sched_fire *f, 
         c.trigger_waited = duration_format(f->waited, waited_s, sizeof(waited_s));
     }
     if (next_iso) {
+        int64_t next = sched_next_update(env->sched, ch, f->fired);
         if (next >= 0)
             iso8601_format(env->start_wall_ms + next, next_iso, 40);
         else

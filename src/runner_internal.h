@@ -23,6 +23,7 @@ struct notif {
     size_t channel, endpoint;
     int attempt;             /* the attempt to start with, then the current one */
     int retrying;            /* counted in the live view's "retrying" */
+    int answered_gone;       /* its own attempt was answered 410 */
     int64_t attempt_started; /* run clock (wall) of the current attempt */
     /* Until handed to the engine: */
     char *body;

@@ -103,6 +103,8 @@ struct sched {
     size_t *dep;
     struct heap heap;
     struct chan_heap *ch;
+    struct chan_entry *kept; /* scratch for sched_next_scheduled */
+    size_t akept;
     struct dl *dl;
     size_t ndl, adl;
     uint64_t seq;
@@ -466,6 +468,7 @@ void sched_free(struct sched *s)
     for (size_t i = 0; i < s->pb->nchannels; i++)
         free(s->ch[i].v);
     free(s->ch);
+    free(s->kept);
     free(s->heap.v);
     free(s->dl);
     free(s->dep);
@@ -511,6 +514,16 @@ int64_t sched_next_time(struct sched *s)
 {
     clean_top(s);
     return s->heap.n ? s->heap.v[0].when : INT64_MAX;
+}
+
+int64_t sched_next_step(struct sched *s, size_t *step)
+{
+    clean_top(s);
+    if (!s->heap.n)
+        return INT64_MAX;
+    const struct entry *e = &s->heap.v[0];
+    *step = e->kind == E_DEADLINE ? s->dl[e->step].d.escalate : e->step;
+    return e->when;
 }
 
 static void fill_fire(struct sched *s, struct sched_fire *out, size_t step, int occ,
@@ -689,18 +702,45 @@ int sched_is_done(struct sched *s)
     return 1;
 }
 
+static struct chan_entry chan_take(struct chan_heap *h)
+{
+    struct chan_entry top = h->v[0];
+    h->v[0] = h->v[--h->n];
+    if (h->n)
+        chan_sift_down(h, 0);
+    return top;
+}
+
 int64_t sched_next_scheduled(struct sched *s, size_t ch, int64_t now)
 {
     if (ch >= s->pb->nchannels)
         return -1;
     struct chan_heap *h = &s->ch[ch];
-    /* `now` never decreases, so an entry at or before it is never an answer again. */
-    while (h->n && (h->v[0].when <= now || !chan_live(s, &h->v[0]))) {
-        h->v[0] = h->v[--h->n];
-        if (h->n)
-            chan_sift_down(h, 0);
+    /*
+     * Dead entries (fired, re-armed or cancelled timers) go for good.  A live
+     * entry at or before `now` is a timer due but not popped yet: set it
+     * aside and put it back, so that the answer does not depend on the order
+     * of queries (a message rendered again later gets the same answer).
+     */
+    size_t nkept = 0;
+    int64_t answer = -1;
+    while (h->n) {
+        if (!chan_live(s, &h->v[0])) {
+            chan_take(h);
+        } else if (h->v[0].when <= now) {
+            ALLOC_GROW(s->kept, nkept + 1, s->akept);
+            s->kept[nkept++] = chan_take(h);
+        } else {
+            answer = h->v[0].when;
+            break;
+        }
     }
-    return h->n ? h->v[0].when : -1;
+    for (size_t i = 0; i < nkept; i++) {
+        ALLOC_GROW(h->v, h->n + 1, h->alloc);
+        h->v[h->n] = s->kept[i];
+        chan_sift_up(h, h->n++);
+    }
+    return answer;
 }
 
 int64_t sched_next_interval(const struct sched *s, int64_t now)

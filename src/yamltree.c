@@ -169,8 +169,8 @@ static const char *find_mem(const char *hay, size_t n, const char *needle)
     return NULL;
 }
 
-void ytree_locate(struct ytree *t, const struct ynode *n, const char *value, size_t offset,
-                  const char *anchor, int *line, int *col)
+void ytree_locate(struct ytree *t, const struct ynode *n, const char *value,
+                  size_t offset, const char *anchor, int *line, int *col)
 {
     *line = n->line;
     *col = n->col;
@@ -196,7 +196,8 @@ void ytree_locate(struct ytree *t, const struct ynode *n, const char *value, siz
                    (n->style == YSTYLE_SINGLE_QUOTED || n->style == YSTYLE_DOUBLE_QUOTED);
         return;
     }
-    size_t start = pos_offset(t, n->line, n->col), end = pos_offset(t, n->end_line, n->end_col);
+    size_t start = pos_offset(t, n->line, n->col),
+           end = pos_offset(t, n->end_line, n->end_col);
     const char *p = t->src + start;
     for (size_t i = 0;; i++) {
         if (p >= t->src + end)
@@ -462,7 +463,8 @@ static int on_event(struct builder *b, yaml_event_t *ev)
         return 1;
     case YAML_DOCUMENT_START_EVENT:
         if (++b->documents > 1) {
-            fail_at(b, &ev->start_mark, "a playbook is one YAML document; this starts another");
+            fail_at(b, &ev->start_mark,
+                    "a playbook is one YAML document; this starts another");
             return -1;
         }
         return 0;

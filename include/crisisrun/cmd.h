@@ -45,6 +45,9 @@ extern const struct cmd_entry cmd_trigger;
 extern const struct cmd_entry cmd_resolve;
 extern const struct cmd_entry cmd_list;
 extern const struct cmd_entry cmd_show;
+extern const struct cmd_entry cmd_report;
+extern const struct cmd_entry cmd_feedback;
+extern const struct cmd_entry cmd_serve;
 extern const struct cmd_entry cmd_inbox;
 extern const struct cmd_entry cmd_schema;
 

@@ -1,29 +1,93 @@
 /*
  * feedback_form.h - the post-crisis feedback form, served by `run` and by
- * `serve` (DESIGN.md "Feedback and report").
+ * `serve` (DESIGN.md "Feedback and report", docs/feedback.md).
  *
  * GET /feedback/TOKEN shows the run's questions as a plain HTML form that
  * needs no JavaScript; POST /feedback/TOKEN validates and stores one
- * response in the journal with the audience of the channel the token was
- * sent to.  The token (journal_feedback_token) is the only key: an
- * unknown token gets 404, a closed window a "closed" page (410).
+ * response in the journal with the channel and audience the token was sent
+ * to, then redirects (303) to GET /feedback/TOKEN/thanks.  The token
+ * (journal_feedback_token: 128 random bits) is the only key.
+ *
+ * Answers:  404 unknown token; 403 the window is not open yet (the run is
+ * not resolved); 410 the window has closed; 405 another method; 413 a body
+ * over FEEDBACK_FORM_MAX_BODY; 415 anything but
+ * application/x-www-form-urlencoded; 429 (with Retry-After) over a rate
+ * limit; 400 with the form shown again, the answers kept and each problem
+ * explained next to its field; 500 when the journal fails.  Every page is
+ * self-contained HTML (inline CSS, no script, no external resource) and
+ * every string from the playbook or the request is HTML-escaped.
+ *
+ * A response holds only what the form asks for: a field the form does not
+ * have is an error (400), never ignored; with "anonymous" no name is kept.
  */
 #ifndef CRISISRUN_FEEDBACK_FORM_H
 #define CRISISRUN_FEEDBACK_FORM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "crisisrun/httpd.h"
 
 struct journal;
+struct journal_run;
 
-/* Largest form post accepted. */
+/* Largest form post accepted (a bigger one gets 413). */
 #define FEEDBACK_FORM_MAX_BODY (64 * 1024)
+/* Longest answer to a text question, and the respondent's name, in characters. */
+#define FEEDBACK_TEXT_MAX 4000
+#define FEEDBACK_NAME_MAX 200
+/*
+ * Rate limits on posts, per process: a token bucket per link (refilled
+ * evenly over a minute, so a burst of this size is fine) and one for all
+ * links together.  A link is shared by everyone in its channel, so the
+ * per-link limit is sized for a busy channel, not for one person.
+ */
+#define FEEDBACK_POSTS_PER_LINK 60 /* a minute */
+#define FEEDBACK_POSTS_TOTAL 600   /* a minute */
 
 /*
- * Answers req when its path is under /feedback/ and returns 1; returns 0
- * (without answering) for any other path.  now_ms is the run's clock.
+ * Answers req when its path is /feedback/... and returns 1; returns 0
+ * (without answering) for any other path.  wall_ms is the wall clock; each
+ * run's window is judged on that run's own clock (feedback_run_clock), so
+ * a drill's window, which is in virtual time, closes when the drill says.
+ * Uses j for reads and, on a valid post, one write (journal_feedback_add).
  */
-int feedback_form_handle(struct journal *j, struct httpd_request *req, int64_t now_ms);
+int feedback_form_handle(struct journal *j, struct httpd_request *req, int64_t wall_ms);
+
+/*
+ * The run's clock at wall time wall_ms: the wall clock for a normal run;
+ * for a drill at --speed N, started + (wall - started) * N, the virtual
+ * time the runner journals (its feedback_closes_ms is on that clock).
+ */
+int64_t feedback_run_clock(const struct journal_run *run, int64_t wall_ms);
+
+enum feedback_window {
+    FEEDBACK_WINDOW_NOT_OPEN, /* not resolved yet, or no feedback configured */
+    FEEDBACK_WINDOW_OPEN,
+    FEEDBACK_WINDOW_CLOSED,
+};
+/* Where the run's feedback window stands at wall time wall_ms. */
+enum feedback_window feedback_window_at(const struct journal_run *run, int64_t wall_ms);
+const char *
+feedback_window_name(enum feedback_window w); /* "not_open", "open", "closed" */
+
+/* One question of the run's playbook (feedback.questions). */
+struct feedback_question {
+    char *id;
+    char *text;
+    int scale; /* 2..10 for a rating question; 0 for a text question */
+};
+
+/*
+ * The run's feedback questions, in playbook order, read from what the
+ * journal keeps of the run (never from the playbook file, which may have
+ * changed or gone, nor from the environment).  run must come from
+ * journal_run_get (it needs playbook_text).  *out is a new array of *n
+ * questions (0 when the playbook asks none); free it with
+ * feedback_questions_free().  Returns 0, or -1 after reporting.
+ */
+int feedback_questions_of_run(const struct journal_run *run,
+                              struct feedback_question **out, size_t *n);
+void feedback_questions_free(struct feedback_question *q, size_t n);
 
 #endif

@@ -105,6 +105,10 @@ struct journal_run {
     char *playbook_text;  /* the file's content; NULL in journal_run_list */
     char playbook_sha256[65];
     char *vars_json;      /* --var overrides as a JSON object; NULL = {} */
+    /* What the report needs from the playbook (runmeta.h: targets, channel
+     * audiences, feedback questions) as JSON; NULL when not recorded.
+     * Never holds a URL or a secret. */
+    char *meta_json;
     int drill;
     double speed;         /* virtual seconds per real second; 1 normally */
     enum journal_run_state state;
@@ -128,8 +132,8 @@ struct journal_run {
 /*
  * Creates a run in state `running`, status `investigating`, from r's
  * playbook_name, title, severity, playbook_path, playbook_text, vars_json,
- * drill, speed and started_ms.  Generates the id (random, 48 bits, from
- * RAND_bytes) into r->id and the text's hash into r->playbook_sha256, and
+ * meta_json, drill, speed and started_ms.  Generates the id (random, 48
+ * bits, from RAND_bytes) into r->id and the text's hash into r->playbook_sha256, and
  * records a run_started event.  Returns 0 or -1.
  */
 int journal_run_create(struct journal *j, struct journal_run *r);

@@ -68,7 +68,10 @@ struct ytree {
     struct ychunk *chunks;
     size_t total; /* nodes with aliases expanded */
 };
-#define YTREE_INIT {NULL, NULL, 0, NULL, 0, NULL, 0}
+#define YTREE_INIT                                                                       \
+    {                                                                                    \
+        NULL, NULL, 0, NULL, 0, NULL, 0                                                  \
+    }
 
 /*
  * Parses data (len bytes, need not be NUL-terminated) into t.  Problems are
@@ -88,8 +91,8 @@ void ytree_release(struct ytree *t);
  * order between value and source, which holds through quoting, escapes,
  * folding and block indentation.  Falls back to the node's start.
  */
-void ytree_locate(struct ytree *t, const struct ynode *n, const char *value, size_t offset,
-                  const char *anchor, int *line, int *col);
+void ytree_locate(struct ytree *t, const struct ynode *n, const char *value,
+                  size_t offset, const char *anchor, int *line, int *col);
 
 /* Converts a byte offset of the text into a 1-based line and column. */
 void ytree_offset_pos(struct ytree *t, size_t offset, int *line, int *col);

@@ -27,13 +27,13 @@
 #include "crisisrun/diag.h"
 #include "crisisrun/duration.h"
 #include "crisisrun/loader.h"
+#include "crisisrun/message.h"
 #include "crisisrun/model.h"
 #include "crisisrun/sched.h"
 #include "crisisrun/template.h"
 #include "crisisrun/util.h"
 
 #define PLAN_DEFAULT_HORIZON_MS (4 * 3600 * 1000LL)
-#define PLAN_FEEDBACK_STEP "feedback.request"
 #define PLAN_FEEDBACK_URL "(feedback link)"
 
 /* "Only if STEP is not acknowledged by BY" (an escalation, or what follows one). */
@@ -93,7 +93,7 @@ static char *row_time(const struct plan *p, int64_t off, char *buf, size_t size)
 
 static const char *step_name(const struct plan *p, size_t step)
 {
-    return step == SCHED_FEEDBACK ? PLAN_FEEDBACK_STEP : p->pb->steps[step].id;
+    return message_step_name(p->pb, step);
 }
 
 /* ---- rendering ----------------------------------------------------------- */
@@ -101,41 +101,15 @@ static const char *step_name(const struct plan *p, size_t step)
 /* The message of an occurrence for one channel (ch may be SCHED_NO_CHANNEL). */
 static char *render(struct plan *p, const struct sched_fire *f, size_t ch)
 {
-    const struct template *t = f->step == SCHED_FEEDBACK ? p->pb->feedback.message
-                                                         : p->pb->steps[f->step].message;
-    if (!t)
-        return NULL;
-    int64_t now = p->start + f->fired;
-    char now_s[64], started_s[64], elapsed_s[32], next_s[64], waited_s[32];
-    struct template_ctx c = {
+    struct message_env env = {
         .pb = p->pb,
+        .sched = p->s,
         .run_id = "plan",
-        .status = run_status_name(f->status),
-        .step = step_name(p, f->step),
-        .now = walltime_format(now, now, now_s, sizeof(now_s)),
-        .started = walltime_format(p->start, now, started_s, sizeof(started_s)),
-        .elapsed = duration_format(f->fired, elapsed_s, sizeof(elapsed_s)),
-        .next_update =
-            sched_next_update_text(p->s, ch, f->fired, p->start, next_s, sizeof(next_s)),
-        .latest_note = "",
-        .feedback_url = PLAN_FEEDBACK_URL,
+        .start_wall_ms = p->start,
         .drill = p->drill,
+        .feedback_url = PLAN_FEEDBACK_URL,
     };
-    if (f->cause == SCHED_CAUSE_ESCALATION) {
-        c.trigger_step = step_name(p, f->trigger_step);
-        c.trigger_waited = duration_format(f->waited, waited_s, sizeof(waited_s));
-    }
-    char *msg = template_render(t, &c, TEMPLATE_ESCAPE_NONE);
-    if (p->drill) {
-        char *d = xasprintf("[DRILL] %s", msg);
-        free(msg);
-        msg = d;
-    }
-    /* A YAML block scalar ends in a newline; the message does not need it. */
-    size_t n = strlen(msg);
-    while (n && msg[n - 1] == '\n')
-        msg[--n] = '\0';
-    return msg;
+    return message_render(&env, f, ch, TEMPLATE_ESCAPE_NONE, NULL);
 }
 
 static int same_message(const char *a, const char *b)

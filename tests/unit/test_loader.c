@@ -29,8 +29,9 @@ static char *data_dir(const char *sub)
 static void unset_test_env(void)
 {
     static const char *const names[] = {
-        "CRISISRUN_TEST_UNSET",     "CRISISRUN_TEST_UNSET_TOO", "CRISISRUN_TEST_UNSET_URL",
-        "CRISISRUN_TEST_SLACK_URL", "CRISISRUN_TEST_TEAMS_URL", "CRISISRUN_TEST_SECRET",
+        "CRISISRUN_TEST_UNSET",     "CRISISRUN_TEST_UNSET_TOO",
+        "CRISISRUN_TEST_UNSET_URL", "CRISISRUN_TEST_SLACK_URL",
+        "CRISISRUN_TEST_TEAMS_URL", "CRISISRUN_TEST_SECRET",
         "CRISISRUN_TEST_REGION",    "CRISISRUN_TEST_COMMANDER",
     };
     for (size_t i = 0; i < ARRAY_SIZE(names); i++)
@@ -172,7 +173,8 @@ static void test_complete(void **state)
     assert_string_equal(pb->title, "Checkout database outage");
     assert_string_equal(pb->severity, "sev1");
     assert_int_equal(pb->nvars, 2);
-    assert_string_equal(kv_get(pb->vars, pb->nvars, "status_url"), "https://status.example.com");
+    assert_string_equal(kv_get(pb->vars, pb->nvars, "status_url"),
+                        "https://status.example.com");
     assert_string_equal(kv_get(pb->roles, pb->nroles, "comms"), "Bob");
     assert_int_equal(pb->targets.acknowledge_ms, 15 * 60000);
     assert_int_equal(pb->targets.first_update_ms, 5 * 60000);
@@ -183,7 +185,8 @@ static void test_complete(void **state)
     const struct channel *oncall = &pb->channels[chan(pb, "oncall")];
     assert_int_equal(oncall->type, CHANNEL_SLACK);
     assert_int_equal(oncall->nurls, 1);
-    assert_string_equal(oncall->urls[0], "https://hooks.slack.example/services/T0/B0/XYZ");
+    assert_string_equal(oncall->urls[0],
+                        "https://hooks.slack.example/services/T0/B0/XYZ");
     assert_null(oncall->urls_file);
     assert_int_equal(oncall->rate_count, 1);
     assert_int_equal(oncall->rate_per_ms, 1000);
@@ -204,7 +207,8 @@ static void test_complete(void **state)
     assert_string_equal(cust->secret, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
     assert_int_equal(cust->nurls, 3);
     assert_string_equal(cust->urls[0], "https://subscriber-one.example/hooks/crisis");
-    assert_string_equal(cust->urls[1], "https://subscriber-two.example:8443/in?token=abc");
+    assert_string_equal(cust->urls[1],
+                        "https://subscriber-two.example:8443/in?token=abc");
     assert_string_equal(cust->urls[2], "http://127.0.0.1:9/local");
     assert_non_null(strstr(cust->urls_file, "valid/subscribers.txt"));
 
@@ -267,7 +271,8 @@ static void test_env_values(void **state)
                         "https://hooks.slack.example/from-env");
     assert_string_equal(pb->channels[chan(pb, "leaders")].urls[0],
                         "https://teams.example/workflows/abc");
-    assert_string_equal(pb->channels[chan(pb, "customers")].secret, "whsec_c2VjcmV0IGZyb20gZW52");
+    assert_string_equal(pb->channels[chan(pb, "customers")].secret,
+                        "whsec_c2VjcmV0IGZyb20gZW52");
     playbook_free(pb);
 
     setenv("CRISISRUN_TEST_SECRET", "not-a-secret", 1);
@@ -323,8 +328,8 @@ static void test_every_form(void **state)
         int count;
         int64_t per_ms;
     } rates[] = {
-        {"chat", CHANNEL_SLACK, 1, 1000},        {"team", CHANNEL_TEAMS, 2, 60000},
-        {"gaming", CHANNEL_DISCORD, 5, 2000},    {"mm", CHANNEL_MATTERMOST, 1, 1000},
+        {"chat", CHANNEL_SLACK, 1, 1000},       {"team", CHANNEL_TEAMS, 2, 60000},
+        {"gaming", CHANNEL_DISCORD, 5, 2000},   {"mm", CHANNEL_MATTERMOST, 1, 1000},
         {"gchat", CHANNEL_GOOGLECHAT, 1, 1000}, {"hook", CHANNEL_WEBHOOK, 10, 2000},
     };
     for (size_t i = 0; i < ARRAY_SIZE(rates); i++) {
@@ -438,11 +443,15 @@ static void test_positions(void **state)
                "    message: '{{status}} {{ statu }}'\n",
                6, 29, "unknown template variable 'statu' (did you mean 'status'?)");
     /* A substitution inside a literal block. */
-    expect_one("crisisrun: 1\nname: p\nvars:\n  v: |\n    one\n    two ${env:CRISISRUN_TEST_UNSET}\n"
-               "steps:\n  - {id: s, at: 0s}\n",
-               6, 9, "environment variable 'CRISISRUN_TEST_UNSET' is not set (and has no default)");
+    expect_one(
+        "crisisrun: 1\nname: p\nvars:\n  v: |\n    one\n    two "
+        "${env:CRISISRUN_TEST_UNSET}\n"
+        "steps:\n  - {id: s, at: 0s}\n",
+        6, 9,
+        "environment variable 'CRISISRUN_TEST_UNSET' is not set (and has no default)");
     /* Multi-byte characters count as one column, as editors count them. */
-    expect_one("crisisrun: 1\nname: p\nsteps:\n  - {id: s, at: 0s, message: \"caf\xc3\xa9 {{x}}\"}\n",
+    expect_one("crisisrun: 1\nname: p\nsteps:\n  - {id: s, at: 0s, message: "
+               "\"caf\xc3\xa9 {{x}}\"}\n",
                4, 38, "unknown template variable 'x'");
 }
 
@@ -519,7 +528,8 @@ static void test_missing_file(void **state)
     assert_null(loader_load("/nonexistent/playbook.yaml", NULL, &d));
     assert_int_equal(d.n, 1);
     assert_string_equal(d.v[0].file, "/nonexistent/playbook.yaml");
-    assert_string_equal(d.v[0].msg, "cannot open the playbook: No such file or directory");
+    assert_string_equal(d.v[0].msg,
+                        "cannot open the playbook: No such file or directory");
     diag_release(&d);
 }
 

@@ -1,0 +1,745 @@
+/*
+ * report_metrics.c - computes every figure of the report once, from the
+ * journal and the run's metadata (report.h; definitions in docs/report.md).
+ *
+ * Deliberate choices:
+ * - An "update" is a notification of a step occurrence (not the feedback
+ *   request).  Its time, for cadence and silence, is its first delivery to
+ *   the channel: a message that never arrived informed nobody.
+ * - Percentiles are nearest-rank (the value of a real delivery, never an
+ *   interpolation between two).
+ * - Everything is computed here and stored rounded (shares to 4 decimals,
+ *   means to 2), so the JSON, Markdown and HTML renderers print the same
+ *   numbers.
+ */
+#include "crisisrun/report.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const target_names[TARGET_COUNT] = {"acknowledge", "first_update",
+                                                        "resolve"};
+
+const char *report_target_name(enum report_target_kind k)
+{
+    return (unsigned)k < TARGET_COUNT ? target_names[k] : "?";
+}
+
+static double round_to(double v, double scale)
+{
+    return floor(v * scale + 0.5) / scale;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Nearest rank: the smallest sample with at least p% of samples <= it. */
+static int64_t percentile(const int64_t *sorted, size_t n, unsigned p)
+{
+    if (!n)
+        return -1;
+    size_t rank = (p * n + 99) / 100;
+    return sorted[rank ? rank - 1 : 0];
+}
+
+/* ---- the builder's working state -------------------------------------------- */
+
+struct samples {
+    int64_t *v;
+    size_t n, alloc;
+};
+
+static void samples_add(struct samples *s, int64_t v)
+{
+    ALLOC_GROW(s->v, s->n + 1, s->alloc);
+    s->v[s->n++] = v;
+}
+
+struct build {
+    struct report *r;
+    struct runmeta meta;
+    struct journal_run run;
+    /* Parallel to r->occurrences: for each, per channel entry, the offset of
+     * the first delivery (-1 none). */
+    int64_t **first_delivery;
+    size_t occ_alloc;
+    size_t marks_alloc;
+};
+
+static int64_t offset(const struct report *r, int64_t t)
+{
+    return t - r->started_ms;
+}
+
+static struct report_occurrence *find_occurrence(struct build *b, const char *step, int occ)
+{
+    struct report *r = b->r;
+    for (size_t i = r->noccurrences; i-- > 0;)
+        if (r->occurrences[i].occurrence == occ && !strcmp(r->occurrences[i].step, step))
+            return &r->occurrences[i];
+    return NULL;
+}
+
+static struct report_occurrence *add_occurrence(struct build *b, const char *step, int occ)
+{
+    struct report *r = b->r;
+    size_t alloc = b->occ_alloc;
+    ALLOC_GROW(r->occurrences, r->noccurrences + 1, b->occ_alloc);
+    b->first_delivery = xrealloc(b->first_delivery, b->occ_alloc * sizeof(*b->first_delivery));
+    for (size_t i = alloc; i < b->occ_alloc; i++)
+        b->first_delivery[i] = NULL;
+    struct report_occurrence *o = &r->occurrences[r->noccurrences++];
+    memset(o, 0, sizeof(*o));
+    o->step = xstrdup(step ? step : "");
+    o->occurrence = occ;
+    o->scheduled_ms = -1;
+    o->actual_ms = -1;
+    return o;
+}
+
+static size_t delivery_index(struct build *b, struct report_occurrence *o, const char *channel)
+{
+    for (size_t i = 0; i < o->nchannels; i++)
+        if (!strcmp(o->channels[i].channel, channel))
+            return i;
+    size_t oi = (size_t)(o - b->r->occurrences);
+    o->channels = xrealloc(o->channels, (o->nchannels + 1) * sizeof(*o->channels));
+    b->first_delivery[oi] =
+        xrealloc(b->first_delivery[oi], (o->nchannels + 1) * sizeof(**b->first_delivery));
+    memset(&o->channels[o->nchannels], 0, sizeof(*o->channels));
+    o->channels[o->nchannels].channel = xstrdup(channel);
+    b->first_delivery[oi][o->nchannels] = -1;
+    return o->nchannels++;
+}
+
+static struct report_comm *find_channel(struct report *r, const char *name)
+{
+    for (size_t i = 0; i < r->nchannels; i++)
+        if (!strcmp(r->channels[i].name, name))
+            return &r->channels[i];
+    return NULL;
+}
+
+static void comm_init(struct report_comm *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->first_update_ms = -1;
+    c->on_time_share = -1;
+    c->longest_silence_ms = -1;
+    c->latency_p50_ms = c->latency_p95_ms = -1;
+}
+
+static struct report_comm *add_channel(struct report *r, const char *name, const char *type,
+                                       enum audience audience, int endpoints)
+{
+    r->channels = xrealloc(r->channels, (r->nchannels + 1) * sizeof(*r->channels));
+    struct report_comm *c = &r->channels[r->nchannels++];
+    comm_init(c);
+    c->name = xstrdup(name);
+    c->type = type ? xstrdup(type) : NULL;
+    c->audience = audience;
+    c->endpoints = endpoints;
+    r->has_audience[audience] = 1;
+    return c;
+}
+
+static int is_update(const char *step)
+{
+    return strcmp(step, REPORT_FEEDBACK_STEP) != 0;
+}
+
+/* ---- summary, targets, status --------------------------------------------------- */
+
+static void summarize(struct build *b)
+{
+    struct report *r = b->r;
+    struct journal_run *run = &b->run;
+    memcpy(r->run_id, run->id, sizeof(r->run_id));
+    r->playbook = xstrdup(run->playbook_name);
+    r->title = xstrdup(run->title ? run->title : run->playbook_name);
+    r->severity = run->severity ? xstrdup(run->severity) : NULL;
+    r->acknowledged_by = run->acknowledged_by ? xstrdup(run->acknowledged_by) : NULL;
+    r->drill = run->drill;
+    r->state = run->state;
+    r->status = run->status;
+    r->started_ms = run->started_ms;
+    r->resolved_ms = run->resolved_ms;
+    if (run->resolved_ms)
+        r->end_ms = offset(r, run->resolved_ms);
+    else if (run->ended_ms)
+        r->end_ms = offset(r, run->ended_ms);
+    else
+        r->end_ms = -1;
+    r->duration_ms = r->end_ms;
+    r->update_interval_ms = b->meta.targets.update_interval_ms;
+    r->feedback = b->meta.feedback;
+    r->feedback_window_ms = b->meta.feedback_window_ms;
+}
+
+/* met: 1 / 0, or -1 when there is no target or it is not decided yet. */
+static void judge(struct report *r, enum report_target_kind k, int64_t target, int64_t actual)
+{
+    int over = r->state != RUN_STATE_RUNNING || r->resolved_ms;
+    struct report_target *t = &r->targets[k];
+    t->target_ms = target;
+    t->actual_ms = actual;
+    if (target < 0)
+        t->met = -1;
+    else if (actual >= 0)
+        t->met = actual <= target;
+    else
+        t->met = over ? 0 : -1;
+}
+
+static void status_periods(struct build *b, const struct journal_event *ev, size_t nev)
+{
+    struct report *r = b->r;
+    size_t alloc = 0;
+    ALLOC_GROW(r->periods, 1, alloc);
+    r->periods[0] = (struct report_period){STATUS_INVESTIGATING, 0, -1};
+    r->nperiods = 1;
+    for (size_t i = 0; i < nev; i++) {
+        if (ev[i].kind != EV_STATUS_CHANGED || !ev[i].detail_json)
+            continue;
+        json_t *d = json_loads(ev[i].detail_json, 0, NULL);
+        int to = run_status_from_name(json_string_value(json_object_get(d, "to")));
+        json_decref(d);
+        struct report_period *cur = &r->periods[r->nperiods - 1];
+        if (to < 0 || (enum run_status)to == cur->status)
+            continue;
+        int64_t at = offset(r, ev[i].at_ms);
+        cur->end_ms = at;
+        ALLOC_GROW(r->periods, r->nperiods + 1, alloc);
+        r->periods[r->nperiods++] = (struct report_period){(enum run_status)to, at, -1};
+    }
+    /* A run that ended unresolved closes its last status at the end. */
+    struct report_period *last = &r->periods[r->nperiods - 1];
+    if (last->status != STATUS_RESOLVED && r->end_ms >= 0 && r->end_ms >= last->start_ms)
+        last->end_ms = r->end_ms;
+}
+
+/* ---- step occurrences and deliveries -------------------------------------------- */
+
+static void fired_steps(struct build *b, const struct journal_event *ev, size_t nev)
+{
+    for (size_t i = 0; i < nev; i++) {
+        if (ev[i].kind != EV_STEP_FIRED || !ev[i].step)
+            continue;
+        struct report_occurrence *o = find_occurrence(b, ev[i].step, ev[i].occurrence);
+        if (!o)
+            o = add_occurrence(b, ev[i].step, ev[i].occurrence);
+        o->fired = 1;
+        o->actual_ms = offset(b->r, ev[i].at_ms);
+        json_t *d = ev[i].detail_json ? json_loads(ev[i].detail_json, 0, NULL) : NULL;
+        json_t *sched = json_object_get(d, "scheduled_offset_ms");
+        json_t *actual = json_object_get(d, "actual_offset_ms");
+        if (json_is_integer(sched))
+            o->scheduled_ms = json_integer_value(sched);
+        if (json_is_integer(actual))
+            o->actual_ms = json_integer_value(actual);
+        o->late = json_is_true(json_object_get(d, "late"));
+        json_decref(d);
+        if (o->scheduled_ms >= 0 && o->actual_ms > o->scheduled_ms)
+            o->late_ms = o->actual_ms - o->scheduled_ms;
+    }
+}
+
+static void deliveries(struct build *b, const struct journal_notification *nv, size_t n)
+{
+    struct report *r = b->r;
+    for (size_t i = 0; i < n; i++) {
+        const struct journal_notification *nt = &nv[i];
+        struct report_occurrence *o = find_occurrence(b, nt->step, nt->occurrence);
+        if (!o) {
+            o = add_occurrence(b, nt->step, nt->occurrence);
+            o->actual_ms = offset(r, nt->created_ms);
+        }
+        size_t di = delivery_index(b, o, nt->channel);
+        struct report_delivery *d = &o->channels[di];
+        d->endpoints++;
+        d->attempts += nt->attempts;
+        d->retries += nt->attempts > 1 ? nt->attempts - 1 : 0;
+        int64_t at = offset(r, nt->settled_ms ? nt->settled_ms : nt->updated_ms);
+        switch (nt->state) {
+        case DELIVERY_DELIVERED: {
+            d->delivered++;
+            int64_t *first = &b->first_delivery[o - r->occurrences][di];
+            if (*first < 0 || at < *first)
+                *first = at;
+            break;
+        }
+        case DELIVERY_FAILED:
+        case DELIVERY_DISABLED:
+            d->failed++;
+            break;
+        default:
+            d->pending++;
+        }
+
+        ALLOC_GROW(r->marks, r->nmarks + 1, b->marks_alloc);
+        struct report_mark *m = &r->marks[r->nmarks++];
+        m->channel = xstrdup(nt->channel);
+        m->at_ms = nt->settled_ms ? at : offset(r, nt->created_ms);
+        m->state = nt->state;
+    }
+}
+
+/* ---- communication ------------------------------------------------------------- */
+
+/* Cadence over the sorted delivery offsets t[0..n) of one channel or audience. */
+static void cadence(struct report_comm *c, int64_t *t, size_t n, int64_t interval,
+                    int64_t end)
+{
+    if (n)
+        qsort(t, n, sizeof(*t), cmp_i64);
+    int64_t prev = 0, longest = -1;
+    c->delivered_updates = (int)n;
+    c->gaps = (int)n;
+    c->on_time = 0;
+    c->first_update_ms = n ? t[0] : -1;
+    for (size_t i = 0; i < n; i++) {
+        int64_t gap = t[i] > prev ? t[i] - prev : 0;
+        if (interval >= 0 && gap <= interval)
+            c->on_time++;
+        if (gap > longest)
+            longest = gap;
+        prev = t[i] > prev ? t[i] : prev;
+    }
+    if (end >= 0 && end - prev > longest)
+        longest = end - prev;
+    c->longest_silence_ms = longest;
+    c->on_time_share = interval >= 0 && n ? round_to((double)c->on_time / (double)n, 1e4) : -1;
+}
+
+static void latency(struct report_comm *c, struct samples *s)
+{
+    if (s->n)
+        qsort(s->v, s->n, sizeof(*s->v), cmp_i64);
+    c->latency_samples = (int)s->n;
+    c->latency_p50_ms = percentile(s->v, s->n, 50);
+    c->latency_p95_ms = percentile(s->v, s->n, 95);
+}
+
+static void count_notification(struct report_comm *c, const struct journal_notification *nt,
+                               struct samples *lat)
+{
+    c->notifications++;
+    c->retries += nt->attempts > 1 ? nt->attempts - 1 : 0;
+    if (nt->state == DELIVERY_DELIVERED) {
+        c->delivered++;
+        if (nt->last_latency_ms >= 0)
+            samples_add(lat, nt->last_latency_ms);
+    } else if (nt->state == DELIVERY_FAILED || nt->state == DELIVERY_DISABLED) {
+        c->failed++;
+    }
+}
+
+static void communication(struct build *b, const struct journal_notification *nv, size_t n)
+{
+    struct report *r = b->r;
+    int64_t interval = b->meta.targets.update_interval_ms;
+    for (size_t i = 0; i < b->meta.nchannels; i++) {
+        const struct runmeta_channel *mc = &b->meta.channels[i];
+        add_channel(r, mc->name, mc->type, mc->audience, mc->endpoints);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!find_channel(r, nv[i].channel))
+            add_channel(r, nv[i].channel, NULL, AUDIENCE_INTERNAL, 0);
+    for (int a = 0; a < 2; a++) {
+        comm_init(&r->audiences[a]);
+        r->audiences[a].name = xstrdup(runmeta_audience_name((enum audience)a));
+        r->audiences[a].audience = (enum audience)a;
+    }
+
+    /* Delivery counts and latencies: every update notification. */
+    struct samples *lat = xcalloc(r->nchannels, sizeof(*lat));
+    struct samples alat[2] = {{NULL, 0, 0}, {NULL, 0, 0}};
+    for (size_t i = 0; i < n; i++) {
+        if (!is_update(nv[i].step))
+            continue;
+        struct report_comm *c = find_channel(r, nv[i].channel);
+        size_t ci = (size_t)(c - r->channels);
+        count_notification(c, &nv[i], &lat[ci]);
+        count_notification(&r->audiences[c->audience], &nv[i], &alat[c->audience]);
+    }
+
+    /* Updates and cadence: per channel, then per audience (an occurrence
+     * counts once for an audience, at its earliest delivery there). */
+    int64_t *t = xcalloc(r->noccurrences + 1, sizeof(*t));
+    for (size_t ci = 0; ci < r->nchannels; ci++) {
+        struct report_comm *c = &r->channels[ci];
+        size_t nt = 0;
+        for (size_t oi = 0; oi < r->noccurrences; oi++) {
+            struct report_occurrence *o = &r->occurrences[oi];
+            if (!is_update(o->step))
+                continue;
+            for (size_t di = 0; di < o->nchannels; di++) {
+                if (strcmp(o->channels[di].channel, c->name))
+                    continue;
+                c->updates++;
+                if (b->first_delivery[oi][di] >= 0)
+                    t[nt++] = b->first_delivery[oi][di];
+            }
+        }
+        cadence(c, t, nt, interval, r->end_ms);
+        latency(c, &lat[ci]);
+        free(lat[ci].v);
+    }
+    for (int a = 0; a < 2; a++) {
+        struct report_comm *c = &r->audiences[a];
+        size_t nt = 0;
+        for (size_t oi = 0; oi < r->noccurrences; oi++) {
+            struct report_occurrence *o = &r->occurrences[oi];
+            int64_t first = -1;
+            int notified = 0;
+            if (!is_update(o->step))
+                continue;
+            for (size_t di = 0; di < o->nchannels; di++) {
+                struct report_comm *ch = find_channel(r, o->channels[di].channel);
+                if ((int)ch->audience != a)
+                    continue;
+                notified = 1;
+                int64_t d = b->first_delivery[oi][di];
+                if (d >= 0 && (first < 0 || d < first))
+                    first = d;
+            }
+            c->updates += notified;
+            if (first >= 0)
+                t[nt++] = first;
+        }
+        cadence(c, t, nt, interval, r->end_ms);
+        latency(c, &alat[a]);
+        free(alat[a].v);
+    }
+    free(t);
+    free(lat);
+
+    /* First update: when every channel that was sent an update had one. */
+    int64_t first = -1;
+    int any = 0, complete = 1;
+    for (size_t ci = 0; ci < r->nchannels; ci++) {
+        const struct report_comm *c = &r->channels[ci];
+        if (!c->updates)
+            continue;
+        any = 1;
+        if (c->first_update_ms < 0)
+            complete = 0;
+        else if (c->first_update_ms > first)
+            first = c->first_update_ms;
+    }
+    judge(r, TARGET_FIRST_UPDATE, b->meta.targets.first_update_ms,
+          any && complete ? first : -1);
+}
+
+/* ---- escalations, notes --------------------------------------------------------- */
+
+static void add_escalation(struct report *r, size_t *alloc, const char *step, int occ,
+                           const char *escalation, int64_t since, int64_t at, int64_t waited)
+{
+    ALLOC_GROW(r->escalations, r->nescalations + 1, *alloc);
+    struct report_escalation *e = &r->escalations[r->nescalations++];
+    e->step = xstrdup(step);
+    e->occurrence = occ;
+    e->escalation = escalation ? xstrdup(escalation) : NULL;
+    e->since_ms = since ? offset(r, since) : -1;
+    e->escalated_ms = offset(r, at);
+    e->waited_ms = since ? at - since : waited;
+}
+
+static void escalations(struct build *b, const struct journal_event *ev, size_t nev,
+                        const struct journal_ack_wait *w, size_t nw)
+{
+    struct report *r = b->r;
+    size_t alloc = 0;
+    char *used = xcalloc(nw + 1, 1);
+    for (size_t i = 0; i < nev; i++) {
+        if (ev[i].kind != EV_ESCALATED || !ev[i].step)
+            continue;
+        json_t *d = ev[i].detail_json ? json_loads(ev[i].detail_json, 0, NULL) : NULL;
+        const char *esc = json_string_value(json_object_get(d, "escalation"));
+        json_t *w_ms = json_object_get(d, "waited_ms");
+        int64_t since = 0, waited = json_is_integer(w_ms) ? json_integer_value(w_ms) : -1;
+        for (size_t k = 0; k < nw; k++) {
+            if (!used[k] && w[k].occurrence == ev[i].occurrence && !strcmp(w[k].step, ev[i].step)) {
+                used[k] = 1;
+                since = w[k].since_ms;
+                if (!esc)
+                    esc = w[k].escalate_step;
+                break;
+            }
+        }
+        add_escalation(r, &alloc, ev[i].step, ev[i].occurrence, esc, since, ev[i].at_ms,
+                       waited);
+        json_decref(d);
+    }
+    /* Escalations recorded only in the waits (no event). */
+    for (size_t k = 0; k < nw; k++)
+        if (!used[k] && w[k].escalated_ms)
+            add_escalation(r, &alloc, w[k].step, w[k].occurrence, w[k].escalate_step,
+                           w[k].since_ms, w[k].escalated_ms, -1);
+    free(used);
+}
+
+static void notes(struct build *b, const struct journal_note *nv, size_t n)
+{
+    struct report *r = b->r;
+    r->notes = xcalloc(n + 1, sizeof(*r->notes));
+    for (size_t i = 0; i < n; i++) {
+        struct report_note *note = &r->notes[r->nnotes++];
+        note->at_ms = offset(r, nv[i].at_ms);
+        note->author = xstrdup(nv[i].author ? nv[i].author : "");
+        note->text = xstrdup(nv[i].text ? nv[i].text : "");
+        note->action = nv[i].action_item;
+        r->nactions += note->action ? 1 : 0;
+        json_t *a = nv[i].notify_json ? json_loads(nv[i].notify_json, 0, NULL) : NULL;
+        if (json_is_array(a)) {
+            note->notify = xcalloc(json_array_size(a) + 1, sizeof(*note->notify));
+            size_t k;
+            json_t *v;
+            json_array_foreach(a, k, v)
+                if (json_is_string(v))
+                    note->notify[note->nnotify++] = xstrdup(json_string_value(v));
+        }
+        json_decref(a);
+    }
+}
+
+/* ---- feedback ------------------------------------------------------------------ */
+
+static void add_comment(struct report_feedback_group *g, size_t *alloc, const struct report *r,
+                        const struct journal_feedback *f, const char *question,
+                        const char *text)
+{
+    ALLOC_GROW(g->comments, g->ncomments + 1, *alloc);
+    struct report_comment *c = &g->comments[g->ncomments++];
+    c->at_ms = offset(r, f->received_ms);
+    c->question = question ? xstrdup(question) : NULL;
+    c->text = xstrdup(text);
+    c->respondent = !f->anonymous && f->respondent ? xstrdup(f->respondent) : NULL;
+    c->channel = f->channel ? xstrdup(f->channel) : NULL;
+}
+
+static void feedback_group(struct build *b, struct report_feedback_group *g, int audience,
+                           const struct journal_feedback *fv, size_t n)
+{
+    const struct runmeta *m = &b->meta;
+    g->questions = xcalloc(m->nquestions + 1, sizeof(*g->questions));
+    for (size_t i = 0; i < m->nquestions; i++) {
+        if (m->questions[i].scale <= 0)
+            continue;
+        struct report_question *q = &g->questions[g->nquestions++];
+        q->id = xstrdup(m->questions[i].id);
+        q->text = xstrdup(m->questions[i].text ? m->questions[i].text : "");
+        q->scale = m->questions[i].scale > 10 ? 10 : m->questions[i].scale;
+    }
+    size_t calloc_ = 0;
+    double *sum = xcalloc(g->nquestions + 1, sizeof(*sum));
+    for (size_t i = 0; i < n; i++) {
+        const struct journal_feedback *f = &fv[i];
+        if (audience >= 0 && (int)f->audience != audience)
+            continue;
+        g->responses++;
+        for (size_t k = 0; k < f->nanswers; k++) {
+            const struct journal_answer *a = &f->answers[k];
+            int rated = 0;
+            for (size_t qi = 0; qi < g->nquestions; qi++) {
+                struct report_question *q = &g->questions[qi];
+                if (strcmp(q->id, a->question_id) || a->rating < 1 || a->rating > q->scale)
+                    continue;
+                q->answers++;
+                q->dist[a->rating]++;
+                sum[qi] += a->rating;
+                rated = 1;
+            }
+            if (!rated && a->text && *a->text)
+                add_comment(g, &calloc_, b->r, f, a->question_id, a->text);
+        }
+        if (f->comment && *f->comment)
+            add_comment(g, &calloc_, b->r, f, NULL, f->comment);
+    }
+    for (size_t qi = 0; qi < g->nquestions; qi++) {
+        struct report_question *q = &g->questions[qi];
+        q->mean = q->top_share = -1;
+        if (!q->answers)
+            continue;
+        q->mean = round_to(sum[qi] / q->answers, 100);
+        int top = q->dist[q->scale] + q->dist[q->scale - 1];
+        q->top_share = round_to((double)top / q->answers, 1e4);
+    }
+    free(sum);
+}
+
+/* ---- build --------------------------------------------------------------------- */
+
+static void timeline_span(struct report *r)
+{
+    int64_t span = r->end_ms > 0 ? r->end_ms : 1;
+    for (size_t i = 0; i < r->nmarks; i++)
+        if (r->marks[i].at_ms > span)
+            span = r->marks[i].at_ms;
+    for (size_t i = 0; i < r->noccurrences; i++)
+        if (r->occurrences[i].actual_ms > span)
+            span = r->occurrences[i].actual_ms;
+    for (size_t i = 0; i < r->nperiods; i++)
+        if (r->periods[i].start_ms > span)
+            span = r->periods[i].start_ms;
+    r->span_ms = span;
+}
+
+/*
+ * Time order, stable: occurrences at the same instant keep the journal's
+ * order (events by insertion), so a step and the all-clear it caused read
+ * in the order they happened.  Insertion sort: the list is already nearly
+ * sorted (events come in time order; only notifications without an event
+ * are appended).
+ */
+static void sort_occurrences(struct report *r)
+{
+    for (size_t i = 1; i < r->noccurrences; i++) {
+        struct report_occurrence o = r->occurrences[i];
+        size_t k = i;
+        for (; k > 0 && r->occurrences[k - 1].actual_ms > o.actual_ms; k--)
+            r->occurrences[k] = r->occurrences[k - 1];
+        r->occurrences[k] = o;
+    }
+}
+
+struct report *report_build(struct journal *j, const char *run)
+{
+    char id[JOURNAL_RUN_ID_LEN + 1];
+    struct build b = {0};
+    struct journal_event *ev = NULL;
+    struct journal_notification *nv = NULL;
+    struct journal_ack_wait *w = NULL;
+    struct journal_note *nn = NULL;
+    struct journal_feedback *fv = NULL;
+    size_t nev = 0, nnv = 0, nw = 0, nno = 0, nfv = 0;
+    struct report *r = NULL;
+
+    if (journal_run_find(j, run, id) < 0 || journal_run_get(j, id, &b.run) < 0)
+        goto out;
+    if (runmeta_parse(b.run.meta_json, &b.meta) < 0)
+        goto out;
+    if (journal_event_list(j, id, &ev, &nev) < 0 ||
+        journal_notification_list(j, id, DELIVERY_ALL, &nv, &nnv) < 0 ||
+        journal_ack_wait_list(j, id, &w, &nw) < 0 || journal_note_list(j, id, &nn, &nno) < 0 ||
+        journal_feedback_list(j, id, &fv, &nfv) < 0)
+        goto out;
+
+    r = xcalloc(1, sizeof(*r));
+    b.r = r;
+    summarize(&b);
+    judge(r, TARGET_ACKNOWLEDGE, b.meta.targets.acknowledge_ms,
+          b.run.acknowledged_ms ? offset(r, b.run.acknowledged_ms) : -1);
+    judge(r, TARGET_RESOLVE, b.meta.targets.resolve_ms,
+          b.run.resolved_ms ? offset(r, b.run.resolved_ms) : -1);
+    status_periods(&b, ev, nev);
+    fired_steps(&b, ev, nev);
+    deliveries(&b, nv, nnv);
+    communication(&b, nv, nnv);
+    escalations(&b, ev, nev, w, nw);
+    notes(&b, nn, nno);
+    feedback_group(&b, &r->groups[0], -1, fv, nfv);
+    r->groups[0].audience = "all";
+    for (int a = 0; a < 2; a++) {
+        feedback_group(&b, &r->groups[a + 1], a, fv, nfv);
+        r->groups[a + 1].audience = runmeta_audience_name((enum audience)a);
+    }
+    timeline_span(r);
+    /* Time order for the step table; the per-occurrence scratch is done. */
+    for (size_t i = 0; i < r->noccurrences; i++)
+        free(b.first_delivery[i]);
+    free(b.first_delivery);
+    b.first_delivery = NULL;
+    sort_occurrences(r);
+out:
+    if (b.first_delivery) {
+        for (size_t i = 0; r && i < r->noccurrences; i++)
+            free(b.first_delivery[i]);
+        free(b.first_delivery);
+    }
+    journal_event_list_free(ev, nev);
+    journal_notification_list_free(nv, nnv);
+    journal_ack_wait_list_free(w, nw);
+    journal_note_list_free(nn, nno);
+    journal_feedback_list_free(fv, nfv);
+    runmeta_release(&b.meta);
+    journal_run_release(&b.run);
+    return r;
+}
+
+static void comm_release(struct report_comm *c)
+{
+    free(c->name);
+    free(c->type);
+}
+
+void report_free(struct report *r)
+{
+    if (!r)
+        return;
+    free(r->playbook);
+    free(r->title);
+    free(r->severity);
+    free(r->acknowledged_by);
+    free(r->periods);
+    for (size_t i = 0; i < r->noccurrences; i++) {
+        for (size_t k = 0; k < r->occurrences[i].nchannels; k++)
+            free(r->occurrences[i].channels[k].channel);
+        free(r->occurrences[i].channels);
+        free(r->occurrences[i].step);
+    }
+    free(r->occurrences);
+    comm_release(&r->audiences[0]);
+    comm_release(&r->audiences[1]);
+    for (size_t i = 0; i < r->nchannels; i++)
+        comm_release(&r->channels[i]);
+    free(r->channels);
+    for (size_t i = 0; i < r->nescalations; i++) {
+        free(r->escalations[i].step);
+        free(r->escalations[i].escalation);
+    }
+    free(r->escalations);
+    for (size_t i = 0; i < r->nnotes; i++) {
+        free(r->notes[i].author);
+        free(r->notes[i].text);
+        for (size_t k = 0; k < r->notes[i].nnotify; k++)
+            free(r->notes[i].notify[k]);
+        free(r->notes[i].notify);
+    }
+    free(r->notes);
+    for (size_t g = 0; g < ARRAY_SIZE(r->groups); g++) {
+        for (size_t i = 0; i < r->groups[g].nquestions; i++) {
+            free(r->groups[g].questions[i].id);
+            free(r->groups[g].questions[i].text);
+        }
+        free(r->groups[g].questions);
+        for (size_t i = 0; i < r->groups[g].ncomments; i++) {
+            struct report_comment *c = &r->groups[g].comments[i];
+            free(c->question);
+            free(c->text);
+            free(c->respondent);
+            free(c->channel);
+        }
+        free(r->groups[g].comments);
+    }
+    for (size_t i = 0; i < r->nmarks; i++)
+        free(r->marks[i].channel);
+    free(r->marks);
+    free(r);
+}
+
+int report_audience_shown(const struct report *r, enum audience a)
+{
+    return (unsigned)a < 2 && r->has_audience[a];
+}
+
+int report_group_shown(const struct report *r, size_t group)
+{
+    return group == 0 || (group < ARRAY_SIZE(r->groups) && r->groups[group].responses > 0);
+}
