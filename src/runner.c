@@ -716,6 +716,7 @@ static int loop(struct runner *r)
         control_run(r->control);
         if (commit(r) < 0 || r->journal_failed)
             return -1;
+        control_commit(r->control); /* answers only what is journaled */
         if (monotonic_ms() - last_beat >= HEARTBEAT_MS) {
             last_beat = monotonic_ms();
             if (journal_run_heartbeat(r->j, r->run.id, getpid(), r->host, wallclock_ms(),
@@ -806,7 +807,8 @@ int runner_main(const struct cmd_ctx *ctx, const struct runner_options *opt)
               r.run.id, r.run.id);
         ret = EXIT_RUNTIME;
     } else {
-        if (r.status == STATUS_RESOLVED && r.feedback_closes >= 0)
+        /* A signal stops a resolved run with its feedback window still open. */
+        if (lr == 0 && r.status == STATUS_RESOLVED && r.feedback_closes >= 0)
             runner_event(&r, EV_FEEDBACK_CLOSED, NULL, 0, NULL, "runner");
         long counts[DELIVERY_STATE_COUNT] = {0};
         journal_notification_count(r.j, r.run.id, counts);
