@@ -11,11 +11,12 @@
  *      signal pipe or the next timer, whichever is first;
  *   5. let the engine and the server work inside another batch, so that
  *      attempts and their outcomes are journaled together.
- * Deliberate choice: an attempt is marked in flight in the batch of the
- * iteration that sends it, so a kill between the send and the commit
- * leaves it pending instead.  Both states are re-sent by resume with the
- * same webhook-id, which is what DESIGN.md promises for requests that were
- * in flight; batching keeps a 10,000-endpoint fan-out to a few commits.
+ * Deliberate choice: a notification stays `pending` in the journal until
+ * its first attempt ends (then retrying, delivered or failed); a request
+ * on the wire is not journaled as such.  Resume re-sends every unsettled
+ * notification with its webhook-id, which is what DESIGN.md promises for
+ * requests that were in flight, and batching keeps a 10,000-endpoint
+ * fan-out to a few commits.
  */
 #include "crisisrun/runner.h"
 
@@ -171,21 +172,18 @@ static void flush_submits(struct runner *r)
             .channel_index = n->channel,
             .endpoint_index = n->endpoint,
             .url = NULL,
-            .msg = n->has_msg ? &n->msg : NULL,
-            .body = n->body,
-            .len = strlen(n->body),
+            .msg = &n->out->msg,
+            .body = n->out->body,
+            .len = n->out->len,
             .provider = provider_for(ch->type),
             .attempt = n->attempt,
             .tag = n,
         };
         delivery_submit(r->d, &req);
         r->live[n->channel].pending++;
-        /* The engine copied the body; the journal has it for resume. */
-        free(n->body);
-        n->body = NULL;
-        n->has_msg = 0;
-        free(n->msg_strings);
-        n->msg_strings = NULL;
+        /* The engine copied what it needs; the journal has the body. */
+        outgoing_unref(n->out);
+        n->out = NULL;
     }
     r->nsubmits = 0;
 }
@@ -204,8 +202,7 @@ static struct notif *notif_new(struct runner *r, size_t channel, size_t endpoint
 static void notif_free(struct notif *n)
 {
     n->runner->nnotifs_live--;
-    free(n->body);
-    free(n->msg_strings);
+    outgoing_unref(n->out);
     free(n);
 }
 
@@ -223,24 +220,27 @@ int runner_notify_channel(struct runner *r, size_t ch, const char *step, int occ
     int64_t now = runner_offset(r);
     char ts[40];
     iso8601_format(runner_wall(r, now), ts, sizeof(ts));
+    struct provider_message msg = {
+        .text = text,
+        .title = r->pb->title,
+        .playbook = r->pb->name,
+        .severity = r->pb->severity ? r->pb->severity : "",
+        .status = status,
+        .step = step,
+        .run_id = r->run.id,
+        .notification_id = "",
+        .next_update = next_update ? next_update : "",
+        .next_update_iso = next_iso ? next_iso : "",
+        .timestamp_iso = ts,
+        .drill = r->drill,
+    };
+    /* Rendered once for all endpoints: a 10,000-endpoint fan-out is one
+     * render, not ten thousand. */
+    struct outgoing *out = outgoing_new(p->render(&msg), &msg);
+    int ret = 0;
     for (size_t e = 0; e < c->nurls; e++) {
         struct notif *n = notif_new(r, ch, e);
         journal_notification_id(r->run.id, step, occurrence, c->name, c->urls[e], n->id);
-        n->msg = (struct provider_message){
-            .text = text,
-            .title = r->pb->title,
-            .playbook = r->pb->name,
-            .severity = r->pb->severity ? r->pb->severity : "",
-            .status = status,
-            .step = step,
-            .run_id = r->run.id,
-            .notification_id = n->id,
-            .next_update = next_update ? next_update : "",
-            .next_update_iso = next_iso ? next_iso : "",
-            .timestamp_iso = ts,
-            .drill = r->drill,
-        };
-        n->body = p->render(&n->msg);
         struct journal_notification_new nn = {
             .run_id = r->run.id,
             .step = step,
@@ -248,46 +248,73 @@ int runner_notify_channel(struct runner *r, size_t ch, const char *step, int occ
             .channel = c->name,
             .endpoint_index = (int)e,
             .endpoint_url = c->urls[e],
-            .body = n->body,
+            .body = out->body,
             .created_ms = runner_wall(r, now),
             .due_ms = runner_wall(r, now),
         };
         int added = journal_notification_add(r->j, &nn, NULL);
-        if (added < 0) {
-            r->journal_failed = 1;
-            notif_free(n);
-            return -1;
-        }
-        if (added == 1) {
-            /* Already journaled (a step replayed after resume): resume
+        if (added != 0) {
+            /* 1: already journaled (a step replayed after resume): resume
              * re-sends it from the journal if it is unsettled. */
+            if (added < 0) {
+                r->journal_failed = 1;
+                ret = -1;
+            }
             notif_free(n);
+            if (added < 0)
+                break;
             continue;
         }
-        /* The provider message points into strings that die with this
-         * call; the engine only reads it in delivery_submit (request_url),
-         * so keep copies until then. */
-        size_t tl = strlen(text) + 1, nl = strlen(n->msg.next_update) + 1,
-               il = strlen(n->msg.next_update_iso) + 1, sl = strlen(step) + 1;
-        n->msg_strings = xmalloc(tl + nl + il + sl + sizeof(ts));
-        char *q = n->msg_strings;
-        n->msg.text = memcpy(q, text, tl);
-        q += tl;
-        n->msg.next_update = memcpy(q, n->msg.next_update, nl);
-        q += nl;
-        n->msg.next_update_iso = memcpy(q, n->msg.next_update_iso, il);
-        q += il;
-        n->msg.step = memcpy(q, step, sl);
-        q += sl;
-        n->msg.timestamp_iso = memcpy(q, ts, sizeof(ts));
-        n->has_msg = 1;
+        n->out = out;
+        out->refs++;
         queue_submit(r, n);
     }
-    return 0;
+    outgoing_unref(out);
+    return ret;
+}
+
+struct outgoing *outgoing_new(char *body, const struct provider_message *msg)
+{
+    struct outgoing *o = xcalloc(1, sizeof(*o));
+    o->refs = 1;
+    o->body = body;
+    o->len = strlen(body);
+    o->msg = *msg;
+    /* Copy the strings the message points to: the engine reads them in
+     * delivery_submit (request_url), after the caller's buffers are gone. */
+    const char **f[] = {&o->msg.text, &o->msg.title, &o->msg.playbook, &o->msg.severity,
+                        &o->msg.step, &o->msg.run_id, &o->msg.notification_id,
+                        &o->msg.next_update, &o->msg.next_update_iso, &o->msg.timestamp_iso};
+    size_t total = 0;
+    for (size_t i = 0; i < ARRAY_SIZE(f); i++)
+        total += strlen(*f[i]) + 1;
+    char *q = o->strings = xmalloc(total);
+    for (size_t i = 0; i < ARRAY_SIZE(f); i++) {
+        size_t len = strlen(*f[i]) + 1;
+        *f[i] = memcpy(q, *f[i], len);
+        q += len;
+    }
+    return o;
+}
+
+void outgoing_unref(struct outgoing *o)
+{
+    if (!o || --o->refs > 0)
+        return;
+    free(o->body);
+    free(o->strings);
+    free(o);
 }
 
 /* ---- delivery callbacks ----------------------------------------------------------- */
 
+/*
+ * Deliberately no journal write here: the batch of this loop iteration is
+ * committed only after the engine has handed the request over, so marking
+ * it in flight would protect nothing (pending and in-flight notifications
+ * are both re-sent by resume, with the same id), and it was a sixth of the
+ * journal's cost in a fan-out.  The attempt is journaled when it ends.
+ */
 static void on_attempt_start(void *user, void *tag, int attempt, int64_t wall_ms)
 {
     struct runner *r = user;
@@ -295,9 +322,6 @@ static void on_attempt_start(void *user, void *tag, int attempt, int64_t wall_ms
     (void)wall_ms;
     n->attempt = attempt;
     n->attempt_started = runner_wall(r, runner_offset(r));
-    if (journal_notification_set_state(r->j, n->id, DELIVERY_INFLIGHT, n->attempt_started, 0) <
-        0)
-        r->journal_failed = 1;
 }
 
 static void on_attempt_done(void *user, void *tag, const struct delivery_attempt *a)

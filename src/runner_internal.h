@@ -16,6 +16,21 @@
 
 struct control;
 
+/*
+ * One message to every endpoint of a channel: the request body (the same
+ * bytes for every endpoint: providers put the notification id in headers,
+ * never in the body) and the provider message behind it.  Shared by the
+ * notifications made from it until each is handed to the engine, which
+ * copies what it keeps; freed with the last reference.
+ */
+struct outgoing {
+    int refs;
+    char *body;
+    size_t len;
+    struct provider_message msg; /* its strings point into `strings` */
+    char *strings;
+};
+
 /* One notification between journaling and settling; the engine's tag. */
 struct notif {
     struct runner *runner;
@@ -26,12 +41,12 @@ struct notif {
     int answered_gone;       /* its own attempt was answered 410 */
     int64_t attempt_started; /* run clock (wall) of the current attempt */
     int settle_journaled;    /* the last attempt's journal write settled it */
-    /* Until handed to the engine: */
-    char *body;
-    struct provider_message msg;
-    int has_msg;
-    char *msg_strings; /* storage behind msg's strings */
+    struct outgoing *out; /* until handed to the engine; then NULL */
 };
+
+/* A new outgoing message with one reference; body is taken over. */
+struct outgoing *outgoing_new(char *body, const struct provider_message *msg);
+void outgoing_unref(struct outgoing *o);
 
 struct runner {
     struct playbook *pb;

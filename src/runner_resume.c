@@ -322,17 +322,16 @@ void runner_resend_unsettled(struct runner *r)
         nt->channel = (size_t)ch;
         nt->endpoint = (size_t)v[i].endpoint_index;
         nt->attempt = v[i].attempts + 1;
-        nt->body = v[i].body;
-        v[i].body = NULL;
         r->nnotifs_live++;
         /* Only what request_url needs: the run (Google Chat's thread). */
-        nt->msg = (struct provider_message){
+        struct provider_message msg = {
             .text = "", .title = r->pb->title, .playbook = r->pb->name, .severity = "",
             .status = r->status, .step = "", .run_id = r->run.id,
             .notification_id = nt->id, .next_update = "", .next_update_iso = "",
             .timestamp_iso = "", .drill = r->drill,
         };
-        nt->has_msg = 1;
+        nt->out = outgoing_new(v[i].body, &msg);
+        v[i].body = NULL;
         ALLOC_GROW(r->submits, r->nsubmits + 1, r->asubmits);
         r->submits[r->nsubmits++] = nt;
         resent++;

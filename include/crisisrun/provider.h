@@ -63,7 +63,8 @@ struct provider {
     int64_t rate_per_ms;
     /*
      * MUST return the request body (a JSON document built with jansson) for
-     * m; owned by the caller.  MUST keep the payload within the service's
+     * m; owned by the caller.  MUST NOT depend on m->notification_id: one
+     * body is rendered for every endpoint of a channel (ids go in headers).  MUST keep the payload within the service's
      * limits, truncating the text visibly (provider_truncate) rather than
      * producing a payload the service rejects.
      */

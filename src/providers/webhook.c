@@ -2,18 +2,20 @@
  * webhook.c - generic JSON webhooks, signed per Standard Webhooks.
  *
  * Payload: one flat JSON object for machines, not people:
- *   {"type": "crisisrun.notification", "id", "run", "playbook", "title",
+ *   {"type": "crisisrun.notification", "run", "playbook", "title",
  *    "severity", "status", "step", "message", "next_update", "timestamp",
  *    "drill"}
+ * The notification id is not in the body, which is shared by every
+ * endpoint of the channel: it travels as the webhook-id header.
  * `title` is the playbook title as written (`drill` says whether this is a
  * drill; `message` already starts with "[DRILL] " in drills), `severity`
  * and `next_update` are null when unset, `next_update` and `timestamp` are
  * ISO 8601.  No truncation: a receiver has no documented limit.
  *
- * Headers: when the channel has a secret, every attempt carries
- * `webhook-id` (the notification id, identical across retries and resumes,
- * so receivers can deduplicate), `webhook-timestamp` (the attempt's time)
- * and `webhook-signature: v1,BASE64`.  Without a secret, none of them.
+ * Headers: every attempt carries `webhook-id` (the notification id,
+ * identical across retries and resumes, so receivers can deduplicate) and
+ * `webhook-timestamp` (the attempt's time); with a secret, also
+ * `webhook-signature: v1,BASE64`.
  *
  * Success: any 2xx.
  */
@@ -31,9 +33,8 @@ static json_t *text_or_null(const char *s)
 static char *webhook_render(const struct provider_message *m)
 {
     return provider_json_dump(json_pack(
-        "{s:s, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:b}",
+        "{s:s, s:o, s:o, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:b}",
         "type", "crisisrun.notification",
-        "id", provider_json_text(m->notification_id, 0, 0),
         "run", provider_json_text(m->run_id, 0, 0),
         "playbook", provider_json_text(m->playbook, 0, 0),
         "title", provider_json_text(m->title, 0, 0),
