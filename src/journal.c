@@ -406,6 +406,11 @@ static int set_pragmas(struct journal *j, int readonly)
         return -1;
     if (!wal)
         return error("journal '%s': cannot enable WAL mode", j->path);
+    /* Savepoints (one a compound write inside a batch) keep their undo
+     * data in a statement journal: in memory, not in a temporary file
+     * written page by page. */
+    if (exec_sql(j, "PRAGMA temp_store = MEMORY", "keep temporary data in memory") < 0)
+        return -1;
     return exec_sql(j, "PRAGMA synchronous = NORMAL", "set synchronous mode");
 }
 

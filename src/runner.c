@@ -49,6 +49,7 @@
 #define LEASE_MS 30000     /* the runner lock's lease */
 #define HEARTBEAT_MS 10000 /* renewed this often */
 #define REDRAW_MS 250      /* live screen refresh */
+#define BATCH_MS 20        /* longest a journal batch stays open */
 
 static int signal_pipe[2] = {-1, -1};
 static volatile sig_atomic_t stop_signal;
@@ -708,45 +709,77 @@ static int run_is_over(struct runner *r)
     return r->feedback_closes < 0 || runner_offset(r) >= r->feedback_closes;
 }
 
+/*
+ * Returns 0 when the run is over, 1 on SIGINT/SIGTERM, -1 when the journal
+ * failed, -2 when another process took the runner lock.
+ */
 static int loop(struct runner *r)
 {
-    int64_t last_beat = monotonic_ms();
+    int64_t last_beat = monotonic_ms(), batch_started = 0;
+    int batch_open = 0, served = 0;
     for (;;) {
-        if (journal_begin(r->j) < 0)
-            return -1;
+        /*
+         * The outcomes of the requests that just finished, the operator's
+         * actions and the steps now due go into one batch.  It is committed
+         * before anything new is sent or any request answered, and at the
+         * latest BATCH_MS after it began: a fan-out's thousands of outcomes
+         * then cost a few hundred commits, not one each, and what a kill
+         * can lose is only outcomes of requests already sent, which resume
+         * re-sends with the same id.
+         */
+        if (!batch_open) {
+            if (journal_begin(r->j) < 0)
+                return -1;
+            batch_open = 1;
+            batch_started = monotonic_ms();
+        }
+        delivery_perform(r->d);
+        control_run(r->control);
         run_due(r);
-        if (commit(r) < 0 || r->journal_failed)
+        if (r->journal_failed)
             return -1;
-        flush_submits(r);
-        draw(r);
-        if (run_is_over(r))
-            return 0;
-        if (stop_signal)
-            return 1;
+        if (r->nsubmits || served || stop_signal || !delivery_active(r->d) ||
+            monotonic_ms() - batch_started >= BATCH_MS) {
+            if (commit(r) < 0)
+                return -1;
+            batch_open = served = 0;
+            control_commit(r->control); /* answers only what is journaled */
+            flush_submits(r);
+            draw(r);
+            if (run_is_over(r))
+                return 0;
+            if (stop_signal)
+                return 1;
+        }
+        if (monotonic_ms() - last_beat >= HEARTBEAT_MS) {
+            last_beat = monotonic_ms();
+            int hb = journal_run_heartbeat(r->j, r->run.id, getpid(), r->host, wallclock_ms(),
+                                           LEASE_MS);
+            if (hb < 0)
+                return -1;
+            if (hb == 0)
+                return -2;
+        }
 
         struct pollfd fds[1 + CONTROL_MAX_FDS];
         fds[0] = (struct pollfd){signal_pipe[0], POLLIN, 0};
         int nfds = 1 + (int)control_fds(r->control, fds + 1, CONTROL_MAX_FDS);
-        if (delivery_wait(r->d, fds, nfds, wait_timeout(r)) < 0)
+        int timeout = wait_timeout(r);
+        if (batch_open) {
+            int64_t left = BATCH_MS - (monotonic_ms() - batch_started);
+            timeout = (int)(left < 0 ? 0 : left < timeout ? left : timeout);
+        }
+        if (delivery_wait(r->d, fds, nfds, timeout) < 0)
             return -1;
         if (fds[0].revents) {
             char buf[16];
             while (read(signal_pipe[0], buf, sizeof(buf)) > 0)
                 ;
         }
-        if (journal_begin(r->j) < 0)
-            return -1;
-        delivery_perform(r->d);
-        control_run(r->control);
-        if (commit(r) < 0 || r->journal_failed)
-            return -1;
-        control_commit(r->control); /* answers only what is journaled */
-        if (monotonic_ms() - last_beat >= HEARTBEAT_MS) {
-            last_beat = monotonic_ms();
-            if (journal_run_heartbeat(r->j, r->run.id, getpid(), r->host, wallclock_ms(),
-                                      LEASE_MS) <= 0)
-                return error("run %s: lost the runner lock", r->run.id);
-        }
+        /* A request to the control API or the feedback form is answered
+         * from this batch: commit it at the end of this iteration. */
+        for (int i = 1; i < nfds; i++)
+            served |= fds[i].revents != 0;
     }
 }
 
@@ -824,6 +857,12 @@ int runner_main(const struct cmd_ctx *ctx, const struct runner_options *opt)
                      json_pack("{s:s}", "signal", stop_signal == SIGINT ? "SIGINT" : "SIGTERM"),
                      "runner");
         liveview_event(&r.lv, now, "interrupted: continue with 'crisisrun resume %s'", r.run.id);
+        ret = EXIT_RUNTIME;
+    } else if (lr == -2) {
+        /* Another process holds the run now: leave everything to it. */
+        error("run %s: another process took over the run (its runner lock lapsed); "
+              "stopping without touching it",
+              r.run.id);
         ret = EXIT_RUNTIME;
     } else if (lr < 0) {
         error("run %s stopped: the journal could not be written (resume it with "
