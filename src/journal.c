@@ -48,6 +48,7 @@ static const char *const migrations[] = {
     "  playbook_text TEXT NOT NULL,"
     "  vars_json TEXT NOT NULL DEFAULT '{}',"
     "  meta_json TEXT,"
+    "  capture_dir TEXT,"
     "  drill INTEGER NOT NULL DEFAULT 0,"
     "  speed REAL NOT NULL DEFAULT 1,"
     "  state TEXT NOT NULL DEFAULT 'running'"

@@ -48,8 +48,8 @@ static int insert_run(struct journal *j, struct journal_run *r, int *collision)
     static const char sql[] =
         "INSERT INTO runs (id, playbook_name, title, severity, playbook_path,"
         " playbook_sha256, playbook_text, vars_json, drill, speed, state, status,"
-        " started_ms, meta_json) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 'running',"
-        " 'investigating', ?11, ?12)";
+        " started_ms, meta_json, capture_dir) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+        " ?10, 'running', 'investigating', ?11, ?12, ?13)";
     sqlite3_stmt *st = journal_stmt(j, ST_RUN_INSERT, sql);
     if (!st)
         return -1;
@@ -65,6 +65,7 @@ static int insert_run(struct journal *j, struct journal_run *r, int *collision)
     sqlite3_bind_double(st, 10, r->speed > 0 ? r->speed : 1.0);
     sqlite3_bind_int64(st, 11, r->started_ms);
     journal_bind_text(st, 12, r->meta_json);
+    journal_bind_text(st, 13, r->capture_dir);
     int rc = sqlite3_step(st);
     *collision = rc == SQLITE_CONSTRAINT_PRIMARYKEY;
     int ret = 0;
@@ -158,8 +159,8 @@ int journal_run_find(struct journal *j, const char *prefix, char *out)
     "id, playbook_name, title, severity, playbook_path, playbook_sha256, vars_json,"  \
     " drill, speed, state, status, started_ms, acknowledged_ms, acknowledged_by,"     \
     " resolved_ms, ended_ms, feedback_closes_ms, owner_pid, owner_host,"              \
-    " lease_until_ms, control_addr, control_token, public_url, meta_json"
-#define RUN_NCOLUMNS 24
+    " lease_until_ms, control_addr, control_token, public_url, meta_json, capture_dir"
+#define RUN_NCOLUMNS 25
 
 static void read_run(sqlite3_stmt *st, struct journal_run *r)
 {
@@ -190,6 +191,7 @@ static void read_run(sqlite3_stmt *st, struct journal_run *r)
     r->control_token = journal_col_str(st, 21);
     r->public_url = journal_col_str(st, 22);
     r->meta_json = journal_col_str(st, 23);
+    r->capture_dir = journal_col_str(st, 24);
 }
 
 int journal_run_get(struct journal *j, const char *id, struct journal_run *out)
@@ -227,6 +229,7 @@ void journal_run_release(struct journal_run *r)
     free(r->control_token);
     free(r->public_url);
     free(r->meta_json);
+    free(r->capture_dir);
     memset(r, 0, sizeof(*r));
 }
 

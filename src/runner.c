@@ -266,12 +266,41 @@ int runner_notify_channel(struct runner *r, size_t ch, const char *step, int occ
                 break;
             continue;
         }
+        if (runner_endpoint_disabled(r, ch, e)) {
+            /* It answered 410 earlier in the run (before a resume, too):
+             * no request, settled as the engine would settle it. */
+            if (journal_notification_set_state(r->j, n->id, DELIVERY_DISABLED,
+                                               runner_wall(r, now), 0) < 0) {
+                r->journal_failed = 1;
+                ret = -1;
+            }
+            r->live[ch].failed++;
+            notif_free(n);
+            continue;
+        }
         n->out = out;
         out->refs++;
         queue_submit(r, n);
     }
     outgoing_unref(out);
     return ret;
+}
+
+void runner_disable_endpoint(struct runner *r, size_t ch, size_t endpoint)
+{
+    const struct channel *c = &r->pb->channels[ch];
+    if (endpoint >= c->nurls)
+        return;
+    if (!r->disabled)
+        r->disabled = xcalloc(r->pb->nchannels, sizeof(*r->disabled));
+    if (!r->disabled[ch])
+        r->disabled[ch] = xcalloc(c->nurls, 1);
+    r->disabled[ch][endpoint] = 1;
+}
+
+int runner_endpoint_disabled(const struct runner *r, size_t ch, size_t endpoint)
+{
+    return r->disabled && r->disabled[ch] && r->disabled[ch][endpoint];
 }
 
 struct outgoing *outgoing_new(char *body, const struct provider_message *msg)
@@ -401,6 +430,8 @@ static void on_settled(void *user, void *tag, enum delivery_result result)
         lc->failed++;
         r->failed++;
         char *ep = url_redact(c->urls[n->endpoint]);
+        if (result == DELIVERY_GONE)
+            runner_disable_endpoint(r, n->channel, n->endpoint);
         if (result == DELIVERY_GONE && n->answered_gone) {
             /* One event per endpoint, from the 410 itself: later
              * notifications to it settle without a request. */
@@ -646,6 +677,11 @@ static int create_run(struct runner *r, const struct runner_options *opt)
     r->run.playbook_text = r->playbook_text;
     r->run.vars_json = vj;
     r->run.meta_json = runmeta_json(r->pb);
+    char *cwd = opt->capture_dir && opt->capture_dir[0] != '/' ? getcwd(NULL, 0) : NULL;
+    r->run.capture_dir = !opt->capture_dir ? NULL
+                         : cwd             ? xasprintf("%s/%s", cwd, opt->capture_dir)
+                                           : xstrdup(opt->capture_dir);
+    free(cwd);
     r->run.drill = opt->drill;
     r->run.speed = opt->speed;
     r->run.started_ms = wallclock_ms();
@@ -654,7 +690,8 @@ static int create_run(struct runner *r, const struct runner_options *opt)
     r->run.playbook_name = r->run.title = r->run.severity = NULL;
     r->run.playbook_path = r->run.playbook_text = r->run.vars_json = NULL;
     free(r->run.meta_json);
-    r->run.meta_json = NULL;
+    free(r->run.capture_dir);
+    r->run.meta_json = r->run.capture_dir = NULL;
     free(abs);
     free(vj);
     return ret;
@@ -670,6 +707,9 @@ static void runner_release(struct runner *r)
     sched_free(r->sched);
     journal_run_release(&r->run);
     journal_close(r->j);
+    for (size_t i = 0; r->disabled && i < r->pb->nchannels; i++)
+        free(r->disabled[i]);
+    free(r->disabled);
     playbook_free(r->pb);
     free(r->playbook_text);
     free(r->live);
@@ -827,7 +867,10 @@ int runner_main(const struct cmd_ctx *ctx, const struct runner_options *opt)
     printf("%s\n", r.run.id);
     fflush(stdout);
 
-    struct delivery_options dopt = {.capture_dir = opt->capture_dir};
+    /* A resumed capture-only run keeps capturing: it must never start
+     * sending for real because --capture was not repeated. */
+    struct delivery_options dopt = {.capture_dir = opt->capture_dir ? opt->capture_dir
+                                                                    : r.run.capture_dir};
     struct delivery_callbacks cb = {on_attempt_start, on_attempt_done, on_settled};
     r.d = delivery_new(&dopt, &cb, &r);
     if (!r.d || setup_signals() < 0)

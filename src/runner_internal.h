@@ -78,6 +78,10 @@ struct runner {
 
     struct liveview lv;
     struct live_channel *live;
+
+    /* Per channel, per endpoint: 1 once the endpoint answered 410 in this
+     * run (before a resume too).  NULL rows until a channel has one. */
+    unsigned char **disabled;
 };
 
 /* The run's clock: the offset now, and the wall time of an offset. */
@@ -93,6 +97,9 @@ void runner_status_changed(struct runner *r, enum run_status to, const char *act
 int runner_notify_channel(struct runner *r, size_t ch, const char *step, int occurrence,
                           const char *text, enum run_status status, const char *next_update,
                           const char *next_iso);
+/* Endpoints disabled by a 410 for the rest of the run. */
+void runner_disable_endpoint(struct runner *r, size_t ch, size_t endpoint);
+int runner_endpoint_disabled(const struct runner *r, size_t ch, size_t endpoint);
 /* The name of the user running this process. */
 const char *runner_os_user(void);
 

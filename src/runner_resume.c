@@ -232,6 +232,30 @@ static int run_is_over(struct runner *r)
     return !r->run.feedback_closes_ms || now >= r->run.feedback_closes_ms;
 }
 
+/*
+ * Endpoints that answered 410 before the crash stay disabled: the journal
+ * has their notifications as disabled, each with its endpoint's hash.
+ */
+static int restore_disabled(struct runner *r)
+{
+    struct journal_notification *v = NULL;
+    size_t n = 0;
+    if (journal_notification_list(r->j, r->run.id, DELIVERY_MASK(DELIVERY_DISABLED), &v, &n) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        long ch = playbook_find_channel(r->pb, v[i].channel);
+        if (ch < 0 || v[i].endpoint_index < 0 ||
+            (size_t)v[i].endpoint_index >= r->pb->channels[ch].nurls)
+            continue;
+        char hash[JOURNAL_ENDPOINT_HASH_LEN + 1];
+        journal_endpoint_hash(r->pb->channels[ch].urls[v[i].endpoint_index], hash);
+        if (!strcmp(hash, v[i].endpoint_hash))
+            runner_disable_endpoint(r, (size_t)ch, (size_t)v[i].endpoint_index);
+    }
+    journal_notification_list_free(v, n);
+    return 0;
+}
+
 int runner_restore(struct runner *r, const struct runner_options *opt)
 {
     char id[JOURNAL_RUN_ID_LEN + 1];
@@ -259,7 +283,7 @@ int runner_restore(struct runner *r, const struct runner_options *opt)
     r->speed = r->run.speed > 0 ? r->run.speed : 1.0;
     r->drill = r->run.drill;
     r->status = r->run.status;
-    if (rebuild(r, &last) < 0)
+    if (rebuild(r, &last) < 0 || restore_disabled(r) < 0)
         goto give_up;
     /*
      * The run's clock goes on as if the process had never stopped: at

@@ -109,6 +109,9 @@ struct journal_run {
      * audiences, feedback questions) as JSON; NULL when not recorded.
      * Never holds a URL or a secret. */
     char *meta_json;
+    /* --capture DIR of the run (absolute), or NULL: a resumed run keeps
+     * capturing instead of sending for real. */
+    char *capture_dir;
     int drill;
     double speed;         /* virtual seconds per real second; 1 normally */
     enum journal_run_state state;
@@ -132,7 +135,7 @@ struct journal_run {
 /*
  * Creates a run in state `running`, status `investigating`, from r's
  * playbook_name, title, severity, playbook_path, playbook_text, vars_json,
- * meta_json, drill, speed and started_ms.  Generates the id (random, 48
+ * meta_json, capture_dir, drill, speed and started_ms.  Generates the id (random, 48
  * bits, from RAND_bytes) into r->id and the text's hash into r->playbook_sha256, and
  * records a run_started event.  Returns 0 or -1.
  */
