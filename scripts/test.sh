@@ -18,7 +18,10 @@ cd "$(dirname "$0")/.."
 # socket), util-linux's `script` (a terminal for the live view), Chromium
 # and Node.js (the browser test).
 export CRISISRUN_EXTRA_PACKAGES="valgrind clang python3-jsonschema python3-yaml strace \
-    bsdutils chromium nodejs npm ${CRISISRUN_EXTRA_PACKAGES:-}"
+    bsdutils chromium ${CRISISRUN_EXTRA_PACKAGES:-}"
+# Node.js from Debian only where there is none: a machine may carry its own
+# Node.js and npm, which Debian's npm package cannot be installed beside.
+command -v npm >/dev/null || CRISISRUN_EXTRA_PACKAGES+=" nodejs npm"
 scripts/setup.sh build -DCRISISRUN_WERROR=ON
 tests/browser/setup.sh
 
