@@ -63,8 +63,25 @@ print("no feedback request seen")
 PY
 FEEDBACK_PID=$!
 
-"$CR" run playbooks/demo.yaml --drill --speed 60 --quiet | tee "$OUT/run.log"
-RUN=$(head -n 1 "$OUT/run.log")
+"$CR" run playbooks/demo.yaml --drill --speed 60 --quiet >"$OUT/run.log" 2>&1 &
+RUN_PID=$!
+for _ in $(seq 50); do
+    RUN=$(head -n 1 "$OUT/run.log" 2>/dev/null || true)
+    [[ "$RUN" =~ ^[0-9a-f]{12}$ ]] && break
+    sleep 0.1
+done
+[[ "$RUN" =~ ^[0-9a-f]{12}$ ]] || { cat "$OUT/run.log" >&2; echo "demo: the run did not start" >&2; exit 1; }
+echo "demo: run $RUN started; the incident manager acts on it from this shell:"
+# At 60x, a real second is a rehearsed minute: the on-call acknowledges
+# after the escalation (at 2m30s), the commander notes a follow-up.
+sleep 2.8
+echo "  \$ crisisrun ack $RUN"
+"$CR" ack "$RUN"
+sleep 2
+echo "  \$ crisisrun note $RUN \"Add an alert on replica lag before it reaches the checkout API\" --action"
+"$CR" note "$RUN" "Add an alert on replica lag before it reaches the checkout API" --action
+wait "$RUN_PID"
+cat "$OUT/run.log"
 wait "$FEEDBACK_PID" || true
 FEEDBACK_PID=
 cat "$OUT/feedback.log"
