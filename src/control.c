@@ -16,8 +16,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -27,6 +25,7 @@
 #include "crisisrun/httpd.h"
 #include "crisisrun/journal.h"
 #include "crisisrun/runner_ops.h"
+#include "crisisrun/token.h"
 #include "crisisrun/util.h"
 #include "runner_internal.h"
 
@@ -40,7 +39,7 @@ struct held {
 struct control {
     struct runner *r;
     struct httpd *h;
-    char token[65];
+    char token[TOKEN_HEX_LEN + 1];
     char *token_path;
     struct held *held;
     size_t nheld, aheld;
@@ -53,21 +52,6 @@ char *control_token_path(const char *db_path, const char *run_id)
     if (!slash)
         return xasprintf("run-%s.token", run_id);
     return xasprintf("%.*s/run-%s.token", (int)(slash - db_path), db_path, run_id);
-}
-
-static int write_token_file(const char *path, const char *token)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0)
-        return error("cannot write the control token to '%s': %s", path, strerror(errno));
-    /* An existing file keeps its mode through O_CREAT: force owner-only. */
-    int ret = 0;
-    if (fchmod(fd, 0600) < 0 || write(fd, token, strlen(token)) != (ssize_t)strlen(token) ||
-        write(fd, "\n", 1) != 1)
-        ret = error("cannot write the control token to '%s': %s", path, strerror(errno));
-    if (close(fd) < 0 && !ret)
-        ret = error("cannot write the control token to '%s': %s", path, strerror(errno));
-    return ret;
 }
 
 static void respond_json(struct httpd_request *req, unsigned status, json_t *o)
@@ -83,18 +67,6 @@ static void respond_json(struct httpd_request *req, unsigned status, json_t *o)
 static void respond_error(struct httpd_request *req, unsigned status, const char *msg)
 {
     respond_json(req, status, json_pack("{s:s}", "error", msg));
-}
-
-static int authorized(const struct control *c, const struct httpd_request *req)
-{
-    const char *auth = httpd_header(req, "Authorization");
-    if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
-        return 0;
-    const char *tok = auth + 7;
-    while (*tok == ' ')
-        tok++;
-    size_t n = strlen(c->token);
-    return strlen(tok) == n && CRYPTO_memcmp(tok, c->token, n) == 0;
 }
 
 /*
@@ -254,7 +226,7 @@ static void respond_405(struct httpd_request *req, const char *allow)
 static void handle_api(struct control *c, struct httpd_request *req)
 {
     /* Before anything else looks at the request: no token, no answer. */
-    if (!authorized(c, req)) {
+    if (!token_bearer_ok(req, c->token)) {
         static const char *const hdrs[] = {"WWW-Authenticate", "Bearer", "Content-Type",
                                            "application/json", NULL};
         static const char body[] = "{\"error\":\"missing or wrong bearer token\"}";
@@ -370,14 +342,10 @@ struct control *control_start(struct runner *r, const char *listen)
 {
     struct control *c = xcalloc(1, sizeof(*c));
     c->r = r;
-    unsigned char raw[32];
-    if (RAND_bytes(raw, sizeof(raw)) != 1) {
+    if (token_new(c->token, "a control token") < 0) {
         free(c);
-        error("cannot make a control token: no randomness available");
         return NULL;
     }
-    for (size_t i = 0; i < sizeof(raw); i++)
-        snprintf(c->token + 2 * i, 3, "%02x", raw[i]);
     struct httpd_config cfg = {
         .listen = listen ? listen : "127.0.0.1:0",
         .max_body = FEEDBACK_FORM_MAX_BODY > CONTROL_MAX_BODY ? FEEDBACK_FORM_MAX_BODY
@@ -393,7 +361,7 @@ struct control *control_start(struct runner *r, const char *listen)
         return NULL;
     }
     c->token_path = control_token_path(journal_path(r->j), r->run.id);
-    if (write_token_file(c->token_path, c->token) < 0) {
+    if (token_write_file(c->token_path, c->token, "the control token") < 0) {
         control_free(c);
         return NULL;
     }
@@ -413,7 +381,7 @@ void control_free(struct control *c)
     if (c->token_path)
         unlink(c->token_path);
     free(c->token_path);
-    OPENSSL_cleanse(c->token, sizeof(c->token));
+    token_forget(c->token);
     free(c);
 }
 

@@ -76,31 +76,6 @@ static const char style[] =
     ".vh{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);"
     "white-space:nowrap}";
 
-void feedback_html_escape(struct strbuf *sb, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '&':
-            strbuf_addstr(sb, "&amp;");
-            break;
-        case '<':
-            strbuf_addstr(sb, "&lt;");
-            break;
-        case '>':
-            strbuf_addstr(sb, "&gt;");
-            break;
-        case '"':
-            strbuf_addstr(sb, "&quot;");
-            break;
-        case '\'':
-            strbuf_addstr(sb, "&#39;");
-            break;
-        default:
-            strbuf_addch(sb, *s);
-        }
-    }
-}
-
 /* The document up to and including <main>; doc_title and title are raw. */
 static void page_open(struct strbuf *sb, const char *doc_title, const char *title)
 {
@@ -109,10 +84,10 @@ static void page_open(struct strbuf *sb, const char *doc_title, const char *titl
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
             "<meta name=\"referrer\" content=\"no-referrer\">\n"
             "<meta name=\"robots\" content=\"noindex, nofollow\">\n<title>");
-    feedback_html_escape(sb, doc_title);
+    strbuf_add_html(sb, doc_title);
     if (title) {
         strbuf_addstr(sb, " \xe2\x80\x93 ");
-        feedback_html_escape(sb, title);
+        strbuf_add_html(sb, title);
     }
     strbuf_addf(
         sb,
@@ -144,13 +119,13 @@ void feedback_page_message(struct strbuf *sb, const char *title, int drill,
         strbuf_addstr(sb, "<p class=\"label\">");
         if (drill)
             strbuf_addstr(sb, "[DRILL] ");
-        feedback_html_escape(sb, title);
+        strbuf_add_html(sb, title);
         strbuf_addstr(sb, "</p>\n");
     }
     strbuf_addstr(sb, "<h1>");
-    feedback_html_escape(sb, heading);
+    strbuf_add_html(sb, heading);
     strbuf_addstr(sb, "</h1>\n<p>");
-    feedback_html_escape(sb, text);
+    strbuf_add_html(sb, text);
     strbuf_addstr(sb, "</p>\n");
     page_close(sb);
 }
@@ -165,7 +140,7 @@ static void field_error(struct strbuf *sb, const char *id, const char *msg)
 {
     strbuf_addf(
         sb, "<p class=\"error\" id=\"%s-error\"><span class=\"vh\">Error: </span>", id);
-    feedback_html_escape(sb, msg);
+    strbuf_add_html(sb, msg);
     strbuf_addstr(sb, "</p>\n");
 }
 
@@ -177,7 +152,7 @@ static void rating_question(struct strbuf *sb, const struct feedback_question *q
     strbuf_addf(sb, "<fieldset%s aria-describedby=\"%s-hint%s%s%s\">\n<legend>",
                 err ? " class=\"invalid\"" : "", id, err ? " " : "", err ? id : "",
                 err ? "-error" : "");
-    feedback_html_escape(sb, q->text);
+    strbuf_add_html(sb, q->text);
     strbuf_addf(sb,
                 "</legend>\n<p class=\"hint\" id=\"%s-hint\">1 is the lowest rating, %d "
                 "the highest.</p>\n",
@@ -205,7 +180,7 @@ static void text_question(struct strbuf *sb, const struct feedback_question *q,
     snprintf(id, sizeof(id), "q_%s", q->id);
     strbuf_addf(sb, "<div class=\"field%s\">\n<label class=\"label\" for=\"%s\">",
                 err ? " invalid" : "", id);
-    feedback_html_escape(sb, q->text);
+    strbuf_add_html(sb, q->text);
     strbuf_addf(sb,
                 "</label>\n<p class=\"hint\" id=\"%s-hint\">Optional. Up to %d "
                 "characters.</p>\n",
@@ -221,7 +196,7 @@ static void text_question(struct strbuf *sb, const struct feedback_question *q,
      * added so that an answer starting with a line break keeps it. */
     strbuf_addch(sb, '\n');
     if (value)
-        feedback_html_escape(sb, value);
+        strbuf_add_html(sb, value);
     strbuf_addstr(sb, "</textarea>\n</div>\n");
 }
 
@@ -237,7 +212,7 @@ static void error_summary(struct strbuf *sb, const struct feedback_page_form *f)
             "<h2 id=\"errors-title\">Your feedback was not sent yet</h2>\n<ul>\n");
     for (size_t i = 0; i < f->ngeneral; i++) {
         strbuf_addstr(sb, "<li>");
-        feedback_html_escape(sb, f->general[i]);
+        strbuf_add_html(sb, f->general[i]);
         strbuf_addstr(sb, "</li>\n");
     }
     for (size_t i = 0; i < f->nq; i++) {
@@ -247,19 +222,19 @@ static void error_summary(struct strbuf *sb, const struct feedback_page_form *f)
         /* A rating links to its first choice: a fieldset takes no focus. */
         strbuf_addf(sb, "<li><a href=\"#q_%s%s\">", f->q[i].id,
                     f->q[i].scale ? "-1" : "");
-        feedback_html_escape(sb, f->q[i].text);
+        strbuf_add_html(sb, f->q[i].text);
         strbuf_addstr(sb, "</a>: ");
-        feedback_html_escape(sb, err);
+        strbuf_add_html(sb, err);
         strbuf_addstr(sb, "</li>\n");
     }
     if (f->name_error) {
         strbuf_addstr(sb, "<li><a href=\"#name\">Your name</a>: ");
-        feedback_html_escape(sb, f->name_error);
+        strbuf_add_html(sb, f->name_error);
         strbuf_addstr(sb, "</li>\n");
     }
     if (f->anonymous_error) {
         strbuf_addstr(sb, "<li><a href=\"#anonymous\">Answer anonymously</a>: ");
-        feedback_html_escape(sb, f->anonymous_error);
+        strbuf_add_html(sb, f->anonymous_error);
         strbuf_addstr(sb, "</li>\n");
     }
     strbuf_addstr(sb, "</ul>\n</div>\n");
@@ -281,7 +256,7 @@ static void about_you(struct strbuf *sb, const struct feedback_page_form *f)
                 FEEDBACK_NAME_MAX, f->name_error ? " name-error" : "",
                 f->name_error ? " aria-invalid=\"true\"" : "");
     if (f->name)
-        feedback_html_escape(sb, f->name);
+        strbuf_add_html(sb, f->name);
     strbuf_addstr(sb, "\">\n</div>\n");
     if (f->anonymous_error)
         field_error(sb, "anonymous", f->anonymous_error);
@@ -302,14 +277,14 @@ void feedback_page_form(struct strbuf *sb, const struct feedback_page_form *f)
     strbuf_addstr(sb, "<h1>");
     if (f->drill)
         strbuf_addstr(sb, "[DRILL] ");
-    feedback_html_escape(sb, f->title ? f->title : "");
+    strbuf_add_html(sb, f->title ? f->title : "");
     strbuf_addstr(
         sb, "</h1>\n<p class=\"lead\">Tell us how we handled this incident and kept "
             "you informed. Every question is optional, but please answer at least "
             "one.</p>\n");
     error_summary(sb, f);
     strbuf_addstr(sb, "<form method=\"post\" action=\"");
-    feedback_html_escape(sb, f->action ? f->action : "");
+    strbuf_add_html(sb, f->action ? f->action : "");
     strbuf_addstr(sb, "\" accept-charset=\"utf-8\">\n");
     for (size_t i = 0; i < f->nq; i++) {
         if (f->q[i].scale)

@@ -44,7 +44,4 @@ void feedback_page_form(struct strbuf *sb, const struct feedback_page_form *f);
 void feedback_page_message(struct strbuf *sb, const char *title, int drill,
                            const char *heading, const char *text);
 
-/* Appends s HTML-escaped (& < > " '). */
-void feedback_html_escape(struct strbuf *sb, const char *s);
-
 #endif

@@ -4,7 +4,7 @@
  * them per channel, newest first.
  *
  * The page is self-contained (inline CSS, no JavaScript, a meta refresh)
- * and every string that came from a request goes through html_escape():
+ * and every string that came from a request goes through strbuf_add_html():
  * the inbox is where untrusted payloads are displayed.
  */
 #include "crisisrun/inbox.h"
@@ -152,43 +152,18 @@ char *inbox_message_text(const json_t *record)
 
 /* ---- the page ---- */
 
-static void html_escape(struct strbuf *sb, const char *s)
-{
-    for (; *s; s++) {
-        switch (*s) {
-        case '&':
-            strbuf_addstr(sb, "&amp;");
-            break;
-        case '<':
-            strbuf_addstr(sb, "&lt;");
-            break;
-        case '>':
-            strbuf_addstr(sb, "&gt;");
-            break;
-        case '"':
-            strbuf_addstr(sb, "&quot;");
-            break;
-        case '\'':
-            strbuf_addstr(sb, "&#39;");
-            break;
-        default:
-            strbuf_addch(sb, *s);
-        }
-    }
-}
-
 /* Escapes at most TEXT_MAX bytes of s, cut on a UTF-8 boundary. */
 static void html_escape_capped(struct strbuf *sb, const char *s)
 {
     size_t n = strlen(s);
     if (n <= TEXT_MAX) {
-        html_escape(sb, s);
+        strbuf_add_html(sb, s);
         return;
     }
     while (n > TEXT_MAX || ((unsigned char)s[n] & 0xC0) == 0x80)
         n--;
     char *cut = xstrndup(s, n);
-    html_escape(sb, cut);
+    strbuf_add_html(sb, cut);
     strbuf_addstr(sb, " …");
     free(cut);
 }
@@ -208,7 +183,7 @@ static void render_message(struct strbuf *sb, const json_t *rec)
     const char *cls = !json_is_integer(status) ? "hang" : code < 300 ? "ok" : "err";
 
     strbuf_addstr(sb, "<article><header><time>");
-    html_escape(sb, rec_str(rec, "time", ""));
+    strbuf_add_html(sb, rec_str(rec, "time", ""));
     strbuf_addf(sb, "</time> <span class=\"st %s\">", cls);
     if (json_is_integer(status))
         strbuf_addf(sb, "%lld", (long long)code);
@@ -221,12 +196,12 @@ static void render_message(struct strbuf *sb, const json_t *rec)
                 sig);
     if (fault) {
         strbuf_addstr(sb, " <span class=\"fault\">fault: ");
-        html_escape(sb, fault);
+        strbuf_add_html(sb, fault);
         strbuf_addstr(sb, "</span>");
     }
     if (strcmp(rec_str(rec, "method", "POST"), "POST")) {
         strbuf_addstr(sb, " <span class=\"fault\">");
-        html_escape(sb, rec_str(rec, "method", ""));
+        strbuf_add_html(sb, rec_str(rec, "method", ""));
         strbuf_addstr(sb, "</span>");
     }
     strbuf_addstr(sb, "</header><div class=\"text\">");
@@ -266,7 +241,7 @@ char *inbox_page_html(const json_t *records, const char *log_path)
     strbuf_addstr(&sb, PAGE_HEAD);
     strbuf_addf(&sb, "<p class=\"note\">%zu request%s recorded in <code>", n,
                 n == 1 ? "" : "s");
-    html_escape(&sb, log_path ? log_path : "");
+    strbuf_add_html(&sb, log_path ? log_path : "");
     strbuf_addstr(&sb, "</code>. This page refreshes every 5 seconds.</p>\n");
     if (!n)
         strbuf_addstr(&sb, "<p>No messages yet.</p>\n");
@@ -280,7 +255,7 @@ char *inbox_page_html(const json_t *records, const char *log_path)
             continue;
         seen[nseen++] = ch;
         strbuf_addstr(&sb, "<section><h2>");
-        html_escape(&sb, *ch ? ch : "(root)");
+        strbuf_add_html(&sb, *ch ? ch : "(root)");
         strbuf_addstr(&sb, "</h2>\n");
         size_t shown = 0;
         for (size_t j = i + 1; j-- > 0 && shown < PER_CHANNEL_MAX;) {

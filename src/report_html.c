@@ -14,20 +14,6 @@
 
 #include "crisisrun/duration.h"
 
-static void h(struct strbuf *sb, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '&': strbuf_addstr(sb, "&amp;"); break;
-        case '<': strbuf_addstr(sb, "&lt;"); break;
-        case '>': strbuf_addstr(sb, "&gt;"); break;
-        case '"': strbuf_addstr(sb, "&quot;"); break;
-        case '\'': strbuf_addstr(sb, "&#39;"); break;
-        default: strbuf_addch(sb, *s);
-        }
-    }
-}
-
 static const char *dur(int64_t ms, char *buf)
 {
     return ms < 0 ? "—" : report_fmt_duration(ms, buf, 32);
@@ -80,7 +66,7 @@ static void summary(const struct report *r, struct strbuf *sb)
     strbuf_addstr(sb, "<h1>Post-incident report: ");
     if (r->drill)
         strbuf_addstr(sb, "[DRILL] ");
-    h(sb, r->title);
+    strbuf_add_html(sb, r->title);
     strbuf_addstr(sb, "</h1>\n");
     if (r->drill)
         strbuf_addstr(sb, "<p class=\"drill\">DRILL — this run was a drill, not a real "
@@ -89,9 +75,9 @@ static void summary(const struct report *r, struct strbuf *sb)
                           "took.</p>\n");
     strbuf_addf(sb, "<table><tr><th>Run</th><td><code>%s</code></td></tr>\n<tr><th>Playbook"
                     "</th><td>", r->run_id);
-    h(sb, r->playbook);
+    strbuf_add_html(sb, r->playbook);
     strbuf_addstr(sb, "</td></tr>\n<tr><th>Severity</th><td>");
-    h(sb, r->severity ? r->severity : "—");
+    strbuf_add_html(sb, r->severity ? r->severity : "—");
     strbuf_addf(sb, "</td></tr>\n<tr><th>Drill</th><td>%s</td></tr>\n"
                     "<tr><th>Started</th><td>%s</td></tr>\n<tr><th>Resolved</th><td>%s"
                     "</td></tr>\n",
@@ -102,7 +88,7 @@ static void summary(const struct report *r, struct strbuf *sb)
                     "(status %s)</td></tr>\n<tr><th>Acknowledged by</th><td>",
                 dur(r->duration_ms, a), journal_run_state_name(r->state),
                 run_status_name(r->status));
-    h(sb, r->acknowledged_by ? r->acknowledged_by : "—");
+    strbuf_add_html(sb, r->acknowledged_by ? r->acknowledged_by : "—");
     strbuf_addstr(sb, "</td></tr></table>\n");
 }
 
@@ -167,7 +153,7 @@ static void row_label(struct strbuf *sb, int y, const char *label)
 {
     strbuf_addf(sb, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\" font-size=\"12\">",
                 CH_LEFT - 8, y + 17);
-    h(sb, label);
+    strbuf_add_html(sb, label);
     strbuf_addstr(sb, "</text>\n");
 }
 
@@ -202,7 +188,7 @@ static void chart(const struct report *r, struct strbuf *sb)
         double x = xpos(r, o->actual_ms);
         strbuf_addf(sb, "<path d=\"M%.1f %d l5 9 l-5 9 l-5 -9 z\" fill=\"%s\"><title>", x,
                     y + 3, o->late ? "#c62828" : "#37474f");
-        h(sb, o->step);
+        strbuf_add_html(sb, o->step);
         strbuf_addf(sb, " #%d at %s%s</title></path>\n", o->occurrence, off(o->actual_ms, a),
                     o->late ? " (late)" : "");
     }
@@ -281,7 +267,7 @@ static void steps(const struct report *r, struct strbuf *sb)
         size_t rows = o->nchannels ? o->nchannels : 1;
         for (size_t k = 0; k < rows; k++) {
             strbuf_addstr(sb, "<tr><td>");
-            h(sb, o->step);
+            strbuf_add_html(sb, o->step);
             strbuf_addf(sb, "</td><td class=\"n\">%d</td><td class=\"n\">%s</td>"
                             "<td class=\"n\">%s</td><td class=\"n%s\">%s</td><td>",
                         o->occurrence, off(o->scheduled_ms, a), off(o->actual_ms, b),
@@ -293,7 +279,7 @@ static void steps(const struct report *r, struct strbuf *sb)
                 continue;
             }
             const struct report_delivery *d = &o->channels[k];
-            h(sb, d->channel);
+            strbuf_add_html(sb, d->channel);
             strbuf_addf(sb, "</td><td class=\"n\">%d</td><td class=\"n\">%d</td>"
                             "<td class=\"n%s\">%d</td><td class=\"n\">%d</td>"
                             "<td class=\"n\">%d</td><td class=\"n\">%d</td></tr>\n",
@@ -308,10 +294,10 @@ static void comm_row(const struct report_comm *c, int channel, struct strbuf *sb
 {
     char a[32], b[32], p50[32], p95[32], sh[32];
     strbuf_addstr(sb, "<tr><td>");
-    h(sb, c->name);
+    strbuf_add_html(sb, c->name);
     if (channel) {
         strbuf_addstr(sb, "</td><td>");
-        h(sb, c->type ? c->type : "—");
+        strbuf_add_html(sb, c->type ? c->type : "—");
         strbuf_addf(sb, "</td><td>%s</td><td class=\"n\">%d", runmeta_audience_name(c->audience),
                     c->endpoints);
     }
@@ -366,12 +352,12 @@ static void escalations(const struct report *r, struct strbuf *sb)
     for (size_t i = 0; i < r->nescalations; i++) {
         const struct report_escalation *e = &r->escalations[i];
         strbuf_addstr(sb, "<tr><td>");
-        h(sb, e->step);
+        strbuf_add_html(sb, e->step);
         strbuf_addf(sb, "</td><td class=\"n\">%d</td><td class=\"n\">%s</td><td class=\"n\">%s"
                         "</td><td class=\"n\">%s</td><td>",
                     e->occurrence, off(e->since_ms, a), off(e->escalated_ms, b),
                     dur(e->waited_ms, c));
-        h(sb, e->escalation ? e->escalation : "—");
+        strbuf_add_html(sb, e->escalation ? e->escalation : "—");
         strbuf_addstr(sb, "</td></tr>\n");
     }
     strbuf_addstr(sb, "</table>\n");
@@ -388,14 +374,14 @@ static void notes(const struct report *r, struct strbuf *sb)
     for (size_t i = 0; i < r->nnotes; i++) {
         const struct report_note *n = &r->notes[i];
         strbuf_addf(sb, "<li>%s <strong>", off(n->at_ms, a));
-        h(sb, n->author);
+        strbuf_add_html(sb, n->author);
         strbuf_addstr(sb, "</strong>: ");
-        h(sb, n->text);
+        strbuf_add_html(sb, n->text);
         if (n->action)
             strbuf_addstr(sb, " <em>(action item)</em>");
         for (size_t k = 0; k < n->nnotify; k++) {
             strbuf_addstr(sb, k ? ", " : " — sent to ");
-            h(sb, n->notify[k]);
+            strbuf_add_html(sb, n->notify[k]);
         }
         strbuf_addstr(sb, "</li>\n");
     }
@@ -412,9 +398,9 @@ static void notes(const struct report *r, struct strbuf *sb)
         if (!n->action)
             continue;
         strbuf_addstr(sb, "<li>☐ ");
-        h(sb, n->text);
+        strbuf_add_html(sb, n->text);
         strbuf_addstr(sb, " <span class=\"muted\">(");
-        h(sb, n->author);
+        strbuf_add_html(sb, n->author);
         strbuf_addf(sb, ", %s)</span></li>\n", off(n->at_ms, a));
     }
     strbuf_addstr(sb, "</ul>\n");
@@ -432,7 +418,7 @@ static void histogram(const struct report_question *q, struct strbuf *sb)
                     "height=\"%d\" viewBox=\"0 0 %d %d\" role=\"img\" "
                     "aria-label=\"ratings of ",
                 width, hgt + 40, width, hgt + 40);
-    h(sb, q->id);
+    strbuf_add_html(sb, q->id);
     strbuf_addstr(sb, "\">\n");
     for (int v = 1; v <= q->scale; v++) {
         int x = gap + (v - 1) * (bw + gap);
@@ -460,9 +446,9 @@ static void group(const struct report_feedback_group *g, struct strbuf *sb)
         for (size_t i = 0; i < g->nquestions; i++) {
             const struct report_question *q = &g->questions[i];
             strbuf_addstr(sb, "<tr><td>");
-            h(sb, q->text);
+            strbuf_add_html(sb, q->text);
             strbuf_addstr(sb, " <code>");
-            h(sb, q->id);
+            strbuf_add_html(sb, q->id);
             strbuf_addf(sb, "</code></td><td>1–%d</td><td class=\"n\">%d</td>"
                             "<td class=\"n\">%s</td><td>",
                         q->scale, q->answers,
@@ -481,18 +467,18 @@ static void group(const struct report_feedback_group *g, struct strbuf *sb)
         for (size_t i = 0; i < g->ncomments; i++) {
             const struct report_comment *c = &g->comments[i];
             strbuf_addf(sb, "<li><span class=\"muted\">%s, ", off(c->at_ms, a));
-            h(sb, c->respondent ? c->respondent : "anonymous");
+            strbuf_add_html(sb, c->respondent ? c->respondent : "anonymous");
             if (c->channel) {
                 strbuf_addstr(sb, " via ");
-                h(sb, c->channel);
+                strbuf_add_html(sb, c->channel);
             }
             if (c->question) {
                 strbuf_addstr(sb, ", on <code>");
-                h(sb, c->question);
+                strbuf_add_html(sb, c->question);
                 strbuf_addstr(sb, "</code>");
             }
             strbuf_addstr(sb, ":</span> ");
-            h(sb, c->text);
+            strbuf_add_html(sb, c->text);
             strbuf_addstr(sb, "</li>\n");
         }
         strbuf_addstr(sb, "</ul>\n");
@@ -522,7 +508,7 @@ void report_render_html(const struct report *r, struct strbuf *sb)
     if (r->drill)
         strbuf_addstr(sb, "[DRILL] ");
     strbuf_addstr(sb, "Post-incident report: ");
-    h(sb, r->title);
+    strbuf_add_html(sb, r->title);
     strbuf_addf(sb, "</title>\n<style>%s</style>\n</head>\n<body>\n", css);
     summary(r, sb);
     targets(r, sb);

@@ -12,8 +12,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -24,13 +22,14 @@
 #include "crisisrun/feedback_form.h"
 #include "crisisrun/httpd.h"
 #include "crisisrun/journal.h"
+#include "crisisrun/token.h"
 #include "crisisrun/util.h"
 
 struct serve {
     struct journal *j;
     struct httpd *h;
     char *public_url;
-    char token[65];
+    char token[TOKEN_HEX_LEN + 1];
     char *token_path;
 };
 
@@ -40,22 +39,6 @@ char *serve_token_path_for(const char *db_path)
     if (!slash)
         return xstrdup("serve.token");
     return xasprintf("%.*s/serve.token", (int)(slash - db_path), db_path);
-}
-
-static int write_token(const char *path, const char *token)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0)
-        return error("cannot write the API token to '%s': %s", path, strerror(errno));
-    size_t len = strlen(token);
-    int ret = 0;
-    /* A file left by an earlier serve keeps its mode through O_CREAT. */
-    if (fchmod(fd, 0600) < 0 || write(fd, token, len) != (ssize_t)len ||
-        write(fd, "\n", 1) != 1)
-        ret = error("cannot write the API token to '%s': %s", path, strerror(errno));
-    if (close(fd) < 0 && !ret)
-        ret = error("cannot write the API token to '%s': %s", path, strerror(errno));
-    return ret;
 }
 
 /* ---- JSON answers --------------------------------------------------------------- */
@@ -213,21 +196,9 @@ static void get_run(struct serve *s, struct httpd_request *req, const char *id)
     respond_json(req, 200, o, NULL, NULL);
 }
 
-static int authorized(const struct serve *s, const struct httpd_request *req)
-{
-    const char *auth = httpd_header(req, "Authorization");
-    if (!auth || strncasecmp(auth, "Bearer ", 7) != 0)
-        return 0;
-    const char *tok = auth + 7;
-    while (*tok == ' ')
-        tok++;
-    size_t n = strlen(s->token);
-    return strlen(tok) == n && CRYPTO_memcmp(tok, s->token, n) == 0;
-}
-
 static void handle_api(struct serve *s, struct httpd_request *req)
 {
-    if (!authorized(s, req)) {
+    if (!token_bearer_ok(req, s->token)) {
         respond_json(req, 401,
                      json_pack("{s:s}", "error", "missing or wrong bearer token"),
                      "WWW-Authenticate", "Bearer");
@@ -276,15 +247,10 @@ struct serve *serve_start(struct journal *j, const struct serve_options *opt)
 {
     struct serve *s = xcalloc(1, sizeof(*s));
     s->j = j;
-    unsigned char raw[32];
-    if (RAND_bytes(raw, sizeof(raw)) != 1) {
+    if (token_new(s->token, "an API token") < 0) {
         free(s);
-        error("cannot make an API token: no randomness available");
         return NULL;
     }
-    for (size_t i = 0; i < sizeof(raw); i++)
-        snprintf(s->token + 2 * i, 3, "%02x", raw[i]);
-    OPENSSL_cleanse(raw, sizeof(raw));
     struct httpd_config cfg = {
         .listen = opt->listen ? opt->listen : SERVE_DEFAULT_LISTEN,
         .max_body = FEEDBACK_FORM_MAX_BODY,
@@ -299,7 +265,7 @@ struct serve *serve_start(struct journal *j, const struct serve_options *opt)
     }
     s->public_url = xstrdup(opt->public_url ? opt->public_url : httpd_url(s->h));
     s->token_path = serve_token_path_for(journal_path(j));
-    if (write_token(s->token_path, s->token) < 0) {
+    if (token_write_file(s->token_path, s->token, "the API token") < 0) {
         free(s->token_path);
         s->token_path = NULL; /* not ours to remove */
         serve_free(s);
@@ -317,7 +283,7 @@ void serve_free(struct serve *s)
         unlink(s->token_path);
     free(s->token_path);
     free(s->public_url);
-    OPENSSL_cleanse(s->token, sizeof(s->token));
+    token_forget(s->token);
     free(s);
 }
 

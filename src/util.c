@@ -197,6 +197,31 @@ void strbuf_reset(struct strbuf *sb)
     }
 }
 
+void strbuf_add_html(struct strbuf *sb, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '&':
+            strbuf_addstr(sb, "&amp;");
+            break;
+        case '<':
+            strbuf_addstr(sb, "&lt;");
+            break;
+        case '>':
+            strbuf_addstr(sb, "&gt;");
+            break;
+        case '"':
+            strbuf_addstr(sb, "&quot;");
+            break;
+        case '\'':
+            strbuf_addstr(sb, "&#39;");
+            break;
+        default:
+            strbuf_addch(sb, *s);
+        }
+    }
+}
+
 const char *strbuf_str(const struct strbuf *sb)
 {
     return sb->buf ? sb->buf : "";

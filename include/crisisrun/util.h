@@ -69,6 +69,12 @@ void strbuf_addstr(struct strbuf *sb, const char *s);
 void strbuf_addch(struct strbuf *sb, char c);
 void strbuf_addf(struct strbuf *sb, const char *fmt, ...) CR_PRINTF(2, 3);
 void strbuf_reset(struct strbuf *sb);
+/*
+ * Appends s escaped for HTML text and attribute values: & < > " ' become
+ * entities.  Every HTML page crisisrun writes (report, feedback form,
+ * inbox) puts user text through this one function.  NULL appends nothing.
+ */
+void strbuf_add_html(struct strbuf *sb, const char *s);
 /* Returns the buffer as a C string ("" when empty and unallocated). */
 const char *strbuf_str(const struct strbuf *sb);
 
