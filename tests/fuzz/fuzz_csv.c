@@ -10,7 +10,9 @@
  * journal in a temporary directory (created once per process): it stores
  * all the rows or none, says which (0 or FEEDBACK_INVALID, never a journal
  * error), counts every data row as stored or skipped, and the journal then
- * holds exactly what it said it stored.
+ * holds exactly what it said it stored.  What it stores must make a
+ * report: in every format valid UTF-8 without control characters (but
+ * tab and line breaks), and the JSON with every comment the others show.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -18,13 +20,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "crisisrun/csv.h"
 #include "crisisrun/diag.h"
 #include "crisisrun/feedback.h"
 #include "crisisrun/journal.h"
 #include "crisisrun/loader.h"
+#include "crisisrun/report.h"
 #include "crisisrun/runmeta.h"
 #include "crisisrun/util.h"
+#include "crisisrun/yamltree.h"
 #include "fuzz_common.h"
 
 int fuzz_csv_one(const uint8_t *data, size_t size);
@@ -176,6 +182,45 @@ static void fuzz_csv_check_reader(const char *data, size_t size, long *records)
     strbuf_release(&quoted);
 }
 
+static void fuzz_csv_check_text(const char *s, size_t len)
+{
+    FUZZ_CHECK(utf8_check(s, len) == len);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        FUZZ_CHECK(c >= 0x20 ? c != 0x7f : (c == '\n' || c == '\t' || c == '\r'));
+    }
+}
+
+/* The run's report, in every format, from what the imports stored. */
+static void fuzz_csv_check_report(void)
+{
+    struct report *r = report_build(fuzz_csv.j, fuzz_csv.run);
+    FUZZ_CHECK(r != NULL);
+    static const enum report_format formats[] = {REPORT_JSON, REPORT_MARKDOWN, REPORT_HTML};
+    for (size_t i = 0; i < ARRAY_SIZE(formats); i++) {
+        struct strbuf sb = STRBUF_INIT;
+        report_render(r, formats[i], &sb);
+        FUZZ_CHECK(sb.len > 0);
+        fuzz_csv_check_text(sb.buf, sb.len);
+        if (formats[i] == REPORT_JSON) {
+            json_t *root = json_loadb(sb.buf, sb.len, 0, NULL);
+            json_t *groups = json_object_get(json_object_get(root, "feedback"), "groups");
+            FUZZ_CHECK(groups != NULL);
+            size_t shown = 0;
+            for (size_t g = 0; g < ARRAY_SIZE(r->groups); g++) {
+                if (!report_group_shown(r, g))
+                    continue;
+                json_t *cs = json_object_get(json_array_get(groups, shown++), "comments");
+                FUZZ_CHECK(json_array_size(cs) == r->groups[g].ncomments);
+            }
+            FUZZ_CHECK(json_array_size(groups) == shown);
+            json_decref(root);
+        }
+        strbuf_release(&sb);
+    }
+    report_free(r);
+}
+
 static void fuzz_csv_check_import(const uint8_t *data, size_t size, long records)
 {
     if (!fuzz_csv.j || fuzz_csv.stored > FUZZ_CSV_RESET_AFTER) {
@@ -216,6 +261,8 @@ static void fuzz_csv_check_import(const uint8_t *data, size_t size, long records
         }
     }
     journal_feedback_list_free(v, n);
+    if (rc == 0 && count > 0)
+        fuzz_csv_check_report();
 }
 
 int fuzz_csv_one(const uint8_t *data, size_t size)

@@ -116,6 +116,65 @@ static void test_discord_mention_across_value(void **state)
     free(s);
 }
 
+/* Runs `feedback import` of csv into the harness's run; *msg: what it reported. */
+static int import_text(const char *csv, long *count, char **msg)
+{
+    if (!fuzz_csv.j)
+        fuzz_csv_open();
+    FILE *f = fopen(fuzz_csv.csv, "wb");
+    assert_non_null(f);
+    fputs(csv, f);
+    assert_int_equal(fclose(f), 0);
+    char errfile[] = "/tmp/crfuzz-err.XXXXXX";
+    int fd = mkstemp(errfile);
+    assert_true(fd >= 0);
+    fflush(stderr);
+    int saved = dup(2);
+    dup2(fd, 2);
+    close(fd);
+    long skipped;
+    int rc = feedback_import_csv(fuzz_csv.j, fuzz_csv.run, fuzz_csv.csv, count, &skipped);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    size_t len;
+    assert_int_equal(read_file(errfile, 1 << 16, msg, &len), 0);
+    unlink(errfile);
+    return rc;
+}
+
+/* Imported text is text: what the form refuses, the import refuses too. */
+static void test_import_text_is_text(void **state)
+{
+    (void)state;
+    long count;
+    char *msg;
+    assert_int_equal(import_text("informed,comment\n3,bad \xff\xfe\n", &count, &msg),
+                     FEEDBACK_INVALID);
+    assert_non_null(strstr(msg, ":2: the comment is not UTF-8 text"));
+    free(msg);
+    assert_int_equal(import_text("better,respondent\n\"a \x1b[31m red\",Bob\n", &count, &msg),
+                     FEEDBACK_INVALID);
+    assert_non_null(
+        strstr(msg, ":2: the answer to 'better' contains a control character (0x1b)"));
+    free(msg);
+    assert_int_equal(import_text("informed,respondent\n4,\"Ann\nSmith\"\n", &count, &msg),
+                     FEEDBACK_INVALID);
+    assert_non_null(strstr(msg, ":2: the respondent contains a control character (0x0a)"));
+    free(msg);
+    /* Tabs, line breaks and any UTF-8 stay welcome; so does an anonymous row's name. */
+    assert_int_equal(import_text("better,comment,respondent,anonymous\n"
+                                 "\"tab\there\nnext line\",caf\xc3\xa9 \xe2\x9c\x93,"
+                                 "Zo\xc3\xab,no\n"
+                                 "x,,\"A\nB\",yes\n",
+                                 &count, &msg),
+                     0);
+    assert_int_equal(count, 2);
+    assert_string_equal(msg, "");
+    free(msg);
+    fuzz_csv_teardown();
+}
+
 int main(void)
 {
     /* As under libFuzzer: no input may read the terminal. */
@@ -124,6 +183,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_replay),
         cmocka_unit_test(test_discord_mention_across_value),
+        cmocka_unit_test(test_import_text_is_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
