@@ -54,7 +54,7 @@ static const char fuzz_csv_playbook[] =
     "    - {id: better, text: Better?, type: text}\n";
 
 /* Responses stored before the journal is made again (keeps each check cheap). */
-#define FUZZ_CSV_RESET_AFTER 200
+#define FUZZ_CSV_RESET_AFTER 25
 
 static struct {
     char dir[64];
