@@ -5,6 +5,11 @@
  * /api/runs/{id}; the bearer check happens before any of it.  Bodies are
  * small JSON objects mirroring the CLI's arguments; answers are JSON
  * objects with "ok" and "message", or "error".
+ *
+ * Deliberate choice: an action's answer is held (the request suspended)
+ * until the run loop has committed the journal batch that records the
+ * action (control_commit), so "acknowledged" is never said of an
+ * acknowledgement a crash could still lose.
  */
 #include "crisisrun/control.h"
 
@@ -25,11 +30,21 @@
 #include "crisisrun/util.h"
 #include "runner_internal.h"
 
+/* An action's answer, held until the journal batch that records it commits. */
+struct held {
+    struct httpd_request *req;
+    unsigned status;
+    char *body;
+};
+
 struct control {
     struct runner *r;
     struct httpd *h;
     char token[65];
     char *token_path;
+    struct held *held;
+    size_t nheld, aheld;
+    int released; /* answers given since the last control_run: send them now */
 };
 
 char *control_token_path(const char *db_path, const char *run_id)
@@ -82,67 +97,163 @@ static int authorized(const struct control *c, const struct httpd_request *req)
     return strlen(tok) == n && CRYPTO_memcmp(tok, c->token, n) == 0;
 }
 
-static const char *str_field(json_t *o, const char *key)
+/*
+ * Reads an optional string field into *out (NULL when absent).  Returns 0,
+ * or 400 with *msg set when the field has another type.
+ */
+static int str_field(json_t *o, const char *key, const char **out, char **msg)
 {
     json_t *v = json_object_get(o, key);
-    return json_is_string(v) ? json_string_value(v) : NULL;
+    *out = NULL;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_string(v)) {
+        *msg = xasprintf("'%s' must be a string", key);
+        return 400;
+    }
+    *out = json_string_value(v);
+    return 0;
 }
 
-/* Runs one operator action with its JSON arguments. */
-static int run_action(struct control *c, const char *action, json_t *body, char **msg)
+static int required(const char *v, const char *key, char **msg)
 {
-    struct runner *r = c->r;
-    const char *who = str_field(body, "actor");
-    if (!who || !*who)
-        who = "api";
-    if (!strcmp(action, "ack"))
-        return runner_op_ack(r, str_field(body, "step"), who, msg);
-    if (!strcmp(action, "status")) {
-        const char *st = str_field(body, "status");
-        if (!st) {
-            *msg = xstrdup("'status' is required");
-            return 400;
-        }
-        return runner_op_status(r, st, str_field(body, "note"), who, msg);
+    if (v && *v)
+        return 0;
+    *msg = xasprintf("'%s' is required", key);
+    return 400;
+}
+
+static int do_ack(struct runner *r, json_t *body, const char *who, char **msg)
+{
+    const char *step;
+    int ret = str_field(body, "step", &step, msg);
+    return ret ? ret : runner_op_ack(r, step, who, msg);
+}
+
+static int do_status(struct runner *r, json_t *body, const char *who, char **msg)
+{
+    const char *st, *note;
+    int ret = str_field(body, "status", &st, msg);
+    if (!ret)
+        ret = str_field(body, "note", &note, msg);
+    if (!ret)
+        ret = required(st, "status", msg);
+    return ret ? ret : runner_op_status(r, st, note, who, msg);
+}
+
+static int do_resolve(struct runner *r, json_t *body, const char *who, char **msg)
+{
+    const char *note;
+    int ret = str_field(body, "note", &note, msg);
+    return ret ? ret : runner_op_resolve(r, note, who, msg);
+}
+
+static int do_trigger(struct runner *r, json_t *body, const char *who, char **msg)
+{
+    const char *step;
+    int ret = str_field(body, "step", &step, msg);
+    if (!ret)
+        ret = required(step, "step", msg);
+    return ret ? ret : runner_op_trigger(r, step, who, msg);
+}
+
+static int do_note(struct runner *r, json_t *body, const char *who, char **msg)
+{
+    const char *text;
+    int ret = str_field(body, "text", &text, msg);
+    if (!ret)
+        ret = required(text, "text", msg);
+    if (ret)
+        return ret;
+    json_t *nj = json_object_get(body, "notify");
+    json_t *aj = json_object_get(body, "action");
+    if (aj && !json_is_boolean(aj)) {
+        *msg = xstrdup("'action' must be true or false");
+        return 400;
     }
-    if (!strcmp(action, "resolve"))
-        return runner_op_resolve(r, str_field(body, "note"), who, msg);
-    if (!strcmp(action, "trigger")) {
-        const char *step = str_field(body, "step");
-        if (!step) {
-            *msg = xstrdup("'step' is required");
-            return 400;
-        }
-        return runner_op_trigger(r, step, who, msg);
+    if (nj && !json_is_null(nj) && !json_is_array(nj)) {
+        *msg = xstrdup("'notify' must be a list of channel names");
+        return 400;
     }
-    if (!strcmp(action, "note")) {
-        const char *text = str_field(body, "text");
-        json_t *nj = json_object_get(body, "notify");
-        if (nj && !json_is_array(nj)) {
+    size_t n = json_array_size(nj);
+    const char **names = xcalloc(n + 1, sizeof(*names));
+    for (size_t i = 0; i < n; i++) {
+        names[i] = json_string_value(json_array_get(nj, i));
+        if (!names[i]) {
+            free(names);
             *msg = xstrdup("'notify' must be a list of channel names");
             return 400;
         }
-        size_t n = json_array_size(nj);
-        const char **names = xcalloc(n + 1, sizeof(*names));
-        for (size_t i = 0; i < n; i++) {
-            names[i] = json_string_value(json_array_get(nj, i));
-            if (!names[i]) {
-                free(names);
-                *msg = xstrdup("'notify' must be a list of channel names");
-                return 400;
-            }
-        }
-        int ret = runner_op_note(r, text, names, n, json_is_true(json_object_get(body, "action")),
-                                 who, msg);
-        free(names);
-        return ret;
     }
-    *msg = xasprintf("unknown action '%s'", action);
-    return 404;
+    ret = runner_op_note(r, text, names, n, json_is_true(aj), who, msg);
+    free(names);
+    return ret;
+}
+
+/* The POST actions under /api/runs/{id}/, with the fields each accepts
+ * (besides "actor"): an unknown field is a client's typo, answered 400. */
+static const struct action {
+    const char *name;
+    const char *fields[4];
+    int (*run)(struct runner *r, json_t *body, const char *who, char **msg);
+} actions[] = {
+    {"ack", {"step"}, do_ack},
+    {"status", {"status", "note"}, do_status},
+    {"note", {"text", "notify", "action"}, do_note},
+    {"trigger", {"step"}, do_trigger},
+    {"resolve", {"note"}, do_resolve},
+};
+
+static const struct action *find_action(const char *name)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(actions); i++)
+        if (!strcmp(actions[i].name, name))
+            return &actions[i];
+    return NULL;
+}
+
+/* Runs one operator action with its JSON arguments. */
+static int run_action(struct control *c, const struct action *a, json_t *body, char **msg)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(body, key, v)
+    {
+        int known = !strcmp(key, "actor");
+        for (size_t i = 0; !known && i < ARRAY_SIZE(a->fields) && a->fields[i]; i++)
+            known = !strcmp(key, a->fields[i]);
+        if (!known) {
+            *msg = xasprintf("unknown field '%s' for '%s'", key, a->name);
+            return 400;
+        }
+    }
+    const char *who;
+    int ret = str_field(body, "actor", &who, msg);
+    if (ret)
+        return ret;
+    if (!who || !*who)
+        who = "api";
+    if (strlen(who) > CONTROL_MAX_ACTOR) {
+        *msg = xasprintf("'actor' is longer than %d characters", CONTROL_MAX_ACTOR);
+        return 400;
+    }
+    return a->run(c->r, body, who, msg);
+}
+
+static void respond_405(struct httpd_request *req, const char *allow)
+{
+    const char *const hdrs[] = {"Allow", allow, "Content-Type", "application/json",
+                                "Cache-Control", "no-store", NULL};
+    json_t *o = json_pack("{s:s}", "error", !strcmp(allow, "GET") ? "use GET" : "use POST");
+    char *s = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    httpd_respond(req, 405, hdrs, s, strlen(s));
+    free(s);
 }
 
 static void handle_api(struct control *c, struct httpd_request *req)
 {
+    /* Before anything else looks at the request: no token, no answer. */
     if (!authorized(c, req)) {
         static const char *const hdrs[] = {"WWW-Authenticate", "Bearer", "Content-Type",
                                            "application/json", NULL};
@@ -150,32 +261,42 @@ static void handle_api(struct control *c, struct httpd_request *req)
         httpd_respond(req, 401, hdrs, body, sizeof(body) - 1);
         return;
     }
-    const char *rest = req->path + strlen("/api/runs/");
-    if (strncmp(req->path, "/api/runs/", 10) != 0 || !*rest) {
-        respond_error(req, 404, "no such endpoint");
+    if (strncmp(req->path, "/api/runs/", 10) != 0 || !req->path[10]) {
+        respond_error(req, 404, "no such endpoint (use /api/runs/RUN)");
         return;
     }
+    const char *rest = req->path + 10;
     size_t idlen = strcspn(rest, "/");
     const char *id = c->r->run.id;
     if (idlen == 0 || idlen > strlen(id) || strncmp(rest, id, idlen) != 0) {
-        respond_error(req, 404, "this process does not run that run");
+        respond_error(req, 404, "no such run here: this process drives another run");
         return;
     }
-    const char *action = rest[idlen] == '/' ? rest + idlen + 1 : "";
-    if (!*action) {
+    const char *name = rest[idlen] == '/' ? rest + idlen + 1 : "";
+    if (!*name) {
         if (strcmp(req->method, "GET")) {
-            respond_error(req, 405, "use GET");
+            respond_405(req, "GET");
             return;
         }
         respond_json(req, 200, runner_op_state(c->r));
         return;
     }
+    const struct action *a = find_action(name);
+    if (!a) {
+        char *msg = xasprintf("unknown action '%s' (use ack, status, note, trigger or resolve)",
+                              name);
+        respond_error(req, 404, msg);
+        free(msg);
+        return;
+    }
     if (strcmp(req->method, "POST")) {
-        respond_error(req, 405, "use POST");
+        respond_405(req, "POST");
         return;
     }
     if (req->body_too_large || req->body_len > CONTROL_MAX_BODY) {
-        respond_error(req, 413, "request body too large");
+        char *msg = xasprintf("request body too large (at most %d bytes)", CONTROL_MAX_BODY);
+        respond_error(req, 413, msg);
+        free(msg);
         return;
     }
     json_error_t jerr;
@@ -186,13 +307,51 @@ static void handle_api(struct control *c, struct httpd_request *req)
         return;
     }
     char *msg = NULL;
-    int status = run_action(c, action, body, &msg);
+    int status = run_action(c, a, body, &msg);
     json_decref(body);
-    if (status == 200)
-        respond_json(req, 200, json_pack("{s:b, s:s}", "ok", 1, "message", msg));
-    else
-        respond_error(req, (unsigned)status, msg);
+    json_t *answer = status == 200 ? json_pack("{s:b, s:s}", "ok", 1, "message", msg)
+                                   : json_pack("{s:s}", "error", msg);
     free(msg);
+    /*
+     * Journal first: the action is in the run loop's open batch, so the
+     * answer waits for control_commit().  A client told "acknowledged"
+     * must never see the acknowledgement lost by a crash a moment later.
+     */
+    ALLOC_GROW(c->held, c->nheld + 1, c->aheld);
+    c->held[c->nheld++] = (struct held){req, (unsigned)status,
+                                        json_dumps(answer, JSON_COMPACT | JSON_SORT_KEYS)};
+    json_decref(answer);
+    httpd_suspend(req);
+}
+
+void control_commit(struct control *c)
+{
+    static const char *const hdrs[] = {"Content-Type", "application/json",
+                                       "Cache-Control", "no-store", NULL};
+    if (!c)
+        return;
+    /* httpd_respond may end a request, whose `closed` callback edits the list. */
+    struct held *v = c->held;
+    size_t n = c->nheld;
+    c->held = NULL;
+    c->nheld = c->aheld = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].req) {
+            httpd_respond(v[i].req, v[i].status, hdrs, v[i].body, strlen(v[i].body));
+            c->released = 1;
+        }
+        free(v[i].body);
+    }
+    free(v);
+}
+
+/* A held request whose client went away (or the server is stopping). */
+static void closed(void *cls, struct httpd_request *req)
+{
+    struct control *c = cls;
+    for (size_t i = 0; i < c->nheld; i++)
+        if (c->held[i].req == req)
+            c->held[i].req = NULL;
 }
 
 static void handle(void *cls, struct httpd_request *req)
@@ -225,6 +384,7 @@ struct control *control_start(struct runner *r, const char *listen)
                                                                : CONTROL_MAX_BODY,
         .deliver_oversized = 1,
         .handle = handle,
+        .closed = closed,
         .cls = c,
     };
     c->h = httpd_start(&cfg);
@@ -244,7 +404,12 @@ void control_free(struct control *c)
 {
     if (!c)
         return;
+    /* Answers never committed are not given: the clients see the
+     * connection close, as they would if the process had died. */
     httpd_free(c->h);
+    for (size_t i = 0; i < c->nheld; i++)
+        free(c->held[i].body);
+    free(c->held);
     if (c->token_path)
         unlink(c->token_path);
     free(c->token_path);
@@ -259,13 +424,17 @@ size_t control_fds(struct control *c, struct pollfd *fds, size_t max)
 
 int64_t control_timeout(struct control *c)
 {
-    return c ? httpd_timeout(c->h) : -1;
+    if (!c)
+        return -1;
+    return c->released ? 0 : httpd_timeout(c->h);
 }
 
 void control_run(struct control *c)
 {
-    if (c)
-        httpd_run(c->h);
+    if (!c)
+        return;
+    c->released = 0;
+    httpd_run(c->h);
 }
 
 const char *control_url(const struct control *c)

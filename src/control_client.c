@@ -9,6 +9,7 @@
 #include "crisisrun/control_client.h"
 
 #include <errno.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,13 +57,30 @@ static char *read_token(const char *db, const struct journal_run *run)
     return run->control_token ? xstrdup(run->control_token) : NULL;
 }
 
+/*
+ * Who acts: the account of the real user id, as the runner records its
+ * own actions.  Not $USER, which is unset under cron and systemd and
+ * which anyone can set to another name.
+ */
 static const char *os_user(void)
 {
-    const char *u = getenv("USER");
-    if (u && *u)
-        return u;
-    u = getlogin();
-    return u ? u : "unknown";
+    static char name[64];
+    struct passwd *pw = getpwuid(getuid());
+    if (pw)
+        snprintf(name, sizeof(name), "%s", pw->pw_name);
+    else
+        snprintf(name, sizeof(name), "uid %lu", (unsigned long)getuid());
+    return name;
+}
+
+/* 1 when the run's owner was on this machine and its process is gone. */
+static int owner_is_dead(const struct journal_run *run)
+{
+    char host[256] = "";
+    gethostname(host, sizeof(host) - 1);
+    if (!run->owner_pid || !run->owner_host || strcmp(run->owner_host, host))
+        return 0;
+    return kill((pid_t)run->owner_pid, 0) < 0 && errno == ESRCH;
 }
 
 static int gone(const char *id)
@@ -113,15 +131,22 @@ int control_call(const struct cmd_ctx *ctx, const char *run_arg, const char *act
     struct answer a = {0};
     if (!j || journal_run_find(j, run_arg, id) < 0 || journal_run_get(j, id, &run) < 0)
         goto out;
-    if (run.state == RUN_STATE_RESOLVED && !run.control_addr) {
-        error("run %s is resolved and its process has ended", id);
+    if (!run.control_addr) {
+        /* The process ended cleanly (it clears the address) or never served. */
+        if (run.state == RUN_STATE_RESOLVED)
+            error("run %s is resolved and its process has ended", id);
+        else if (run.state == RUN_STATE_INTERRUPTED)
+            error("run %s was interrupted; continue it with 'crisisrun resume %s'", id, id);
+        else if (run.state == RUN_STATE_FAILED)
+            error("run %s stopped on an error; continue it with 'crisisrun resume %s'", id, id);
+        else
+            ret = gone(id);
         goto out;
     }
-    if (!run.control_addr || run.state != RUN_STATE_RUNNING) {
-        if (run.state == RUN_STATE_INTERRUPTED || run.state == RUN_STATE_RUNNING)
-            ret = gone(id);
-        else
-            error("run %s is %s; nothing drives it", id, journal_run_state_name(run.state));
+    if (owner_is_dead(&run)) {
+        /* Killed: its address is still journaled but nobody answers there,
+         * or worse, another process has the port now. */
+        ret = gone(id);
         goto out;
     }
     token = read_token(db, &run);

@@ -21,7 +21,9 @@
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ctype.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "crisisrun/util.h"
@@ -234,7 +236,18 @@ void journal_sha256_hex(const void *data, size_t len, char out[65])
     unsigned char md[32];
     unsigned int mdlen = 0;
     static const char hex[] = "0123456789abcdef";
-    EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+    /* Fetched once and kept (reachable, never freed): fetching SHA-256
+     * and making a context on every call cost more than the hash itself,
+     * and a fan-out hashes three times a notification. */
+    static EVP_MD *sha256;
+    static EVP_MD_CTX *ctx;
+    if (!sha256)
+        sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (!ctx)
+        ctx = EVP_MD_CTX_new();
+    if (!sha256 || !ctx || !EVP_DigestInit_ex2(ctx, sha256, NULL) ||
+        !EVP_DigestUpdate(ctx, data, len) || !EVP_DigestFinal_ex(ctx, md, &mdlen))
+        EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
     for (unsigned int i = 0; i < 32; i++) {
         out[2 * i] = hex[md[i] >> 4];
         out[2 * i + 1] = hex[md[i] & 15];
@@ -327,10 +340,46 @@ static int create_file(const char *path)
     if (make_parent_dirs(path) < 0)
         return -1;
     int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    /* An existing journal we may not write (a read-only filesystem, or a
+     * write-protected file for a user other than root) is read-only, as
+     * sqlite3_db_readonly() would say below; it was not "not created". */
+    if (fd < 0 && (errno == EROFS || errno == EACCES) && access(path, F_OK) == 0)
+        return error("journal '%s' is read-only", path);
     if (fd < 0)
         return error("cannot create journal '%s': %s", path, strerror(errno));
     close(fd);
     return 0;
+}
+
+/*
+ * A WAL journal is read through its -shm file, which SQLite must create
+ * when the last writer removed it on closing; on a read-only filesystem it
+ * cannot, and the journal would be unreadable.  Nothing can change a file
+ * there, so it is opened as immutable: "file:PATH?immutable=1", or NULL
+ * when the filesystem is writable or a -wal file holds commits that only a
+ * normal open would read.
+ */
+static char *immutable_uri(const char *path)
+{
+    struct statvfs vfs;
+    struct stat wal;
+    if (statvfs(path, &vfs) < 0 || !(vfs.f_flag & ST_RDONLY))
+        return NULL;
+    char *walpath = xasprintf("%s-wal", path);
+    int has_wal = stat(walpath, &wal) == 0 && wal.st_size > 0;
+    free(walpath);
+    if (has_wal)
+        return NULL;
+    struct strbuf sb = STRBUF_INIT;
+    strbuf_addstr(&sb, "file:");
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        if (isalnum(*p) || strchr("/-._~", *p))
+            strbuf_addch(&sb, (char)*p);
+        else
+            strbuf_addf(&sb, "%%%02X", *p);
+    }
+    strbuf_addstr(&sb, "?immutable=1");
+    return strbuf_detach(&sb, NULL);
 }
 
 static int set_pragmas(struct journal *j, int readonly)
@@ -378,7 +427,13 @@ struct journal *journal_open(const char *path, unsigned flags)
     struct journal *j = xcalloc(1, sizeof(*j));
     j->path = xstrdup(path);
     /* READWRITE opens a write-protected file read-only; we check below. */
-    if (sqlite3_open_v2(path, &j->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+    char *uri = NULL;
+    int open_flags = SQLITE_OPEN_READWRITE;
+    if (!(flags & (JOURNAL_CREATE | JOURNAL_WRITE)) && (uri = immutable_uri(path)))
+        open_flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_URI;
+    int orc = sqlite3_open_v2(uri ? uri : path, &j->db, open_flags, NULL);
+    free(uri);
+    if (orc != SQLITE_OK) {
         error("cannot open journal '%s': %s", path,
               j->db ? sqlite3_errmsg(j->db) : "out of memory");
         goto fail;
@@ -438,9 +493,12 @@ int journal_begin(struct journal *j)
     if (j->aborted)
         return error("journal '%s': the batch was rolled back after an error", j->path);
     /* Inner levels are savepoints, so a failed compound write inside a
-     * batch undoes only itself. */
-    if (exec_sql(j, j->depth ? "SAVEPOINT batch" : "BEGIN IMMEDIATE",
-                 "begin a transaction") < 0)
+     * batch undoes only itself.  The statements are prepared once: the run
+     * loop opens two batches an iteration and every attempt a savepoint,
+     * and parsing them each time was 5% of a fan-out's instructions. */
+    sqlite3_stmt *st = j->depth ? journal_stmt(j, ST_TXN_SAVEPOINT, "SAVEPOINT batch")
+                                : journal_stmt(j, ST_TXN_BEGIN, "BEGIN IMMEDIATE");
+    if (!st || journal_step_write(j, st, "begin a transaction") < 0)
         return -1;
     j->depth++;
     return 0;
@@ -456,12 +514,14 @@ int journal_commit(struct journal *j)
         return error("journal '%s': the batch was rolled back after an error", j->path);
     }
     if (j->depth > 1) {
-        if (exec_sql(j, "RELEASE batch", "release a savepoint") < 0)
+        sqlite3_stmt *st = journal_stmt(j, ST_TXN_RELEASE, "RELEASE batch");
+        if (!st || journal_step_write(j, st, "release a savepoint") < 0)
             return -1;
         j->depth--;
         return 0;
     }
-    if (exec_sql(j, "COMMIT", "commit") < 0) {
+    sqlite3_stmt *st = journal_stmt(j, ST_TXN_COMMIT, "COMMIT");
+    if (!st || journal_step_write(j, st, "commit") < 0) {
         /* A failed COMMIT (disk full, I/O error) may leave the transaction
          * open; end it so the handle stays usable. */
         if (!sqlite3_get_autocommit(j->db))

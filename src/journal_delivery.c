@@ -123,31 +123,11 @@ int journal_notification_add(struct journal *j, const struct journal_notificatio
     return sqlite3_changes(j->db) ? 0 : 1;
 }
 
-int journal_notification_set_state(struct journal *j, const char *id,
-                                   enum journal_delivery_state s, int64_t now_ms,
-                                   int64_t due_ms)
+/* A state change of notification id changed nothing: says why; -1. */
+static int unchanged(struct journal *j, const char *id)
 {
-    static const char sql[] =
-        "UPDATE notifications SET state = ?2, updated_ms = ?3,"
-        " due_ms = CASE WHEN ?2 = 'pending' THEN ?4 ELSE due_ms END,"
-        " settled_ms = CASE WHEN ?2 IN ('pending', 'inflight') THEN NULL ELSE ?3 END"
-        " WHERE id = ?1 AND state IN ('pending', 'inflight')";
-    static const char get_sql[] = "SELECT state FROM notifications WHERE id = ?1";
-    if ((unsigned)s >= DELIVERY_STATE_COUNT)
-        return error("journal '%s': invalid delivery state %d", j->path, (int)s);
-    sqlite3_stmt *st = journal_stmt(j, ST_NOTIF_SET_STATE, sql);
-    if (!st)
-        return -1;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, journal_delivery_state_name(s), -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, now_ms);
-    sqlite3_bind_int64(st, 4, due_ms);
-    if (journal_step_write(j, st, "update a notification") < 0)
-        return -1;
-    if (sqlite3_changes(j->db))
-        return 0;
-    /* Nothing changed: say why. */
-    st = journal_stmt(j, ST_NOTIF_GET_STATE, get_sql);
+    static const char sql[] = "SELECT state FROM notifications WHERE id = ?1";
+    sqlite3_stmt *st = journal_stmt(j, ST_NOTIF_GET_STATE, sql);
     if (!st)
         return -1;
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
@@ -160,6 +140,29 @@ int journal_notification_set_state(struct journal *j, const char *id,
         ret = journal_fail(j, "read a notification");
     sqlite3_reset(st);
     return ret;
+}
+
+int journal_notification_set_state(struct journal *j, const char *id,
+                                   enum journal_delivery_state s, int64_t now_ms,
+                                   int64_t due_ms)
+{
+    static const char sql[] =
+        "UPDATE notifications SET state = ?2, updated_ms = ?3,"
+        " due_ms = CASE WHEN ?2 = 'pending' THEN ?4 ELSE due_ms END,"
+        " settled_ms = CASE WHEN ?2 IN ('pending', 'inflight') THEN NULL ELSE ?3 END"
+        " WHERE id = ?1 AND state IN ('pending', 'inflight')";
+    if ((unsigned)s >= DELIVERY_STATE_COUNT)
+        return error("journal '%s': invalid delivery state %d", j->path, (int)s);
+    sqlite3_stmt *st = journal_stmt(j, ST_NOTIF_SET_STATE, sql);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, journal_delivery_state_name(s), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, now_ms);
+    sqlite3_bind_int64(st, 4, due_ms);
+    if (journal_step_write(j, st, "update a notification") < 0)
+        return -1;
+    return sqlite3_changes(j->db) ? 0 : unchanged(j, id);
 }
 
 int journal_endpoint_disable(struct journal *j, const char *run_id,
@@ -282,6 +285,16 @@ int journal_attempt_add(struct journal *j, const struct journal_attempt *a)
     static const char update_sql[] =
         "UPDATE notifications SET attempts = max(attempts, ?2), last_http_status = ?3,"
         " last_latency_ms = ?4, last_error = ?5, updated_ms = ?6 WHERE id = ?1";
+    /* The attempt that settles its notification says so in the same
+     * statement: a fan-out's last write per endpoint is then one UPDATE,
+     * not two (each rewrites the row with its body and the state index). */
+    static const char settle_sql[] =
+        "UPDATE notifications SET attempts = max(attempts, ?2), last_http_status = ?3,"
+        " last_latency_ms = ?4, last_error = ?5, updated_ms = ?6, state = ?7,"
+        " settled_ms = ?6 WHERE id = ?1 AND state IN ('pending', 'inflight')";
+    int settles = a->settles != DELIVERY_PENDING;
+    if (settles && (a->settles == DELIVERY_INFLIGHT || (unsigned)a->settles >= DELIVERY_STATE_COUNT))
+        return error("journal '%s': invalid settled state %d", j->path, (int)a->settles);
     if (journal_begin(j) < 0)
         return -1;
     sqlite3_stmt *st = journal_stmt(j, ST_ATTEMPT_INSERT, sql);
@@ -297,7 +310,8 @@ int journal_attempt_add(struct journal *j, const struct journal_attempt *a)
     journal_bind_text(st, 8, a->error);
     if (journal_step_write(j, st, "add a delivery attempt") < 0)
         goto fail;
-    st = journal_stmt(j, ST_ATTEMPT_NOTIF_UPDATE, update_sql);
+    st = settles ? journal_stmt(j, ST_ATTEMPT_NOTIF_SETTLE, settle_sql)
+                 : journal_stmt(j, ST_ATTEMPT_NOTIF_UPDATE, update_sql);
     if (!st)
         goto fail;
     sqlite3_bind_text(st, 1, a->notification_id, -1, SQLITE_STATIC);
@@ -306,8 +320,14 @@ int journal_attempt_add(struct journal *j, const struct journal_attempt *a)
     sqlite3_bind_int64(st, 4, a->latency_ms);
     journal_bind_text(st, 5, a->error);
     sqlite3_bind_int64(st, 6, a->finished_ms);
+    if (settles)
+        sqlite3_bind_text(st, 7, journal_delivery_state_name(a->settles), -1, SQLITE_STATIC);
     if (journal_step_write(j, st, "update a notification") < 0)
         goto fail;
+    if (!sqlite3_changes(j->db)) {
+        unchanged(j, a->notification_id);
+        goto fail;
+    }
     return journal_commit(j);
 fail:
     journal_rollback(j);

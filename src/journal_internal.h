@@ -35,6 +35,7 @@ enum journal_stmt_slot {
     ST_NOTIF_COUNT,
     ST_ATTEMPT_INSERT,
     ST_ATTEMPT_NOTIF_UPDATE,
+    ST_ATTEMPT_NOTIF_SETTLE,
     ST_ATTEMPT_LIST,
     ST_ACK_INSERT,
     ST_ACK_STEP,
@@ -49,6 +50,10 @@ enum journal_stmt_slot {
     ST_ANSWER_INSERT,
     ST_FEEDBACK_LIST,
     ST_ANSWER_LIST,
+    ST_TXN_BEGIN,
+    ST_TXN_SAVEPOINT,
+    ST_TXN_RELEASE,
+    ST_TXN_COMMIT,
     ST_COUNT
 };
 

@@ -41,6 +41,7 @@
 #include "crisisrun/message.h"
 #include "crisisrun/provider.h"
 #include "crisisrun/runmeta.h"
+#include "providers/providers.h"
 #include "runner_internal.h"
 #include "crisisrun/sched.h"
 
@@ -316,8 +317,17 @@ static void on_attempt_done(void *user, void *tag, const struct delivery_attempt
         .error = (char *)a->error,
     };
     memcpy(ja.notification_id, n->id, sizeof(ja.notification_id));
+    if (a->retry_at < 0 && a->result != DELIVERY_GONE) {
+        /* on_settled follows with the same result: journal the settled
+         * state with the attempt, one write instead of two.  A 410 is
+         * settled there, with every other notification to the endpoint. */
+        ja.settles = a->result == DELIVERY_OK ? DELIVERY_DELIVERED : DELIVERY_FAILED;
+        n->settle_journaled = 1;
+    }
     if (journal_attempt_add(r->j, &ja) < 0)
         r->journal_failed = 1;
+    if (a->result == DELIVERY_GONE)
+        n->answered_gone = 1;
     if (a->retry_at >= 0) {
         int64_t due = now + (int64_t)((double)(a->retry_at - monotonic_ms()) * r->speed);
         if (journal_notification_set_state(r->j, n->id, DELIVERY_PENDING, now, due) < 0)
@@ -344,28 +354,40 @@ static void on_settled(void *user, void *tag, enum delivery_result result)
     if (n->retrying)
         lc->retrying--;
     lc->pending--;
-    enum journal_delivery_state st = result == DELIVERY_OK     ? DELIVERY_DELIVERED
-                                     : result == DELIVERY_GONE ? DELIVERY_DISABLED
-                                                               : DELIVERY_FAILED;
-    if (journal_notification_set_state(r->j, n->id, st, now, 0) < 0)
-        r->journal_failed = 1;
+    char hash[JOURNAL_ENDPOINT_HASH_LEN + 1];
+    if (result == DELIVERY_GONE) {
+        /* Disables this notification and every other unsettled one to the
+         * endpoint.  One queued behind the 410 may already be disabled that
+         * way, so it is not set again (the journal refuses to move a settled
+         * notification). */
+        journal_endpoint_hash(c->urls[n->endpoint], hash);
+        if (journal_endpoint_disable(r->j, r->run.id, hash, now) < 0)
+            r->journal_failed = 1;
+    } else {
+        enum journal_delivery_state st =
+            result == DELIVERY_OK ? DELIVERY_DELIVERED : DELIVERY_FAILED;
+        if (!n->settle_journaled &&
+            journal_notification_set_state(r->j, n->id, st, now, 0) < 0)
+            r->journal_failed = 1;
+    }
     if (result == DELIVERY_OK) {
         lc->ok++;
     } else {
         lc->failed++;
         r->failed++;
         char *ep = url_redact(c->urls[n->endpoint]);
-        if (result == DELIVERY_GONE) {
-            char hash[JOURNAL_ENDPOINT_HASH_LEN + 1];
-            journal_endpoint_hash(c->urls[n->endpoint], hash);
-            if (journal_endpoint_disable(r->j, r->run.id, hash, now) < 0)
-                r->journal_failed = 1;
+        if (result == DELIVERY_GONE && n->answered_gone) {
+            /* One event per endpoint, from the 410 itself: later
+             * notifications to it settle without a request. */
             runner_event(r, EV_ENDPOINT_DISABLED, NULL, 0,
                          json_pack("{s:s, s:s, s:s}", "channel", c->name, "endpoint", ep,
                                    "endpoint_hash", hash),
                          "runner");
             liveview_event(&r->lv, now, "endpoint %s of %s answered 410: disabled for this run",
                            ep, c->name);
+        } else if (result == DELIVERY_GONE) {
+            liveview_event(&r->lv, now, "disabled %s -> %s (%s): the endpoint answered 410",
+                           n->id + 4, c->name, ep);
         } else {
             liveview_event(&r->lv, now, "failed %s -> %s (%s)", n->id + 4, c->name, ep);
         }
@@ -533,9 +555,8 @@ static void draw(struct runner *r)
     if (!r->lv.interactive)
         return;
     int64_t now = runner_offset(r);
-    int64_t next = sched_next_time(r->sched);
-    const char *next_step = NULL;
-    (void)next_step;
+    size_t step = 0;
+    int64_t next = sched_next_step(r->sched, &step);
     struct live_state st = {
         .run_id = r->run.id,
         .title = r->pb->title,
@@ -543,7 +564,7 @@ static void draw(struct runner *r)
         .drill = r->drill,
         .speed = r->speed,
         .elapsed_ms = now,
-        .next_step = next != INT64_MAX ? "step" : NULL,
+        .next_step = next != INT64_MAX ? message_step_name(r->pb, step) : NULL,
         .next_in_ms = next != INT64_MAX ? next - now : 0,
         .channels = r->live,
         .nchannels = r->pb->nchannels,
@@ -553,11 +574,19 @@ static void draw(struct runner *r)
 
 /* ---- setting up ------------------------------------------------------------------------- */
 
+/*
+ * The --var overrides as journaled for resume.  A value need not be UTF-8
+ * and jansson refuses one that is not, which would drop the override from
+ * the journal silently: store it cleaned, as every provider sends it.
+ */
 static char *vars_json(const struct kv *vars, size_t n)
 {
     json_t *o = json_object();
-    for (size_t i = 0; i < n; i++)
-        json_object_set_new(o, vars[i].key, json_string(vars[i].value));
+    for (size_t i = 0; i < n; i++) {
+        char *v = provider_utf8_clean(vars[i].value);
+        json_object_set_new(o, vars[i].key, json_string(v));
+        free(v);
+    }
     char *s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(o);
     return s;
@@ -687,6 +716,7 @@ static int loop(struct runner *r)
         control_run(r->control);
         if (commit(r) < 0 || r->journal_failed)
             return -1;
+        control_commit(r->control); /* answers only what is journaled */
         if (monotonic_ms() - last_beat >= HEARTBEAT_MS) {
             last_beat = monotonic_ms();
             if (journal_run_heartbeat(r->j, r->run.id, getpid(), r->host, wallclock_ms(),
@@ -777,7 +807,8 @@ int runner_main(const struct cmd_ctx *ctx, const struct runner_options *opt)
               r.run.id, r.run.id);
         ret = EXIT_RUNTIME;
     } else {
-        if (r.status == STATUS_RESOLVED && r.feedback_closes >= 0)
+        /* A signal stops a resolved run with its feedback window still open. */
+        if (lr == 0 && r.status == STATUS_RESOLVED && r.feedback_closes >= 0)
             runner_event(&r, EV_FEEDBACK_CLOSED, NULL, 0, NULL, "runner");
         long counts[DELIVERY_STATE_COUNT] = {0};
         journal_notification_count(r.j, r.run.id, counts);
@@ -787,6 +818,9 @@ int runner_main(const struct cmd_ctx *ctx, const struct runner_options *opt)
                        counts[DELIVERY_DISABLED]);
         ret = counts[DELIVERY_FAILED] || counts[DELIVERY_DISABLED] ? EXIT_RUNTIME : EXIT_OK;
     }
+    /* On a terminal the events above only reach the screen when it is
+     * drawn: the last screen must say how the run ended. */
+    draw(&r);
     journal_run_release_owner(r.j, r.run.id, getpid(), r.host);
 out:
     teardown_signals();

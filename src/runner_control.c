@@ -27,15 +27,15 @@ int runner_op_ack(struct runner *r, const char *step, const char *who, char **ms
     int64_t wall = runner_wall(r, now);
     if (!step || !*step) {
         int first = sched_ack_run(r->sched, now);
-        if (first) {
-            if (journal_run_set_acknowledged(r->j, r->run.id, wall, who) < 0)
-                r->journal_failed = 1;
-            runner_event(r, EV_ACKNOWLEDGED, NULL, 0, NULL, who);
-            liveview_event(&r->lv, wall, "run acknowledged by %s", who);
-            *msg = xstrdup("run acknowledged");
-        } else {
-            *msg = xstrdup("run was already acknowledged");
-        }
+        if (first && journal_run_set_acknowledged(r->j, r->run.id, wall, who) < 0)
+            r->journal_failed = 1;
+        /*
+         * Journaled every time, not only the first: a later one cancels
+         * the deadlines armed since, and resume replays it to know that.
+         */
+        runner_event(r, EV_ACKNOWLEDGED, NULL, 0, json_pack("{s:b}", "first", first), who);
+        liveview_event(&r->lv, wall, "run acknowledged by %s%s", who, first ? "" : " (again)");
+        *msg = xstrdup(first ? "run acknowledged" : "run was already acknowledged");
         /* Acknowledging the run acknowledges every waiting step too. */
         for (size_t i = 0; i < r->pb->nsteps; i++)
             if (r->pb->steps[i].has_ack &&
@@ -142,7 +142,7 @@ int runner_op_note(struct runner *r, const char *text, const char *const *notify
             walltime_format(runner_wall(r, nx), runner_wall(r, now), next, sizeof(next));
             iso8601_format(runner_wall(r, nx), next_iso, sizeof(next_iso));
         }
-        runner_notify_channel(r, ch, "note", (int)id, body, r->status, next, next_iso);
+        runner_notify_channel(r, ch, RUNNER_NOTE_STEP, (int)id, body, r->status, next, next_iso);
         free(body);
         free(esc);
     }
@@ -173,22 +173,28 @@ int runner_op_resolve(struct runner *r, const char *note, const char *who, char 
 json_t *runner_op_state(struct runner *r)
 {
     int64_t now = runner_offset(r);
-    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:b, s:b, s:I, s:f}", "id", r->run.id, "playbook",
-                          r->pb->name, "title", r->pb->title, "status",
-                          run_status_name(r->status), "drill", r->drill, "acknowledged",
-                          sched_acknowledged(r->sched), "elapsed_ms", (json_int_t)now, "speed",
-                          r->speed);
+    char started[40], at[40];
+    iso8601_format(r->run.started_ms, started, sizeof(started));
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:b, s:I, s:f}", "id", r->run.id,
+                          "playbook", r->pb->name, "title", r->pb->title, "status",
+                          run_status_name(r->status), "started", started, "drill", r->drill,
+                          "acknowledged", sched_acknowledged(r->sched), "elapsed_ms",
+                          (json_int_t)now, "speed", r->speed);
     json_object_set_new(o, "latest_note",
                         r->latest_note ? json_string(r->latest_note) : json_null());
     json_t *waiting = json_array();
-    struct sched_deadline dl[64];
-    size_t n = sched_deadlines(r->sched, dl, 64);
-    for (size_t i = 0; i < n && i < 64; i++)
+    size_t n = sched_deadlines(r->sched, NULL, 0);
+    struct sched_deadline *dl = xcalloc(n + 1, sizeof(*dl));
+    sched_deadlines(r->sched, dl, n);
+    for (size_t i = 0; i < n; i++) {
+        iso8601_format(runner_wall(r, dl[i].deadline), at, sizeof(at));
         json_array_append_new(
-            waiting, json_pack("{s:s, s:i, s:I, s:s}", "step", r->pb->steps[dl[i].step].id,
-                               "occurrence", dl[i].occurrence, "deadline_offset_ms",
-                               (json_int_t)dl[i].deadline, "escalate",
+            waiting, json_pack("{s:s, s:i, s:s, s:I, s:s}", "step", r->pb->steps[dl[i].step].id,
+                               "occurrence", dl[i].occurrence, "deadline", at,
+                               "deadline_offset_ms", (json_int_t)dl[i].deadline, "escalate",
                                r->pb->steps[dl[i].escalate].id));
+    }
+    free(dl);
     json_object_set_new(o, "waiting_for_ack", waiting);
     return o;
 }

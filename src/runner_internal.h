@@ -23,7 +23,9 @@ struct notif {
     size_t channel, endpoint;
     int attempt;             /* the attempt to start with, then the current one */
     int retrying;            /* counted in the live view's "retrying" */
+    int answered_gone;       /* its own attempt was answered 410 */
     int64_t attempt_started; /* run clock (wall) of the current attempt */
+    int settle_journaled;    /* the last attempt's journal write settled it */
     /* Until handed to the engine: */
     char *body;
     struct provider_message msg;

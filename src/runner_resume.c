@@ -31,23 +31,39 @@ static int process_alive(int64_t pid)
     return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
 }
 
-/* Takes the runner lock, or explains who holds it. */
+/*
+ * Takes the runner lock, or explains who holds it.  An owner on this
+ * machine whose process is gone is taken over at once; otherwise the lock
+ * is free only when its lease has run out (an owner on another machine,
+ * or a pid that was reused after a reboot).  The claim itself is one
+ * compare-and-set in the journal, so of two resumes racing for the same
+ * run exactly one gets it, whatever they saw before.
+ */
 static int claim(struct runner *r)
 {
     int64_t dead = 0;
-    if (r->run.owner_pid && r->run.owner_host && !strcmp(r->run.owner_host, r->host)) {
-        if (process_alive(r->run.owner_pid) && r->run.owner_pid != getpid())
-            return error("run %s is still driven by process %lld on this machine (use "
-                         "'crisisrun ack|status|note|resolve %s' to act on it)",
-                         r->run.id, (long long)r->run.owner_pid, r->run.id);
+    if (r->run.owner_pid && r->run.owner_host && !strcmp(r->run.owner_host, r->host) &&
+        r->run.owner_pid != getpid() && !process_alive(r->run.owner_pid))
         dead = r->run.owner_pid;
-    }
     int c = journal_run_claim(r->j, r->run.id, getpid(), r->host, wallclock_ms(), LEASE_MS, dead);
-    if (c == 0)
-        return error("run %s is driven by another process (on '%s'); two runners never drive "
-                     "one run",
-                     r->run.id, r->run.owner_host ? r->run.owner_host : "?");
-    return c == 1 ? 0 : -1;
+    if (c < 0)
+        return -1;
+    if (c == 1)
+        return 0;
+    /* Name the winner as the journal has it now, not as first read. */
+    struct journal_run cur;
+    if (journal_run_get(r->j, r->run.id, &cur) < 0)
+        return -1;
+    if (cur.owner_host && !strcmp(cur.owner_host, r->host))
+        error("run %s is already driven by process %lld on this machine; two runners never "
+              "drive one run (act on it with 'crisisrun ack|status|note|trigger|resolve %s')",
+              r->run.id, (long long)cur.owner_pid, r->run.id);
+    else
+        error("run %s is already driven by process %lld on '%s'; two runners never drive one "
+              "run",
+              r->run.id, (long long)cur.owner_pid, cur.owner_host ? cur.owner_host : "?");
+    journal_run_release(&cur);
+    return -1;
 }
 
 static int load(struct runner *r)
@@ -89,17 +105,55 @@ static int load(struct runner *r)
     return 0;
 }
 
-static long step_index(struct runner *r, const char *name)
+/* The step index of a journaled step name into *out (SCHED_FEEDBACK for
+ * the feedback request); 0, or -1 when the playbook has no such step. */
+static int step_index(struct runner *r, const char *name, size_t *out)
 {
     if (!name)
         return -1;
-    if (!strcmp(name, MESSAGE_FEEDBACK_STEP))
-        return (long)SCHED_FEEDBACK;
-    return playbook_find_step(r->pb, name);
+    if (!strcmp(name, MESSAGE_FEEDBACK_STEP)) {
+        *out = SCHED_FEEDBACK;
+        return 0;
+    }
+    long i = playbook_find_step(r->pb, name);
+    if (i < 0)
+        return -1;
+    *out = (size_t)i;
+    return 0;
 }
 
-/* Replays the journal into a fresh scheduler. */
-static int rebuild(struct runner *r)
+/*
+ * When a step_fired event's occurrence fired: the offset the scheduler
+ * popped it at (actual_offset_ms), not the event's time, which is a few
+ * milliseconds later.  Deadlines and after: delays run from the former;
+ * replaying the latter would move them, and an escalation journaled
+ * right at its deadline would then no longer consume it, and fire again.
+ */
+static int64_t fired_offset(const struct journal_event *ev, int64_t fallback)
+{
+    json_t *d = ev->detail_json ? json_loads(ev->detail_json, 0, NULL) : NULL;
+    json_t *v = json_object_get(d, "actual_offset_ms");
+    int64_t off = json_is_integer(v) ? (int64_t)json_integer_value(v) : fallback;
+    json_decref(d);
+    return off;
+}
+
+static const char *detail_string(const struct journal_event *ev, const char *key, char *buf,
+                                 size_t size)
+{
+    json_t *d = ev->detail_json ? json_loads(ev->detail_json, 0, NULL) : NULL;
+    const char *v = json_string_value(json_object_get(d, key));
+    snprintf(buf, size, "%s", v ? v : "");
+    json_decref(d);
+    return buf;
+}
+
+/*
+ * Replays the journal into a fresh scheduler: every occurrence that fired
+ * and every operator command, in journal order, at the offsets they
+ * happened.  *last_out: the last offset seen.
+ */
+static int rebuild(struct runner *r, int64_t *last_out)
 {
     struct journal_event *ev = NULL;
     size_t n = 0;
@@ -107,98 +161,135 @@ static int rebuild(struct runner *r)
         return -1;
     r->sched = sched_new(r->pb);
     sched_start(r->sched);
+    int64_t last = 0; /* the scheduler's `now` never goes back */
     for (size_t i = 0; i < n; i++) {
         int64_t off = ev[i].at_ms - r->run.started_ms;
-        int runner_made = ev[i].actor && !strcmp(ev[i].actor, "runner");
-        long idx = step_index(r, ev[i].step);
+        size_t idx = 0;
+        int known = step_index(r, ev[i].step, &idx) == 0;
+        char buf[64];
+        if (ev[i].kind == EV_STEP_FIRED)
+            off = fired_offset(&ev[i], off);
+        if (off < last)
+            off = last;
+        last = off;
         switch (ev[i].kind) {
         case EV_STEP_FIRED:
-            if (idx == -1 && ev[i].step && strcmp(ev[i].step, "note"))
-                warning("run %s: step '%s' is no longer in the playbook", r->run.id, ev[i].step);
-            else if (ev[i].step)
-                sched_restore_fired(r->sched, (size_t)idx, ev[i].occurrence, off);
+            if (known)
+                sched_restore_fired(r->sched, idx, ev[i].occurrence, off);
+            else
+                warning("run %s: step '%s' is no longer in the playbook", r->run.id,
+                        ev[i].step ? ev[i].step : "");
             break;
-        case EV_STATUS_CHANGED:
-            if (!runner_made && ev[i].detail_json) {
-                json_t *d = json_loads(ev[i].detail_json, 0, NULL);
-                int st = run_status_from_name(json_string_value(json_object_get(d, "to"))
-                                                  ? json_string_value(json_object_get(d, "to"))
-                                                  : "");
-                if (st >= 0)
-                    sched_set_status(r->sched, (enum run_status)st, off);
-                json_decref(d);
-            }
+        case EV_STATUS_CHANGED: {
+            /* Whoever made it: one a step made is already in force (the
+             * step came first), and setting a status again is a no-op.
+             * Never trust the actor name, which an API client chooses. */
+            int st = run_status_from_name(detail_string(&ev[i], "to", buf, sizeof(buf)));
+            if (st >= 0)
+                sched_set_status(r->sched, (enum run_status)st, off);
             break;
+        }
         case EV_ACKNOWLEDGED:
             if (!ev[i].step)
                 sched_ack_run(r->sched, off);
-            else if (idx >= 0)
-                sched_ack_step(r->sched, (size_t)idx, off);
+            else if (known && idx != SCHED_FEEDBACK)
+                sched_ack_step(r->sched, idx, off);
             break;
         case EV_TRIGGERED:
-            if (idx >= 0)
-                sched_trigger(r->sched, (size_t)idx, off);
+            if (known && idx != SCHED_FEEDBACK)
+                sched_trigger(r->sched, idx, off);
             break;
-        case EV_NOTE:
-            if (ev[i].detail_json) {
-                json_t *d = json_loads(ev[i].detail_json, 0, NULL);
-                const char *t = json_string_value(json_object_get(d, "text"));
-                if (t) {
-                    free(r->latest_note);
-                    r->latest_note = xstrdup(t);
-                }
-                json_decref(d);
+        case EV_NOTE: {
+            json_t *d = ev[i].detail_json ? json_loads(ev[i].detail_json, 0, NULL) : NULL;
+            const char *t = json_string_value(json_object_get(d, "text"));
+            if (t) {
+                free(r->latest_note);
+                r->latest_note = xstrdup(t);
             }
+            json_decref(d);
             break;
+        }
         default:
             break;
         }
     }
     journal_event_list_free(ev, n);
+    *last_out = last;
     return 0;
+}
+
+/* 1 when a resolved run has nothing left to do: resume refuses it. */
+static int run_is_over(struct runner *r)
+{
+    long counts[DELIVERY_STATE_COUNT] = {0};
+    if (journal_notification_count(r->j, r->run.id, counts) < 0)
+        return -1;
+    if (counts[DELIVERY_PENDING] || counts[DELIVERY_INFLIGHT])
+        return 0;
+    double speed = r->run.speed > 0 ? r->run.speed : 1.0;
+    int64_t now = r->run.started_ms +
+                  (int64_t)((double)(wallclock_ms() - r->run.started_ms) * speed);
+    return !r->run.feedback_closes_ms || now >= r->run.feedback_closes_ms;
 }
 
 int runner_restore(struct runner *r, const struct runner_options *opt)
 {
     char id[JOURNAL_RUN_ID_LEN + 1];
+    int64_t last = 0;
+    int ret = -1;
     if (journal_run_find(r->j, opt->resume_run, id) < 0)
         return -1;
     if (journal_run_get(r->j, id, &r->run) < 0)
         return -1;
     if (r->run.state == RUN_STATE_RESOLVED) {
-        long counts[DELIVERY_STATE_COUNT] = {0};
-        if (journal_notification_count(r->j, id, counts) < 0)
+        int over = run_is_over(r);
+        if (over < 0)
             return -1;
-        int64_t now = r->run.started_ms +
-                      (int64_t)((double)(wallclock_ms() - r->run.started_ms) * r->run.speed);
-        if (!counts[DELIVERY_PENDING] && !counts[DELIVERY_INFLIGHT] &&
-            (!r->run.feedback_closes_ms || now >= r->run.feedback_closes_ms)) {
-            error("run %s is over: resolved, every notification settled", id);
+        if (over) {
+            error("run %s is over: it is resolved and every notification has settled", id);
             return EXIT_RUNTIME;
         }
     }
     if (claim(r) < 0)
         return -1;
-    if (load(r) < 0)
-        return EXIT_USAGE;
+    if (load(r) < 0) {
+        ret = EXIT_USAGE;
+        goto give_up;
+    }
     r->speed = r->run.speed > 0 ? r->run.speed : 1.0;
     r->drill = r->run.drill;
     r->status = r->run.status;
-    if (rebuild(r) < 0)
-        return -1;
-    /* The run's clock goes on from where the wall clock says it is. */
+    if (rebuild(r, &last) < 0)
+        goto give_up;
+    /*
+     * The run's clock goes on as if the process had never stopped: at
+     * --speed N it reads (wall now - started) * N, the formula of the
+     * uninterrupted run, so every deadline and slot keeps the wall-clock
+     * time the journal gave it and the down time counts like any other.
+     * Never behind the last journaled event (a wall clock set back).
+     */
     r->offset_base = (int64_t)((double)(wallclock_ms() - r->run.started_ms) * r->speed);
+    if (r->offset_base < last)
+        r->offset_base = last;
     r->mono_base = monotonic_ms();
     sched_resume(r->sched, r->offset_base);
     if (r->run.feedback_closes_ms)
         r->feedback_closes = r->run.feedback_closes_ms - r->run.started_ms;
     if (r->run.state != RUN_STATE_RESOLVED &&
         journal_run_set_state(r->j, id, RUN_STATE_RUNNING, runner_wall(r, r->offset_base)) < 0)
-        return -1;
-    if (runner_event(r, EV_RESUMED, NULL, 0, json_pack("{s:I}", "pid", (json_int_t)getpid()),
+        goto give_up;
+    if (runner_event(r, EV_RESUMED, NULL, 0,
+                     json_pack("{s:I, s:s, s:I}", "pid", (json_int_t)getpid(), "from_state",
+                               journal_run_state_name(r->run.state), "offset_ms",
+                               (json_int_t)r->offset_base),
                      runner_os_user()) < 0)
-        return -1;
+        goto give_up;
     return 0;
+
+give_up:
+    /* Leave the run to the next resume instead of to the lease. */
+    journal_run_release_owner(r->j, id, getpid(), r->host);
+    return ret;
 }
 
 void runner_resend_unsettled(struct runner *r)

@@ -516,6 +516,16 @@ int64_t sched_next_time(struct sched *s)
     return s->heap.n ? s->heap.v[0].when : INT64_MAX;
 }
 
+int64_t sched_next_step(struct sched *s, size_t *step)
+{
+    clean_top(s);
+    if (!s->heap.n)
+        return INT64_MAX;
+    const struct entry *e = &s->heap.v[0];
+    *step = e->kind == E_DEADLINE ? s->dl[e->step].d.escalate : e->step;
+    return e->when;
+}
+
 static void fill_fire(struct sched *s, struct sched_fire *out, size_t step, int occ,
                       int64_t due, int64_t now, enum sched_cause cause)
 {

@@ -28,6 +28,8 @@ struct control;
 #define CONTROL_MAX_FDS HTTPD_MAX_FDS
 /* Largest JSON body accepted by the control API. */
 #define CONTROL_MAX_BODY (16 * 1024)
+/* Longest "actor" (who did it) accepted in a request. */
+#define CONTROL_MAX_ACTOR 64
 
 /*
  * Starts serving run r on `listen` (NULL: 127.0.0.1 on a free port),
@@ -39,7 +41,18 @@ void control_free(struct control *c);
 
 size_t control_fds(struct control *c, struct pollfd *fds, size_t max);
 int64_t control_timeout(struct control *c); /* -1: none */
+/*
+ * Serves what is ready.  MUST be called inside a journal batch: the
+ * actions it performs write to the journal, and their answers are held
+ * until control_commit().
+ */
 void control_run(struct control *c);
+/*
+ * The batch that control_run() wrote into has committed: sends the held
+ * answers.  Never call it when the commit failed (control_free() then
+ * closes those requests unanswered).  NULL is fine.
+ */
+void control_commit(struct control *c);
 
 const char *control_url(const struct control *c);   /* "http://127.0.0.1:PORT" */
 const char *control_token(const struct control *c); /* 64 hex digits */

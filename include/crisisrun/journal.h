@@ -362,12 +362,21 @@ struct journal_attempt {
     int64_t latency_ms;
     enum journal_attempt_outcome outcome;
     char *error;           /* may be NULL; MUST NOT contain a URL path or a header */
+    /*
+     * Written only: DELIVERY_DELIVERED, DELIVERY_FAILED or DELIVERY_DISABLED
+     * when this attempt settled the notification, which then moves to that
+     * state at finished_ms in the same write (with the refusal of
+     * journal_notification_set_state to change a settled one); 0
+     * (DELIVERY_PENDING) leaves the state alone.  Lists return 0.
+     */
+    enum journal_delivery_state settles;
 };
 
 /*
  * Journals one finished attempt and updates the notification's attempt
- * count, last HTTP status, latency and error.  It does not change the
- * notification's state: the caller does, in the same batch.  0 or -1.
+ * count, last HTTP status, latency and error.  It changes the
+ * notification's state only when a->settles says so; otherwise the caller
+ * does, in the same batch.  0 or -1.
  */
 int journal_attempt_add(struct journal *j, const struct journal_attempt *a);
 /* Every attempt of the run's notifications, by notification then number. */

@@ -15,6 +15,13 @@
 
 struct runner;
 
+/*
+ * The step name of a broadcast note's notifications; their occurrence is
+ * the note's id.  '@' cannot start a playbook step id, so a note never
+ * shares a notification id with a step called "note".
+ */
+#define RUNNER_NOTE_STEP "@note"
+
 /* Acknowledges the run (step NULL or "") or one waiting step. */
 int runner_op_ack(struct runner *r, const char *step, const char *who, char **msg);
 /* Moves the status; a note becomes {{latest_note}} first. */

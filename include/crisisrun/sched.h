@@ -137,6 +137,14 @@ void sched_start(struct sched *s);
 int64_t sched_next_time(struct sched *s);
 
 /*
+ * As sched_next_time(), and sets *step to what that timer fires: a step
+ * index, SCHED_FEEDBACK for the feedback request, or for an acknowledgement
+ * deadline its escalation step.  The step sched_pop() returns next when
+ * called at that time.  *step is left alone when nothing is pending.
+ */
+int64_t sched_next_step(struct sched *s, size_t *step);
+
+/*
  * Takes the next occurrence due at or before `now` and applies its effects
  * (status change, after: dependents, ack deadline, next slot of a recurring
  * step).  Returns 1 and fills *out, or 0 when nothing is due.  Passed ack

@@ -519,6 +519,41 @@ static void test_resolve_stops_recurring_and_fires_on_resolved(void **state)
     playbook_free(pb);
 }
 
+/* Before every pop, sched_next_step names what pops: timers, events,
+ * escalations (deadlines) and the feedback request alike. */
+static void check_next_step_names_each_pop(struct playbook *pb, int ack_page)
+{
+    struct sched *s = sched_new(pb);
+    struct sched_fire f;
+    int n = 0;
+    sched_start(s);
+    for (int64_t t; (t = sched_next_time(s)) <= 100 * HOUR;) {
+        size_t step = 12345;
+        assert_int_equal(sched_next_step(s, &step), t);
+        assert_int_equal(sched_pop(s, t, &f), 1);
+        assert_int_equal(step, f.step);
+        n++;
+        if (ack_page && t >= 30 * MIN && sched_resolved_at(s) < 0)
+            assert_int_equal(sched_set_status(s, STATUS_RESOLVED, t), 0);
+    }
+    assert_true(n >= 4);
+    size_t untouched = 777;
+    assert_int_equal(sched_next_step(s, &untouched), INT64_MAX);
+    assert_int_equal(untouched, 777);
+    sched_free(s);
+}
+
+static void test_next_step(void **state)
+{
+    (void)state;
+    struct playbook *pb = escalation_playbook();
+    check_next_step_names_each_pop(pb, 0); /* deadlines: esc1, then esc2 */
+    playbook_free(pb);
+    pb = resolution_playbook();
+    check_next_step_names_each_pop(pb, 1); /* resolved at 30m: events, feedback */
+    playbook_free(pb);
+}
+
 static void test_step_that_resolves(void **state)
 {
     (void)state;
@@ -763,6 +798,7 @@ int main(void)
         cmocka_unit_test(test_on_status_fires_once),
         cmocka_unit_test(test_resolve_stops_recurring_and_fires_on_resolved),
         cmocka_unit_test(test_step_that_resolves),
+        cmocka_unit_test(test_next_step),
         cmocka_unit_test(test_manual_trigger),
         cmocka_unit_test(test_next_update_per_channel_and_fallback),
         cmocka_unit_test(test_restore_and_resume),

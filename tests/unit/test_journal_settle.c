@@ -1,0 +1,191 @@
+/* Unit tests for journal_attempt_add() settling its notification in the
+ * same write (journal_attempt.settles), which the run loop uses so that a
+ * fan-out's last write per endpoint is one statement. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crisisrun/journal.h"
+#include "crisisrun/util.h"
+
+#define URL "https://status.example.com/hooks/SECRET"
+#define T0 1764167700000LL /* 2025-11-26T14:35:00Z */
+
+struct fixture {
+    char dir[64];
+    char *path;
+    struct journal *j;
+    struct journal_run run;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = xcalloc(1, sizeof(*f));
+    snprintf(f->dir, sizeof(f->dir), "/tmp/crsettle.XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    f->path = xasprintf("%s/crisisrun.db", f->dir);
+    f->j = journal_open(f->path, JOURNAL_CREATE);
+    assert_non_null(f->j);
+    struct journal_run *r = &f->run;
+    r->playbook_name = "bench";
+    r->title = "Bench";
+    r->playbook_path = "/srv/bench.yaml";
+    r->playbook_text = "crisisrun: 1\nname: bench\n";
+    r->vars_json = "{}";
+    r->speed = 1;
+    r->started_ms = T0;
+    assert_int_equal(journal_run_create(f->j, r), 0);
+    /* Only lent to journal_run_create. */
+    r->playbook_name = r->title = r->playbook_path = r->playbook_text = r->vars_json = NULL;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    journal_close(f->j);
+    journal_run_release(&f->run);
+    char *wal = xasprintf("%s-wal", f->path), *shm = xasprintf("%s-shm", f->path);
+    unlink(f->path);
+    unlink(wal);
+    unlink(shm);
+    rmdir(f->dir);
+    free(wal);
+    free(shm);
+    free(f->path);
+    free(f);
+    return 0;
+}
+
+/* Journals a notification for endpoint e and marks it in flight. */
+static void add_inflight(struct fixture *f, int e, char *id)
+{
+    char url[64];
+    snprintf(url, sizeof(url), URL "%d", e);
+    struct journal_notification_new nn = {
+        .run_id = f->run.id, .step = "declare", .occurrence = 1, .channel = "customers",
+        .endpoint_index = e, .endpoint_url = url, .body = "{\"message\":\"investigating\"}",
+        .created_ms = T0, .due_ms = T0,
+    };
+    assert_int_equal(journal_notification_add(f->j, &nn, id), 0);
+    assert_int_equal(journal_notification_set_state(f->j, id, DELIVERY_INFLIGHT, T0 + 1, 0), 0);
+}
+
+static struct journal_attempt attempt(const char *id, int number, int status,
+                                      enum journal_delivery_state settles)
+{
+    struct journal_attempt a = {
+        .number = number, .started_ms = T0 + 1, .finished_ms = T0 + 40,
+        .http_status = status, .latency_ms = 39,
+        .outcome = status == 204 ? ATTEMPT_DELIVERED : ATTEMPT_FAILED,
+        .error = status == 204 ? NULL : "HTTP 404", .settles = settles,
+    };
+    memcpy(a.notification_id, id, sizeof(a.notification_id));
+    return a;
+}
+
+static struct journal_notification *find(struct journal_notification *v, size_t n,
+                                         const char *id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(v[i].id, id))
+            return &v[i];
+    fail_msg("notification %s not listed", id);
+    return NULL;
+}
+
+static void test_settles_with_the_attempt(void **state)
+{
+    struct fixture *f = *state;
+    char ok[JOURNAL_NOTIFICATION_ID_LEN + 1], bad[JOURNAL_NOTIFICATION_ID_LEN + 1],
+        gone[JOURNAL_NOTIFICATION_ID_LEN + 1], open[JOURNAL_NOTIFICATION_ID_LEN + 1];
+    add_inflight(f, 0, ok);
+    add_inflight(f, 1, bad);
+    add_inflight(f, 2, gone);
+    add_inflight(f, 3, open);
+
+    assert_int_equal(journal_begin(f->j), 0);
+    struct journal_attempt a = attempt(ok, 1, 204, DELIVERY_DELIVERED);
+    assert_int_equal(journal_attempt_add(f->j, &a), 0);
+    a = attempt(bad, 1, 404, DELIVERY_FAILED);
+    assert_int_equal(journal_attempt_add(f->j, &a), 0);
+    a = attempt(gone, 1, 410, DELIVERY_DISABLED);
+    assert_int_equal(journal_attempt_add(f->j, &a), 0);
+    a = attempt(open, 1, 503, DELIVERY_PENDING); /* leaves the state alone */
+    assert_int_equal(journal_attempt_add(f->j, &a), 0);
+    assert_int_equal(journal_commit(f->j), 0);
+
+    struct journal_notification *v;
+    size_t n;
+    assert_int_equal(journal_notification_list(f->j, f->run.id, DELIVERY_ALL, &v, &n), 0);
+    assert_int_equal(n, 4);
+    struct journal_notification *x = find(v, n, ok);
+    assert_int_equal(x->state, DELIVERY_DELIVERED);
+    assert_int_equal(x->settled_ms, T0 + 40);
+    assert_int_equal(x->updated_ms, T0 + 40);
+    assert_int_equal(x->attempts, 1);
+    assert_int_equal(x->last_http_status, 204);
+    x = find(v, n, bad);
+    assert_int_equal(x->state, DELIVERY_FAILED);
+    assert_int_equal(x->settled_ms, T0 + 40);
+    assert_string_equal(x->last_error, "HTTP 404");
+    assert_int_equal(find(v, n, gone)->state, DELIVERY_DISABLED);
+    x = find(v, n, open);
+    assert_int_equal(x->state, DELIVERY_INFLIGHT);
+    assert_int_equal(x->settled_ms, 0);
+    assert_int_equal(x->attempts, 1);
+    journal_notification_list_free(v, n);
+
+    struct journal_attempt *at;
+    assert_int_equal(journal_attempt_list(f->j, f->run.id, &at, &n), 0);
+    assert_int_equal(n, 4);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(at[i].settles, DELIVERY_PENDING);
+    journal_attempt_list_free(at, n);
+}
+
+static void test_settled_is_final(void **state)
+{
+    struct fixture *f = *state;
+    char id[JOURNAL_NOTIFICATION_ID_LEN + 1];
+    add_inflight(f, 0, id);
+    struct journal_attempt a = attempt(id, 1, 204, DELIVERY_DELIVERED);
+    assert_int_equal(journal_attempt_add(f->j, &a), 0);
+
+    /* A second settling attempt is refused whole: no attempt row either. */
+    a = attempt(id, 2, 404, DELIVERY_FAILED);
+    assert_int_equal(journal_attempt_add(f->j, &a), -1);
+    struct journal_notification *v;
+    size_t n;
+    assert_int_equal(journal_notification_list(f->j, f->run.id, DELIVERY_ALL, &v, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(v[0].state, DELIVERY_DELIVERED);
+    assert_int_equal(v[0].last_http_status, 204);
+    assert_int_equal(v[0].attempts, 1);
+    journal_notification_list_free(v, n);
+    struct journal_attempt *at;
+    assert_int_equal(journal_attempt_list(f->j, f->run.id, &at, &n), 0);
+    assert_int_equal(n, 1);
+    journal_attempt_list_free(at, n);
+
+    /* In flight is not a settled state. */
+    a = attempt(id, 2, 204, DELIVERY_INFLIGHT);
+    assert_int_equal(journal_attempt_add(f->j, &a), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_settles_with_the_attempt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_settled_is_final, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
