@@ -3,7 +3,9 @@
  *
  * One table lists the actions with the fields each takes; the checks run
  * in the order the API documents, so a request with several problems gets
- * the same answer whichever client sent it.
+ * the same answer whichever client sent it.  Nothing here may put a byte
+ * from the request into a message unchecked: the message goes into a JSON
+ * answer, and jansson refuses a string that is not UTF-8.
  */
 #include "crisisrun/control_request.h"
 
@@ -12,6 +14,7 @@
 #include <string.h>
 
 #include "crisisrun/util.h"
+#include "crisisrun/yamltree.h"
 
 static const struct {
     const char *name;
@@ -29,6 +32,18 @@ static int fail(char **err, int status, char *msg)
 {
     *err = msg;
     return status;
+}
+
+/* 1 when s can be quoted in a message: short UTF-8 text. */
+static int quotable(const char *s)
+{
+    size_t len = strlen(s);
+    if (len > 128 || utf8_check(s, len) != len)
+        return 0;
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            return 0;
+    return 1;
 }
 
 /*
@@ -179,11 +194,15 @@ int control_request_parse(const char *method, const char *path, const char *body
     size_t a = 0;
     while (a < ARRAY_SIZE(actions) && strcmp(actions[a].name, name))
         a++;
-    if (a == ARRAY_SIZE(actions))
+    if (a == ARRAY_SIZE(actions)) {
+        if (quotable(name))
+            return fail(err, 404,
+                        xasprintf("unknown action '%s' (use ack, status, note, trigger or "
+                                  "resolve)",
+                                  name));
         return fail(err, 404,
-                    xasprintf("unknown action '%s' (use ack, status, note, trigger or "
-                              "resolve)",
-                              name));
+                    xstrdup("unknown action (use ack, status, note, trigger or resolve)"));
+    }
     out->action = actions[a].action;
     if (strcmp(method, "POST")) {
         out->allow = "POST";

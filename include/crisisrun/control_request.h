@@ -58,8 +58,8 @@ struct control_request {
  * being read: a server that dropped an oversize body passes SIZE_MAX.
  *
  * Returns 0 when the request is well formed; else the HTTP status that
- * refuses it, with *err a new lowercase message for the client, checked
- * in this order:
+ * refuses it, with *err a new lowercase message for the client (valid
+ * UTF-8, so it always fits in a JSON answer), checked in this order:
  * 404 not /api/runs/{id}[/ACTION].  The run: 405 for another method than
  * GET.  An action: 404 unknown; 405 for another method than POST; 413 the
  * body is too large; 400 the body is not a JSON object, has a field the
