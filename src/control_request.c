@@ -38,12 +38,27 @@ static int fail(char **err, int status, char *msg)
 static int quotable(const char *s)
 {
     size_t len = strlen(s);
-    if (len > 128 || utf8_check(s, len) != len)
+    if (len > CONTROL_MAX_NAME || utf8_check(s, len) != len)
         return 0;
     for (; *s; s++)
         if ((unsigned char)*s < 0x20 || *s == 0x7f)
             return 0;
     return 1;
+}
+
+/*
+ * Text as people type it: no control character but tab and, when
+ * multiline, line breaks.  (jansson has checked that it is UTF-8 and has
+ * no NUL.)  Returns 0 or 400.
+ */
+static int check_text(const char *key, const char *s, int multiline, char **err)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c < 0x20 && c != '\t' && !(multiline && (c == '\n' || c == '\r'))) || c == 0x7f)
+            return fail(err, 400, xasprintf("'%s' contains a control character", key));
+    }
+    return 0;
 }
 
 /*
@@ -69,6 +84,23 @@ static int required(const char *v, const char *key, char **err)
     return fail(err, 400, xasprintf("'%s' is required", key));
 }
 
+/* A step, status or channel name: at most CONTROL_MAX_NAME bytes. */
+static int name_field(json_t *o, const char *key, char **out, char **err)
+{
+    int ret = str_field(o, key, out, err);
+    if (!ret && *out && strlen(*out) > CONTROL_MAX_NAME)
+        ret = fail(err, 400, xasprintf("'%s' is longer than %d bytes", key, CONTROL_MAX_NAME));
+    return ret;
+}
+
+static int text_field(json_t *o, const char *key, char **out, char **err)
+{
+    int ret = str_field(o, key, out, err);
+    if (!ret && *out)
+        ret = check_text(key, *out, 1, err);
+    return ret;
+}
+
 static int notify_field(json_t *o, struct control_request *rq, char **err)
 {
     json_t *nj = json_object_get(o, "notify");
@@ -77,11 +109,17 @@ static int notify_field(json_t *o, struct control_request *rq, char **err)
     if (!json_is_array(nj))
         return fail(err, 400, xstrdup("'notify' must be a list of channel names"));
     size_t n = json_array_size(nj);
+    if (n > CONTROL_MAX_NOTIFY)
+        return fail(err, 400, xasprintf("'notify' names more than %d channels",
+                                        CONTROL_MAX_NOTIFY));
     rq->notify = xcalloc(n + 1, sizeof(*rq->notify));
     for (size_t i = 0; i < n; i++) {
         const char *name = json_string_value(json_array_get(nj, i));
         if (!name)
             return fail(err, 400, xstrdup("'notify' must be a list of channel names"));
+        if (strlen(name) > CONTROL_MAX_NAME)
+            return fail(err, 400, xasprintf("a channel in 'notify' is longer than %d bytes",
+                                            CONTROL_MAX_NAME));
         rq->notify[rq->nnotify++] = xstrdup(name);
     }
     return 0;
@@ -94,24 +132,24 @@ static int action_fields(json_t *body, struct control_request *rq, char **err)
     json_t *aj;
     switch (rq->action) {
     case CONTROL_ACK:
-        ret = str_field(body, "step", &rq->step, err);
+        ret = name_field(body, "step", &rq->step, err);
         if (!ret && rq->step && !*rq->step) {
             free(rq->step);
             rq->step = NULL;
         }
         return ret;
     case CONTROL_STATUS:
-        ret = str_field(body, "status", &rq->status, err);
+        ret = name_field(body, "status", &rq->status, err);
         if (!ret)
-            ret = str_field(body, "note", &rq->note, err);
+            ret = text_field(body, "note", &rq->note, err);
         return ret ? ret : required(rq->status, "status", err);
     case CONTROL_RESOLVE:
-        return str_field(body, "note", &rq->note, err);
+        return text_field(body, "note", &rq->note, err);
     case CONTROL_TRIGGER:
-        ret = str_field(body, "step", &rq->step, err);
+        ret = name_field(body, "step", &rq->step, err);
         return ret ? ret : required(rq->step, "step", err);
     case CONTROL_NOTE:
-        ret = str_field(body, "text", &rq->text, err);
+        ret = text_field(body, "text", &rq->text, err);
         if (!ret)
             ret = required(rq->text, "text", err);
         if (ret)
@@ -156,11 +194,17 @@ static int parse_body(const char *body, size_t len, size_t a, struct control_req
     if (ret)
         goto out;
     if (rq->actor && *rq->actor) {
-        if (strlen(rq->actor) > CONTROL_MAX_ACTOR) {
+        size_t chars = 0;
+        for (const char *p = rq->actor; *p; p++)
+            chars += ((unsigned char)*p & 0xc0) != 0x80;
+        if (chars > CONTROL_MAX_ACTOR) {
             ret = fail(err, 400, xasprintf("'actor' is longer than %d characters",
                                            CONTROL_MAX_ACTOR));
             goto out;
         }
+        ret = check_text("actor", rq->actor, 0, err);
+        if (ret)
+            goto out;
     } else {
         free(rq->actor);
         rq->actor = xstrdup("api");

@@ -11,7 +11,11 @@
  * bearer token is checked before this is called.
  *
  * Limits: a body over CONTROL_MAX_BODY bytes; "actor" over
- * CONTROL_MAX_ACTOR bytes.
+ * CONTROL_MAX_ACTOR characters; a step, status or channel name over
+ * CONTROL_MAX_NAME bytes (longer than any playbook identifier); more than
+ * CONTROL_MAX_NOTIFY channels in "notify".  Text is UTF-8 (jansson
+ * guarantees it) without control characters: "text" and "note" may hold
+ * tabs and line breaks, "actor" only tabs.
  */
 #ifndef CRISISRUN_CONTROL_REQUEST_H
 #define CRISISRUN_CONTROL_REQUEST_H
@@ -19,6 +23,9 @@
 #include <stddef.h>
 
 #include "crisisrun/control.h" /* CONTROL_MAX_BODY, CONTROL_MAX_ACTOR */
+
+#define CONTROL_MAX_NAME 128   /* bytes: playbook identifiers are at most 128 */
+#define CONTROL_MAX_NOTIFY 256 /* channels one note is broadcast to */
 
 enum control_action {
     CONTROL_STATE,   /* GET /api/runs/{id} */
