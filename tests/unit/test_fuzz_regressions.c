@@ -20,6 +20,7 @@
 #include <string.h>
 
 #define FUZZ_REPLAY
+#include "../fuzz/fuzz_control.c"
 #include "../fuzz/fuzz_csv.c"
 #include "../fuzz/fuzz_form.c"
 #include "../fuzz/fuzz_loader.c"
@@ -29,6 +30,7 @@ static const struct {
     const char *name;
     int (*one)(const uint8_t *data, size_t size);
 } harnesses[] = {
+    {"control", fuzz_control_one},
     {"csv", fuzz_csv_one},
     {"form", fuzz_form_one},
     {"loader", fuzz_loader_one},
@@ -175,6 +177,27 @@ static void test_import_text_is_text(void **state)
     fuzz_csv_teardown();
 }
 
+/* The control API quotes only what fits in its JSON answer. */
+static void test_control_unknown_action_not_utf8(void **state)
+{
+    (void)state;
+    struct control_request rq;
+    char *err;
+    assert_int_equal(control_request_parse("POST", "/api/runs/0123/\xff", "", 0, &rq, &err),
+                     404);
+    assert_string_equal(rq.run, "0123");
+    assert_string_equal(err, "unknown action (use ack, status, note, trigger or resolve)");
+    free(err);
+    control_request_release(&rq);
+    assert_int_equal(control_request_parse("POST", "/api/runs/0123/acknowledge", "", 0, &rq,
+                                           &err),
+                     404);
+    assert_string_equal(
+        err, "unknown action 'acknowledge' (use ack, status, note, trigger or resolve)");
+    free(err);
+    control_request_release(&rq);
+}
+
 int main(void)
 {
     /* As under libFuzzer: no input may read the terminal. */
@@ -184,6 +207,7 @@ int main(void)
         cmocka_unit_test(test_replay),
         cmocka_unit_test(test_discord_mention_across_value),
         cmocka_unit_test(test_import_text_is_text),
+        cmocka_unit_test(test_control_unknown_action_not_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
