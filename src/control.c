@@ -147,8 +147,8 @@ static void hold_answer(struct control *c, struct httpd_request *req,
                                    : json_pack("{s:s}", "error", msg);
     free(msg);
     ALLOC_GROW(c->held, c->nheld + 1, c->aheld);
-    c->held[c->nheld++] = (struct held){req, (unsigned)status,
-                                        json_dumps(answer, JSON_COMPACT | JSON_SORT_KEYS)};
+    c->held[c->nheld++] = (struct held){
+        req, (unsigned)status, json_dumps(answer, JSON_COMPACT | JSON_SORT_KEYS)};
     json_decref(answer);
     httpd_suspend(req);
 }
@@ -165,9 +165,9 @@ static void handle_api(struct control *c, struct httpd_request *req)
     }
     struct control_request rq;
     char *err;
-    int status = control_request_parse(req->method, req->path, req->body,
-                                       req->body_too_large ? SIZE_MAX : req->body_len, &rq,
-                                       &err);
+    int status =
+        control_request_parse(req->method, req->path, req->body,
+                              req->body_too_large ? SIZE_MAX : req->body_len, &rq, &err);
     const char *id = c->r->run.id;
     size_t idlen = rq.run ? strlen(rq.run) : 0;
     if (rq.run && (idlen == 0 || idlen > strlen(id) || strncmp(rq.run, id, idlen) != 0))

@@ -55,7 +55,8 @@ static int check_text(const char *key, const char *s, int multiline, char **err)
 {
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if ((c < 0x20 && c != '\t' && !(multiline && (c == '\n' || c == '\r'))) || c == 0x7f)
+        if ((c < 0x20 && c != '\t' && !(multiline && (c == '\n' || c == '\r'))) ||
+            c == 0x7f)
             return fail(err, 400, xasprintf("'%s' contains a control character", key));
     }
     return 0;
@@ -89,7 +90,8 @@ static int name_field(json_t *o, const char *key, char **out, char **err)
 {
     int ret = str_field(o, key, out, err);
     if (!ret && *out && strlen(*out) > CONTROL_MAX_NAME)
-        ret = fail(err, 400, xasprintf("'%s' is longer than %d bytes", key, CONTROL_MAX_NAME));
+        ret = fail(err, 400,
+                   xasprintf("'%s' is longer than %d bytes", key, CONTROL_MAX_NAME));
     return ret;
 }
 
@@ -110,16 +112,18 @@ static int notify_field(json_t *o, struct control_request *rq, char **err)
         return fail(err, 400, xstrdup("'notify' must be a list of channel names"));
     size_t n = json_array_size(nj);
     if (n > CONTROL_MAX_NOTIFY)
-        return fail(err, 400, xasprintf("'notify' names more than %d channels",
-                                        CONTROL_MAX_NOTIFY));
+        return fail(
+            err, 400,
+            xasprintf("'notify' names more than %d channels", CONTROL_MAX_NOTIFY));
     rq->notify = xcalloc(n + 1, sizeof(*rq->notify));
     for (size_t i = 0; i < n; i++) {
         const char *name = json_string_value(json_array_get(nj, i));
         if (!name)
             return fail(err, 400, xstrdup("'notify' must be a list of channel names"));
         if (strlen(name) > CONTROL_MAX_NAME)
-            return fail(err, 400, xasprintf("a channel in 'notify' is longer than %d bytes",
-                                            CONTROL_MAX_NAME));
+            return fail(err, 400,
+                        xasprintf("a channel in 'notify' is longer than %d bytes",
+                                  CONTROL_MAX_NAME));
         rq->notify[rq->nnotify++] = xstrdup(name);
     }
     return 0;
@@ -181,8 +185,8 @@ static int parse_body(const char *body, size_t len, size_t a, struct control_req
     json_object_foreach(o, key, v)
     {
         int known = !strcmp(key, "actor");
-        for (size_t i = 0; !known && i < ARRAY_SIZE(actions[a].fields) && actions[a].fields[i];
-             i++)
+        for (size_t i = 0;
+             !known && i < ARRAY_SIZE(actions[a].fields) && actions[a].fields[i]; i++)
             known = !strcmp(key, actions[a].fields[i]);
         if (!known) {
             ret = fail(err, 400,
@@ -198,8 +202,9 @@ static int parse_body(const char *body, size_t len, size_t a, struct control_req
         for (const char *p = rq->actor; *p; p++)
             chars += ((unsigned char)*p & 0xc0) != 0x80;
         if (chars > CONTROL_MAX_ACTOR) {
-            ret = fail(err, 400, xasprintf("'actor' is longer than %d characters",
-                                           CONTROL_MAX_ACTOR));
+            ret = fail(
+                err, 400,
+                xasprintf("'actor' is longer than %d characters", CONTROL_MAX_ACTOR));
             goto out;
         }
         ret = check_text("actor", rq->actor, 0, err);
@@ -215,8 +220,8 @@ out:
     return ret;
 }
 
-int control_request_parse(const char *method, const char *path, const char *body, size_t len,
-                          struct control_request *out, char **err)
+int control_request_parse(const char *method, const char *path, const char *body,
+                          size_t len, struct control_request *out, char **err)
 {
     static const char prefix[] = "/api/runs/";
     memset(out, 0, sizeof(*out));
@@ -240,12 +245,14 @@ int control_request_parse(const char *method, const char *path, const char *body
         a++;
     if (a == ARRAY_SIZE(actions)) {
         if (quotable(name))
-            return fail(err, 404,
-                        xasprintf("unknown action '%s' (use ack, status, note, trigger or "
-                                  "resolve)",
-                                  name));
-        return fail(err, 404,
-                    xstrdup("unknown action (use ack, status, note, trigger or resolve)"));
+            return fail(
+                err, 404,
+                xasprintf("unknown action '%s' (use ack, status, note, trigger or "
+                          "resolve)",
+                          name));
+        return fail(
+            err, 404,
+            xstrdup("unknown action (use ack, status, note, trigger or resolve)"));
     }
     out->action = actions[a].action;
     if (strcmp(method, "POST")) {
@@ -253,8 +260,9 @@ int control_request_parse(const char *method, const char *path, const char *body
         return fail(err, 405, xstrdup("use POST"));
     }
     if (len > CONTROL_MAX_BODY)
-        return fail(err, 413,
-                    xasprintf("request body too large (at most %d bytes)", CONTROL_MAX_BODY));
+        return fail(
+            err, 413,
+            xasprintf("request body too large (at most %d bytes)", CONTROL_MAX_BODY));
     return parse_body(body, len, a, out, err);
 }
 

@@ -296,8 +296,8 @@ static int field_known(const struct feedback_answers *a, const char *name)
     return 0;
 }
 
-int feedback_form_validate(const struct feedback_question *q, size_t nq, const struct form *f,
-                           struct feedback_answers *a)
+int feedback_form_validate(const struct feedback_question *q, size_t nq,
+                           const struct form *f, struct feedback_answers *a)
 {
     memset(a, 0, sizeof(*a));
     a->q = q;

@@ -73,8 +73,8 @@ struct control_request {
  * action does not take, a field of the wrong type, misses a required
  * field, or breaks a limit above.  With 405, out->allow says which method.
  */
-int control_request_parse(const char *method, const char *path, const char *body, size_t len,
-                          struct control_request *out, char **err);
+int control_request_parse(const char *method, const char *path, const char *body,
+                          size_t len, struct control_request *out, char **err);
 void control_request_release(struct control_request *rq);
 
 #endif

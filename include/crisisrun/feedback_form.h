@@ -125,8 +125,8 @@ struct feedback_answers {
  * *out, as sentences for the person who filled in the form).  Release
  * *out either way.
  */
-int feedback_form_validate(const struct feedback_question *q, size_t nq, const struct form *f,
-                           struct feedback_answers *out);
+int feedback_form_validate(const struct feedback_question *q, size_t nq,
+                           const struct form *f, struct feedback_answers *out);
 void feedback_answers_release(struct feedback_answers *a);
 
 #endif

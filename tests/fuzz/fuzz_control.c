@@ -30,9 +30,14 @@ int fuzz_control_one(const uint8_t *data, size_t size);
 static const char *const fuzz_control_methods[] = {"POST", "GET",    "PUT",  "HEAD",
                                                    "POST", "DELETE", "post", "OPTIONS"};
 static const char *const fuzz_control_paths[] = {
-    "/api/runs/0123456789ab/note",   "/api/runs/0123/ack",  "/api/runs/0123/status",
-    "/api/runs/0123456789ab/trigger", "/api/runs/01/resolve", "/api/runs/0123456789ab",
-    "/api/runs//ack",                 "/api",
+    "/api/runs/0123456789ab/note",
+    "/api/runs/0123/ack",
+    "/api/runs/0123/status",
+    "/api/runs/0123456789ab/trigger",
+    "/api/runs/01/resolve",
+    "/api/runs/0123456789ab",
+    "/api/runs//ack",
+    "/api",
 };
 
 static int fuzz_control_utf8(const char *s)
@@ -62,13 +67,16 @@ static int fuzz_control_same_str(const char *a, const char *b)
     return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
-static int fuzz_control_same(const struct control_request *a, const struct control_request *b)
+static int fuzz_control_same(const struct control_request *a,
+                             const struct control_request *b)
 {
     if (a->action != b->action || a->action_item != b->action_item ||
         a->nnotify != b->nnotify || !fuzz_control_same_str(a->run, b->run) ||
-        !fuzz_control_same_str(a->actor, b->actor) || !fuzz_control_same_str(a->step, b->step) ||
+        !fuzz_control_same_str(a->actor, b->actor) ||
+        !fuzz_control_same_str(a->step, b->step) ||
         !fuzz_control_same_str(a->status, b->status) ||
-        !fuzz_control_same_str(a->note, b->note) || !fuzz_control_same_str(a->text, b->text))
+        !fuzz_control_same_str(a->note, b->note) ||
+        !fuzz_control_same_str(a->text, b->text))
         return 0;
     for (size_t i = 0; i < a->nnotify; i++)
         if (strcmp(a->notify[i], b->notify[i]))
@@ -81,11 +89,14 @@ static char *fuzz_control_body(const struct control_request *rq)
 {
     json_t *o = json_pack("{s:s}", "actor", rq->actor);
     FUZZ_CHECK(o != NULL);
-    const char *const fields[][2] = {
-        {"step", rq->step}, {"status", rq->status}, {"note", rq->note}, {"text", rq->text}};
+    const char *const fields[][2] = {{"step", rq->step},
+                                     {"status", rq->status},
+                                     {"note", rq->note},
+                                     {"text", rq->text}};
     for (size_t i = 0; i < ARRAY_SIZE(fields); i++)
         if (fields[i][1])
-            FUZZ_CHECK(json_object_set_new(o, fields[i][0], json_string(fields[i][1])) == 0);
+            FUZZ_CHECK(json_object_set_new(o, fields[i][0], json_string(fields[i][1])) ==
+                       0);
     if (rq->action == CONTROL_NOTE) {
         json_t *n = json_array();
         for (size_t i = 0; i < rq->nnotify; i++)
@@ -151,7 +162,8 @@ static void fuzz_control_check_ok(const char *method, const char *path,
     /* What a client would send for it parses to the same request. */
     char *body = fuzz_control_body(rq), *err;
     struct control_request again;
-    FUZZ_CHECK(control_request_parse(method, path, body, strlen(body), &again, &err) == 0);
+    FUZZ_CHECK(control_request_parse(method, path, body, strlen(body), &again, &err) ==
+               0);
     FUZZ_CHECK(fuzz_control_same(rq, &again));
     control_request_release(&again);
     free(body);

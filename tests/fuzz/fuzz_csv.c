@@ -91,9 +91,9 @@ static void fuzz_csv_open(void)
     FUZZ_CHECK(fuzz_csv.j != NULL);
 
     struct diag d = DIAG_INIT;
-    struct playbook *pb = loader_load_mem("fuzz-import.yaml", "/nonexistent-crisisrun-fuzz",
-                                          fuzz_csv_playbook, sizeof(fuzz_csv_playbook) - 1,
-                                          NULL, &d);
+    struct playbook *pb =
+        loader_load_mem("fuzz-import.yaml", "/nonexistent-crisisrun-fuzz",
+                        fuzz_csv_playbook, sizeof(fuzz_csv_playbook) - 1, NULL, &d);
     FUZZ_CHECK(pb != NULL);
     struct journal_run r;
     memset(&r, 0, sizeof(r));
@@ -196,7 +196,8 @@ static void fuzz_csv_check_report(void)
 {
     struct report *r = report_build(fuzz_csv.j, fuzz_csv.run);
     FUZZ_CHECK(r != NULL);
-    static const enum report_format formats[] = {REPORT_JSON, REPORT_MARKDOWN, REPORT_HTML};
+    static const enum report_format formats[] = {REPORT_JSON, REPORT_MARKDOWN,
+                                                 REPORT_HTML};
     for (size_t i = 0; i < ARRAY_SIZE(formats); i++) {
         struct strbuf sb = STRBUF_INIT;
         report_render(r, formats[i], &sb);
@@ -232,7 +233,8 @@ static void fuzz_csv_check_import(const uint8_t *data, size_t size, long records
     FUZZ_CHECK(f && fwrite(data, 1, size, f) == size && fclose(f) == 0);
 
     long count = -1, skipped = -1;
-    int rc = feedback_import_csv(fuzz_csv.j, fuzz_csv.run, fuzz_csv.csv, &count, &skipped);
+    int rc =
+        feedback_import_csv(fuzz_csv.j, fuzz_csv.run, fuzz_csv.csv, &count, &skipped);
     FUZZ_CHECK(rc == 0 || rc == FEEDBACK_INVALID);
     if (records < 0)
         FUZZ_CHECK(rc == FEEDBACK_INVALID);

@@ -30,8 +30,8 @@ int fuzz_form_one(const uint8_t *data, size_t size);
 /* The limits POST /feedback/TOKEN parses with (feedback_form.c). */
 static const struct form_limits fuzz_form_limits = {.max_name = 160,
                                                     .max_value = FEEDBACK_FORM_MAX_BODY};
-static const struct form_limits fuzz_form_tiny = {.max_fields = 3, .max_name = 8,
-                                                  .max_value = 16};
+static const struct form_limits fuzz_form_tiny = {
+    .max_fields = 3, .max_name = 8, .max_value = 16};
 
 /* Question texts with markup: the page must escape them as well. */
 static struct feedback_question fuzz_form_questions[] = {
@@ -48,7 +48,8 @@ static int fuzz_form_utf8(const char *s, size_t len)
 
 static void fuzz_form_check_parsed(const struct form *f, const struct form_limits *lim)
 {
-    size_t max_fields = lim && lim->max_fields ? lim->max_fields : FORM_DEFAULT_MAX_FIELDS;
+    size_t max_fields =
+        lim && lim->max_fields ? lim->max_fields : FORM_DEFAULT_MAX_FIELDS;
     size_t max_name = lim && lim->max_name ? lim->max_name : FORM_DEFAULT_MAX_NAME;
     size_t max_value = lim && lim->max_value ? lim->max_value : FORM_DEFAULT_MAX_VALUE;
     FUZZ_CHECK(f->n <= max_fields);
@@ -96,7 +97,8 @@ static void fuzz_form_encode(struct strbuf *sb, const char *s, size_t len)
         unsigned char c = (unsigned char)s[i];
         if (c == ' ')
             strbuf_addch(sb, '+');
-        else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+        else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                 (c >= '0' && c <= '9'))
             strbuf_addch(sb, (char)c);
         else
             strbuf_addf(sb, "%%%02X", c);
@@ -117,7 +119,8 @@ static void fuzz_form_roundtrip(const struct form *f)
         }
     }
     struct form again = FORM_INIT;
-    FUZZ_CHECK(fuzz_form_parse(sb.buf ? sb.buf : "", sb.len, &fuzz_form_limits, &again) == 0);
+    FUZZ_CHECK(fuzz_form_parse(sb.buf ? sb.buf : "", sb.len, &fuzz_form_limits, &again) ==
+               0);
     FUZZ_CHECK(fuzz_form_same(f, &again));
     form_release(&again);
     strbuf_release(&sb);
@@ -230,7 +233,8 @@ static void fuzz_form_check_answers(const struct feedback_answers *a, int rc)
         FUZZ_CHECK(!a->name || fuzz_form_utf8(a->name, strlen(a->name)));
     }
     for (size_t i = 0; i < a->ngeneral; i++)
-        FUZZ_CHECK(a->general[i][0] && fuzz_form_utf8(a->general[i], strlen(a->general[i])));
+        FUZZ_CHECK(a->general[i][0] &&
+                   fuzz_form_utf8(a->general[i], strlen(a->general[i])));
 }
 
 static void fuzz_form_check_post(const struct form *f)
@@ -266,9 +270,12 @@ static void fuzz_form_check_problem(const char *body, size_t len)
     for (int i = 0; i < 2; i++) {
         char *msg = xasprintf("The answers could not be read (%s).", problems[i]);
         const char *values[FUZZ_FORM_NQ] = {0}, *errors[FUZZ_FORM_NQ] = {0};
-        struct feedback_answers a = {.q = fuzz_form_questions, .nq = FUZZ_FORM_NQ,
-                                     .values = values, .errors = errors,
-                                     .general = &msg, .ngeneral = 1};
+        struct feedback_answers a = {.q = fuzz_form_questions,
+                                     .nq = FUZZ_FORM_NQ,
+                                     .values = values,
+                                     .errors = errors,
+                                     .general = &msg,
+                                     .ngeneral = 1};
         pages[i] = fuzz_form_page(&a);
         free(msg);
     }

@@ -54,8 +54,8 @@ static struct template *fuzz_template_compile(const char *src, const struct play
 }
 
 /* A playbook whose vars and roles have fixed names and the value v. */
-static void fuzz_template_playbook(struct playbook *pb, struct kv vars[3], struct kv roles[2],
-                                   char *v)
+static void fuzz_template_playbook(struct playbook *pb, struct kv vars[3],
+                                   struct kv roles[2], char *v)
 {
     static char *const var_names[] = {"service", "status_url", "a-b"};
     static char *const role_names[] = {"commander", "comms"};
@@ -125,7 +125,8 @@ static char *fuzz_template_strip_zwsp(const char *s)
 }
 
 /* Checks that e is v escaped for esc, and decodes back to v. */
-static void fuzz_template_check_escaped(const char *v, const char *e, enum template_escape esc)
+static void fuzz_template_check_escaped(const char *v, const char *e,
+                                        enum template_escape esc)
 {
     struct strbuf sb = STRBUF_INIT;
     strbuf_init(&sb, strlen(e));
@@ -191,7 +192,8 @@ static void fuzz_template_check_render(const struct template *t, const char *v, 
             FUZZ_CHECK(fuzz_count(h, ">") == fuzz_count(b, ">"));
         }
         if (esc == TEMPLATE_ESCAPE_DISCORD)
-            FUZZ_CHECK(fuzz_template_count_mentions(h) == fuzz_template_count_mentions(b));
+            FUZZ_CHECK(fuzz_template_count_mentions(h) ==
+                       fuzz_template_count_mentions(b));
         free(h);
         free(b);
         char *e = template_escape_value(v, (enum template_escape)esc);
@@ -227,7 +229,8 @@ int fuzz_template_one(const uint8_t *data, size_t size)
         FUZZ_CHECK(all != NULL);
         template_free(all);
         FUZZ_CHECK(!template_uses(t, "trigger.step") || (allow & TEMPLATE_ALLOW_TRIGGER));
-        FUZZ_CHECK(!template_uses(t, "feedback_url") || (allow & TEMPLATE_ALLOW_FEEDBACK_URL));
+        FUZZ_CHECK(!template_uses(t, "feedback_url") ||
+                   (allow & TEMPLATE_ALLOW_FEEDBACK_URL));
         FUZZ_CHECK(!template_uses(t, "status") || strstr(src, "status"));
         fuzz_template_check_render(t, v, drill, utf8);
     }

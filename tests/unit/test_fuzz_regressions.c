@@ -30,10 +30,8 @@ static const struct {
     const char *name;
     int (*one)(const uint8_t *data, size_t size);
 } harnesses[] = {
-    {"control", fuzz_control_one},
-    {"csv", fuzz_csv_one},
-    {"form", fuzz_form_one},
-    {"loader", fuzz_loader_one},
+    {"control", fuzz_control_one},   {"csv", fuzz_csv_one},
+    {"form", fuzz_form_one},         {"loader", fuzz_loader_one},
     {"template", fuzz_template_one},
 };
 
@@ -101,7 +99,8 @@ static void test_discord_mention_across_value(void **state)
 {
     (void)state;
     char *s = render_discord("Ping @{{latest_note}}!", "everyone");
-    assert_string_equal(s, "Ping @\xe2\x80\x8b" "everyone!");
+    assert_string_equal(s, "Ping @\xe2\x80\x8b"
+                           "everyone!");
     free(s);
     s = render_discord("<{{latest_note}}123>", "@");
     assert_string_equal(s, "<\xe2\x80\x8b@123>");
@@ -155,14 +154,16 @@ static void test_import_text_is_text(void **state)
                      FEEDBACK_INVALID);
     assert_non_null(strstr(msg, ":2: the comment is not UTF-8 text"));
     free(msg);
-    assert_int_equal(import_text("better,respondent\n\"a \x1b[31m red\",Bob\n", &count, &msg),
-                     FEEDBACK_INVALID);
+    assert_int_equal(
+        import_text("better,respondent\n\"a \x1b[31m red\",Bob\n", &count, &msg),
+        FEEDBACK_INVALID);
     assert_non_null(
         strstr(msg, ":2: the answer to 'better' contains a control character (0x1b)"));
     free(msg);
     assert_int_equal(import_text("informed,respondent\n4,\"Ann\nSmith\"\n", &count, &msg),
                      FEEDBACK_INVALID);
-    assert_non_null(strstr(msg, ":2: the respondent contains a control character (0x0a)"));
+    assert_non_null(
+        strstr(msg, ":2: the respondent contains a control character (0x0a)"));
     free(msg);
     /* Tabs, line breaks and any UTF-8 stay welcome; so does an anonymous row's name. */
     assert_int_equal(import_text("better,comment,respondent,anonymous\n"
@@ -183,15 +184,16 @@ static void test_control_unknown_action_not_utf8(void **state)
     (void)state;
     struct control_request rq;
     char *err;
-    assert_int_equal(control_request_parse("POST", "/api/runs/0123/\xff", "", 0, &rq, &err),
-                     404);
+    assert_int_equal(
+        control_request_parse("POST", "/api/runs/0123/\xff", "", 0, &rq, &err), 404);
     assert_string_equal(rq.run, "0123");
-    assert_string_equal(err, "unknown action (use ack, status, note, trigger or resolve)");
+    assert_string_equal(err,
+                        "unknown action (use ack, status, note, trigger or resolve)");
     free(err);
     control_request_release(&rq);
-    assert_int_equal(control_request_parse("POST", "/api/runs/0123/acknowledge", "", 0, &rq,
-                                           &err),
-                     404);
+    assert_int_equal(
+        control_request_parse("POST", "/api/runs/0123/acknowledge", "", 0, &rq, &err),
+        404);
     assert_string_equal(
         err, "unknown action 'acknowledge' (use ack, status, note, trigger or resolve)");
     free(err);
