@@ -16,11 +16,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "crisisrun/control_request.h"
 #include "crisisrun/feedback_form.h"
 #include "crisisrun/httpd.h"
 #include "crisisrun/journal.h"
@@ -69,147 +71,26 @@ static void respond_error(struct httpd_request *req, unsigned status, const char
     respond_json(req, status, json_pack("{s:s}", "error", msg));
 }
 
-/*
- * Reads an optional string field into *out (NULL when absent).  Returns 0,
- * or 400 with *msg set when the field has another type.
- */
-static int str_field(json_t *o, const char *key, const char **out, char **msg)
+/* Runs one parsed action on the run; returns its HTTP status and *msg. */
+static int run_action(struct runner *r, const struct control_request *rq, char **msg)
 {
-    json_t *v = json_object_get(o, key);
-    *out = NULL;
-    if (!v || json_is_null(v))
-        return 0;
-    if (!json_is_string(v)) {
-        *msg = xasprintf("'%s' must be a string", key);
-        return 400;
+    switch (rq->action) {
+    case CONTROL_ACK:
+        return runner_op_ack(r, rq->step, rq->actor, msg);
+    case CONTROL_STATUS:
+        return runner_op_status(r, rq->status, rq->note, rq->actor, msg);
+    case CONTROL_NOTE:
+        return runner_op_note(r, rq->text, (const char *const *)rq->notify, rq->nnotify,
+                              rq->action_item, rq->actor, msg);
+    case CONTROL_TRIGGER:
+        return runner_op_trigger(r, rq->step, rq->actor, msg);
+    case CONTROL_RESOLVE:
+        return runner_op_resolve(r, rq->note, rq->actor, msg);
+    case CONTROL_STATE:
+        break;
     }
-    *out = json_string_value(v);
-    return 0;
-}
-
-static int required(const char *v, const char *key, char **msg)
-{
-    if (v && *v)
-        return 0;
-    *msg = xasprintf("'%s' is required", key);
-    return 400;
-}
-
-static int do_ack(struct runner *r, json_t *body, const char *who, char **msg)
-{
-    const char *step;
-    int ret = str_field(body, "step", &step, msg);
-    return ret ? ret : runner_op_ack(r, step, who, msg);
-}
-
-static int do_status(struct runner *r, json_t *body, const char *who, char **msg)
-{
-    const char *st, *note;
-    int ret = str_field(body, "status", &st, msg);
-    if (!ret)
-        ret = str_field(body, "note", &note, msg);
-    if (!ret)
-        ret = required(st, "status", msg);
-    return ret ? ret : runner_op_status(r, st, note, who, msg);
-}
-
-static int do_resolve(struct runner *r, json_t *body, const char *who, char **msg)
-{
-    const char *note;
-    int ret = str_field(body, "note", &note, msg);
-    return ret ? ret : runner_op_resolve(r, note, who, msg);
-}
-
-static int do_trigger(struct runner *r, json_t *body, const char *who, char **msg)
-{
-    const char *step;
-    int ret = str_field(body, "step", &step, msg);
-    if (!ret)
-        ret = required(step, "step", msg);
-    return ret ? ret : runner_op_trigger(r, step, who, msg);
-}
-
-static int do_note(struct runner *r, json_t *body, const char *who, char **msg)
-{
-    const char *text;
-    int ret = str_field(body, "text", &text, msg);
-    if (!ret)
-        ret = required(text, "text", msg);
-    if (ret)
-        return ret;
-    json_t *nj = json_object_get(body, "notify");
-    json_t *aj = json_object_get(body, "action");
-    if (aj && !json_is_boolean(aj)) {
-        *msg = xstrdup("'action' must be true or false");
-        return 400;
-    }
-    if (nj && !json_is_null(nj) && !json_is_array(nj)) {
-        *msg = xstrdup("'notify' must be a list of channel names");
-        return 400;
-    }
-    size_t n = json_array_size(nj);
-    const char **names = xcalloc(n + 1, sizeof(*names));
-    for (size_t i = 0; i < n; i++) {
-        names[i] = json_string_value(json_array_get(nj, i));
-        if (!names[i]) {
-            free(names);
-            *msg = xstrdup("'notify' must be a list of channel names");
-            return 400;
-        }
-    }
-    ret = runner_op_note(r, text, names, n, json_is_true(aj), who, msg);
-    free(names);
-    return ret;
-}
-
-/* The POST actions under /api/runs/{id}/, with the fields each accepts
- * (besides "actor"): an unknown field is a client's typo, answered 400. */
-static const struct action {
-    const char *name;
-    const char *fields[4];
-    int (*run)(struct runner *r, json_t *body, const char *who, char **msg);
-} actions[] = {
-    {"ack", {"step"}, do_ack},
-    {"status", {"status", "note"}, do_status},
-    {"note", {"text", "notify", "action"}, do_note},
-    {"trigger", {"step"}, do_trigger},
-    {"resolve", {"note"}, do_resolve},
-};
-
-static const struct action *find_action(const char *name)
-{
-    for (size_t i = 0; i < ARRAY_SIZE(actions); i++)
-        if (!strcmp(actions[i].name, name))
-            return &actions[i];
-    return NULL;
-}
-
-/* Runs one operator action with its JSON arguments. */
-static int run_action(struct control *c, const struct action *a, json_t *body, char **msg)
-{
-    const char *key;
-    json_t *v;
-    json_object_foreach(body, key, v)
-    {
-        int known = !strcmp(key, "actor");
-        for (size_t i = 0; !known && i < ARRAY_SIZE(a->fields) && a->fields[i]; i++)
-            known = !strcmp(key, a->fields[i]);
-        if (!known) {
-            *msg = xasprintf("unknown field '%s' for '%s'", key, a->name);
-            return 400;
-        }
-    }
-    const char *who;
-    int ret = str_field(body, "actor", &who, msg);
-    if (ret)
-        return ret;
-    if (!who || !*who)
-        who = "api";
-    if (strlen(who) > CONTROL_MAX_ACTOR) {
-        *msg = xasprintf("'actor' is longer than %d characters", CONTROL_MAX_ACTOR);
-        return 400;
-    }
-    return a->run(c->r, body, who, msg);
+    *msg = xstrdup("not an action");
+    return 500;
 }
 
 static void respond_405(struct httpd_request *req, const char *allow)
@@ -223,6 +104,27 @@ static void respond_405(struct httpd_request *req, const char *allow)
     free(s);
 }
 
+/*
+ * Acts, and holds the answer: the action is in the run loop's open batch,
+ * so the answer waits for control_commit().  A client told "acknowledged"
+ * must never see the acknowledgement lost by a crash a moment later.  (A
+ * request refused before acting journaled nothing and is answered at once.)
+ */
+static void hold_answer(struct control *c, struct httpd_request *req,
+                        const struct control_request *rq)
+{
+    char *msg = NULL;
+    int status = run_action(c->r, rq, &msg);
+    json_t *answer = status == 200 ? json_pack("{s:b, s:s}", "ok", 1, "message", msg)
+                                   : json_pack("{s:s}", "error", msg);
+    free(msg);
+    ALLOC_GROW(c->held, c->nheld + 1, c->aheld);
+    c->held[c->nheld++] = (struct held){
+        req, (unsigned)status, json_dumps(answer, JSON_COMPACT | JSON_SORT_KEYS)};
+    json_decref(answer);
+    httpd_suspend(req);
+}
+
 static void handle_api(struct control *c, struct httpd_request *req)
 {
     /* Before anything else looks at the request: no token, no answer. */
@@ -233,67 +135,25 @@ static void handle_api(struct control *c, struct httpd_request *req)
         httpd_respond(req, 401, hdrs, body, sizeof(body) - 1);
         return;
     }
-    if (strncmp(req->path, "/api/runs/", 10) != 0 || !req->path[10]) {
-        respond_error(req, 404, "no such endpoint (use /api/runs/RUN)");
-        return;
-    }
-    const char *rest = req->path + 10;
-    size_t idlen = strcspn(rest, "/");
+    struct control_request rq;
+    char *err;
+    int status =
+        control_request_parse(req->method, req->path, req->body,
+                              req->body_too_large ? SIZE_MAX : req->body_len, &rq, &err);
     const char *id = c->r->run.id;
-    if (idlen == 0 || idlen > strlen(id) || strncmp(rest, id, idlen) != 0) {
+    size_t idlen = rq.run ? strlen(rq.run) : 0;
+    if (rq.run && (idlen == 0 || idlen > strlen(id) || strncmp(rq.run, id, idlen) != 0))
         respond_error(req, 404, "no such run here: this process drives another run");
-        return;
-    }
-    const char *name = rest[idlen] == '/' ? rest + idlen + 1 : "";
-    if (!*name) {
-        if (strcmp(req->method, "GET")) {
-            respond_405(req, "GET");
-            return;
-        }
+    else if (status == 405)
+        respond_405(req, rq.allow);
+    else if (status)
+        respond_error(req, (unsigned)status, err);
+    else if (rq.action == CONTROL_STATE)
         respond_json(req, 200, runner_op_state(c->r));
-        return;
-    }
-    const struct action *a = find_action(name);
-    if (!a) {
-        char *msg = xasprintf("unknown action '%s' (use ack, status, note, trigger or resolve)",
-                              name);
-        respond_error(req, 404, msg);
-        free(msg);
-        return;
-    }
-    if (strcmp(req->method, "POST")) {
-        respond_405(req, "POST");
-        return;
-    }
-    if (req->body_too_large || req->body_len > CONTROL_MAX_BODY) {
-        char *msg = xasprintf("request body too large (at most %d bytes)", CONTROL_MAX_BODY);
-        respond_error(req, 413, msg);
-        free(msg);
-        return;
-    }
-    json_error_t jerr;
-    json_t *body = req->body_len ? json_loadb(req->body, req->body_len, 0, &jerr) : json_object();
-    if (!json_is_object(body)) {
-        json_decref(body);
-        respond_error(req, 400, "the body must be a JSON object");
-        return;
-    }
-    char *msg = NULL;
-    int status = run_action(c, a, body, &msg);
-    json_decref(body);
-    json_t *answer = status == 200 ? json_pack("{s:b, s:s}", "ok", 1, "message", msg)
-                                   : json_pack("{s:s}", "error", msg);
-    free(msg);
-    /*
-     * Journal first: the action is in the run loop's open batch, so the
-     * answer waits for control_commit().  A client told "acknowledged"
-     * must never see the acknowledgement lost by a crash a moment later.
-     */
-    ALLOC_GROW(c->held, c->nheld + 1, c->aheld);
-    c->held[c->nheld++] = (struct held){req, (unsigned)status,
-                                        json_dumps(answer, JSON_COMPACT | JSON_SORT_KEYS)};
-    json_decref(answer);
-    httpd_suspend(req);
+    else
+        hold_answer(c, req, &rq);
+    free(err);
+    control_request_release(&rq);
 }
 
 void control_commit(struct control *c)

@@ -128,37 +128,20 @@ static void send_message(struct httpd_request *req, unsigned status,
 
 /* ---- validation ------------------------------------------------------------------ */
 
-/* What one post said, checked against the questions. */
-struct answers {
-    const struct feedback_question *q;
-    size_t nq;
-    const char **values; /* per question, NULL = not answered; into the form */
-    char **norm;         /* per text question: the value with CRLF as LF (owned) */
-    const char **errors; /* per question; static or from msgs */
-    const char *name;
-    const char *name_error;
-    int anonymous;
-    const char *anonymous_error;
-    char **general; /* owned */
-    size_t ngeneral, ageneral;
-    char **msgs; /* owned messages the errors above point to */
-    size_t nmsgs, amsgs;
-};
-
-static const char *keep_msg(struct answers *a, char *msg)
+static const char *keep_msg(struct feedback_answers *a, char *msg)
 {
     ALLOC_GROW(a->msgs, a->nmsgs + 1, a->amsgs);
     a->msgs[a->nmsgs++] = msg;
     return msg;
 }
 
-static void add_general(struct answers *a, char *msg)
+static void add_general(struct feedback_answers *a, char *msg)
 {
     ALLOC_GROW(a->general, a->ngeneral + 1, a->ageneral);
     a->general[a->ngeneral++] = msg;
 }
 
-static int has_errors(const struct answers *a)
+static int has_errors(const struct feedback_answers *a)
 {
     if (a->ngeneral || a->name_error || a->anonymous_error)
         return 1;
@@ -168,7 +151,7 @@ static int has_errors(const struct answers *a)
     return 0;
 }
 
-static void answers_release(struct answers *a)
+void feedback_answers_release(struct feedback_answers *a)
 {
     for (size_t i = 0; i < a->nq; i++)
         free(a->norm[i]);
@@ -237,7 +220,7 @@ static char *describe_field(const char *name)
         name);
 }
 
-static void check_question(struct answers *a, size_t i, const struct form *f)
+static void check_question(struct feedback_answers *a, size_t i, const struct form *f)
 {
     const struct feedback_question *q = &a->q[i];
     char field[160];
@@ -278,7 +261,7 @@ static void check_question(struct answers *a, size_t i, const struct form *f)
     }
 }
 
-static void check_about(struct answers *a, const struct form *f)
+static void check_about(struct feedback_answers *a, const struct form *f)
 {
     const struct form_field *ff = form_get(f, "name");
     if (ff) {
@@ -301,7 +284,7 @@ static void check_about(struct answers *a, const struct form *f)
     }
 }
 
-static int field_known(const struct answers *a, const char *name)
+static int field_known(const struct feedback_answers *a, const char *name)
 {
     if (!strcmp(name, "name") || !strcmp(name, "anonymous"))
         return 1;
@@ -313,8 +296,12 @@ static int field_known(const struct answers *a, const char *name)
     return 0;
 }
 
-static void check_answers(struct answers *a, const struct form *f)
+int feedback_form_validate(const struct feedback_question *q, size_t nq,
+                           const struct form *f, struct feedback_answers *a)
 {
+    memset(a, 0, sizeof(*a));
+    a->q = q;
+    a->nq = nq;
     a->values = xcalloc(a->nq + 1, sizeof(*a->values));
     a->norm = xcalloc(a->nq + 1, sizeof(*a->norm));
     a->errors = xcalloc(a->nq + 1, sizeof(*a->errors));
@@ -333,6 +320,7 @@ static void check_answers(struct answers *a, const struct form *f)
         answered |= a->values[i] != NULL;
     if (!answered && !has_errors(a))
         add_general(a, xstrdup("Answer at least one question."));
+    return has_errors(a) ? -1 : 0;
 }
 
 /* ---- handlers ------------------------------------------------------------------ */
@@ -350,7 +338,7 @@ struct ctx {
     size_t nq;
 };
 
-static void show_form(struct ctx *c, unsigned status, const struct answers *a)
+static void show_form(struct ctx *c, unsigned status, const struct feedback_answers *a)
 {
     struct feedback_page_form pf = {
         .title = c->run.title,
@@ -377,13 +365,13 @@ static void show_form(struct ctx *c, unsigned status, const struct answers *a)
 /* The form again, with the values posted and one problem for the whole form. */
 static void show_form_problem(struct ctx *c, const char *problem)
 {
-    struct answers a = {.q = c->q, .nq = c->nq};
+    struct feedback_answers a = {.q = c->q, .nq = c->nq};
     a.values = xcalloc(c->nq + 1, sizeof(*a.values));
     a.norm = xcalloc(c->nq + 1, sizeof(*a.norm));
     a.errors = xcalloc(c->nq + 1, sizeof(*a.errors));
     add_general(&a, xstrdup(problem));
     show_form(c, 400, &a);
-    answers_release(&a);
+    feedback_answers_release(&a);
 }
 
 static int is_form_urlencoded(const char *ct)
@@ -412,7 +400,7 @@ static int is_form_urlencoded(const char *ct)
     return !strncasecmp(cs, "utf-8", 5) && strchr("\"; ", cs[5]) != NULL;
 }
 
-static void store(struct ctx *c, struct answers *a, int64_t now)
+static void store(struct ctx *c, struct feedback_answers *a, int64_t now)
 {
     struct journal_answer *ans = xcalloc(c->nq + 1, sizeof(*ans));
     size_t n = 0;
@@ -510,13 +498,12 @@ static void handle_post(struct ctx *c, int64_t now)
         free(why);
         return;
     }
-    struct answers a = {.q = c->q, .nq = c->nq};
-    check_answers(&a, &f);
-    if (has_errors(&a))
+    struct feedback_answers a;
+    if (feedback_form_validate(c->q, c->nq, &f, &a) < 0)
         show_form(c, 400, &a);
     else
         store(c, &a, now);
-    answers_release(&a);
+    feedback_answers_release(&a);
     form_release(&f);
 }
 

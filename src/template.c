@@ -319,18 +319,49 @@ static const char *value_of(const struct segment *s, const struct template_ctx *
     return s->text;
 }
 
+/*
+ * Discord: 1 when the end of sb and the start of next would join into a
+ * mention, as an author's "@" before a value "everyone" would, or a value
+ * ending in '<' before "@id": escaping each value alone cannot see that.
+ */
+static int discord_joins_mention(const struct strbuf *sb, const char *next)
+{
+    static const char *const mentions[] = {"@everyone", "@here", "<@", "<#"};
+    for (size_t i = 0; i < ARRAY_SIZE(mentions); i++) {
+        size_t len = strlen(mentions[i]);
+        for (size_t k = 1; k < len; k++)
+            if (sb->len >= k && !memcmp(sb->buf + sb->len - k, mentions[i], k) &&
+                starts_with(next, mentions[i] + k))
+                return 1;
+    }
+    return 0;
+}
+
 char *template_render(const struct template *t, const struct template_ctx *ctx,
                       enum template_escape esc)
 {
-    struct strbuf sb = STRBUF_INIT;
+    struct strbuf sb = STRBUF_INIT, piece = STRBUF_INIT;
     strbuf_init(&sb, 256);
     for (size_t i = 0; t && i < t->n; i++) {
         const struct segment *s = &t->segs[i];
+        if (esc != TEMPLATE_ESCAPE_DISCORD) {
+            if (s->id == V_LITERAL)
+                strbuf_add(&sb, s->text, s->len);
+            else
+                escape_into(&sb, value_of(s, ctx), esc);
+            continue;
+        }
+        /* Every join has a value on one side (or between, when it is empty). */
+        strbuf_reset(&piece);
         if (s->id == V_LITERAL)
-            strbuf_add(&sb, s->text, s->len);
+            strbuf_add(&piece, s->text, s->len);
         else
-            escape_into(&sb, value_of(s, ctx), esc);
+            escape_into(&piece, value_of(s, ctx), esc);
+        if (discord_joins_mention(&sb, strbuf_str(&piece)))
+            strbuf_addstr(&sb, "\xe2\x80\x8b"); /* U+200B ZERO WIDTH SPACE */
+        strbuf_addstr(&sb, strbuf_str(&piece));
     }
+    strbuf_release(&piece);
     return strbuf_detach(&sb, NULL);
 }
 

@@ -28,6 +28,7 @@
 
 #include "crisisrun/httpd.h"
 
+struct form;
 struct journal;
 struct journal_run;
 
@@ -89,5 +90,43 @@ struct feedback_question {
 int feedback_questions_of_run(const struct journal_run *run,
                               struct feedback_question **out, size_t *n);
 void feedback_questions_free(struct feedback_question *q, size_t n);
+
+/*
+ * One form post checked against the run's questions: what POST
+ * /feedback/TOKEN stores when it is valid, or shows again with each
+ * problem next to its field.  Values point into the checked form (keep it
+ * until the answers are released) or into `norm`; problems are static
+ * strings or owned here.  Free with feedback_answers_release().
+ */
+struct feedback_answers {
+    const struct feedback_question *q;
+    size_t nq;
+    const char **values; /* per question: NULL = not answered; a rating as posted,
+                            a text answer with every CRLF and CR as LF */
+    char **norm;         /* per text question: the storage of its value (owned) */
+    const char **errors; /* per question: NULL, or the problem with it */
+    const char *name;    /* the "name" field as posted, or NULL */
+    const char *name_error;
+    int anonymous; /* the "anonymous" box was ticked */
+    const char *anonymous_error;
+    char **general; /* problems of the whole form (owned) */
+    size_t ngeneral, ageneral;
+    char **msgs; /* owned messages the errors above point to */
+    size_t nmsgs, amsgs;
+};
+
+/*
+ * Checks the parsed post f (form_parse.h) against q[0..nq) into *out,
+ * which it initialises; no journal, no side effect.  A field the form does
+ * not have, a repeated field, a rating off 1..scale, a text answer over
+ * FEEDBACK_TEXT_MAX characters or with control characters, a name over
+ * FEEDBACK_NAME_MAX, and a post that answers nothing are problems.
+ * Returns 0 when the response can be stored, -1 when it has problems (in
+ * *out, as sentences for the person who filled in the form).  Release
+ * *out either way.
+ */
+int feedback_form_validate(const struct feedback_question *q, size_t nq,
+                           const struct form *f, struct feedback_answers *out);
+void feedback_answers_release(struct feedback_answers *a);
 
 #endif

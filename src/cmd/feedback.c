@@ -23,6 +23,7 @@
 #include "crisisrun/duration.h"
 #include "crisisrun/suggest.h"
 #include "crisisrun/util.h"
+#include "crisisrun/yamltree.h"
 
 static int bad(const char *where, const char *fmt, ...) CR_PRINTF(2, 3);
 static int bad(const char *where, const char *fmt, ...)
@@ -69,6 +70,25 @@ static int parse_rating(const char *s, int scale)
     return digits && !*s && v >= 1 && v <= scale ? v : 0;
 }
 
+/*
+ * Text is stored as the form stores it: UTF-8 without control characters
+ * but tab (and, in multiline text, line breaks).  Anything else would reach
+ * the report and `show` raw, or be dropped from the JSON report.
+ */
+static int check_text(const char *where, const char *what, const char *s, int multiline)
+{
+    size_t len = strlen(s);
+    if (utf8_check(s, len) != len)
+        return bad(where, "%s is not UTF-8 text", what);
+    for (const char *p = s; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if ((c < 0x20 && c != '\t' && !(multiline && (c == '\n' || c == '\r'))) ||
+            c == 0x7f)
+            return bad(where, "%s contains a control character (0x%02x)", what, c);
+    }
+    return 0;
+}
+
 static int check_value(const struct runmeta *m, const struct feedback_value *fv,
                        const char *where, struct journal_answer *out)
 {
@@ -88,6 +108,11 @@ static int check_value(const struct runmeta *m, const struct feedback_value *fv,
                        q->id, q->scale, fv->value);
         out->rating = v;
     } else {
+        char *what = xasprintf("the answer to '%s'", q->id);
+        int ret = check_text(where, what, fv->value, 1);
+        free(what);
+        if (ret < 0)
+            return ret;
         out->text = xstrdup(fv->value);
     }
     out->question_id = xstrdup(q->id);
@@ -163,6 +188,11 @@ int feedback_check(const struct runmeta *m, const struct feedback_input *in, con
         out->answers[out->nanswers++] = a;
     }
     if (check_audience(m, in->audience, where, out) < 0)
+        ret = FEEDBACK_INVALID;
+    if (in->comment && check_text(where, "the comment", in->comment, 1) < 0)
+        ret = FEEDBACK_INVALID;
+    if (!in->anonymous && in->respondent &&
+        check_text(where, "the respondent", in->respondent, 0) < 0)
         ret = FEEDBACK_INVALID;
     if (ret < 0) {
         feedback_release(out);

@@ -13,26 +13,13 @@
 
 #include "crisisrun/diag.h"
 #include "crisisrun/loader.h"
+#include "fuzz_common.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int fuzz_loader_one(const uint8_t *data, size_t size);
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    if (!freopen("/dev/null", "r", stdin))
-        abort();
-    return 0;
-}
+#define check FUZZ_CHECK
 
-static void check(int ok)
-{
-    if (!ok)
-        abort();
-}
-
-static void check_playbook(const struct playbook *pb)
+static void fuzz_loader_check_playbook(const struct playbook *pb)
 {
     check(pb->name && pb->title && pb->version == 1 && pb->nsteps > 0);
     for (size_t i = 0; i < pb->nchannels; i++) {
@@ -56,7 +43,7 @@ static void check_playbook(const struct playbook *pb)
         check(pb->feedback.notify[j] < pb->nchannels);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int fuzz_loader_one(const uint8_t *data, size_t size)
 {
     struct diag d = DIAG_INIT;
     struct playbook *pb = loader_load_mem("fuzz.yaml", "/nonexistent-crisisrun-fuzz",
@@ -66,8 +53,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < d.n; i++)
         free(diag_format(&d.v[i]));
     if (pb)
-        check_playbook(pb);
+        fuzz_loader_check_playbook(pb);
     playbook_free(pb);
     diag_release(&d);
     return 0;
 }
+
+#undef check
+
+#ifndef FUZZ_REPLAY
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    if (!freopen("/dev/null", "r", stdin))
+        abort();
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    return fuzz_loader_one(data, size);
+}
+#endif
