@@ -9,7 +9,8 @@
 #    test (the integration tests start their own `crisisrun inbox` on a free
 #    loopback port);
 # 3. builds again with AddressSanitizer and UBSan and runs everything again;
-# 4. runs the integration tests that drive a real run under valgrind.
+# 4. runs the integration tests that drive a real run under valgrind;
+# 5. runs every libFuzzer harness for 30 seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,3 +36,8 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 
 echo "== integration tests under valgrind"
 ctest --test-dir build --output-on-failure -j2 -L valgrind
+
+# libFuzzer needs clang, which the set-up above installs; every harness
+# runs briefly so that a parser change that crashes is caught here.
+echo "== fuzzing (30 s a harness)"
+command -v clang >/dev/null && scripts/fuzz.sh 30
