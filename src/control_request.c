@@ -15,6 +15,7 @@
 
 #include "crisisrun/util.h"
 #include "crisisrun/yamltree.h"
+#include "crisisrun/utf8.h"
 
 static const struct {
     const char *name;

@@ -25,6 +25,7 @@
 #include "crisisrun/journal.h"
 #include "crisisrun/util.h"
 #include "crisisrun/yamltree.h"
+#include "crisisrun/utf8.h"
 #include "feedback_page.h"
 
 /* ---- rate limits ------------------------------------------------------------ */

@@ -19,6 +19,7 @@
 
 #include "crisisrun/util.h"
 #include "crisisrun/yamltree.h"
+#include "crisisrun/utf8.h"
 
 char *interp_path(const char *dir, const char *path)
 {

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "providers/providers.h"
+#include "crisisrun/utf8.h"
 
 static const struct provider *const providers[CHANNEL_TYPE_COUNT] = {
     [CHANNEL_SLACK] = &provider_slack,
@@ -95,76 +96,13 @@ long provider_status_rgb(enum run_status s)
 #define TRUNCATION_MARKER " \xe2\x80\xa6 (truncated)" /* " … (truncated)" */
 #define TRUNCATION_MARKER_CHARS 14
 
-static int is_continuation(unsigned char c)
-{
-    return (c & 0xC0) == 0x80;
-}
-
-/*
- * Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong
- * forms, no surrogates, nothing above U+10FFFF), or 0 when s does not
- * start one.  Never reads past a NUL.
- */
-static size_t utf8_seq_len(const unsigned char *s)
-{
-    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        return is_continuation(s[1]) ? 2 : 0;
-    if (c >= 0xE0 && c <= 0xEF) {
-        if (c == 0xE0)
-            lo = 0xA0;
-        else if (c == 0xED)
-            hi = 0x9F;
-        return s[1] >= lo && s[1] <= hi && is_continuation(s[2]) ? 3 : 0;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F;
-        return s[1] >= lo && s[1] <= hi && is_continuation(s[2]) && is_continuation(s[3])
-                   ? 4
-                   : 0;
-    }
-    return 0;
-}
-
-char *provider_utf8_clean(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    struct strbuf sb = STRBUF_INIT;
-
-    strbuf_init(&sb, strlen(s));
-    while (*p) {
-        size_t n = utf8_seq_len(p);
-        if (n) {
-            strbuf_add(&sb, p, n);
-            p += n;
-        } else {
-            strbuf_addstr(&sb, "\xef\xbf\xbd"); /* U+FFFD REPLACEMENT CHARACTER */
-            p++;
-        }
-    }
-    return strbuf_detach(&sb, NULL);
-}
-
-size_t provider_utf8_len(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        n += !is_continuation((unsigned char)*s);
-    return n;
-}
 
 /* Byte offset just after the first k characters of s. */
 static size_t offset_after_chars(const char *s, size_t k)
 {
     size_t i, seen = 0;
     for (i = 0; s[i]; i++) {
-        if (!is_continuation((unsigned char)s[i])) {
+        if (!utf8_is_continuation((unsigned char)s[i])) {
             if (seen == k)
                 return i;
             seen++;
@@ -177,7 +115,7 @@ char *provider_truncate_text(const char *text, size_t max_chars, int entities)
 {
     size_t cut;
 
-    if (provider_utf8_len(text) <= max_chars)
+    if (utf8_len(text) <= max_chars)
         return xstrdup(text);
     /* No room for the marker: a bare cut is the only way to stay within. */
     if (max_chars < TRUNCATION_MARKER_CHARS)
@@ -210,7 +148,7 @@ char *provider_truncate(const char *text, size_t max_chars)
 
 json_t *provider_json_text(const char *s, size_t max_chars, int entities)
 {
-    char *clean = provider_utf8_clean(s);
+    char *clean = utf8_clean(s);
     json_t *j;
 
     if (max_chars) {
@@ -237,7 +175,7 @@ char *provider_headline(const struct provider_message *m, enum template_escape e
         strbuf_addstr(&sb, "[DRILL] ");
     for (const char *p = title; *p; p++)
         strbuf_addch(&sb, (unsigned char)*p < 0x20 || *p == 0x7f ? ' ' : *p);
-    clean = provider_utf8_clean(strbuf_str(&sb));
+    clean = utf8_clean(strbuf_str(&sb));
     strbuf_release(&sb);
     escaped = template_escape_value(clean, esc);
     free(clean);

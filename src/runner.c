@@ -42,9 +42,9 @@
 #include "crisisrun/message.h"
 #include "crisisrun/provider.h"
 #include "crisisrun/runmeta.h"
-#include "providers/providers.h"
 #include "runner_internal.h"
 #include "crisisrun/sched.h"
+#include "crisisrun/utf8.h"
 
 #define LEASE_MS 30000     /* the runner lock's lease */
 #define HEARTBEAT_MS 10000 /* renewed this often */
@@ -639,7 +639,7 @@ static char *vars_json(const struct kv *vars, size_t n)
 {
     json_t *o = json_object();
     for (size_t i = 0; i < n; i++) {
-        char *v = provider_utf8_clean(vars[i].value);
+        char *v = utf8_clean(vars[i].value);
         json_object_set_new(o, vars[i].key, json_string(v));
         free(v);
     }

@@ -25,6 +25,7 @@
 
 #include "crisisrun/loader.h"
 #include "crisisrun/util.h"
+#include "crisisrun/utf8.h"
 
 #define CHUNK_SIZE (64u << 10)
 
@@ -117,11 +118,6 @@ static void build_lines(struct ytree *t)
     }
 }
 
-static int is_continuation(unsigned char c)
-{
-    return (c & 0xc0) == 0x80;
-}
-
 void ytree_offset_pos(struct ytree *t, size_t offset, int *line, int *col)
 {
     build_lines(t);
@@ -137,7 +133,7 @@ void ytree_offset_pos(struct ytree *t, size_t offset, int *line, int *col)
     }
     int c = 1;
     for (size_t i = t->lines[lo]; i < offset; i++)
-        if (!is_continuation((unsigned char)t->src[i]))
+        if (!utf8_is_continuation((unsigned char)t->src[i]))
             c++;
     *line = (int)lo + 1;
     *col = c;
@@ -154,7 +150,7 @@ static size_t pos_offset(struct ytree *t, int line, int col)
     size_t i = t->lines[line - 1];
     for (int c = 1; c < col && i < t->len && t->src[i] != '\n'; c++) {
         i++;
-        while (i < t->len && is_continuation((unsigned char)t->src[i]))
+        while (i < t->len && utf8_is_continuation((unsigned char)t->src[i]))
             i++;
     }
     return i;
@@ -214,7 +210,7 @@ void ytree_locate(struct ytree *t, const struct ynode *n, const char *value,
     for (size_t i = at; i < offset; i++) {
         if (value[i] == '\n')
             return;
-        if (!is_continuation((unsigned char)value[i]))
+        if (!utf8_is_continuation((unsigned char)value[i]))
             (*col)++;
     }
 }
@@ -227,45 +223,6 @@ int ynode_is_null(const struct ynode *n)
         return 0;
     return !strcmp(n->str, "") || !strcmp(n->str, "~") || !strcmp(n->str, "null") ||
            !strcmp(n->str, "Null") || !strcmp(n->str, "NULL");
-}
-
-size_t utf8_check(const char *text, size_t len)
-{
-    const unsigned char *s = (const unsigned char *)text;
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = s[i];
-        if (c < 0x80) {
-            /* Playbooks are mostly ASCII: skip it eight bytes at a time. */
-            uint64_t w;
-            i++;
-            while (len - i >= 8 && (memcpy(&w, s + i, 8), !(w & 0x8080808080808080u)))
-                i += 8;
-            continue;
-        }
-        size_t need;
-        uint32_t cp, min;
-        if ((c & 0xe0) == 0xc0) {
-            need = 1, cp = c & 0x1f, min = 0x80;
-        } else if ((c & 0xf0) == 0xe0) {
-            need = 2, cp = c & 0x0f, min = 0x800;
-        } else if ((c & 0xf8) == 0xf0) {
-            need = 3, cp = c & 0x07, min = 0x10000;
-        } else {
-            return i;
-        }
-        if (len - i <= need)
-            return i;
-        for (size_t k = 1; k <= need; k++) {
-            if (!is_continuation(s[i + k]))
-                return i;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return i;
-        i += need + 1;
-    }
-    return len;
 }
 
 static void mark_pos(const yaml_mark_t *m, int *line, int *col)

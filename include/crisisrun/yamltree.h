@@ -97,11 +97,6 @@ void ytree_locate(struct ytree *t, const struct ynode *n, const char *value,
 /* Converts a byte offset of the text into a 1-based line and column. */
 void ytree_offset_pos(struct ytree *t, size_t offset, int *line, int *col);
 
-/*
- * Checks that s is UTF-8 (no overlong forms, surrogates or code points past
- * U+10FFFF).  Returns the offset of the first bad byte, or len when valid.
- */
-size_t utf8_check(const char *s, size_t len);
 
 /* 1 for a plain scalar that YAML reads as null: "", "~", "null", "Null", "NULL". */
 int ynode_is_null(const struct ynode *n);

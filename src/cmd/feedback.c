@@ -24,6 +24,7 @@
 #include "crisisrun/suggest.h"
 #include "crisisrun/util.h"
 #include "crisisrun/yamltree.h"
+#include "crisisrun/utf8.h"
 
 static int bad(const char *where, const char *fmt, ...) CR_PRINTF(2, 3);
 static int bad(const char *where, const char *fmt, ...)

@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "crisisrun/provider.h"
+#include "crisisrun/utf8.h"
 
 extern const struct provider provider_slack;
 extern const struct provider provider_teams;
@@ -29,16 +30,6 @@ const char *provider_status_hex(enum run_status s);
 /* The same colour as an integer 0xRRGGBB (Discord embeds). */
 long provider_status_rgb(enum run_status s);
 
-/* Number of characters (code points) in s. */
-size_t provider_utf8_len(const char *s);
-
-/*
- * Returns a copy of s that is valid UTF-8: every byte that does not start a
- * well-formed sequence becomes U+FFFD.  Values come from environment
- * variables and --var, which nobody promised were UTF-8, and jansson
- * refuses to encode a string that is not.
- */
-char *provider_utf8_clean(const char *s);
 
 /*
  * As provider_truncate(); with `entities` set, a cut never leaves half of

@@ -86,9 +86,9 @@ static char *render_card(const struct provider_message *m, size_t text_max)
 static char *teams_render(const struct provider_message *m)
 {
     /* Measure what will be sent: cleaning can add characters (U+FFFD). */
-    char *text = provider_utf8_clean(m->text);
+    char *text = utf8_clean(m->text);
     struct provider_message c = *m;
-    size_t lo = 0, hi = provider_utf8_len(text);
+    size_t lo = 0, hi = utf8_len(text);
     char *out;
 
     c.text = text;

@@ -23,6 +23,7 @@
 #include "crisisrun/control_request.h"
 #include "crisisrun/util.h"
 #include "crisisrun/yamltree.h"
+#include "crisisrun/utf8.h"
 #include "fuzz_common.h"
 
 int fuzz_control_one(const uint8_t *data, size_t size);

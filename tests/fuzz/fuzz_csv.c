@@ -31,6 +31,7 @@
 #include "crisisrun/runmeta.h"
 #include "crisisrun/util.h"
 #include "crisisrun/yamltree.h"
+#include "crisisrun/utf8.h"
 #include "fuzz_common.h"
 
 int fuzz_csv_one(const uint8_t *data, size_t size);

@@ -22,6 +22,7 @@
 #include "crisisrun/form_parse.h"
 #include "crisisrun/util.h"
 #include "crisisrun/yamltree.h"
+#include "crisisrun/utf8.h"
 #include "feedback_page.h"
 #include "fuzz_common.h"
 

@@ -25,6 +25,7 @@
 #include "crisisrun/template.h"
 #include "crisisrun/util.h"
 #include "crisisrun/yamltree.h"
+#include "crisisrun/utf8.h"
 #include "fuzz_common.h"
 
 int fuzz_template_one(const uint8_t *data, size_t size);
