@@ -165,23 +165,6 @@ int journal_notification_set_state(struct journal *j, const char *id,
     return sqlite3_changes(j->db) ? 0 : unchanged(j, id);
 }
 
-int journal_endpoint_disable(struct journal *j, const char *run_id,
-                             const char *endpoint_hash, int64_t now_ms)
-{
-    static const char sql[] =
-        "UPDATE notifications SET state = 'disabled', updated_ms = ?3, settled_ms = ?3"
-        " WHERE run_id = ?1 AND endpoint_hash = ?2 AND state IN ('pending', 'inflight')";
-    sqlite3_stmt *st = journal_stmt(j, ST_NOTIF_DISABLE, sql);
-    if (!st)
-        return -1;
-    sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, endpoint_hash, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, now_ms);
-    if (journal_step_write(j, st, "disable an endpoint") < 0)
-        return -1;
-    return sqlite3_changes(j->db);
-}
-
 static void read_notification(sqlite3_stmt *st, struct journal_notification *n)
 {
     memset(n, 0, sizeof(*n));

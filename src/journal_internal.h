@@ -30,7 +30,6 @@ enum journal_stmt_slot {
     ST_NOTIF_INSERT,
     ST_NOTIF_GET_STATE,
     ST_NOTIF_SET_STATE,
-    ST_NOTIF_DISABLE,
     ST_NOTIF_LIST,
     ST_NOTIF_COUNT,
     ST_ATTEMPT_INSERT,

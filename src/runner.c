@@ -408,14 +408,12 @@ static void on_settled(void *user, void *tag, enum delivery_result result)
     if (n->retrying)
         lc->retrying--;
     lc->pending--;
-    char hash[JOURNAL_ENDPOINT_HASH_LEN + 1];
     if (result == DELIVERY_GONE) {
-        /* Disables this notification and every other unsettled one to the
-         * endpoint.  One queued behind the 410 may already be disabled that
-         * way, so it is not set again (the journal refuses to move a settled
-         * notification). */
-        journal_endpoint_hash(c->urls[n->endpoint], hash);
-        if (journal_endpoint_disable(r->j, r->run.id, hash, now) < 0)
+        /* Each notification to a disabled endpoint settles on its own: the
+         * engine settles the queued ones without a request, and one that
+         * was already on the wire settles with its own answer, so nothing
+         * is settled twice. */
+        if (journal_notification_set_state(r->j, n->id, DELIVERY_DISABLED, now, 0) < 0)
             r->journal_failed = 1;
     } else {
         enum journal_delivery_state st =
@@ -435,6 +433,8 @@ static void on_settled(void *user, void *tag, enum delivery_result result)
         if (result == DELIVERY_GONE && n->answered_gone) {
             /* One event per endpoint, from the 410 itself: later
              * notifications to it settle without a request. */
+            char hash[JOURNAL_ENDPOINT_HASH_LEN + 1];
+            journal_endpoint_hash(c->urls[n->endpoint], hash);
             runner_event(r, EV_ENDPOINT_DISABLED, NULL, 0,
                          json_pack("{s:s, s:s, s:s}", "channel", c->name, "endpoint", ep,
                                    "endpoint_hash", hash),

@@ -340,6 +340,14 @@ void runner_resend_unsettled(struct runner *r)
                     r->run.id, v[i].id, v[i].endpoint_redacted);
             continue;
         }
+        if (runner_endpoint_disabled(r, (size_t)ch, (size_t)v[i].endpoint_index)) {
+            /* Its endpoint answered 410 before the crash: settle it as the
+             * engine would have, without a request. */
+            if (journal_notification_set_state(r->j, v[i].id, DELIVERY_DISABLED,
+                                               runner_wall(r, runner_offset(r)), 0) < 0)
+                r->journal_failed = 1;
+            continue;
+        }
         struct notif *nt = xcalloc(1, sizeof(*nt));
         nt->runner = r;
         memcpy(nt->id, v[i].id, sizeof(nt->id));

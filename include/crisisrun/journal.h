@@ -313,13 +313,6 @@ int journal_notification_set_state(struct journal *j, const char *id,
                                    enum journal_delivery_state s, int64_t now_ms,
                                    int64_t due_ms);
 
-/*
- * After an endpoint answered 410: every unsettled notification of the run
- * to the endpoint with this hash becomes disabled.  Returns how many, or -1.
- */
-int journal_endpoint_disable(struct journal *j, const char *run_id,
-                             const char *endpoint_hash, int64_t now_ms);
-
 /* As output owned by the array. */
 struct journal_notification {
     char id[JOURNAL_NOTIFICATION_ID_LEN + 1];
