@@ -481,6 +481,48 @@ static void apply_overrides(struct playbook *pb, const struct loader_options *op
     }
 }
 
+/* 1 when any message template of pb uses vars.KEY. */
+static int var_used(const struct playbook *pb, const char *key)
+{
+    char *name = xasprintf("vars.%s", key);
+    int used = template_uses(pb->feedback.message, name);
+    for (size_t i = 0; !used && i < pb->nsteps; i++)
+        used = template_uses(pb->steps[i].message, name);
+    free(name);
+    return used;
+}
+
+/*
+ * A --var naming neither a variable the playbook declares nor one its
+ * messages use can only be a typo, and the value the user meant to set
+ * would silently not be: refuse it, with a suggestion.  It has no place in
+ * the file, so it is reported at line 0.
+ */
+static void check_overrides(struct ld *l, size_t declared)
+{
+    const struct playbook *pb = l->pb;
+    for (size_t i = 0; l->opt && i < l->opt->noverrides; i++) {
+        const char *key = l->opt->overrides[i].key;
+        size_t j = 0;
+        while (j < declared && strcmp(pb->vars[j].key, key))
+            j++;
+        if (j < declared || var_used(pb, key))
+            continue;
+        struct suggest sg = SUGGEST_INIT;
+        for (j = 0; j < declared; j++)
+            suggest_add(&sg, pb->vars[j].key);
+        const char *best = suggest_best(&sg, key);
+        if (best)
+            ld_error_at(l, l->file, 0, 0,
+                        "--var '%s' names no variable of this playbook (did you mean '%s'?)",
+                        key, best);
+        else
+            ld_error_at(l, l->file, 0, 0, "--var '%s' names no variable of this playbook",
+                        key);
+        suggest_release(&sg);
+    }
+}
+
 static void read_targets(struct ld *l, const struct ynode *m)
 {
     static const char *const keys[] = {"acknowledge", "first_update", "update_interval",
@@ -653,6 +695,7 @@ static void read_playbook(struct ld *l, const struct ynode *root)
     if ((v = ld_get(root, "roles")) != NULL)
         read_kv(l, v, "roles", &pb->roles, &pb->nroles);
     /* Templates see the overridden values: apply them before any compiles. */
+    size_t declared = pb->nvars;
     apply_overrides(pb, l->opt);
     if ((v = ld_get(root, "targets")) != NULL)
         read_targets(l, v);
@@ -664,6 +707,7 @@ static void read_playbook(struct ld *l, const struct ynode *root)
         ld_error(l, root, "missing required key 'steps'");
     if ((v = ld_get(root, "feedback")) != NULL)
         read_feedback(l, v);
+    check_overrides(l, declared);
 }
 
 static char *dir_of(const char *path)

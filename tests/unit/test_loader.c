@@ -383,25 +383,40 @@ static void test_overrides(void **state)
 {
     (void)state;
     struct kv over[] = {{"service", "billing"}, {"extra", "added"}};
-    struct loader_options opt = {over, 2};
+    struct loader_options opt = {over, 1};
     struct playbook *pb = load_valid("complete.yaml", &opt);
-    assert_int_equal(pb->nvars, 3);
+    assert_int_equal(pb->nvars, 2);
     assert_string_equal(kv_get(pb->vars, pb->nvars, "service"), "billing");
-    assert_string_equal(kv_get(pb->vars, pb->nvars, "extra"), "added");
     playbook_free(pb);
 
     /* A var given only with --var may be used by a template. */
-    static const char text[] = "crisisrun: 1\nname: o\nsteps:\n"
+    static const char text[] = "crisisrun: 1\nname: o\nvars: {service: x}\nsteps:\n"
                                "  - {id: s, at: 0s, message: \"{{vars.extra}}\"}\n";
     char *dir = data_dir("valid");
     struct diag d = DIAG_INIT;
-    pb = loader_load_mem("mem.yaml", dir, text, strlen(text), &opt, &d);
+    struct loader_options extra = {over + 1, 1};
+    pb = loader_load_mem("mem.yaml", dir, text, strlen(text), &extra, &d);
     assert_non_null(pb);
+    assert_string_equal(kv_get(pb->vars, pb->nvars, "extra"), "added");
     playbook_free(pb);
     pb = loader_load_mem("mem.yaml", dir, text, strlen(text), NULL, &d);
     assert_null(pb);
     assert_int_equal(d.n, 1);
     assert_string_equal(d.v[0].msg, "unknown template variable 'vars.extra'");
+    diag_release(&d);
+
+    /* Any other name is a typo: refused, with a suggestion. */
+    struct kv typo[] = {{"servce", "billing"}, {"nothing", "x"}};
+    struct loader_options bad = {typo, 2};
+    pb = loader_load_mem("mem.yaml", dir, text, strlen(text), &bad, &d);
+    assert_null(pb);
+    assert_int_equal(d.n, 3);
+    diag_sort(&d);
+    assert_int_equal(d.v[0].line, 0);
+    assert_string_equal(d.v[0].msg,
+                        "--var 'servce' names no variable of this playbook (did you mean "
+                        "'service'?)");
+    assert_string_equal(d.v[1].msg, "--var 'nothing' names no variable of this playbook");
     diag_release(&d);
     free(dir);
 }
