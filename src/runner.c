@@ -916,6 +916,10 @@ int runner_main(const struct cmd_ctx *ctx, const struct runner_options *opt)
         /* A signal stops a resolved run with its feedback window still open. */
         if (lr == 0 && r.status == STATUS_RESOLVED && r.feedback_closes >= 0)
             runner_event(&r, EV_FEEDBACK_CLOSED, NULL, 0, NULL, "runner");
+        /* ended_ms: when the process finished with the run, after its
+         * deliveries settled and its feedback window closed. */
+        if (lr == 0 && r.status == STATUS_RESOLVED)
+            journal_run_set_state(r.j, r.run.id, RUN_STATE_RESOLVED, now);
         long counts[DELIVERY_STATE_COUNT] = {0};
         journal_notification_count(r.j, r.run.id, counts);
         liveview_event(&r.lv, now, "%s %s: %ld delivered, %ld failed, %ld disabled",
