@@ -5,7 +5,10 @@
  *   1. open a journal batch;
  *   2. pop every step occurrence due on the run's clock and journal it:
  *      the fired event, status changes, acknowledgement waits, and one
- *      notification (with its exact request body) per endpoint;
+ *      notification (with its exact request body) per endpoint; then the
+ *      next FANOUT_CHUNK endpoints of the large fan-outs still queued
+ *      (a step of more than FANOUT_CHUNK endpoints journals only each
+ *      channel's first one when it fires; see handle_fire);
  *   3. commit, and only then hand the new notifications to the engine;
  *   4. wait (delivery_wait) for the network, the control server, the
  *      signal pipe or the next timer, whichever is first;
