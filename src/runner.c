@@ -5,7 +5,10 @@
  *   1. open a journal batch;
  *   2. pop every step occurrence due on the run's clock and journal it:
  *      the fired event, status changes, acknowledgement waits, and one
- *      notification (with its exact request body) per endpoint;
+ *      notification (with its exact request body) per endpoint; then the
+ *      next FANOUT_CHUNK endpoints of the large fan-outs still queued
+ *      (a step of more than FANOUT_CHUNK endpoints journals only each
+ *      channel's first one when it fires; see handle_fire);
  *   3. commit, and only then hand the new notifications to the engine;
  *   4. wait (delivery_wait) for the network, the control server, the
  *      signal pipe or the next timer, whichever is first;
@@ -50,6 +53,7 @@
 #define HEARTBEAT_MS 10000 /* renewed this often */
 #define REDRAW_MS 250      /* live screen refresh */
 #define BATCH_MS 20        /* longest a journal batch stays open */
+#define FANOUT_CHUNK 256   /* endpoints of a large fan-out journaled a loop iteration */
 
 static int signal_pipe[2] = {-1, -1};
 static volatile sig_atomic_t stop_signal;
@@ -207,20 +211,16 @@ static void notif_free(struct notif *n)
     free(n);
 }
 
-/*
- * Journals and queues one message to every endpoint of channel ch.
- * `step` and `occurrence` name the notification (with channel and
- * endpoint they make its stable id).
- */
-int runner_notify_channel(struct runner *r, size_t ch, const char *step, int occurrence,
-                          const char *text, enum run_status status, const char *next_update,
-                          const char *next_iso)
+/* The message to every endpoint of channel ch, rendered once: a
+ * 10,000-endpoint fan-out is one render, not ten thousand. */
+static struct outgoing *channel_message(struct runner *r, size_t ch, const char *step,
+                                        const char *text, enum run_status status,
+                                        const char *next_update, const char *next_iso)
 {
     const struct channel *c = &r->pb->channels[ch];
     const struct provider *p = provider_for(c->type);
-    int64_t now = runner_offset(r);
     char ts[40];
-    iso8601_format(runner_wall(r, now), ts, sizeof(ts));
+    iso8601_format(runner_wall(r, runner_offset(r)), ts, sizeof(ts));
     struct provider_message msg = {
         .text = text,
         .title = r->pb->title,
@@ -235,11 +235,21 @@ int runner_notify_channel(struct runner *r, size_t ch, const char *step, int occ
         .timestamp_iso = ts,
         .drill = r->drill,
     };
-    /* Rendered once for all endpoints: a 10,000-endpoint fan-out is one
-     * render, not ten thousand. */
-    struct outgoing *out = outgoing_new(p->render(&msg), &msg);
+    return outgoing_new(p->render(&msg), &msg);
+}
+
+/*
+ * Journals endpoints [from, to) of channel ch with message out and queues
+ * them for the engine.  `step` and `occurrence` name the notification
+ * (with channel and endpoint they make its stable id).
+ */
+static int notify_endpoints(struct runner *r, size_t ch, const char *step, int occurrence,
+                            struct outgoing *out, size_t from, size_t to)
+{
+    const struct channel *c = &r->pb->channels[ch];
+    int64_t now = runner_offset(r);
     int ret = 0;
-    for (size_t e = 0; e < c->nurls; e++) {
+    for (size_t e = from; e < to; e++) {
         struct notif *n = notif_new(r, ch, e);
         journal_notification_id(r->run.id, step, occurrence, c->name, c->urls[e], n->id);
         struct journal_notification_new nn = {
@@ -282,6 +292,16 @@ int runner_notify_channel(struct runner *r, size_t ch, const char *step, int occ
         out->refs++;
         queue_submit(r, n);
     }
+    return ret;
+}
+
+/* Journals and queues one message to every endpoint of channel ch. */
+int runner_notify_channel(struct runner *r, size_t ch, const char *step, int occurrence,
+                          const char *text, enum run_status status, const char *next_update,
+                          const char *next_iso)
+{
+    struct outgoing *out = channel_message(r, ch, step, text, status, next_update, next_iso);
+    int ret = notify_endpoints(r, ch, step, occurrence, out, 0, r->pb->channels[ch].nurls);
     outgoing_unref(out);
     return ret;
 }
@@ -494,18 +514,124 @@ static char *feedback_link(struct runner *r, size_t ch)
     return xasprintf("%.*s/feedback/%s", (int)bl, base, token);
 }
 
+/* ---- fan-outs ------------------------------------------------------------------------ */
+
+struct fanout *fanout_new(const char *step, int occurrence, size_t n)
+{
+    struct fanout *fo = xcalloc(1, sizeof(*fo));
+    fo->step = xstrdup(step);
+    fo->occurrence = occurrence;
+    fo->n = n;
+    fo->channels = xcalloc(n ? n : 1, sizeof(*fo->channels));
+    fo->outs = xcalloc(n ? n : 1, sizeof(*fo->outs));
+    fo->from = xcalloc(n ? n : 1, sizeof(*fo->from));
+    fo->to = xcalloc(n ? n : 1, sizeof(*fo->to));
+    return fo;
+}
+
+void fanout_free(struct fanout *fo)
+{
+    for (size_t i = 0; i < fo->n; i++)
+        if (fo->outs[i])
+            outgoing_unref(fo->outs[i]);
+    free(fo->outs);
+    free(fo->channels);
+    free(fo->from);
+    free(fo->to);
+    free(fo->step);
+    free(fo);
+}
+
+void runner_queue_fanout(struct runner *r, struct fanout *fo)
+{
+    struct fanout **tail = &r->fanouts;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = fo;
+}
+
+/* More than FANOUT_CHUNK endpoints in all: journaled in chunks. */
+static int fanout_wanted(const struct runner *r, const size_t *notify, size_t nnotify)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < nnotify; i++)
+        total += r->pb->channels[notify[i]].nurls;
+    return total > FANOUT_CHUNK;
+}
+
+/*
+ * Journals the next FANOUT_CHUNK endpoints of the queued fan-outs, oldest
+ * first.  The loop calls it once an iteration, after the due steps: their
+ * own (small) notifications go ahead of what is left of a fan-out, and
+ * every chunk is committed and handed to the engine before the next one
+ * is journaled.
+ */
+static void fanout_work(struct runner *r)
+{
+    size_t budget = FANOUT_CHUNK;
+    while (r->fanouts) {
+        struct fanout *fo = r->fanouts;
+        while (fo->cur < fo->n) {
+            size_t c = fo->cur;
+            if (!fo->outs[c] || fo->from[c] >= fo->to[c]) {
+                fo->cur++;
+                continue;
+            }
+            if (!budget)
+                return;
+            size_t to = fo->to[c] - fo->from[c] < budget ? fo->to[c] : fo->from[c] + budget;
+            if (notify_endpoints(r, fo->channels[c], fo->step, fo->occurrence, fo->outs[c],
+                                 fo->from[c], to) < 0)
+                return;
+            budget -= to - fo->from[c];
+            fo->from[c] = to;
+        }
+        r->fanouts = fo->next;
+        fanout_free(fo);
+    }
+}
+
 static void handle_fire(struct runner *r, const struct sched_fire *f)
 {
     const struct playbook *pb = r->pb;
     const char *step = message_step_name(pb, f->step);
     const struct step *s = f->step == SCHED_FEEDBACK ? NULL : &pb->steps[f->step];
     const char *cause = sched_cause_name(f->cause);
+    const size_t *notify = s ? s->notify : pb->feedback.notify;
+    size_t nnotify = s ? s->nnotify : pb->feedback.nnotify;
 
-    runner_event(r, EV_STEP_FIRED, step, f->occurrence,
-                 json_pack("{s:I, s:I, s:b, s:i, s:s}", "scheduled_offset_ms", (json_int_t)f->due,
-                           "actual_offset_ms", (json_int_t)f->fired, "late", f->late && f->lateness > 0,
-                           "skipped", f->skipped, "cause", cause),
-                 "runner");
+    /*
+     * A large fan-out is journaled in chunks, one a loop iteration
+     * (fanout_work), so that the steps due meanwhile are not kept waiting
+     * for thousands of INSERTs.  Everything else about the occurrence,
+     * its step_fired event first, is journaled now, in this batch: the
+     * scheduler has applied its effects (status, after: dependents, ack
+     * deadline) and the steps popped before the last chunk see them, so
+     * the journal must show them in that order too.  With the event goes
+     * every channel's first endpoint, which puts the channel's request
+     * body in the journal, and each channel's endpoint count: a run
+     * stopped before the last chunk is completed on resume from those
+     * (runner_complete_fanouts), with the very bytes the other endpoints
+     * got.  Deliberately not "step_fired with the last chunk and re-fire
+     * on resume": a resolution journaled in between (by a step or the
+     * operator) cancels on replay every timer armed before it, so the
+     * occurrence would never fire again and its missing endpoints would be
+     * lost; its after: dependents would fire twice.
+     */
+    struct fanout *fo = NULL;
+    json_t *fired = json_pack("{s:I, s:I, s:b, s:i, s:s}", "scheduled_offset_ms",
+                              (json_int_t)f->due, "actual_offset_ms", (json_int_t)f->fired,
+                              "late", f->late && f->lateness > 0, "skipped", f->skipped,
+                              "cause", cause);
+    if (fanout_wanted(r, notify, nnotify)) {
+        fo = fanout_new(step, f->occurrence, nnotify);
+        json_t *counts = json_object();
+        for (size_t i = 0; i < nnotify; i++)
+            json_object_set_new(counts, pb->channels[notify[i]].name,
+                                json_integer((json_int_t)pb->channels[notify[i]].nurls));
+        json_object_set_new(fired, "fanout_endpoints", counts);
+    }
+    runner_event(r, EV_STEP_FIRED, step, f->occurrence, fired, "runner");
     announce_fire(r, f, step);
 
     if (f->cause == SCHED_CAUSE_ESCALATION) {
@@ -532,8 +658,6 @@ static void handle_fire(struct runner *r, const struct sched_fire *f)
                      "runner");
     }
 
-    const size_t *notify = s ? s->notify : pb->feedback.notify;
-    size_t nnotify = s ? s->nnotify : pb->feedback.nnotify;
     struct message_env env = {
         .pb = pb,
         .sched = r->sched,
@@ -556,15 +680,29 @@ static void handle_fire(struct runner *r, const struct sched_fire *f)
             if (nx >= 0)
                 walltime_format(runner_wall(r, nx), runner_wall(r, f->fired), next_text,
                                 sizeof(next_text));
-            runner_notify_channel(r, ch, step, f->occurrence, text, f->status, next_text,
-                                  next_iso);
+            if (fo) {
+                /* Rendered now, as of its firing, for every chunk. */
+                struct outgoing *out =
+                    channel_message(r, ch, step, text, f->status, next_text, next_iso);
+                notify_endpoints(r, ch, step, f->occurrence, out, 0, 1);
+                fo->outs[i] = out;
+                fo->from[i] = 1;
+                fo->to[i] = pb->channels[ch].nurls;
+            } else {
+                runner_notify_channel(r, ch, step, f->occurrence, text, f->status, next_text,
+                                      next_iso);
+            }
         }
+        if (fo)
+            fo->channels[i] = ch;
         free(text);
         free(link);
     }
     if (!s) {
         runner_event(r, EV_FEEDBACK_REQUESTED, NULL, 0, NULL, "runner");
     }
+    if (fo)
+        runner_queue_fanout(r, fo);
 }
 
 /* Journals a status change that the scheduler has already applied. */
@@ -702,6 +840,12 @@ static void runner_release(struct runner *r)
     for (size_t i = 0; i < r->nsubmits; i++)
         notif_free(r->submits[i]);
     free(r->submits);
+    while (r->fanouts) {
+        /* Stopped mid-fan-out: resume completes it (runner_complete_fanouts). */
+        struct fanout *fo = r->fanouts;
+        r->fanouts = fo->next;
+        fanout_free(fo);
+    }
     delivery_free(r->d);
     control_free(r->control);
     sched_free(r->sched);
@@ -744,7 +888,7 @@ static int wait_timeout(struct runner *r)
 
 static int run_is_over(struct runner *r)
 {
-    if (!sched_is_done(r->sched) || delivery_active(r->d) || r->nsubmits)
+    if (!sched_is_done(r->sched) || delivery_active(r->d) || r->nsubmits || r->fanouts)
         return 0;
     return r->feedback_closes < 0 || runner_offset(r) >= r->feedback_closes;
 }
@@ -776,9 +920,10 @@ static int loop(struct runner *r)
         delivery_perform(r->d);
         control_run(r->control);
         run_due(r);
+        fanout_work(r);
         if (r->journal_failed)
             return -1;
-        if (r->nsubmits || served || stop_signal || !delivery_active(r->d) ||
+        if (r->nsubmits || r->fanouts || served || stop_signal || !delivery_active(r->d) ||
             monotonic_ms() - batch_started >= BATCH_MS) {
             if (commit(r) < 0)
                 return -1;
@@ -805,6 +950,8 @@ static int loop(struct runner *r)
         fds[0] = (struct pollfd){signal_pipe[0], POLLIN, 0};
         int nfds = 1 + (int)control_fds(r->control, fds + 1, CONTROL_MAX_FDS);
         int timeout = wait_timeout(r);
+        if (r->fanouts)
+            timeout = 0; /* the next chunk, after a look at the network */
         if (batch_open) {
             int64_t left = BATCH_MS - (monotonic_ms() - batch_started);
             timeout = (int)(left < 0 ? 0 : left < timeout ? left : timeout);
@@ -886,8 +1033,10 @@ int runner_main(const struct cmd_ctx *ctx, const struct runner_options *opt)
     liveview_event(&r.lv, runner_wall(&r, runner_offset(&r)), "%s %s: %s%s (%zu steps, %zu channels)",
                    opt->resume_run ? "resumed" : "started", r.run.id, r.drill ? "[DRILL] " : "",
                    r.pb->title, r.pb->nsteps, r.pb->nchannels);
-    if (opt->resume_run)
+    if (opt->resume_run) {
         runner_resend_unsettled(&r);
+        runner_complete_fanouts(&r);
+    }
     else
         sched_start(r.sched);
 

@@ -44,6 +44,22 @@ struct notif {
     struct outgoing *out; /* until handed to the engine; then NULL */
 };
 
+/*
+ * A step occurrence whose notifications are journaled a chunk at a time
+ * (runner.c, "fan-outs"): its messages, rendered when it fired (or, on
+ * resume, taken from the journal), and the endpoints still to journal.
+ * Queued FIFO in struct runner.
+ */
+struct fanout {
+    struct fanout *next;
+    char *step;
+    int occurrence;
+    size_t n, cur;          /* channels; the one being journaled */
+    size_t *channels;
+    struct outgoing **outs; /* NULL: nothing to send on that channel */
+    size_t *from, *to;      /* per channel, the endpoints [from, to) left */
+};
+
 /* A new outgoing message with one reference; body is taken over. */
 struct outgoing *outgoing_new(char *body, const struct provider_message *msg);
 void outgoing_unref(struct outgoing *o);
@@ -75,6 +91,8 @@ struct runner {
     struct notif **submits;
     size_t nsubmits, asubmits;
     size_t nnotifs_live;
+    /* Large fan-outs still being journaled, oldest first. */
+    struct fanout *fanouts;
 
     struct liveview lv;
     struct live_channel *live;
@@ -108,5 +126,12 @@ const char *runner_os_user(void);
 int runner_restore(struct runner *r, const struct runner_options *opt);
 /* runner_resume.c: queue the notifications the journal has unsettled. */
 void runner_resend_unsettled(struct runner *r);
+/* runner_resume.c: queue the rest of the fan-outs a stop interrupted. */
+void runner_complete_fanouts(struct runner *r);
+/* Queues a fan-out (runner.c): journaled from the next loop iteration on. */
+void runner_queue_fanout(struct runner *r, struct fanout *fo);
+/* A fan-out of n channels, nothing set yet. */
+struct fanout *fanout_new(const char *step, int occurrence, size_t n);
+void fanout_free(struct fanout *fo);
 
 #endif

@@ -218,6 +218,71 @@ static int rebuild(struct runner *r, int64_t *last_out)
     return 0;
 }
 
+/* The endpoint counts a chunked fan-out's step_fired event recorded. */
+static json_t *fanout_counts(const struct journal_event *ev)
+{
+    json_t *d = ev->detail_json ? json_loads(ev->detail_json, 0, NULL) : NULL;
+    json_t *c = json_object_get(d, "fanout_endpoints");
+    if (json_is_object(c))
+        json_incref(c);
+    else
+        c = NULL;
+    json_decref(d);
+    return c;
+}
+
+/* How many notifications the journal has for (step, occurrence, channel);
+ * *first: the one to endpoint 0, or NULL. */
+static size_t fanout_have(const struct journal_notification *v, size_t nv, const char *step,
+                          int occurrence, const char *channel,
+                          const struct journal_notification **first)
+{
+    size_t have = 0;
+    *first = NULL;
+    for (size_t j = 0; j < nv; j++) {
+        if (v[j].occurrence != occurrence || strcmp(v[j].step, step) ||
+            strcmp(v[j].channel, channel))
+            continue;
+        have++;
+        if (v[j].endpoint_index == 0)
+            *first = &v[j];
+    }
+    return have;
+}
+
+/* 1 when a chunked fan-out has fewer notifications journaled than its
+ * step_fired event counted (the run stopped before its last chunk). */
+static int fanouts_incomplete(struct runner *r)
+{
+    struct journal_event *ev = NULL;
+    struct journal_notification *v = NULL;
+    size_t nev = 0, nv = 0;
+    int ret = 0;
+    if (journal_event_list(r->j, r->run.id, &ev, &nev) < 0)
+        return -1;
+    for (size_t i = 0; i < nev && !ret; i++) {
+        json_t *counts = ev[i].kind == EV_STEP_FIRED && ev[i].step ? fanout_counts(&ev[i]) : NULL;
+        if (!counts)
+            continue;
+        if (!v && journal_notification_list(r->j, r->run.id, DELIVERY_ALL, &v, &nv) < 0)
+            ret = -1;
+        const char *name;
+        json_t *val;
+        json_object_foreach(counts, name, val)
+        {
+            const struct journal_notification *first;
+            if (ret == 0 && json_is_integer(val) &&
+                fanout_have(v, nv, ev[i].step, ev[i].occurrence, name, &first) <
+                    (size_t)json_integer_value(val))
+                ret = 1;
+        }
+        json_decref(counts);
+    }
+    journal_notification_list_free(v, nv);
+    journal_event_list_free(ev, nev);
+    return ret;
+}
+
 /* 1 when a resolved run has nothing left to do: resume refuses it. */
 static int run_is_over(struct runner *r)
 {
@@ -226,6 +291,9 @@ static int run_is_over(struct runner *r)
         return -1;
     if (counts[DELIVERY_PENDING] || counts[DELIVERY_INFLIGHT])
         return 0;
+    int incomplete = fanouts_incomplete(r);
+    if (incomplete)
+        return incomplete < 0 ? -1 : 0;
     double speed = r->run.speed > 0 ? r->run.speed : 1.0;
     int64_t now = r->run.started_ms +
                   (int64_t)((double)(wallclock_ms() - r->run.started_ms) * speed);
@@ -372,4 +440,88 @@ void runner_resend_unsettled(struct runner *r)
     if (resent)
         liveview_event(&r->lv, runner_wall(r, runner_offset(r)),
                        "re-sending %zu notifications that were not settled", resent);
+}
+
+/*
+ * A large fan-out is journaled in chunks after its step_fired event
+ * (runner.c), which also recorded each channel's endpoint count and
+ * journaled each channel's first endpoint.  A run stopped in between has
+ * fewer notifications for the occurrence than the event counted: queue
+ * the rest, with the body the journal has for the channel, the bytes the
+ * other endpoints got.  journal_notification_add() skips the endpoints
+ * already journaled.
+ */
+void runner_complete_fanouts(struct runner *r)
+{
+    struct journal_event *ev = NULL;
+    struct journal_notification *v = NULL;
+    size_t nev = 0, nv = 0, queued = 0;
+    int have_list = 0;
+    if (journal_event_list(r->j, r->run.id, &ev, &nev) < 0) {
+        r->journal_failed = 1;
+        return;
+    }
+    for (size_t i = 0; i < nev; i++) {
+        if (ev[i].kind != EV_STEP_FIRED || !ev[i].step)
+            continue;
+        json_t *counts = fanout_counts(&ev[i]);
+        if (!counts)
+            continue;
+        if (!have_list) {
+            if (journal_notification_list(r->j, r->run.id, DELIVERY_ALL, &v, &nv) < 0) {
+                r->journal_failed = 1;
+                json_decref(counts);
+                break;
+            }
+            have_list = 1;
+        }
+        struct fanout *fo = fanout_new(ev[i].step, ev[i].occurrence, json_object_size(counts));
+        size_t k = 0;
+        const char *name;
+        json_t *val;
+        json_object_foreach(counts, name, val)
+        {
+            long ch = playbook_find_channel(r->pb, name);
+            if (ch < 0 || !json_is_integer(val))
+                continue;
+            const struct channel *c = &r->pb->channels[ch];
+            const struct journal_notification *first;
+            size_t want = (size_t)json_integer_value(val);
+            size_t have = fanout_have(v, nv, ev[i].step, ev[i].occurrence, name, &first);
+            if (want > c->nurls)
+                want = c->nurls;
+            if (have >= want || !first || !first->body)
+                continue;
+            char hash[JOURNAL_ENDPOINT_HASH_LEN + 1];
+            journal_endpoint_hash(c->urls[0], hash);
+            if (strcmp(hash, first->endpoint_hash)) {
+                warning("run %s: the endpoints of channel '%s' changed; the rest of step '%s' "
+                        "is not sent",
+                        r->run.id, name, ev[i].step);
+                continue;
+            }
+            struct provider_message msg = {
+                .text = "", .title = r->pb->title, .playbook = r->pb->name, .severity = "",
+                .status = r->status, .step = "", .run_id = r->run.id,
+                .notification_id = "", .next_update = "", .next_update_iso = "",
+                .timestamp_iso = "", .drill = r->drill,
+            };
+            fo->channels[k] = (size_t)ch;
+            fo->outs[k] = outgoing_new(xstrdup(first->body), &msg);
+            fo->from[k] = 1;
+            fo->to[k] = want;
+            queued += want - have;
+            k++;
+        }
+        json_decref(counts);
+        if (k)
+            runner_queue_fanout(r, fo);
+        else
+            fanout_free(fo);
+    }
+    journal_notification_list_free(v, nv);
+    journal_event_list_free(ev, nev);
+    if (queued)
+        liveview_event(&r->lv, runner_wall(r, runner_offset(r)),
+                       "journaling the %zu notifications of interrupted fan-outs", queued);
 }
