@@ -1,19 +1,23 @@
 /*
  * runner.c - the run loop (see runner.h).
  *
- * The loop, once per iteration:
- *   1. open a journal batch;
- *   2. pop every step occurrence due on the run's clock and journal it:
- *      the fired event, status changes, acknowledgement waits, and one
- *      notification (with its exact request body) per endpoint; then the
- *      next FANOUT_CHUNK endpoints of the large fan-outs still queued
- *      (a step of more than FANOUT_CHUNK endpoints journals only each
- *      channel's first one when it fires; see handle_fire);
- *   3. commit, and only then hand the new notifications to the engine;
- *   4. wait (delivery_wait) for the network, the control server, the
- *      signal pipe or the next timer, whichever is first;
- *   5. let the engine and the server work inside another batch, so that
- *      attempts and their outcomes are journaled together.
+ * The loop, once per iteration, inside one journal batch:
+ *   1. the engine reports the outcomes of finished requests (attempts,
+ *      settled notifications) and the control API serves what is ready;
+ *   2. every step occurrence due on the run's clock is popped and
+ *      journaled: the fired event, status changes, acknowledgement waits
+ *      and, per channel, one rendered message and its notifications; a
+ *      fan-out of more than FANOUT_CHUNK endpoints journals its first
+ *      notification per channel now and the rest FANOUT_CHUNK an
+ *      iteration afterwards (fanout_work), so steps due meanwhile are not
+ *      held up, and resume completes a fan-out a crash cut short;
+ *   3. the batch commits, and only then are the new notifications handed
+ *      to the engine and the operator's actions answered;
+ *   4. delivery_wait() waits for the network, the control server, the
+ *      signal pipe or the next timer, whichever is first.
+ * While only outcomes of requests already sent arrive, a batch may stay
+ * open across iterations for up to BATCH_MS, so a fan-out's thousands of
+ * outcomes cost a few hundred commits.
  * Deliberate choice: a notification stays `pending` in the journal until
  * its first attempt ends (then retrying, delivered or failed); a request
  * on the wire is not journaled as such.  Resume re-sends every unsettled
