@@ -9,6 +9,7 @@
 #define CRISISRUN_CMD_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Exit codes (DESIGN.md). */
@@ -64,6 +65,20 @@ int cmd_usage_error(const struct cmd_entry *e, const char *fmt, ...);
 struct kv;
 int cmd_parse_var(const char *arg, struct kv **vars, size_t *n, size_t *alloc);
 void cmd_free_vars(struct kv *vars, size_t n);
+
+/*
+ * Foreground servers (`inbox`, `serve`) stop cleanly on SIGINT or SIGTERM.
+ * cmd_stop_signals() installs the handlers and blocks both signals except
+ * inside cmd_wait(), so a signal can only arrive while the loop waits and
+ * is never lost between checking cmd_stopping() and the wait.
+ */
+struct pollfd;
+void cmd_stop_signals(void);
+/* 1 once SIGINT or SIGTERM arrived. */
+int cmd_stopping(void);
+/* Waits for fds or timeout_ms (-1: none) or a stop signal.  0, or -1
+ * after reporting a failed poll. */
+int cmd_wait(struct pollfd *fds, size_t n, int64_t timeout_ms);
 
 /* The journal path: --db, else $CRISISRUN_DB, else
  * $XDG_STATE_HOME/crisisrun/crisisrun.db, else ~/.local/state/... (new string). */

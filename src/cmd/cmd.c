@@ -3,9 +3,13 @@
  */
 #include "crisisrun/cmd.h"
 
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "crisisrun/model.h"
 #include "crisisrun/util.h"
@@ -90,4 +94,44 @@ char *cmd_db_path(const struct cmd_ctx *ctx)
         return xasprintf("%s/crisisrun/crisisrun.db", state);
     const char *home = getenv("HOME");
     return xasprintf("%s/.local/state/crisisrun/crisisrun.db", home && *home ? home : ".");
+}
+
+static volatile sig_atomic_t stop_requested;
+static sigset_t wait_mask; /* the signal mask inside cmd_wait() */
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+void cmd_stop_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    sigset_t block;
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigprocmask(SIG_BLOCK, &block, &wait_mask);
+    sigdelset(&wait_mask, SIGINT);
+    sigdelset(&wait_mask, SIGTERM);
+}
+
+int cmd_stopping(void)
+{
+    return stop_requested != 0;
+}
+
+int cmd_wait(struct pollfd *fds, size_t n, int64_t timeout_ms)
+{
+    struct timespec ts = {(time_t)(timeout_ms / 1000), (long)(timeout_ms % 1000) * 1000000L};
+    if (ppoll(fds, n, timeout_ms >= 0 ? &ts : NULL, &wait_mask) < 0 && errno != EINTR)
+        return error("poll failed: %s", strerror(errno));
+    return 0;
 }

@@ -1,18 +1,14 @@
 /*
  * inbox.c - `crisisrun inbox`: run the local webhook receiver in the
  * foreground until SIGINT or SIGTERM.
- *
- * The signals are blocked except inside ppoll(), so a signal can only
- * arrive while the loop waits and is never lost between the check of the
- * flag and the wait.
+ * SIGINT and SIGTERM are caught by cmd_stop_signals() (cmd.h), which
+ * never loses one between the check and the wait.
  */
-#include <errno.h>
 #include <getopt.h>
-#include <signal.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "crisisrun/cmd.h"
 #include "crisisrun/httpd.h"
@@ -20,39 +16,15 @@
 #include "crisisrun/signature.h"
 #include "crisisrun/util.h"
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
-
 static int serve(struct inbox *in)
 {
-    sigset_t block, waitmask;
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    sigprocmask(SIG_BLOCK, &block, &waitmask);
-    sigdelset(&waitmask, SIGINT);
-    sigdelset(&waitmask, SIGTERM);
-
-    while (!stop_requested) {
+    cmd_stop_signals();
+    while (!cmd_stopping()) {
         struct pollfd fds[HTTPD_MAX_FDS];
         size_t n = inbox_fds(in, fds, ARRAY_SIZE(fds));
-        int64_t ms = inbox_timeout(in);
-        struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-        if (ppoll(fds, n, ms >= 0 ? &ts : NULL, &waitmask) < 0 && errno != EINTR)
-            return error("poll failed: %s", strerror(errno));
-        if (!stop_requested)
+        if (cmd_wait(fds, n, inbox_timeout(in)) < 0)
+            return -1;
+        if (!cmd_stopping())
             inbox_run(in);
     }
     return 0;

@@ -1,57 +1,28 @@
 /*
  * serve.c - `crisisrun serve`: feedback forms and the read-only API for
  * every run in the journal, in the foreground until SIGINT or SIGTERM.
- *
- * Like `inbox`, the signals are blocked except inside ppoll(), so one can
- * only arrive while the loop waits and is never lost between the check of
- * the flag and the wait.
+ * The stop signals are handled as for `inbox` (cmd_stop_signals, cmd.h).
  */
-#include <errno.h>
 #include <getopt.h>
-#include <signal.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "crisisrun/cmd.h"
 #include "crisisrun/journal.h"
 #include "crisisrun/serve.h"
 #include "crisisrun/util.h"
 
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    stop_requested = 1;
-}
-
 static int loop(struct serve *s)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-    sigset_t block, waitmask;
-    sigemptyset(&block);
-    sigaddset(&block, SIGINT);
-    sigaddset(&block, SIGTERM);
-    sigprocmask(SIG_BLOCK, &block, &waitmask);
-    sigdelset(&waitmask, SIGINT);
-    sigdelset(&waitmask, SIGTERM);
-
-    while (!stop_requested) {
+    cmd_stop_signals();
+    while (!cmd_stopping()) {
         struct pollfd fds[SERVE_MAX_FDS];
         size_t n = serve_fds(s, fds, ARRAY_SIZE(fds));
-        int64_t ms = serve_timeout(s);
-        struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-        if (ppoll(fds, n, ms >= 0 ? &ts : NULL, &waitmask) < 0 && errno != EINTR)
-            return error("poll failed: %s", strerror(errno));
-        if (!stop_requested)
+        if (cmd_wait(fds, n, serve_timeout(s)) < 0)
+            return -1;
+        if (!cmd_stopping())
             serve_run(s);
     }
     return 0;
