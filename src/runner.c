@@ -53,8 +53,6 @@
 #include "crisisrun/sched.h"
 #include "crisisrun/utf8.h"
 
-#define LEASE_MS 30000     /* the runner lock's lease */
-#define HEARTBEAT_MS 10000 /* renewed this often */
 #define REDRAW_MS 250      /* live screen refresh */
 #define BATCH_MS 20        /* longest a journal batch stays open */
 #define FANOUT_CHUNK 256   /* endpoints of a large fan-out journaled a loop iteration */
@@ -881,7 +879,7 @@ static int wait_timeout(struct runner *r)
     int64_t t = real_ms_until(r, sched_next_time(r->sched));
     if (r->status == STATUS_RESOLVED && r->feedback_closes >= 0)
         t = min64(t, real_ms_until(r, r->feedback_closes));
-    t = min64(t, HEARTBEAT_MS);
+    t = min64(t, RUNNER_HEARTBEAT_MS);
     if (r->lv.interactive)
         t = min64(t, REDRAW_MS);
     int64_t ct = control_timeout(r->control);
@@ -940,10 +938,10 @@ static int loop(struct runner *r)
             if (stop_signal)
                 return 1;
         }
-        if (monotonic_ms() - last_beat >= HEARTBEAT_MS) {
+        if (monotonic_ms() - last_beat >= RUNNER_HEARTBEAT_MS) {
             last_beat = monotonic_ms();
             int hb = journal_run_heartbeat(r->j, r->run.id, getpid(), r->host, wallclock_ms(),
-                                           LEASE_MS);
+                                           RUNNER_LEASE_MS);
             if (hb < 0)
                 return -1;
             if (hb == 0)
@@ -1004,7 +1002,8 @@ int runner_main(const struct cmd_ctx *ctx, const struct runner_options *opt)
     } else {
         if (create_run(&r, opt) < 0)
             goto out;
-        if (journal_run_claim(r.j, r.run.id, getpid(), r.host, wallclock_ms(), LEASE_MS, 0) != 1)
+        if (journal_run_claim(r.j, r.run.id, getpid(), r.host, wallclock_ms(),
+                              RUNNER_LEASE_MS, 0) != 1)
             goto out;
         r.sched = sched_new(r.pb);
         r.mono_base = monotonic_ms();

@@ -16,6 +16,10 @@
 
 struct control;
 
+/* The runner lock's lease (journal_run_claim), renewed every RUNNER_HEARTBEAT_MS. */
+#define RUNNER_LEASE_MS 30000
+#define RUNNER_HEARTBEAT_MS 10000
+
 /*
  * One message to every endpoint of a channel: the request body (the same
  * bytes for every endpoint: providers put the notification id in headers,

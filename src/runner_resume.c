@@ -24,8 +24,6 @@
 #include "crisisrun/sched.h"
 #include "runner_internal.h"
 
-#define LEASE_MS 30000
-
 static int process_alive(int64_t pid)
 {
     return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
@@ -45,7 +43,8 @@ static int claim(struct runner *r)
     if (r->run.owner_pid && r->run.owner_host && !strcmp(r->run.owner_host, r->host) &&
         r->run.owner_pid != getpid() && !process_alive(r->run.owner_pid))
         dead = r->run.owner_pid;
-    int c = journal_run_claim(r->j, r->run.id, getpid(), r->host, wallclock_ms(), LEASE_MS, dead);
+    int c = journal_run_claim(r->j, r->run.id, getpid(), r->host, wallclock_ms(),
+                              RUNNER_LEASE_MS, dead);
     if (c < 0)
         return -1;
     if (c == 1)
