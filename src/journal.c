@@ -162,6 +162,58 @@ static const char *const migrations[] = {
     "  text TEXT,"
     "  PRIMARY KEY (response_id, question_id)"
     ");",
+    /*
+     * 1 -> 2: a fan-out's journal writes, measured (docs/performance.md).
+     * - Bodies are stored once per message, in `bodies`, instead of once
+     *   per endpoint: 10,000 copies of one body were most of the bytes
+     *   the WAL wrote.
+     * - notifications_run no longer holds the state, so settling a
+     *   notification rewrites its row and no index.
+     * - runs.id_scheme says how the run's notification ids are derived
+     *   (journal_notification_id): 1 for runs begun before this version,
+     *   whose ids a resume must derive the old way, 2 from now on.
+     * The table is rebuilt with foreign keys off (migrate()).
+     */
+    "ALTER TABLE runs ADD COLUMN id_scheme INTEGER NOT NULL DEFAULT 1;"
+    "CREATE TABLE bodies ("
+    "  id INTEGER PRIMARY KEY,"
+    "  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    "  body TEXT NOT NULL"
+    ");"
+    "CREATE INDEX bodies_run ON bodies(run_id);"
+    "INSERT INTO bodies (run_id, body) SELECT DISTINCT run_id, body FROM notifications;"
+    "CREATE INDEX bodies_migrate ON bodies(run_id, body);"
+    "CREATE TABLE notifications_v2 ("
+    "  id TEXT PRIMARY KEY NOT NULL,"
+    "  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+    "  step TEXT NOT NULL,"
+    "  occurrence INTEGER NOT NULL,"
+    "  channel TEXT NOT NULL,"
+    "  endpoint_index INTEGER NOT NULL,"
+    "  endpoint_redacted TEXT NOT NULL,"
+    "  endpoint_hash TEXT NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'pending'"
+    "    CHECK (state = 'pending' OR state = 'inflight' OR state = 'delivered' OR state = 'failed' OR state = 'disabled'),"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  created_ms INTEGER NOT NULL,"
+    "  updated_ms INTEGER NOT NULL,"
+    "  due_ms INTEGER NOT NULL,"
+    "  settled_ms INTEGER,"
+    "  body_id INTEGER NOT NULL REFERENCES bodies(id),"
+    "  last_http_status INTEGER,"
+    "  last_latency_ms INTEGER,"
+    "  last_error TEXT"
+    ");"
+    "INSERT INTO notifications_v2 SELECT n.id, n.run_id, n.step, n.occurrence, n.channel,"
+    "  n.endpoint_index, n.endpoint_redacted, n.endpoint_hash, n.state, n.attempts,"
+    "  n.created_ms, n.updated_ms, n.due_ms, n.settled_ms, b.id, n.last_http_status,"
+    "  n.last_latency_ms, n.last_error"
+    "  FROM notifications n JOIN bodies b ON b.run_id = n.run_id AND b.body = n.body"
+    "  ORDER BY n.rowid;"
+    "DROP INDEX bodies_migrate;"
+    "DROP TABLE notifications;"
+    "ALTER TABLE notifications_v2 RENAME TO notifications;"
+    "CREATE INDEX notifications_run ON notifications(run_id);",
 };
 
 _Static_assert(ARRAY_SIZE(migrations) == JOURNAL_SCHEMA_VERSION,
@@ -298,9 +350,32 @@ static int check_version(struct journal *j, int version)
     return 0;
 }
 
+/* The rows that break a foreign key: none, or -1 after reporting. */
+static int check_foreign_keys(struct journal *j)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(j->db, "PRAGMA foreign_key_check", -1, &st, NULL) != SQLITE_OK)
+        return journal_fail(j, "check foreign keys");
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        error("journal '%s': the upgrade would break a reference from table %s", j->path,
+              sqlite3_column_text(st, 0));
+    else if (rc != SQLITE_DONE)
+        journal_fail(j, "check foreign keys");
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * Foreign keys are off while it runs (a table rebuilt by copy, drop and
+ * rename would otherwise take the rows referring to it along), and checked
+ * as a whole before the commit.  The caller turns them on again.
+ */
 static int migrate(struct journal *j)
 {
     int version;
+    if (exec_sql(j, "PRAGMA foreign_keys = OFF", "disable foreign keys to upgrade") < 0)
+        return -1;
     if (exec_sql(j, "BEGIN IMMEDIATE", "lock the journal to upgrade it") < 0)
         return -1;
     /* Re-read under the write lock: another process may have migrated. */
@@ -312,6 +387,8 @@ static int migrate(struct journal *j)
         if (exec_sql(j, migrations[version], what) < 0)
             goto fail;
     }
+    if (check_foreign_keys(j) < 0)
+        goto fail;
     char *pragma = xasprintf("PRAGMA user_version = %d", JOURNAL_SCHEMA_VERSION);
     int ret = exec_sql(j, pragma, "record the schema version");
     free(pragma);
@@ -468,7 +545,8 @@ struct journal *journal_open(const char *path, unsigned flags)
                   JOURNAL_SCHEMA_VERSION);
             goto fail;
         }
-        if (migrate(j) < 0)
+        if (migrate(j) < 0 ||
+            exec_sql(j, "PRAGMA foreign_keys = ON", "enable foreign keys") < 0)
             goto fail;
     }
     return j;

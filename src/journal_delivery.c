@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crisisrun/loader.h"
 #include "crisisrun/util.h"
 
 static const char *const delivery_state_names[] = {"pending", "inflight", "delivered",
@@ -46,26 +47,43 @@ static int outcome_from_name(const char *s)
     return -1;
 }
 
-void journal_notification_id(const char *run_id, const char *step, int occurrence,
-                             const char *channel, const char *endpoint_url, char *out)
+/* journal_notification_id(), given SHA-256(endpoint URL) in hex. */
+static void notification_id(const struct journal_notification_new *nn, const char *url_hex,
+                            char *out)
 {
     /* NUL separators: ("a", "bc") and ("ab", "c") must not collide. */
     struct strbuf sb = STRBUF_INIT;
-    strbuf_addstr(&sb, run_id);
+    strbuf_addstr(&sb, nn->run_id);
     strbuf_addch(&sb, '\0');
-    strbuf_addstr(&sb, step);
+    strbuf_addstr(&sb, nn->step);
     strbuf_addch(&sb, '\0');
-    strbuf_addf(&sb, "%d", occurrence);
+    strbuf_addf(&sb, "%d", nn->occurrence);
     strbuf_addch(&sb, '\0');
-    strbuf_addstr(&sb, channel);
-    strbuf_addch(&sb, '\0');
-    strbuf_addstr(&sb, endpoint_url);
+    strbuf_addstr(&sb, nn->channel);
     char hex[65];
-    journal_sha256_hex(sb.buf, sb.len, hex);
-    strbuf_release(&sb);
     memcpy(out, "msg_", 4);
-    memcpy(out + 4, hex, JOURNAL_NOTIFICATION_ID_LEN - 4);
-    out[JOURNAL_NOTIFICATION_ID_LEN] = '\0';
+    if (nn->id_scheme == 1) {
+        strbuf_addch(&sb, '\0');
+        strbuf_addstr(&sb, nn->endpoint_url);
+        journal_sha256_hex(sb.buf, sb.len, hex);
+        memcpy(out + 4, hex, 24);
+        out[4 + 24] = '\0';
+    } else {
+        journal_sha256_hex(sb.buf, sb.len, hex);
+        memcpy(out + 4, hex, 20);
+        /* LOADER_MAX_URLS endpoints fit in 6 hex digits. */
+        snprintf(out + 24, 7, "%06x", (unsigned)nn->endpoint_index & 0xffffffu);
+        memcpy(out + 30, url_hex, 6);
+        out[36] = '\0';
+    }
+    strbuf_release(&sb);
+}
+
+void journal_notification_id(const struct journal_notification_new *nn, char *out)
+{
+    char url_hex[65];
+    journal_sha256_hex(nn->endpoint_url, strlen(nn->endpoint_url), url_hex);
+    notification_id(nn, url_hex, out);
 }
 
 void journal_endpoint_hash(const char *endpoint_url, char *out)
@@ -76,33 +94,53 @@ void journal_endpoint_hash(const char *endpoint_url, char *out)
     out[JOURNAL_ENDPOINT_HASH_LEN] = '\0';
 }
 
+int journal_body_add(struct journal *j, const char *run_id, const char *body, int64_t *id)
+{
+    static const char sql[] = "INSERT INTO bodies (run_id, body) VALUES (?1, ?2)";
+    sqlite3_stmt *st = journal_stmt(j, ST_BODY_INSERT, sql);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, body, -1, SQLITE_STATIC);
+    if (journal_step_write(j, st, "add a message body") < 0)
+        return -1;
+    *id = sqlite3_last_insert_rowid(j->db);
+    return 0;
+}
+
 int journal_notification_add(struct journal *j, const struct journal_notification_new *nn,
                              char *id_out)
 {
     static const char sql[] =
         "INSERT INTO notifications (id, run_id, step, occurrence, channel, endpoint_index,"
-        " endpoint_redacted, endpoint_hash, state, created_ms, updated_ms, due_ms, body)"
+        " endpoint_redacted, endpoint_hash, state, created_ms, updated_ms, due_ms, body_id)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?9, ?10, ?11)"
         " ON CONFLICT (id) DO NOTHING";
-    char id[JOURNAL_NOTIFICATION_ID_LEN + 1], hash[JOURNAL_ENDPOINT_HASH_LEN + 1];
+    char id[JOURNAL_NOTIFICATION_ID_LEN + 1], url_hex[65];
     if (!nn->run_id || !nn->step || !nn->channel || !nn->endpoint_url || !nn->body)
         return error("journal '%s': incomplete notification", j->path);
-    char *redacted = url_redact(nn->endpoint_url);
+    if (nn->endpoint_index < 0 || nn->endpoint_index >= LOADER_MAX_URLS)
+        return error("journal '%s': endpoint index %d out of range", j->path,
+                     nn->endpoint_index);
     /* The body is journaled for re-sending and shown in no view, but it is
      * still not a place for a secret. */
     if (*nn->endpoint_url && strstr(nn->body, nn->endpoint_url)) {
+        char *redacted = url_redact(nn->endpoint_url);
         error("notification body for '%s' contains its endpoint url", redacted);
         free(redacted);
         return -1;
     }
-    journal_notification_id(nn->run_id, nn->step, nn->occurrence, nn->channel,
-                            nn->endpoint_url, id);
-    journal_endpoint_hash(nn->endpoint_url, hash);
+    journal_sha256_hex(nn->endpoint_url, strlen(nn->endpoint_url), url_hex);
+    notification_id(nn, url_hex, id);
+    url_hex[JOURNAL_ENDPOINT_HASH_LEN] = '\0';
+    int64_t body_id = nn->body_id;
+    int own_body = !body_id;
+    if (own_body && (journal_begin(j) < 0 || journal_body_add(j, nn->run_id, nn->body, &body_id) < 0))
+        goto fail;
     sqlite3_stmt *st = journal_stmt(j, ST_NOTIF_INSERT, sql);
-    if (!st) {
-        free(redacted);
-        return -1;
-    }
+    if (!st)
+        goto fail;
+    char *redacted = url_redact(nn->endpoint_url);
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, nn->run_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, nn->step, -1, SQLITE_STATIC);
@@ -110,17 +148,25 @@ int journal_notification_add(struct journal *j, const struct journal_notificatio
     sqlite3_bind_text(st, 5, nn->channel, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 6, nn->endpoint_index);
     sqlite3_bind_text(st, 7, redacted, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 8, hash, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, url_hex, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 9, nn->created_ms);
     sqlite3_bind_int64(st, 10, nn->due_ms);
-    sqlite3_bind_text(st, 11, nn->body, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 11, body_id);
     int ret = journal_step_write(j, st, "add a notification");
     free(redacted);
     if (ret < 0)
+        goto fail;
+    int added = sqlite3_changes(j->db) != 0;
+    /* Already journaled: the body just stored is nobody's. */
+    if (own_body && (added ? journal_commit(j) : journal_rollback(j)) < 0)
         return -1;
     if (id_out)
         memcpy(id_out, id, sizeof(id));
-    return sqlite3_changes(j->db) ? 0 : 1;
+    return added ? 0 : 1;
+fail:
+    if (own_body)
+        journal_rollback(j);
+    return -1;
 }
 
 /* A state change of notification id changed nothing: says why; -1. */
@@ -204,7 +250,8 @@ int journal_notification_list(struct journal *j, const char *run_id, unsigned st
 {
     static const char sql[] =
         "SELECT id, run_id, step, occurrence, channel, endpoint_index, endpoint_redacted,"
-        " endpoint_hash, state, attempts, created_ms, updated_ms, due_ms, settled_ms, body,"
+        " endpoint_hash, state, attempts, created_ms, updated_ms, due_ms, settled_ms,"
+        " (SELECT body FROM bodies WHERE bodies.id = body_id),"
         " last_http_status, last_latency_ms, last_error FROM notifications"
         " WHERE run_id = ?1 ORDER BY created_ms, rowid";
     *out = NULL;

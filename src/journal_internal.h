@@ -27,6 +27,7 @@ enum journal_stmt_slot {
     ST_EVENT_INSERT,
     ST_EVENT_LIST,
     ST_STEP_LAST,
+    ST_BODY_INSERT,
     ST_NOTIF_INSERT,
     ST_NOTIF_GET_STATE,
     ST_NOTIF_SET_STATE,

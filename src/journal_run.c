@@ -48,8 +48,8 @@ static int insert_run(struct journal *j, struct journal_run *r, int *collision)
     static const char sql[] =
         "INSERT INTO runs (id, playbook_name, title, severity, playbook_path,"
         " playbook_sha256, playbook_text, vars_json, drill, speed, state, status,"
-        " started_ms, meta_json, capture_dir) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-        " ?10, 'running', 'investigating', ?11, ?12, ?13)";
+        " started_ms, meta_json, capture_dir, id_scheme) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+        " ?8, ?9, ?10, 'running', 'investigating', ?11, ?12, ?13, ?14)";
     sqlite3_stmt *st = journal_stmt(j, ST_RUN_INSERT, sql);
     if (!st)
         return -1;
@@ -66,6 +66,7 @@ static int insert_run(struct journal *j, struct journal_run *r, int *collision)
     sqlite3_bind_int64(st, 11, r->started_ms);
     journal_bind_text(st, 12, r->meta_json);
     journal_bind_text(st, 13, r->capture_dir);
+    sqlite3_bind_int(st, 14, JOURNAL_ID_SCHEME);
     int rc = sqlite3_step(st);
     *collision = rc == SQLITE_CONSTRAINT_PRIMARYKEY;
     int ret = 0;
@@ -80,6 +81,7 @@ int journal_run_create(struct journal *j, struct journal_run *r)
     if (!r->playbook_name || !r->playbook_path || !r->playbook_text)
         return error("journal '%s': a run needs a playbook name, path and text", j->path);
     journal_sha256_hex(r->playbook_text, strlen(r->playbook_text), r->playbook_sha256);
+    r->id_scheme = JOURNAL_ID_SCHEME;
     if (journal_begin(j) < 0)
         return -1;
     int collision = 1;
@@ -159,8 +161,9 @@ int journal_run_find(struct journal *j, const char *prefix, char *out)
     "id, playbook_name, title, severity, playbook_path, playbook_sha256, vars_json,"  \
     " drill, speed, state, status, started_ms, acknowledged_ms, acknowledged_by,"     \
     " resolved_ms, ended_ms, feedback_closes_ms, owner_pid, owner_host,"              \
-    " lease_until_ms, control_addr, control_token, public_url, meta_json, capture_dir"
-#define RUN_NCOLUMNS 25
+    " lease_until_ms, control_addr, control_token, public_url, meta_json, capture_dir," \
+    " id_scheme"
+#define RUN_NCOLUMNS 26
 
 static void read_run(sqlite3_stmt *st, struct journal_run *r)
 {
@@ -192,6 +195,7 @@ static void read_run(sqlite3_stmt *st, struct journal_run *r)
     r->public_url = journal_col_str(st, 22);
     r->meta_json = journal_col_str(st, 23);
     r->capture_dir = journal_col_str(st, 24);
+    r->id_scheme = sqlite3_column_int(st, 25);
 }
 
 int journal_run_get(struct journal *j, const char *id, struct journal_run *out)

@@ -56,6 +56,8 @@
 #define REDRAW_MS 250      /* live screen refresh */
 #define BATCH_MS 20        /* longest a journal batch stays open */
 #define FANOUT_CHUNK 256   /* endpoints of a large fan-out journaled a loop iteration */
+#define FANOUT_SLICE 32    /* endpoints between two looks at the clock */
+#define FANOUT_WINDOW 1024 /* notifications the engine holds before more are journaled */
 
 static int signal_pipe[2] = {-1, -1};
 static volatile sig_atomic_t stop_signal;
@@ -251,21 +253,28 @@ static int notify_endpoints(struct runner *r, size_t ch, const char *step, int o
     const struct channel *c = &r->pb->channels[ch];
     int64_t now = runner_offset(r);
     int ret = 0;
+    /* One body row for every endpoint of the message, journaled with the
+     * first chunk of them. */
+    if (from < to && !out->body_id && journal_body_add(r->j, r->run.id, out->body, &out->body_id) < 0) {
+        r->journal_failed = 1;
+        return -1;
+    }
     for (size_t e = from; e < to; e++) {
         struct notif *n = notif_new(r, ch, e);
-        journal_notification_id(r->run.id, step, occurrence, c->name, c->urls[e], n->id);
         struct journal_notification_new nn = {
             .run_id = r->run.id,
+            .id_scheme = r->run.id_scheme,
             .step = step,
             .occurrence = occurrence,
             .channel = c->name,
             .endpoint_index = (int)e,
             .endpoint_url = c->urls[e],
             .body = out->body,
+            .body_id = out->body_id,
             .created_ms = runner_wall(r, now),
             .due_ms = runner_wall(r, now),
         };
-        int added = journal_notification_add(r->j, &nn, NULL);
+        int added = journal_notification_add(r->j, &nn, n->id);
         if (added != 0) {
             /* 1: already journaled (a step replayed after resume): resume
              * re-sends it from the journal if it is unsettled. */
@@ -562,11 +571,24 @@ static int fanout_wanted(const struct runner *r, const size_t *notify, size_t nn
 }
 
 /*
+ * Whether fanout_work() has something to do now.  The engine is fed only
+ * while it holds fewer than FANOUT_WINDOW notifications: a fan-out to
+ * 100,000 endpoints then costs the memory of a thousand, not of all of
+ * them, and the journal's inserts interleave with the sending.
+ */
+static int fanout_ready(const struct runner *r)
+{
+    return r->fanouts && delivery_active(r->d) + r->nsubmits < FANOUT_WINDOW;
+}
+
+/*
  * Journals the next FANOUT_CHUNK endpoints of the queued fan-outs, oldest
- * first.  The loop calls it once an iteration, after the due steps: their
- * own (small) notifications go ahead of what is left of a fan-out, and
- * every chunk is committed and handed to the engine before the next one
- * is journaled.
+ * first.  The loop calls it once an iteration, after the due steps, and not
+ * at all in an iteration that fired one: their own (small) notifications
+ * are committed and handed to the engine first.  It stops early when a
+ * step falls due meanwhile, so that a step waits for at most FANOUT_SLICE
+ * inserts.  Every chunk is committed and handed to the engine before the
+ * next one is journaled.
  */
 static void fanout_work(struct runner *r)
 {
@@ -579,9 +601,10 @@ static void fanout_work(struct runner *r)
                 fo->cur++;
                 continue;
             }
-            if (!budget)
+            if (!budget || sched_next_time(r->sched) <= runner_offset(r))
                 return;
-            size_t to = fo->to[c] - fo->from[c] < budget ? fo->to[c] : fo->from[c] + budget;
+            size_t slice = budget < FANOUT_SLICE ? budget : FANOUT_SLICE;
+            size_t to = fo->to[c] - fo->from[c] < slice ? fo->to[c] : fo->from[c] + slice;
             if (notify_endpoints(r, fo->channels[c], fo->step, fo->occurrence, fo->outs[c],
                                  fo->from[c], to) < 0)
                 return;
@@ -922,10 +945,11 @@ static int loop(struct runner *r)
         delivery_perform(r->d);
         control_run(r->control);
         run_due(r);
-        fanout_work(r);
+        if (!r->nsubmits && fanout_ready(r))
+            fanout_work(r);
         if (r->journal_failed)
             return -1;
-        if (r->nsubmits || r->fanouts || served || stop_signal || !delivery_active(r->d) ||
+        if (r->nsubmits || fanout_ready(r) || served || stop_signal || !delivery_active(r->d) ||
             monotonic_ms() - batch_started >= BATCH_MS) {
             if (commit(r) < 0)
                 return -1;
@@ -952,7 +976,7 @@ static int loop(struct runner *r)
         fds[0] = (struct pollfd){signal_pipe[0], POLLIN, 0};
         int nfds = 1 + (int)control_fds(r->control, fds + 1, CONTROL_MAX_FDS);
         int timeout = wait_timeout(r);
-        if (r->fanouts)
+        if (fanout_ready(r))
             timeout = 0; /* the next chunk, after a look at the network */
         if (batch_open) {
             int64_t left = BATCH_MS - (monotonic_ms() - batch_started);

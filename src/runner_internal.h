@@ -33,6 +33,7 @@ struct outgoing {
     size_t len;
     struct provider_message msg; /* its strings point into `strings` */
     char *strings;
+    int64_t body_id; /* journal_body_add()'s, once journaled; 0 before */
 };
 
 /* One notification between journaling and settling; the engine's tag. */

@@ -40,10 +40,13 @@
 #include "crisisrun/model.h"
 
 /* The schema version this build writes (PRAGMA user_version). */
-#define JOURNAL_SCHEMA_VERSION 1
+#define JOURNAL_SCHEMA_VERSION 2
 
 #define JOURNAL_RUN_ID_LEN 12          /* hex characters */
-#define JOURNAL_NOTIFICATION_ID_LEN 28 /* "msg_" + 24 hex */
+/* "msg_" + 32 hex; "msg_" + 24 hex in runs of id scheme 1 */
+#define JOURNAL_NOTIFICATION_ID_LEN 36
+/* How new runs derive notification ids (journal_notification_id). */
+#define JOURNAL_ID_SCHEME 2
 #define JOURNAL_ENDPOINT_HASH_LEN 16   /* hex characters */
 #define JOURNAL_FEEDBACK_TOKEN_LEN 32  /* hex characters: 128 random bits */
 
@@ -130,14 +133,18 @@ struct journal_run {
     char *control_addr;
     char *control_token;
     char *public_url;
+    /* How the run's notification ids are derived: 1 for runs begun before
+     * journal schema 2, else JOURNAL_ID_SCHEME (journal_notification_id). */
+    int id_scheme;
 };
 
 /*
  * Creates a run in state `running`, status `investigating`, from r's
  * playbook_name, title, severity, playbook_path, playbook_text, vars_json,
  * meta_json, capture_dir, drill, speed and started_ms.  Generates the id (random, 48
- * bits, from RAND_bytes) into r->id and the text's hash into r->playbook_sha256, and
- * records a run_started event.  Returns 0 or -1.
+ * bits, from RAND_bytes) into r->id, the text's hash into r->playbook_sha256 and
+ * JOURNAL_ID_SCHEME into r->id_scheme, and records a run_started event.
+ * Returns 0 or -1.
  */
 int journal_run_create(struct journal *j, struct journal_run *r);
 
@@ -266,31 +273,45 @@ int journal_delivery_state_from_name(const char *s); /* -1 if unknown */
 #define DELIVERY_UNSETTLED (DELIVERY_MASK(DELIVERY_PENDING) | DELIVERY_MASK(DELIVERY_INFLIGHT))
 #define DELIVERY_ALL 0xffu
 
-/*
- * The stable id of one notification: "msg_" + the first 24 hex digits of
- * SHA-256 over run, step, occurrence, channel and endpoint URL (each
- * NUL-separated, so no two different tuples hash the same input).  It is the
- * webhook-id of a generic webhook, so a re-send after resume carries the
- * same id and a receiver can de-duplicate.  out holds
- * JOURNAL_NOTIFICATION_ID_LEN + 1 bytes.
- */
-void journal_notification_id(const char *run_id, const char *step, int occurrence,
-                             const char *channel, const char *endpoint_url, char *out);
-/* The first JOURNAL_ENDPOINT_HASH_LEN hex digits of SHA-256(url) (+ NUL). */
-void journal_endpoint_hash(const char *endpoint_url, char *out);
-
 /* Input to journal_notification_add(); only read. */
 struct journal_notification_new {
     const char *run_id;
+    int id_scheme;      /* the run's (struct journal_run); 0 = JOURNAL_ID_SCHEME */
     const char *step;
     int occurrence;
     const char *channel;
     int endpoint_index; /* index in the channel's endpoint list */
     const char *endpoint_url; /* never stored: only its redaction and hash */
     const char *body;   /* the exact request payload; MUST NOT contain the URL */
+    /* The body as journaled by journal_body_add(), shared by every endpoint
+     * of one message; 0: journal_notification_add() stores body itself. */
+    int64_t body_id;
     int64_t created_ms;
     int64_t due_ms;     /* when it may be sent (rate limits, retries move it) */
 };
+
+/*
+ * The stable id of one notification, derived from what it is: run, step,
+ * occurrence, channel and endpoint, so a re-send after resume carries the
+ * same webhook-id and a receiver can de-duplicate.  Scheme 2 (new runs):
+ * "msg_" + 20 hex digits of SHA-256 over run, step, occurrence and channel
+ * (NUL-separated, so no two different tuples hash the same input) + the
+ * endpoint index as 6 hex digits + the first 6 hex digits of
+ * SHA-256(endpoint URL).  The ids of one message then sort in endpoint
+ * order, so a fan-out's inserts append to the id index instead of
+ * rewriting pages all over it at every commit.  Scheme 1 (runs begun
+ * before journal schema 2): "msg_" + 24 hex digits of SHA-256 over the
+ * tuple with the URL.  out holds JOURNAL_NOTIFICATION_ID_LEN + 1 bytes.
+ */
+void journal_notification_id(const struct journal_notification_new *nn, char *out);
+/* The first JOURNAL_ENDPOINT_HASH_LEN hex digits of SHA-256(url) (+ NUL). */
+void journal_endpoint_hash(const char *endpoint_url, char *out);
+
+/*
+ * Journals the body of one message to many endpoints, once, and sets *id
+ * for journal_notification_new.body_id.  0 or -1.
+ */
+int journal_body_add(struct journal *j, const char *run_id, const char *body, int64_t *id);
 
 /*
  * Journals a notification in state pending and writes its id to id_out

@@ -15,7 +15,7 @@ run_pb run --drill --speed 60 --capture "$CAP" "$RUN_DATA/capture.yaml"
 assert_eq "$(inbox_count /)" 0 "requests received by the inbox"
 assert_eq "$(stat -c %a "$CAP")" 700 "capture directory mode"
 
-sql "SELECT json_object('id', id, 'step', step, 'channel', channel, 'body', body)
+sql "SELECT json_object('id', id, 'step', step, 'channel', channel, 'body', (SELECT body FROM bodies b WHERE b.id = body_id))
      FROM notifications WHERE run_id = '$RUN_ID'" >"$TMP/notifications.jsonl"
 
 check_capture() { # check_capture FIRST_NUMBER: the files from FIRST_NUMBER on
@@ -40,7 +40,7 @@ check([int(n[:6]) for n in names] == list(range(first, first + len(names))),
 seen = set()
 for name in names:
     path = os.path.join(cap, name)
-    m = re.fullmatch(r"\d{6}-(msg_[0-9a-f]{24})\.http", name)
+    m = re.fullmatch(r"\d{6}-(msg_[0-9a-f]{32})\.http", name)
     check(m is not None, "file name " + name)
     if not m:
         continue
@@ -85,7 +85,7 @@ check_capture 1
 # A second run into the same directory continues the numbering.
 run_pb again --drill --speed 60 --capture "$CAP" "$RUN_DATA/capture.yaml"
 [[ $RUN_RC == 0 ]] || { cat "$TMP/again.err" >&2; fail "second run exited $RUN_RC"; }
-sql "SELECT json_object('id', id, 'step', step, 'channel', channel, 'body', body)
+sql "SELECT json_object('id', id, 'step', step, 'channel', channel, 'body', (SELECT body FROM bodies b WHERE b.id = body_id))
      FROM notifications WHERE run_id = '$RUN_ID'" >"$TMP/notifications.jsonl"
 check_capture 6
 assert_eq "$(ls "$CAP" | wc -l)" 10 "files after two runs"

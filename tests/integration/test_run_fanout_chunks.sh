@@ -50,7 +50,7 @@ YAML
 check_delivered() {
     local run=$1
     assert_eq "$(sq "SELECT count(*) || ' ' || sum(state = 'delivered') || ' ' ||
-                     count(DISTINCT body) || ' ' || count(DISTINCT endpoint_index)
+                     count(DISTINCT (SELECT body FROM bodies b WHERE b.id = body_id)) || ' ' || count(DISTINCT endpoint_index)
                      FROM notifications WHERE run_id = '$run' AND step = 'fanout'")" \
         "$N $N 1 $N" "run $run: $N fan-out notifications, all delivered, one body"
     sq "SELECT id FROM notifications WHERE run_id = '$run' AND step = 'fanout'" >"$TMP/ids"

@@ -11,7 +11,7 @@ run_pb run --drill --speed 60 "$RUN_DATA/journal.yaml"
 [[ $RUN_RC == 0 ]] || { cat "$TMP/run.err" >&2; fail "run exited $RUN_RC"; }
 
 sql "SELECT json_object('id', id, 'step', step, 'channel', channel, 'state', state,
-                        'attempts', attempts, 'body', body, 'last_http_status', last_http_status,
+                        'attempts', attempts, 'body', (SELECT body FROM bodies b WHERE b.id = body_id), 'last_http_status', last_http_status,
                         'log', (SELECT json_group_array(json_object('number', number,
                                     'http_status', http_status, 'outcome', outcome))
                                 FROM (SELECT * FROM attempts WHERE notification_id = id ORDER BY number)))

@@ -330,11 +330,18 @@ static void test_full_disk(void **state)
                      SQLITE_OK);
     assert_int_equal(journal_begin(f->j), 0);
     int ret = 0, i;
+    struct journal_notification_new nn = {
+        .run_id = r.id, .step = "declare", .occurrence = 1, .channel = "customers",
+        .body = "{\"text\":\"checkout is failing\"}", .created_ms = T0, .due_ms = T0,
+    };
+    assert_int_equal(journal_body_add(f->j, r.id, nn.body, &nn.body_id), 0);
     capture_begin();
     for (i = 0; i < 100000 && ret == 0; i++) {
         char url[64];
         snprintf(url, sizeof(url), "https://s%d.example/", i);
-        ret = add_notif(f->j, r.id, "declare", 1, "customers", url, T0, NULL);
+        nn.endpoint_url = url;
+        nn.endpoint_index = i;
+        ret = journal_notification_add(f->j, &nn, NULL);
     }
     int rb = journal_rollback(f->j);
     char *err = capture_end();
@@ -345,6 +352,7 @@ static void test_full_disk(void **state)
     free(err);
     /* Nothing of the failed batch remains, and the handle still works. */
     assert_int_equal(count_rows(f->path, "SELECT count(*) FROM notifications"), 0);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM bodies"), 0);
     assert_int_equal(sqlite3_exec(f->j->db, "PRAGMA max_page_count = 1000000", NULL, NULL,
                                   NULL),
                      SQLITE_OK);
@@ -586,38 +594,69 @@ static void test_events_and_last_steps(void **state)
 
 /* ---- notifications -------------------------------------------------------------- */
 
+static void nid(int scheme, const char *run, const char *step, int occ, const char *channel,
+                int index, const char *url, char *out)
+{
+    struct journal_notification_new nn = {
+        .run_id = run, .id_scheme = scheme, .step = step, .occurrence = occ,
+        .channel = channel, .endpoint_index = index, .endpoint_url = url,
+    };
+    journal_notification_id(&nn, out);
+}
+
 static void test_notification_id(void **state)
 {
     (void)state;
     char a[JOURNAL_NOTIFICATION_ID_LEN + 1], b[JOURNAL_NOTIFICATION_ID_LEN + 1];
-    journal_notification_id("abc", "declare", 1, "oncall", SLACK_URL, a);
-    journal_notification_id("abc", "declare", 1, "oncall", SLACK_URL, b);
-    assert_string_equal(a, b);
+    nid(2, "abc", "declare", 1, "oncall", 7, SLACK_URL, a);
+    nid(0, "abc", "declare", 1, "oncall", 7, SLACK_URL, b);
+    assert_string_equal(a, b); /* 0 is the current scheme */
     assert_int_equal(strlen(a), JOURNAL_NOTIFICATION_ID_LEN);
     assert_memory_equal(a, "msg_", 4);
-    assert_int_equal(strspn(a + 4, "0123456789abcdef"), 24);
+    assert_int_equal(strspn(a + 4, "0123456789abcdef"), 32);
+    /* SHA-256 of the NUL-separated tuple, the index, SHA-256 of the URL
+     * (computed independently, with Python's hashlib). */
+    assert_string_equal(a, "msg_" "2919b46bee0db2d9b4f0" "000007" "899d9e");
 
-    /* Each of the five parts changes the id. */
-    const char *ids[6];
-    char buf[6][JOURNAL_NOTIFICATION_ID_LEN + 1];
-    journal_notification_id("abc", "declare", 1, "oncall", SLACK_URL, buf[0]);
-    journal_notification_id("abd", "declare", 1, "oncall", SLACK_URL, buf[1]);
-    journal_notification_id("abc", "declarE", 1, "oncall", SLACK_URL, buf[2]);
-    journal_notification_id("abc", "declare", 2, "oncall", SLACK_URL, buf[3]);
-    journal_notification_id("abc", "declare", 1, "oncal", SLACK_URL, buf[4]);
-    journal_notification_id("abc", "declare", 1, "oncall", SLACK_URL "2", buf[5]);
-    for (int i = 0; i < 6; i++)
+    /* Each of the six parts changes the id. */
+    const char *ids[7];
+    char buf[7][JOURNAL_NOTIFICATION_ID_LEN + 1];
+    nid(2, "abc", "declare", 1, "oncall", 0, SLACK_URL, buf[0]);
+    nid(2, "abd", "declare", 1, "oncall", 0, SLACK_URL, buf[1]);
+    nid(2, "abc", "declarE", 1, "oncall", 0, SLACK_URL, buf[2]);
+    nid(2, "abc", "declare", 2, "oncall", 0, SLACK_URL, buf[3]);
+    nid(2, "abc", "declare", 1, "oncal", 0, SLACK_URL, buf[4]);
+    nid(2, "abc", "declare", 1, "oncall", 0, SLACK_URL "2", buf[5]);
+    nid(2, "abc", "declare", 1, "oncall", 1, SLACK_URL, buf[6]);
+    for (int i = 0; i < 7; i++)
         ids[i] = buf[i];
-    for (int i = 0; i < 6; i++)
-        for (int k = i + 1; k < 6; k++)
+    for (int i = 0; i < 7; i++)
+        for (int k = i + 1; k < 7; k++)
             assert_string_not_equal(ids[i], ids[k]);
     /* Parts are delimited: moving a character across a boundary changes it. */
-    journal_notification_id("abc", "de", 1, "xoncall", SLACK_URL, a);
-    journal_notification_id("abc", "dex", 1, "oncall", SLACK_URL, b);
+    nid(2, "abc", "de", 1, "xoncall", 0, SLACK_URL, a);
+    nid(2, "abc", "dex", 1, "oncall", 0, SLACK_URL, b);
     assert_string_not_equal(a, b);
-    journal_notification_id("abc", "s", 1, "c", "u", a);
-    journal_notification_id("abc", "s", 11, "c", "u", b);
+    nid(2, "abc", "s", 1, "c", 0, "u", a);
+    nid(2, "abc", "s", 11, "c", 0, "u", b);
     assert_string_not_equal(a, b);
+    /* One message's ids sort in endpoint order, whatever the URLs: the
+     * journal's id index grows at one end during a fan-out. */
+    for (int i = 0; i < 300; i++) {
+        char url[64];
+        snprintf(url, sizeof(url), "https://example.com/hook/%d", 997 * i % 1009);
+        nid(2, "abc", "declare", 1, "customers", i, url, b);
+        if (i)
+            assert_true(strcmp(a, b) < 0);
+        memcpy(a, b, sizeof(a));
+    }
+
+    /* Scheme 1, for runs begun before journal schema 2: the 24 hex digits
+     * the earlier crisisrun derived, so a resume re-sends with them. */
+    nid(1, "abc", "declare", 1, "oncall", 7, SLACK_URL, a);
+    assert_string_equal(a, "msg_" "dd3bfaa885fc687655259e2c");
+    nid(1, "abc", "declare", 1, "oncall", 8, SLACK_URL, b);
+    assert_string_equal(a, b); /* the index is not part of it */
 }
 
 static void test_notification_lifecycle(void **state)
@@ -628,12 +667,14 @@ static void test_notification_lifecycle(void **state)
     char id[JOURNAL_NOTIFICATION_ID_LEN + 1], id2[JOURNAL_NOTIFICATION_ID_LEN + 1], want[64];
 
     assert_int_equal(add_notif(f->j, r.id, "declare", 1, "oncall", SLACK_URL, T0, id), 0);
-    journal_notification_id(r.id, "declare", 1, "oncall", SLACK_URL, want);
+    nid(0, r.id, "declare", 1, "oncall", 0, SLACK_URL, want);
     assert_string_equal(id, want);
     /* Journaling it again changes nothing. */
     assert_int_equal(add_notif(f->j, r.id, "declare", 1, "oncall", SLACK_URL, T0 + 5, id2),
                      1);
     assert_string_equal(id, id2);
+    /* ... not even an orphan body row. */
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM bodies"), 1);
 
     struct journal_notification *v;
     size_t n;
@@ -649,8 +690,10 @@ static void test_notification_lifecycle(void **state)
     assert_non_null(strstr(v[0].body, "investigating"));
     journal_notification_list_free(v, n);
     /* The URL is nowhere in the row. */
-    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM notifications WHERE"
-                                         " id||run_id||step||channel||endpoint_redacted"
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM notifications"
+                                         " JOIN bodies ON bodies.id = body_id WHERE"
+                                         " notifications.id||notifications.run_id||step"
+                                         "||channel||endpoint_redacted"
                                          "||endpoint_hash||body LIKE '%SECRET%'"
                                          " OR endpoint_redacted LIKE '%services%'"),
                      0);
@@ -823,13 +866,16 @@ static void test_fanout_10000_in_one_batch(void **state)
     struct journal_event ev = {.at_ms = T0, .kind = EV_STEP_FIRED, .step = "declare",
                                .occurrence = 1};
     assert_int_equal(journal_event_add(f->j, r.id, &ev), 0);
+    /* As the runner does it: one body for the whole fan-out. */
+    int64_t body_id;
+    assert_int_equal(journal_body_add(f->j, r.id, "{\"message\":\"hello\"}", &body_id), 0);
     for (int i = 0; i < N; i++) {
         char url[64];
         snprintf(url, sizeof(url), "https://subscriber%d.example/hook?token=%d", i, i * 7);
         struct journal_notification_new nn = {
             .run_id = r.id, .step = "declare", .occurrence = 1, .channel = "customers",
             .endpoint_index = i, .endpoint_url = url, .body = "{\"message\":\"hello\"}",
-            .created_ms = T0, .due_ms = T0,
+            .body_id = body_id, .created_ms = T0, .due_ms = T0,
         };
         assert_int_equal(journal_notification_add(f->j, &nn, ids[i]), 0);
     }
@@ -852,8 +898,10 @@ static void test_fanout_10000_in_one_batch(void **state)
     assert_int_equal(count_rows(f->path, "SELECT count(*) FROM notifications"), N);
     assert_int_equal(count_rows(f->path, "SELECT count(DISTINCT id) FROM notifications"), N);
     assert_int_equal(count_rows(f->path, "SELECT count(*) FROM attempts"), N);
-    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM notifications WHERE body"
-                                         " LIKE '%token%' OR endpoint_redacted LIKE '%token%'"),
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM bodies"), 1);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM notifications JOIN bodies"
+                                         " ON bodies.id = body_id WHERE body LIKE '%token%'"
+                                         " OR endpoint_redacted LIKE '%token%'"),
                      0);
     long counts[DELIVERY_STATE_COUNT];
     assert_int_equal(journal_notification_count(f->j, r.id, counts), 0);
