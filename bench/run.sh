@@ -242,7 +242,7 @@ crisis_fanout() {
         WHERE n.run_id = '$rid'")
     echo "$fan $((t1 - t0)) $(tail -n1 "$tmp/rss")" >>"$tmp/$out"
     [ -f "$tmp/body.json" ] ||
-        q "$db" "SELECT body FROM notifications WHERE run_id = '$rid' LIMIT 1" >"$tmp/body.json"
+        q "$db" "SELECT body FROM bodies WHERE run_id = '$rid' LIMIT 1" >"$tmp/body.json"
     rm -f "$db" "$db-wal" "$db-shm"
 }
 

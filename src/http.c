@@ -125,6 +125,10 @@ static struct xfer *xfer_new(struct http_client *c)
     rc |= curl_easy_setopt(e, CURLOPT_HEADERDATA, x);
     rc |= curl_easy_setopt(e, CURLOPT_ERRORBUFFER, x->errbuf);
     rc |= curl_easy_setopt(e, CURLOPT_PRIVATE, x);
+    /* Answers to a notification are a few hundred bytes (a provider's
+     * error at most a few KiB, read in several pieces); libcurl's default
+     * 16 KiB receive buffer a handle was a megabyte in a fan-out. */
+    rc |= curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 1024L);
     if (c->user_agent)
         rc |= curl_easy_setopt(e, CURLOPT_USERAGENT, c->user_agent);
     if (rc != CURLE_OK) {

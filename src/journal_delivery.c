@@ -317,7 +317,7 @@ int journal_attempt_add(struct journal *j, const struct journal_attempt *a)
         " last_latency_ms = ?4, last_error = ?5, updated_ms = ?6 WHERE id = ?1";
     /* The attempt that settles its notification says so in the same
      * statement: a fan-out's last write per endpoint is then one UPDATE,
-     * not two (each rewrites the row with its body and the state index). */
+     * not two. */
     static const char settle_sql[] =
         "UPDATE notifications SET attempts = max(attempts, ?2), last_http_status = ?3,"
         " last_latency_ms = ?4, last_error = ?5, updated_ms = ?6, state = ?7,"
@@ -325,23 +325,17 @@ int journal_attempt_add(struct journal *j, const struct journal_attempt *a)
     int settles = a->settles != DELIVERY_PENDING;
     if (settles && (a->settles == DELIVERY_INFLIGHT || (unsigned)a->settles >= DELIVERY_STATE_COUNT))
         return error("journal '%s': invalid settled state %d", j->path, (int)a->settles);
-    if (journal_begin(j) < 0)
+    /*
+     * Inside a batch (the run loop's), no savepoint: it was a fifth of the
+     * journal's cost per attempt.  The UPDATE goes first, so the refusals
+     * (no such notification, already settled) leave nothing behind; an
+     * INSERT failing after it rolls the batch back (journal_abort()).
+     */
+    int own = j->depth == 0;
+    if (own && journal_begin(j) < 0)
         return -1;
-    sqlite3_stmt *st = journal_stmt(j, ST_ATTEMPT_INSERT, sql);
-    if (!st)
-        goto fail;
-    sqlite3_bind_text(st, 1, a->notification_id, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, a->number);
-    sqlite3_bind_int64(st, 3, a->started_ms);
-    sqlite3_bind_int64(st, 4, a->finished_ms);
-    journal_bind_time(st, 5, a->http_status);
-    sqlite3_bind_int64(st, 6, a->latency_ms);
-    sqlite3_bind_text(st, 7, journal_attempt_outcome_name(a->outcome), -1, SQLITE_STATIC);
-    journal_bind_text(st, 8, a->error);
-    if (journal_step_write(j, st, "add a delivery attempt") < 0)
-        goto fail;
-    st = settles ? journal_stmt(j, ST_ATTEMPT_NOTIF_SETTLE, settle_sql)
-                 : journal_stmt(j, ST_ATTEMPT_NOTIF_UPDATE, update_sql);
+    sqlite3_stmt *st = settles ? journal_stmt(j, ST_ATTEMPT_NOTIF_SETTLE, settle_sql)
+                               : journal_stmt(j, ST_ATTEMPT_NOTIF_UPDATE, update_sql);
     if (!st)
         goto fail;
     sqlite3_bind_text(st, 1, a->notification_id, -1, SQLITE_STATIC);
@@ -358,9 +352,28 @@ int journal_attempt_add(struct journal *j, const struct journal_attempt *a)
         unchanged(j, a->notification_id);
         goto fail;
     }
-    return journal_commit(j);
+    st = journal_stmt(j, ST_ATTEMPT_INSERT, sql);
+    if (!st)
+        goto undo;
+    sqlite3_bind_text(st, 1, a->notification_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, a->number);
+    sqlite3_bind_int64(st, 3, a->started_ms);
+    sqlite3_bind_int64(st, 4, a->finished_ms);
+    journal_bind_time(st, 5, a->http_status);
+    sqlite3_bind_int64(st, 6, a->latency_ms);
+    sqlite3_bind_text(st, 7, journal_attempt_outcome_name(a->outcome), -1, SQLITE_STATIC);
+    journal_bind_text(st, 8, a->error);
+    if (journal_step_write(j, st, "add a delivery attempt") < 0)
+        goto undo;
+    return own ? journal_commit(j) : 0;
+undo:
+    if (!own) {
+        journal_abort(j);
+        return -1;
+    }
 fail:
-    journal_rollback(j);
+    if (own)
+        journal_rollback(j);
     return -1;
 }
 

@@ -71,6 +71,13 @@ struct journal {
  */
 sqlite3_stmt *journal_stmt(struct journal *j, enum journal_stmt_slot slot, const char *sql);
 
+/*
+ * Rolls the whole open batch back, for a compound write that failed half
+ * done without a savepoint of its own: later writes fail, and so does the
+ * batch's journal_commit(), with "the batch was rolled back after an error".
+ */
+void journal_abort(struct journal *j);
+
 /* Reports "journal 'PATH': cannot WHAT: SQLITE_MESSAGE" once; returns -1. */
 int journal_fail(struct journal *j, const char *what);
 

@@ -57,7 +57,7 @@
 #define BATCH_MS 20        /* longest a journal batch stays open */
 #define FANOUT_CHUNK 256   /* endpoints of a large fan-out journaled a loop iteration */
 #define FANOUT_SLICE 32    /* endpoints between two looks at the clock */
-#define FANOUT_WINDOW 1024 /* notifications the engine holds before more are journaled */
+#define FANOUT_WINDOW 512  /* notifications the engine holds before more are journaled */
 
 static int signal_pipe[2] = {-1, -1};
 static volatile sig_atomic_t stop_signal;

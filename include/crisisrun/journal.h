@@ -393,7 +393,11 @@ struct journal_attempt {
  * Journals one finished attempt and updates the notification's attempt
  * count, last HTTP status, latency and error.  It changes the
  * notification's state only when a->settles says so; otherwise the caller
- * does, in the same batch.  0 or -1.
+ * does, in the same batch.  0 or -1.  Refused (no such notification, or
+ * one already settled), it writes nothing; failing after it updated the
+ * notification, inside a batch, it rolls the whole batch back (the
+ * batch's journal_commit() then fails): unlike other compound writes it
+ * has no savepoint of its own, which a fan-out paid for on every attempt.
  */
 int journal_attempt_add(struct journal *j, const struct journal_attempt *a);
 /* Every attempt of the run's notifications, by notification then number. */

@@ -181,11 +181,69 @@ static void test_settled_is_final(void **state)
     assert_int_equal(journal_attempt_add(f->j, &a), -1);
 }
 
+static long count(struct fixture *f, enum journal_delivery_state s)
+{
+    long counts[DELIVERY_STATE_COUNT];
+    assert_int_equal(journal_notification_count(f->j, f->run.id, counts), 0);
+    return counts[s];
+}
+
+/*
+ * Inside a batch there is no savepoint: a refused attempt leaves the batch
+ * as it was, and one failing after its notification was updated rolls the
+ * whole batch back, so that nothing half-written is ever committed.
+ */
+static void test_inside_a_batch(void **state)
+{
+    struct fixture *f = *state;
+    char a1[JOURNAL_NOTIFICATION_ID_LEN + 1], a2[JOURNAL_NOTIFICATION_ID_LEN + 1],
+        a3[JOURNAL_NOTIFICATION_ID_LEN + 1];
+    add_inflight(f, 0, a1);
+    add_inflight(f, 1, a2);
+    add_inflight(f, 2, a3);
+
+    /* Refused (already settled): the batch goes on and commits. */
+    assert_int_equal(journal_begin(f->j), 0);
+    struct journal_attempt a = attempt(a1, 1, 204, DELIVERY_DELIVERED);
+    assert_int_equal(journal_attempt_add(f->j, &a), 0);
+    a = attempt(a1, 2, 404, DELIVERY_FAILED);
+    assert_int_equal(journal_attempt_add(f->j, &a), -1);
+    a = attempt(a2, 1, 204, DELIVERY_DELIVERED);
+    assert_int_equal(journal_attempt_add(f->j, &a), 0);
+    assert_int_equal(journal_commit(f->j), 0);
+    assert_int_equal(count(f, DELIVERY_DELIVERED), 2);
+
+    /* Failing half-way (attempt 1 of a3 twice: the attempt's key is taken
+     * after its notification was updated): the batch is rolled back, its
+     * commit fails, and the journal is as before it. */
+    assert_int_equal(journal_begin(f->j), 0);
+    a = attempt(a3, 1, 503, DELIVERY_PENDING);
+    assert_int_equal(journal_attempt_add(f->j, &a), 0);
+    a = attempt(a3, 1, 204, DELIVERY_DELIVERED);
+    assert_int_equal(journal_attempt_add(f->j, &a), -1);
+    a = attempt(a3, 2, 204, DELIVERY_DELIVERED);
+    assert_int_equal(journal_attempt_add(f->j, &a), -1); /* the batch is gone */
+    assert_int_equal(journal_commit(f->j), -1);
+    assert_int_equal(count(f, DELIVERY_DELIVERED), 2);
+    assert_int_equal(count(f, DELIVERY_INFLIGHT), 1);
+    struct journal_attempt *at;
+    size_t n;
+    assert_int_equal(journal_attempt_list(f->j, f->run.id, &at, &n), 0);
+    assert_int_equal(n, 2);
+    journal_attempt_list_free(at, n);
+
+    /* The handle works again after the failed batch. */
+    a = attempt(a3, 1, 204, DELIVERY_DELIVERED);
+    assert_int_equal(journal_attempt_add(f->j, &a), 0);
+    assert_int_equal(count(f, DELIVERY_DELIVERED), 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_settles_with_the_attempt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_settled_is_final, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_inside_a_batch, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
