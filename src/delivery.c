@@ -113,8 +113,11 @@ struct job {
     struct host *host; /* NULL when the URL is unusable */
     size_t endpoint;
     const struct provider *prov;
-    char *id, *url, *body;
+    char *id, *url;
+    const char *body; /* owned unless body_release is set */
     size_t len;
+    void (*body_release)(void *owner);
+    void *body_owner;
     int attempt;
     int retrying; /* the timer is a retry's (else a first not_before) */
     int released; /* this is its channel's released job */
@@ -484,7 +487,10 @@ static void job_free(struct delivery *d, struct job *j)
     free(j->hdrv);
     free(j->id);
     free(j->url);
-    free(j->body);
+    if (j->body_release)
+        j->body_release(j->body_owner);
+    else
+        free((char *)j->body);
     free(j);
 }
 
@@ -821,10 +827,17 @@ void delivery_submit(struct delivery *d, const struct delivery_request *req)
     j->endpoint = req->endpoint_index;
     j->prov = req->provider;
     j->id = xstrdup(req->notification_id ? req->notification_id : "");
-    j->body = xmalloc(req->len + 1);
-    if (req->len)
-        memcpy(j->body, req->body, req->len);
-    j->body[req->len] = '\0';
+    if (req->body_release) {
+        j->body = req->body;
+        j->body_release = req->body_release;
+        j->body_owner = req->body_owner;
+    } else {
+        char *body = xmalloc(req->len + 1);
+        if (req->len)
+            memcpy(body, req->body, req->len);
+        body[req->len] = '\0';
+        j->body = body;
+    }
     j->len = req->len;
     j->attempt = req->attempt > 0 ? req->attempt : 1;
     j->tag = req->tag;

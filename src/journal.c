@@ -648,6 +648,45 @@ int journal_commit(struct journal *j)
     return 0;
 }
 
+/* Replaces SQLite's autocheckpoint hook: only counts. */
+static int count_wal_frames(void *ctx, sqlite3 *db, const char *name, int frames)
+{
+    struct journal *j = ctx;
+    (void)db;
+    (void)name;
+    /* Fewer frames than were copied: the WAL started over. */
+    if (frames < j->wal_backfilled)
+        j->wal_backfilled = 0;
+    j->wal_frames = frames;
+    return SQLITE_OK;
+}
+
+void journal_autocheckpoint(struct journal *j, int on)
+{
+    if (on) {
+        sqlite3_wal_autocheckpoint(j->db, 1000); /* SQLite's default */
+        j->wal_frames = j->wal_backfilled = 0;
+    } else {
+        sqlite3_wal_hook(j->db, count_wal_frames, j);
+    }
+}
+
+int journal_wal_pending(const struct journal *j)
+{
+    return j->wal_frames - j->wal_backfilled;
+}
+
+int journal_checkpoint(struct journal *j)
+{
+    int frames = 0, copied = 0;
+    int rc = sqlite3_wal_checkpoint_v2(j->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+        return journal_fail(j, "checkpoint the WAL");
+    if (copied > 0)
+        j->wal_backfilled = copied;
+    return 0;
+}
+
 int journal_rollback(struct journal *j)
 {
     if (j->depth <= 0)

@@ -62,6 +62,9 @@ struct journal {
     char *path;
     int depth;   /* nesting of journal_begin */
     int aborted; /* SQLite rolled the open batch back after an error */
+    /* With journal_autocheckpoint(j, 0): frames in the WAL after the last
+     * commit, and how many of them the last checkpoint copied. */
+    int wal_frames, wal_backfilled;
     sqlite3_stmt *stmt[ST_COUNT];
 };
 
@@ -96,7 +99,7 @@ char *journal_col_str(sqlite3_stmt *st, int i);
 /* Copies a text column into a fixed buffer of size bytes ("" for NULL). */
 void journal_col_copy(sqlite3_stmt *st, int i, char *buf, size_t size);
 
-/* Writes 2 * nbytes random hex digits (RAND_bytes) and a NUL to out.  0 or -1. */
+/* Writes 2 * nbytes random hex digits (random_bytes) and a NUL to out.  0 or -1. */
 int journal_random_hex(struct journal *j, char *out, size_t nbytes);
 
 #endif

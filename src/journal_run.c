@@ -6,7 +6,6 @@
 #include "journal_internal.h"
 
 #include <jansson.h>
-#include <openssl/rand.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,7 +32,7 @@ int journal_random_hex(struct journal *j, char *out, size_t nbytes)
 {
     unsigned char buf[32];
     static const char hex[] = "0123456789abcdef";
-    if (nbytes > sizeof(buf) || RAND_bytes(buf, (int)nbytes) != 1)
+    if (nbytes > sizeof(buf) || random_bytes(buf, nbytes) < 0)
         return error("journal '%s': cannot generate random bytes", j->path);
     for (size_t i = 0; i < nbytes; i++) {
         out[2 * i] = hex[buf[i] >> 4];

@@ -118,7 +118,10 @@ static void read_urls_file(struct ld *l, struct channel *c, const struct ynode *
         return;
     }
     char line[URL_MAX_LEN + 2], buf[128];
-    size_t alloc = 0;
+    /* The URLs go into one buffer; their offsets become pointers at the
+     * end, when the buffer no longer moves. */
+    struct strbuf store = STRBUF_INIT;
+    size_t *offsets = NULL, alloc = 0;
     int lineno = 0, too_long = 0, bad = 0;
     while (fgets(line, sizeof(line), f)) {
         size_t len = strlen(line);
@@ -154,9 +157,19 @@ static void read_urls_file(struct ld *l, struct channel *c, const struct ynode *
             ld_error_at(l, c->urls_file, lineno, 1, "%s", problem);
             bad++;
         } else {
-            add_url(c, &alloc, xstrdup(s));
+            ALLOC_GROW(offsets, c->nurls + 1, alloc);
+            offsets[c->nurls++] = store.len;
+            strbuf_add(&store, s, (size_t)(e - s) + 1);
         }
     }
+    if (c->nurls) {
+        c->url_store = strbuf_detach(&store, NULL);
+        c->urls = xmalloc(c->nurls * sizeof(*c->urls));
+        for (size_t i = 0; i < c->nurls; i++)
+            c->urls[i] = c->url_store + offsets[i];
+    }
+    strbuf_release(&store);
+    free(offsets);
     if (ferror(f))
         ld_error(l, n, "cannot read urls_file '%s': %s", rel, strerror(errno));
     else if (!c->nurls && !bad)

@@ -58,6 +58,9 @@
 #define FANOUT_CHUNK 256   /* endpoints of a large fan-out journaled a loop iteration */
 #define FANOUT_SLICE 32    /* endpoints between two looks at the clock */
 #define FANOUT_WINDOW 512  /* notifications the engine holds before more are journaled */
+#define CHECKPOINT_PAGES 1000     /* WAL pages worth a checkpoint (SQLite's default) */
+#define CHECKPOINT_MAX_PAGES 4000 /* ... and checkpointed whatever is due (16 MiB) */
+#define CHECKPOINT_QUIET_MS 50    /* no step due this soon */
 
 static int signal_pipe[2] = {-1, -1};
 static volatile sig_atomic_t stop_signal;
@@ -184,14 +187,16 @@ static void flush_submits(struct runner *r)
             .msg = &n->out->msg,
             .body = n->out->body,
             .len = n->out->len,
+            .body_release = outgoing_release,
+            .body_owner = n->out,
             .provider = provider_for(ch->type),
             .attempt = n->attempt,
             .tag = n,
         };
+        /* The engine holds the message's body (one for every endpoint)
+         * until the notification settles. */
         delivery_submit(r->d, &req);
         r->live[n->channel].pending++;
-        /* The engine copied what it needs; the journal has the body. */
-        outgoing_unref(n->out);
         n->out = NULL;
     }
     r->nsubmits = 0;
@@ -356,6 +361,11 @@ struct outgoing *outgoing_new(char *body, const struct provider_message *msg)
         q += len;
     }
     return o;
+}
+
+void outgoing_release(void *o)
+{
+    outgoing_unref(o);
 }
 
 void outgoing_unref(struct outgoing *o)
@@ -919,6 +929,25 @@ static int run_is_over(struct runner *r)
 }
 
 /*
+ * Copies the WAL back into the journal's file when it has grown, in an
+ * iteration that just handed nothing to the engine or a client (`acted`)
+ * and with no step due in the next CHECKPOINT_QUIET_MS.  SQLite's own
+ * checkpoint ran inside whichever commit crossed 1,000 pages: an fsync
+ * and milliseconds of copying during which a step that fell due waited.
+ */
+static void maybe_checkpoint(struct runner *r, int acted)
+{
+    int pending = journal_wal_pending(r->j);
+    if (pending < CHECKPOINT_PAGES)
+        return;
+    if (pending < CHECKPOINT_MAX_PAGES &&
+        (acted || real_ms_until(r, sched_next_time(r->sched)) < CHECKPOINT_QUIET_MS))
+        return;
+    if (journal_checkpoint(r->j) < 0)
+        r->journal_failed = 1;
+}
+
+/*
  * Returns 0 when the run is over, 1 on SIGINT/SIGTERM, -1 when the journal
  * failed, -2 when another process took the runner lock.
  */
@@ -953,9 +982,13 @@ static int loop(struct runner *r)
             monotonic_ms() - batch_started >= BATCH_MS) {
             if (commit(r) < 0)
                 return -1;
+            int acted = r->nsubmits || served;
             batch_open = served = 0;
             control_commit(r->control); /* answers only what is journaled */
             flush_submits(r);
+            maybe_checkpoint(r, acted);
+            if (r->journal_failed)
+                return -1;
             draw(r);
             if (run_is_over(r))
                 return 0;
@@ -1017,6 +1050,7 @@ int runner_main(const struct cmd_ctx *ctx, const struct runner_options *opt)
     free(db);
     if (!r.j)
         goto out;
+    journal_autocheckpoint(r.j, 0); /* the loop checkpoints: maybe_checkpoint() */
     if (opt->resume_run) {
         int rr = runner_restore(&r, opt);
         if (rr != 0) {

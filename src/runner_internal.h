@@ -68,6 +68,8 @@ struct fanout {
 /* A new outgoing message with one reference; body is taken over. */
 struct outgoing *outgoing_new(char *body, const struct provider_message *msg);
 void outgoing_unref(struct outgoing *o);
+/* outgoing_unref() for delivery_request.body_release. */
+void outgoing_release(void *o);
 
 struct runner {
     struct playbook *pb;

@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -18,8 +17,8 @@
 int token_new(char *out, const char *what)
 {
     unsigned char raw[TOKEN_HEX_LEN / 2];
-    if (RAND_bytes(raw, sizeof(raw)) != 1)
-        return error("cannot make %s: no randomness available", what);
+    if (random_bytes(raw, sizeof(raw)) < 0)
+        return error("cannot make %s: no randomness available: %s", what, strerror(errno));
     for (size_t i = 0; i < sizeof(raw); i++)
         snprintf(out + 2 * i, 3, "%02x", raw[i]);
     OPENSSL_cleanse(raw, sizeof(raw));

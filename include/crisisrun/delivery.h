@@ -135,8 +135,14 @@ struct delivery_request {
      * when set and provider->request_url exists, the engine posts to
      * provider->request_url(url, msg) instead of url. */
     const struct provider_message *msg;
-    const char *body; /* copied; the exact bytes of every attempt */
+    /* The exact bytes of every attempt: copied, unless body_release is
+     * set, in which case the engine keeps the pointer and calls
+     * body_release(body_owner) when the notification is done with it (a
+     * fan-out's endpoints then share one body). */
+    const char *body;
     size_t len;
+    void (*body_release)(void *owner);
+    void *body_owner;
     const struct provider *provider; /* borrowed, MUST be non-NULL */
     /* The first attempt's number (1 for a new notification; resume passes
      * the number of the attempt that was in flight).  <= 0 means 1.  At

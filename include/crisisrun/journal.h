@@ -80,6 +80,21 @@ int journal_begin(struct journal *j);
 int journal_commit(struct journal *j);
 int journal_rollback(struct journal *j);
 
+/*
+ * Checkpoints: copying the WAL back into the database file.  SQLite does
+ * it by default inside the commit that takes the WAL past 1,000 pages,
+ * with an fsync: milliseconds during which a writer does nothing else.
+ * The runner turns that off (journal_autocheckpoint(j, 0)) and calls
+ * journal_checkpoint() when no step is about to fall due.
+ * journal_wal_pending() is the number of WAL pages not yet copied, as of
+ * the last commit (0 while autocheckpoints are on).  journal_checkpoint()
+ * is passive: it copies what it can without waiting for readers or
+ * writers.  0 or -1.
+ */
+void journal_autocheckpoint(struct journal *j, int on);
+int journal_wal_pending(const struct journal *j);
+int journal_checkpoint(struct journal *j);
+
 /* Lowercase hex SHA-256 of data (out holds 65 bytes). */
 void journal_sha256_hex(const void *data, size_t len, char out[65]);
 
@@ -142,7 +157,7 @@ struct journal_run {
  * Creates a run in state `running`, status `investigating`, from r's
  * playbook_name, title, severity, playbook_path, playbook_text, vars_json,
  * meta_json, capture_dir, drill, speed and started_ms.  Generates the id (random, 48
- * bits, from RAND_bytes) into r->id, the text's hash into r->playbook_sha256 and
+ * bits, from random_bytes) into r->id, the text's hash into r->playbook_sha256 and
  * JOURNAL_ID_SCHEME into r->id_scheme, and records a run_started event.
  * Returns 0 or -1.
  */

@@ -97,4 +97,11 @@ int64_t wallclock_ms(void);
 /* Monotonic clock in milliseconds (CLOCK_MONOTONIC). */
 int64_t monotonic_ms(void);
 
+/*
+ * Fills buf with len bytes from the kernel's random number generator
+ * (getrandom(2), which waits until it is seeded): run ids and bearer and
+ * feedback tokens.  0, or -1 with errno set.
+ */
+int random_bytes(void *buf, size_t len);
+
 #endif

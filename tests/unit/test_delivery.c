@@ -795,9 +795,21 @@ static void test_capture_dir(void **state)
     free(urls[1]);
 }
 
+/* A body shared by many notifications (delivery_request.body_release). */
+struct shared_body {
+    char text[32];
+    int releases;
+};
+
+static void release_shared(void *owner)
+{
+    ((struct shared_body *)owner)->releases++;
+}
+
 static void test_fanout(void **state)
 {
     enum { N = 500 };
+    struct shared_body shared = {.text = "{\"text\":\"shared\"}"};
     char **urls = xcalloc(N, sizeof(*urls));
     for (int i = 0; i < N; i++) {
         char path[32];
@@ -812,10 +824,23 @@ static void test_fanout(void **state)
     for (int i = 0; i < N; i++) {
         char id[32];
         snprintf(id, sizeof(id), "fan-%d", i);
-        submit(d, &ch, 0, (size_t)i, id, "{\"text\":\"all\"}", &n[i]);
+        if (i % 2) {
+            /* Every other endpoint gets the one shared body, not a copy. */
+            struct delivery_request rq = {
+                .notification_id = id, .channel = &ch, .channel_index = 0,
+                .endpoint_index = (size_t)i, .body = shared.text, .len = strlen(shared.text),
+                .body_release = release_shared, .body_owner = &shared,
+                .provider = &test_provider, .tag = &n[i],
+            };
+            delivery_submit(d, &rq);
+        } else {
+            submit(d, &ch, 0, (size_t)i, id, "{\"text\":\"all\"}", &n[i]);
+        }
     }
     assert_int_equal(delivery_active(d), N);
+    assert_int_equal(shared.releases, 0);
     run_all(d);
+    assert_int_equal(shared.releases, N / 2); /* once each, when settled */
     for (int i = 0; i < N; i++) {
         char path[32], id[32];
         snprintf(path, sizeof(path), "/fan/%d", i);
@@ -825,6 +850,7 @@ static void test_fanout(void **state)
         struct path_stat p = snapshot(path);
         assert_int_equal(p.count, 1);
         assert_string_equal(p.webhook_id[0], id);
+        assert_string_equal(p.body[0], i % 2 ? shared.text : "{\"text\":\"all\"}");
     }
     struct delivery_counts c;
     delivery_counts(d, 0, &c);
