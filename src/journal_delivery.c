@@ -288,21 +288,24 @@ void journal_notification_list_free(struct journal_notification *v, size_t n)
 
 int journal_notification_count(struct journal *j, const char *run_id, long *counts)
 {
+    /* One pass, no GROUP BY: the state is not indexed, and grouping a
+     * large fan-out's rows took a sorter of hundreds of KiB. */
     static const char sql[] =
-        "SELECT state, count(*) FROM notifications WHERE run_id = ?1 GROUP BY state";
+        "SELECT total(state = 'pending'), total(state = 'inflight'),"
+        " total(state = 'delivered'), total(state = 'failed'), total(state = 'disabled')"
+        " FROM notifications WHERE run_id = ?1";
+    _Static_assert(DELIVERY_STATE_COUNT == 5, "one column per state, in enum order");
     for (int i = 0; i < DELIVERY_STATE_COUNT; i++)
         counts[i] = 0;
     sqlite3_stmt *st = journal_stmt(j, ST_NOTIF_COUNT, sql);
     if (!st)
         return -1;
     sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int s = journal_delivery_state_from_name((const char *)sqlite3_column_text(st, 0));
-        if (s >= 0)
-            counts[s] = (long)sqlite3_column_int64(st, 1);
-    }
-    int ret = rc == SQLITE_DONE ? 0 : journal_fail(j, "count notifications");
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        for (int i = 0; i < DELIVERY_STATE_COUNT; i++)
+            counts[i] = (long)sqlite3_column_int64(st, i);
+    int ret = rc == SQLITE_ROW ? 0 : journal_fail(j, "count notifications");
     sqlite3_reset(st);
     return ret;
 }

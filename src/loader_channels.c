@@ -163,7 +163,9 @@ static void read_urls_file(struct ld *l, struct channel *c, const struct ynode *
         }
     }
     if (c->nurls) {
-        c->url_store = strbuf_detach(&store, NULL);
+        size_t len;
+        char *all = strbuf_detach(&store, &len);
+        c->url_store = xrealloc(all, len); /* exact: 100,000 URLs are megabytes */
         c->urls = xmalloc(c->nurls * sizeof(*c->urls));
         for (size_t i = 0; i < c->nurls; i++)
             c->urls[i] = c->url_store + offsets[i];
