@@ -592,6 +592,8 @@ void journal_close(struct journal *j)
             sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
         sqlite3_close(j->db);
     }
+    strbuf_release(&j->ids.tuple);
+    strbuf_release(&j->ids.scratch);
     free(j->path);
     free(j);
 }

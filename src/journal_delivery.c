@@ -47,43 +47,65 @@ static int outcome_from_name(const char *s)
     return -1;
 }
 
-/* journal_notification_id(), given SHA-256(endpoint URL) in hex. */
-static void notification_id(const struct journal_notification_new *nn, const char *url_hex,
-                            char *out)
+/* The NUL-separated (run, step, occurrence, channel) tuple, in sb. */
+static void id_tuple(struct strbuf *sb, const struct journal_notification_new *nn)
 {
     /* NUL separators: ("a", "bc") and ("ab", "c") must not collide. */
-    struct strbuf sb = STRBUF_INIT;
-    strbuf_addstr(&sb, nn->run_id);
-    strbuf_addch(&sb, '\0');
-    strbuf_addstr(&sb, nn->step);
-    strbuf_addch(&sb, '\0');
-    strbuf_addf(&sb, "%d", nn->occurrence);
-    strbuf_addch(&sb, '\0');
-    strbuf_addstr(&sb, nn->channel);
+    char occ[16];
+    int n = snprintf(occ, sizeof(occ), "%d", nn->occurrence);
+    strbuf_reset(sb);
+    strbuf_add(sb, nn->run_id, strlen(nn->run_id) + 1);
+    strbuf_add(sb, nn->step, strlen(nn->step) + 1);
+    strbuf_add(sb, occ, (size_t)n + 1);
+    strbuf_addstr(sb, nn->channel);
+}
+
+/*
+ * journal_notification_id(), given SHA-256(endpoint URL) in hex.  With a
+ * cache (the journal's), a fan-out hashes its tuple once, not once an
+ * endpoint.
+ */
+static void notification_id(struct id_cache *cache, const struct journal_notification_new *nn,
+                            const char *url_hex, char *out)
+{
+    struct strbuf own = STRBUF_INIT, *sb = cache ? &cache->scratch : &own;
+    id_tuple(sb, nn);
     char hex[65];
     memcpy(out, "msg_", 4);
     if (nn->id_scheme == 1) {
-        strbuf_addch(&sb, '\0');
-        strbuf_addstr(&sb, nn->endpoint_url);
-        journal_sha256_hex(sb.buf, sb.len, hex);
+        strbuf_addch(sb, '\0');
+        strbuf_addstr(sb, nn->endpoint_url);
+        journal_sha256_hex(sb->buf, sb->len, hex);
         memcpy(out + 4, hex, 24);
         out[4 + 24] = '\0';
     } else {
-        journal_sha256_hex(sb.buf, sb.len, hex);
+        if (cache && cache->tuple.len == sb->len && !memcmp(cache->tuple.buf, sb->buf, sb->len)) {
+            memcpy(hex, cache->prefix, 20);
+        } else {
+            journal_sha256_hex(sb->buf, sb->len, hex);
+            if (cache) {
+                strbuf_reset(&cache->tuple);
+                strbuf_add(&cache->tuple, sb->buf, sb->len);
+                memcpy(cache->prefix, hex, 20);
+            }
+        }
         memcpy(out + 4, hex, 20);
         /* LOADER_MAX_URLS endpoints fit in 6 hex digits. */
-        snprintf(out + 24, 7, "%06x", (unsigned)nn->endpoint_index & 0xffffffu);
+        static const char digits[] = "0123456789abcdef";
+        unsigned idx = (unsigned)nn->endpoint_index;
+        for (int i = 5; i >= 0; i--, idx >>= 4)
+            out[24 + i] = digits[idx & 15];
         memcpy(out + 30, url_hex, 6);
         out[36] = '\0';
     }
-    strbuf_release(&sb);
+    strbuf_release(&own);
 }
 
 void journal_notification_id(const struct journal_notification_new *nn, char *out)
 {
     char url_hex[65];
     journal_sha256_hex(nn->endpoint_url, strlen(nn->endpoint_url), url_hex);
-    notification_id(nn, url_hex, out);
+    notification_id(NULL, nn, url_hex, out);
 }
 
 void journal_endpoint_hash(const char *endpoint_url, char *out)
@@ -131,7 +153,7 @@ int journal_notification_add(struct journal *j, const struct journal_notificatio
         return -1;
     }
     journal_sha256_hex(nn->endpoint_url, strlen(nn->endpoint_url), url_hex);
-    notification_id(nn, url_hex, id);
+    notification_id(&j->ids, nn, url_hex, id);
     url_hex[JOURNAL_ENDPOINT_HASH_LEN] = '\0';
     int64_t body_id = nn->body_id;
     int own_body = !body_id;

@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include "crisisrun/journal.h"
+#include "crisisrun/util.h"
 
 /* One slot per cached statement; the SQL lives next to the function using it. */
 enum journal_stmt_slot {
@@ -57,6 +58,12 @@ enum journal_stmt_slot {
     ST_COUNT
 };
 
+/* The last notification id tuple hashed, and its hash's first 20 digits. */
+struct id_cache {
+    struct strbuf tuple, scratch;
+    char prefix[20];
+};
+
 struct journal {
     sqlite3 *db;
     char *path;
@@ -65,6 +72,7 @@ struct journal {
     /* With journal_autocheckpoint(j, 0): frames in the WAL after the last
      * commit, and how many of them the last checkpoint copied. */
     int wal_frames, wal_backfilled;
+    struct id_cache ids;
     sqlite3_stmt *stmt[ST_COUNT];
 };
 
