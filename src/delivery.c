@@ -51,6 +51,8 @@
 #define DEFAULT_TIMEOUT_MS 10000
 
 #define NOT_IN_HEAP SIZE_MAX
+#define FRESH_BUCKET_MS 16
+#define FRESH_BUCKETS 128 /* ages up to 2 s */
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 static const char content_type_json[] = "Content-Type: application/json";
@@ -123,6 +125,7 @@ struct job {
     int released; /* this is its channel's released job */
     void *tag;
     int64_t started;
+    int64_t fresh_epoch;   /* its slot in delivery.fresh until it starts; -1 after */
     struct header_list ah; /* the provider's headers of this attempt */
     const char **hdrv;     /* every header line of this attempt */
     size_t hdrv_alloc;
@@ -149,6 +152,12 @@ struct delivery {
     struct job *all;
     size_t active, inflight;
     uint64_t rng;
+    /* Jobs not yet started, by when they were submitted: FRESH_BUCKET_MS
+     * slots in a ring (delivery_fresh_waiting). */
+    struct {
+        int64_t epoch; /* now / FRESH_BUCKET_MS of the jobs counted */
+        size_t n;
+    } fresh[FRESH_BUCKETS];
 };
 
 /* --- lists ---------------------------------------------------------------- */
@@ -475,6 +484,30 @@ static void attempt_headers_clear(struct header_list *h)
     h->n = h->alloc = 0;
 }
 
+/* Counts a job submitted now as waiting for its first start. */
+static void fresh_add(struct delivery *d, struct job *j, int64_t now)
+{
+    int64_t e = now / FRESH_BUCKET_MS;
+    size_t i = (size_t)(e % FRESH_BUCKETS);
+    if (d->fresh[i].epoch != e) {
+        d->fresh[i].epoch = e;
+        d->fresh[i].n = 0;
+    }
+    d->fresh[i].n++;
+    j->fresh_epoch = e;
+}
+
+/* The job started (or ended without starting): no longer waiting. */
+static void fresh_remove(struct delivery *d, struct job *j)
+{
+    if (j->fresh_epoch < 0)
+        return;
+    size_t i = (size_t)(j->fresh_epoch % FRESH_BUCKETS);
+    if (d->fresh[i].epoch == j->fresh_epoch && d->fresh[i].n)
+        d->fresh[i].n--;
+    j->fresh_epoch = -1;
+}
+
 static void job_free(struct delivery *d, struct job *j)
 {
     if (j->aprev)
@@ -483,6 +516,7 @@ static void job_free(struct delivery *d, struct job *j)
         d->all = j->anext;
     if (j->anext)
         j->anext->aprev = j->aprev;
+    fresh_remove(d, j);
     attempt_headers_clear(&j->ah);
     free(j->hdrv);
     free(j->id);
@@ -626,6 +660,7 @@ static void job_start(struct delivery *d, struct job *j, int64_t now)
     c->counts.inflight++;
     c->counts.attempts++;
     j->started = now;
+    fresh_remove(d, j);
     chan_unrelease(d, j, now, 1);
     if (d->cb.attempt_start)
         d->cb.attempt_start(d->user, j->tag, j->attempt, wall);
@@ -841,6 +876,7 @@ void delivery_submit(struct delivery *d, const struct delivery_request *req)
     j->len = req->len;
     j->attempt = req->attempt > 0 ? req->attempt : 1;
     j->tag = req->tag;
+    fresh_add(d, j, d->opt.clock());
 
     const char *url = req->url;
     if (!url && req->endpoint_index < ch->nurls)
@@ -882,6 +918,19 @@ void delivery_submit(struct delivery *d, const struct delivery_request *req)
 size_t delivery_active(const struct delivery *d)
 {
     return d->active;
+}
+
+size_t delivery_fresh_waiting(const struct delivery *d, int64_t max_age_ms)
+{
+    int64_t now = d->opt.clock() / FRESH_BUCKET_MS;
+    int64_t oldest = now - (max_age_ms + FRESH_BUCKET_MS - 1) / FRESH_BUCKET_MS;
+    if (oldest <= now - FRESH_BUCKETS)
+        oldest = now - FRESH_BUCKETS + 1;
+    size_t n = 0;
+    for (size_t i = 0; i < FRESH_BUCKETS; i++)
+        if (d->fresh[i].epoch >= oldest && d->fresh[i].epoch <= now)
+            n += d->fresh[i].n;
+    return n;
 }
 
 int64_t delivery_timeout_ms(const struct delivery *d)

@@ -57,7 +57,8 @@
 #define BATCH_MS 20        /* longest a journal batch stays open */
 #define FANOUT_CHUNK 256   /* endpoints of a large fan-out journaled a loop iteration */
 #define FANOUT_SLICE 32    /* endpoints between two looks at the clock */
-#define FANOUT_WINDOW 512  /* notifications the engine holds before more are journaled */
+#define FANOUT_WINDOW 512  /* fresh notifications waiting in the engine: fanout_ready() */
+#define FANOUT_STALE_MS 250 /* ... no longer fresh after waiting this long */
 #define CHECKPOINT_PAGES 1000     /* WAL pages worth a checkpoint (SQLite's default) */
 #define CHECKPOINT_MAX_PAGES 4000 /* ... and checkpointed whatever is due (16 MiB) */
 #define CHECKPOINT_QUIET_MS 50    /* no step due this soon */
@@ -582,13 +583,18 @@ static int fanout_wanted(const struct runner *r, const size_t *notify, size_t nn
 
 /*
  * Whether fanout_work() has something to do now.  The engine is fed only
- * while it holds fewer than FANOUT_WINDOW notifications: a fan-out to
- * 100,000 endpoints then costs the memory of a thousand, not of all of
- * them, and the journal's inserts interleave with the sending.
+ * while fewer than FANOUT_WINDOW of its notifications wait for their first
+ * attempt: a fan-out to 100,000 endpoints that answer costs the memory of
+ * a thousand, not of all of them, and the journal's inserts interleave
+ * with the sending.  Notifications waiting longer than FANOUT_STALE_MS
+ * (behind the per-host cap of a host that hangs) do not count: the
+ * endpoints after them in the list go ahead instead of waiting for their
+ * timeouts.
  */
 static int fanout_ready(const struct runner *r)
 {
-    return r->fanouts && delivery_active(r->d) + r->nsubmits < FANOUT_WINDOW;
+    return r->fanouts &&
+           delivery_fresh_waiting(r->d, FANOUT_STALE_MS) + r->nsubmits < FANOUT_WINDOW;
 }
 
 /*
@@ -1011,6 +1017,8 @@ static int loop(struct runner *r)
         int timeout = wait_timeout(r);
         if (fanout_ready(r))
             timeout = 0; /* the next chunk, after a look at the network */
+        else if (r->fanouts && timeout > FANOUT_STALE_MS / 4)
+            timeout = FANOUT_STALE_MS / 4; /* waiting notifications go stale */
         if (batch_open) {
             int64_t left = BATCH_MS - (monotonic_ms() - batch_started);
             timeout = (int)(left < 0 ? 0 : left < timeout ? left : timeout);

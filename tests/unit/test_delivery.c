@@ -838,8 +838,10 @@ static void test_fanout(void **state)
         }
     }
     assert_int_equal(delivery_active(d), N);
+    assert_int_equal(delivery_fresh_waiting(d, 2000), N);
     assert_int_equal(shared.releases, 0);
     run_all(d);
+    assert_int_equal(delivery_fresh_waiting(d, 2000), 0);
     assert_int_equal(shared.releases, N / 2); /* once each, when settled */
     for (int i = 0; i < N; i++) {
         char path[32], id[32];
@@ -861,6 +863,58 @@ static void test_fanout(void **state)
         free(urls[i]);
     free(urls);
     free(n);
+}
+
+static int64_t fake_now;
+static int64_t fake_clock(void)
+{
+    return fake_now;
+}
+
+/*
+ * delivery_fresh_waiting() counts notifications not yet started, submitted
+ * within the given age: the run loop's window on a fan-out.  The clock is
+ * the test's; the notifications wait on not_before, so none starts.
+ */
+static void test_fresh_waiting(void **state)
+{
+    char *urls[] = {url_for("/ok/fresh")};
+    struct channel ch;
+    channel_init(&ch, urls, 1);
+    struct recorder rec = {0};
+    struct note n[5] = {{0}};
+    fake_now = 100000;
+    struct delivery_options opt = {.clock = fake_clock};
+    struct delivery *d = engine(&opt, &rec);
+    for (int i = 0; i < 3; i++) {
+        struct delivery_request rq = {
+            .notification_id = "fresh", .channel = &ch, .endpoint_index = 0,
+            .body = "{}", .len = 2, .provider = &test_provider,
+            .not_before = fake_now + 60000, .tag = &n[i],
+        };
+        delivery_submit(d, &rq);
+    }
+    assert_int_equal(delivery_fresh_waiting(d, 250), 3);
+    fake_now += 200;
+    assert_int_equal(delivery_fresh_waiting(d, 250), 3);
+    fake_now += 100; /* 300 ms old now */
+    assert_int_equal(delivery_fresh_waiting(d, 250), 0);
+    assert_int_equal(delivery_fresh_waiting(d, 1000), 3);
+    for (int i = 3; i < 5; i++) {
+        struct delivery_request rq = {
+            .notification_id = "fresh", .channel = &ch, .endpoint_index = 0,
+            .body = "{}", .len = 2, .provider = &test_provider,
+            .not_before = fake_now + 60000, .tag = &n[i],
+        };
+        delivery_submit(d, &rq);
+    }
+    assert_int_equal(delivery_fresh_waiting(d, 250), 2);
+    assert_int_equal(delivery_fresh_waiting(d, 1000), 5);
+    fake_now += 5000; /* older than the engine keeps track of */
+    assert_int_equal(delivery_fresh_waiting(d, 1000), 0);
+    assert_int_equal(delivery_active(d), 5);
+    delivery_free(d);
+    free(urls[0]);
 }
 
 static void test_not_before_and_poll_integration(void **state)
@@ -942,6 +996,7 @@ int main(void)
         cmocka_unit_test(test_rate_limit_spaces_messages),
         cmocka_unit_test(test_capture_dir),
         cmocka_unit_test(test_fanout),
+        cmocka_unit_test(test_fresh_waiting),
         cmocka_unit_test(test_not_before_and_poll_integration),
         cmocka_unit_test(test_free_aborts_inflight),
     };

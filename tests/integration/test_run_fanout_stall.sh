@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# test_run_fanout_stall.sh - endpoints that hang at the head of a large
+# fan-out do not hold back the endpoints after them.
+#
+# The run loop feeds a fan-out to the delivery engine a window at a time,
+# to bound its memory.  Here the first 600 endpoints of the list (more than
+# that window) are on a host that never answers, and the 300 after them on
+# another host that answers at once.  Only 64 requests to one host are in
+# flight at a time, so the hanging ones time out (1 s) in rounds for about
+# ten seconds; the 300 healthy endpoints must all be delivered before the
+# first hanging one has even failed.  A window counting every unsettled
+# notification would have held them back until the hanging ones failed.
+. "$(dirname "$0")/lib.sh"
+. "$CRISISRUN_TEST_DATA/control/helpers.sh"
+
+HANG=600 OK=300
+start_inbox
+port=${INBOX_URL##*:}
+{
+    for i in $(seq 1 $HANG); do echo "$INBOX_URL/fault/hang/h$i"; done
+    # Another host name for the same inbox: its own per-host cap.
+    for i in $(seq 1 $OK); do echo "http://localhost:$port/webhook/ok-$i"; done
+} >"$TMP/subs.txt"
+cat >"$TMP/pb.yaml" <<'YAML'
+crisisrun: 1
+name: stall
+channels:
+  subs:
+    type: webhook
+    urls_file: subs.txt
+    timeout: 1s
+    retry: {attempts: 1}
+steps:
+  - {id: declare, at: 0s, notify: [subs], status: resolved, message: "Payments fail for some customers."}
+YAML
+
+rc=0
+crisisrun run --quiet "$TMP/pb.yaml" >"$TMP/run.out" 2>"$TMP/run.err" || rc=$?
+assert_eq "$rc" 1 "a run with failed endpoints exits 1"
+RUN=$(head -1 "$TMP/run.out")
+assert_eq "$(sq "SELECT count(*) FROM notifications WHERE run_id = '$RUN' AND state = 'delivered'
+                 AND endpoint_index >= $HANG")" "$OK" "every healthy endpoint delivered"
+assert_eq "$(sq "SELECT count(*) FROM notifications WHERE run_id = '$RUN' AND state = 'failed'
+                 AND endpoint_index < $HANG")" "$HANG" "every hanging endpoint failed"
+assert_eq "$(inbox_count /webhook/ok-)" "$OK" "one request to each healthy endpoint"
+last_ok=$(sq "SELECT max(settled_ms) FROM notifications WHERE run_id = '$RUN' AND endpoint_index >= $HANG")
+first_fail=$(sq "SELECT min(settled_ms) FROM notifications WHERE run_id = '$RUN' AND endpoint_index < $HANG")
+(( last_ok < first_fail )) ||
+    fail "the healthy endpoints waited for the hanging ones: last delivered at $last_ok, first failure at $first_fail"
+echo "ok: $OK healthy endpoints delivered $(( first_fail - last_ok )) ms before the first of $HANG hanging ones failed"
