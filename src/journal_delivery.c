@@ -157,8 +157,12 @@ int journal_notification_add(struct journal *j, const struct journal_notificatio
     url_hex[JOURNAL_ENDPOINT_HASH_LEN] = '\0';
     int64_t body_id = nn->body_id;
     int own_body = !body_id;
-    if (own_body && (journal_begin(j) < 0 || journal_body_add(j, nn->run_id, nn->body, &body_id) < 0))
-        goto fail;
+    if (own_body) {
+        if (journal_begin(j) < 0)
+            return -1;
+        if (journal_body_add(j, nn->run_id, nn->body, &body_id) < 0)
+            goto fail;
+    }
     sqlite3_stmt *st = journal_stmt(j, ST_NOTIF_INSERT, sql);
     if (!st)
         goto fail;

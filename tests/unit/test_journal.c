@@ -360,6 +360,61 @@ static void test_full_disk(void **state)
                      0);
 }
 
+static off_t file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? st.st_size : -1;
+}
+
+/*
+ * With automatic checkpoints off (the runner's setting), the WAL grows past
+ * SQLite's 1,000 pages without a checkpoint inside any commit, counts its
+ * pages, and journal_checkpoint() copies them into the database file.
+ */
+static void test_manual_checkpoint(void **state)
+{
+    struct fixture *f = *state;
+    struct journal_run r;
+    new_run(f->j, &r, T0);
+    journal_autocheckpoint(f->j, 0);
+    char *wal = xasprintf("%s-wal", f->path);
+    char body[2048];
+    memset(body, 'x', sizeof(body) - 1);
+    body[sizeof(body) - 1] = '\0';
+    for (int batch = 0; batch < 12; batch++) {
+        assert_int_equal(journal_begin(f->j), 0);
+        for (int i = 0; i < 200; i++) {
+            char url[64];
+            snprintf(url, sizeof(url), "https://s%d.example/", batch * 200 + i);
+            struct journal_notification_new nn = {
+                .run_id = r.id, .step = "declare", .occurrence = 1, .channel = "customers",
+                .endpoint_index = batch * 200 + i, .endpoint_url = url, .body = body,
+                .created_ms = T0, .due_ms = T0,
+            };
+            assert_int_equal(journal_notification_add(f->j, &nn, NULL), 0);
+        }
+        assert_int_equal(journal_commit(f->j), 0);
+    }
+    int pending = journal_wal_pending(f->j);
+    assert_true(pending > 1000);
+    /* Nothing was copied: the database file is still about the schema. */
+    off_t db_before = file_size(f->path);
+    assert_true(db_before < 512 * 1024);
+    assert_true(file_size(wal) > 4 * 1024 * 1024);
+
+    assert_int_equal(journal_checkpoint(f->j), 0);
+    assert_int_equal(journal_wal_pending(f->j), 0);
+    assert_true(file_size(f->path) > 4 * 1024 * 1024);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM notifications"), 2400);
+    /* The WAL starts over after a complete checkpoint; the count follows. */
+    assert_int_equal(journal_begin(f->j), 0);
+    struct journal_note note = {.at_ms = T0, .author = "ops", .text = "checkpointed"};
+    assert_int_equal(journal_note_add(f->j, r.id, &note, NULL), 0);
+    assert_int_equal(journal_commit(f->j), 0);
+    assert_true(journal_wal_pending(f->j) < 10);
+    free(wal);
+}
+
 /* ---- runs --------------------------------------------------------------------- */
 
 static void test_run_create_and_get(void **state)
@@ -1169,6 +1224,7 @@ int main(void)
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test_setup_teardown(test_open_read_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_disk, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_manual_checkpoint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_create_and_get, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_find_prefix, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_state_changes, setup, teardown),
