@@ -203,20 +203,28 @@ static void flush_submits(struct runner *r)
     r->nsubmits = 0;
 }
 
-static struct notif *notif_new(struct runner *r, size_t channel, size_t endpoint)
+struct notif *notif_new(struct runner *r, size_t channel, size_t endpoint)
 {
     struct notif *n = xcalloc(1, sizeof(*n));
     n->runner = r;
     n->channel = channel;
     n->endpoint = endpoint;
     n->attempt = 1;
-    r->nnotifs_live++;
+    n->next = r->notifs;
+    if (r->notifs)
+        r->notifs->prev = n;
+    r->notifs = n;
     return n;
 }
 
 static void notif_free(struct notif *n)
 {
-    n->runner->nnotifs_live--;
+    if (n->prev)
+        n->prev->next = n->next;
+    else
+        n->runner->notifs = n->next;
+    if (n->next)
+        n->next->prev = n->prev;
     outgoing_unref(n->out);
     free(n);
 }
@@ -878,9 +886,7 @@ static int create_run(struct runner *r, const struct runner_options *opt)
 
 static void runner_release(struct runner *r)
 {
-    for (size_t i = 0; i < r->nsubmits; i++)
-        notif_free(r->submits[i]);
-    free(r->submits);
+    free(r->submits); /* their notifications are in r->notifs */
     while (r->fanouts) {
         /* Stopped mid-fan-out: resume completes it (runner_complete_fanouts). */
         struct fanout *fo = r->fanouts;
@@ -888,6 +894,10 @@ static void runner_release(struct runner *r)
         fanout_free(fo);
     }
     delivery_free(r->d);
+    /* Stopped with notifications unsettled (a journal error, a signal):
+     * the engine dropped them without a callback. */
+    while (r->notifs)
+        notif_free(r->notifs);
     control_free(r->control);
     sched_free(r->sched);
     journal_run_release(&r->run);

@@ -39,6 +39,7 @@ struct outgoing {
 /* One notification between journaling and settling; the engine's tag. */
 struct notif {
     struct runner *runner;
+    struct notif *prev, *next; /* struct runner.notifs */
     char id[JOURNAL_NOTIFICATION_ID_LEN + 1];
     size_t channel, endpoint;
     int attempt;             /* the attempt to start with, then the current one */
@@ -71,6 +72,9 @@ void outgoing_unref(struct outgoing *o);
 /* outgoing_unref() for delivery_request.body_release. */
 void outgoing_release(void *o);
 
+/* A notification of channel's endpoint, attempt 1, in struct runner.notifs. */
+struct notif *notif_new(struct runner *r, size_t channel, size_t endpoint);
+
 struct runner {
     struct playbook *pb;
     char *playbook_text;
@@ -97,7 +101,9 @@ struct runner {
     /* Journaled in the open batch, handed to the engine after commit. */
     struct notif **submits;
     size_t nsubmits, asubmits;
-    size_t nnotifs_live;
+    /* Every notification between journaling and settling, so that a run
+     * that stops with some still in the engine frees them too. */
+    struct notif *notifs;
     /* Large fan-outs still being journaled, oldest first. */
     struct fanout *fanouts;
 

@@ -415,13 +415,9 @@ void runner_resend_unsettled(struct runner *r)
                 r->journal_failed = 1;
             continue;
         }
-        struct notif *nt = xcalloc(1, sizeof(*nt));
-        nt->runner = r;
+        struct notif *nt = notif_new(r, (size_t)ch, (size_t)v[i].endpoint_index);
         memcpy(nt->id, v[i].id, sizeof(nt->id));
-        nt->channel = (size_t)ch;
-        nt->endpoint = (size_t)v[i].endpoint_index;
         nt->attempt = v[i].attempts + 1;
-        r->nnotifs_live++;
         /* Only what request_url needs: the run (Google Chat's thread). */
         struct provider_message msg = {
             .text = "", .title = r->pb->title, .playbook = r->pb->name, .severity = "",

@@ -48,3 +48,19 @@ first_fail=$(sq "SELECT min(settled_ms) FROM notifications WHERE run_id = '$RUN'
 (( last_ok < first_fail )) ||
     fail "the healthy endpoints waited for the hanging ones: last delivered at $last_ok, first failure at $first_fail"
 echo "ok: $OK healthy endpoints delivered $(( first_fail - last_ok )) ms before the first of $HANG hanging ones failed"
+
+# ---- stopped with requests in flight ----
+# Not resolved at once this time: a stopped run waits to be resumed.
+sed -i 's/timeout: 1s/timeout: 30s/; s/ status: resolved,//' "$TMP/pb.yaml"
+before=$(inbox_count /fault/hang/)
+start_crisisrun "$TMP/term.out" run --quiet "$TMP/pb.yaml"
+RUN2=$(wait_run_id "$TMP/term.out")
+wait_for "(( \$(inbox_count /fault/hang/) - $before >= 64 ))" 10
+rc=0
+_cr_stop "$BG_PID" || rc=$?
+assert_eq "$rc" 1 "SIGTERM with requests in flight exits 1"
+assert_eq "$(sq "SELECT state FROM runs WHERE id = '$RUN2'")" interrupted "the run is interrupted"
+unsettled=$(sq "SELECT count(*) FROM notifications WHERE run_id = '$RUN2'
+                AND (state = 'pending' OR state = 'inflight')")
+(( unsettled >= 64 )) || fail "only $unsettled notifications left for resume after the interruption"
+echo "ok: interrupted with requests in flight"
