@@ -497,12 +497,12 @@ static int set_pragmas(struct journal *j, int readonly)
      * written page by page. */
     if (exec_sql(j, "PRAGMA temp_store = MEMORY", "keep temporary data in memory") < 0)
         return -1;
-    /* A writer touches the newest pages of a few tables and indexes: 256
+    /* A writer touches the newest pages of a few tables and indexes: 128
      * KiB of cache hold them (SQLite's default, 2 MiB, was an eighth of a
      * fan-out's peak memory, and a 10,000-endpoint fan-out runs the same
      * instructions and writes with either); misses come from the OS's file
      * cache. */
-    if (exec_sql(j, "PRAGMA cache_size = -256", "set the cache size") < 0)
+    if (exec_sql(j, "PRAGMA cache_size = -128", "set the cache size") < 0)
         return -1;
     return exec_sql(j, "PRAGMA synchronous = NORMAL", "set synchronous mode");
 }
