@@ -681,7 +681,8 @@ int journal_wal_pending(const struct journal *j)
 int journal_checkpoint(struct journal *j)
 {
     int frames = 0, copied = 0;
-    int rc = sqlite3_wal_checkpoint_v2(j->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
+    int rc =
+        sqlite3_wal_checkpoint_v2(j->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY)
         return journal_fail(j, "checkpoint the WAL");
     if (copied > 0)

@@ -79,7 +79,8 @@ static void notification_id(struct id_cache *cache, const struct journal_notific
         memcpy(out + 4, hex, 24);
         out[4 + 24] = '\0';
     } else {
-        if (cache && cache->tuple.len == sb->len && !memcmp(cache->tuple.buf, sb->buf, sb->len)) {
+        if (cache && cache->tuple.len == sb->len &&
+            !memcmp(cache->tuple.buf, sb->buf, sb->len)) {
             memcpy(hex, cache->prefix, 20);
         } else {
             journal_sha256_hex(sb->buf, sb->len, hex);
@@ -352,7 +353,8 @@ int journal_attempt_add(struct journal *j, const struct journal_attempt *a)
         " last_latency_ms = ?4, last_error = ?5, updated_ms = ?6, state = ?7,"
         " settled_ms = ?6 WHERE id = ?1 AND state IN ('pending', 'inflight')";
     int settles = a->settles != DELIVERY_PENDING;
-    if (settles && (a->settles == DELIVERY_INFLIGHT || (unsigned)a->settles >= DELIVERY_STATE_COUNT))
+    if (settles &&
+        (a->settles == DELIVERY_INFLIGHT || (unsigned)a->settles >= DELIVERY_STATE_COUNT))
         return error("journal '%s': invalid settled state %d", j->path, (int)a->settles);
     /*
      * Inside a batch (the run loop's), no savepoint: it was a fifth of the

@@ -7,10 +7,10 @@
  *   2. every step occurrence due on the run's clock is popped and
  *      journaled: the fired event, status changes, acknowledgement waits
  *      and, per channel, one rendered message and its notifications; a
- *      fan-out of more than FANOUT_CHUNK endpoints journals its first
- *      notification per channel now and the rest FANOUT_CHUNK an
- *      iteration afterwards (fanout_work), so steps due meanwhile are not
- *      held up, and resume completes a fan-out a crash cut short;
+ *      fan-out of many endpoints journals its first notification per
+ *      channel now and the rest a chunk an iteration afterwards
+ *      (runner_fanout.c), so steps due meanwhile are not held up, and
+ *      resume completes a fan-out a crash cut short;
  *   3. the batch commits, and only then are the new notifications handed
  *      to the engine and the operator's actions answered;
  *   4. delivery_wait() waits for the network, the control server, the
@@ -55,10 +55,6 @@
 
 #define REDRAW_MS 250      /* live screen refresh */
 #define BATCH_MS 20        /* longest a journal batch stays open */
-#define FANOUT_CHUNK 256   /* endpoints of a large fan-out journaled a loop iteration */
-#define FANOUT_SLICE 32    /* endpoints between two looks at the clock */
-#define FANOUT_WINDOW 512  /* fresh notifications waiting in the engine: fanout_ready() */
-#define FANOUT_STALE_MS 250 /* ... no longer fresh after waiting this long */
 #define CHECKPOINT_PAGES 1000     /* WAL pages worth a checkpoint (SQLite's default) */
 #define CHECKPOINT_MAX_PAGES 4000 /* ... and checkpointed whatever is due (16 MiB) */
 #define CHECKPOINT_QUIET_MS 50    /* no step due this soon */
@@ -261,7 +257,7 @@ static struct outgoing *channel_message(struct runner *r, size_t ch, const char 
  * them for the engine.  `step` and `occurrence` name the notification
  * (with channel and endpoint they make its stable id).
  */
-static int notify_endpoints(struct runner *r, size_t ch, const char *step, int occurrence,
+int runner_notify_endpoints(struct runner *r, size_t ch, const char *step, int occurrence,
                             struct outgoing *out, size_t from, size_t to)
 {
     const struct channel *c = &r->pb->channels[ch];
@@ -269,7 +265,8 @@ static int notify_endpoints(struct runner *r, size_t ch, const char *step, int o
     int ret = 0;
     /* One body row for every endpoint of the message, journaled with the
      * first chunk of them. */
-    if (from < to && !out->body_id && journal_body_add(r->j, r->run.id, out->body, &out->body_id) < 0) {
+    if (from < to && !out->body_id &&
+        journal_body_add(r->j, r->run.id, out->body, &out->body_id) < 0) {
         r->journal_failed = 1;
         return -1;
     }
@@ -326,7 +323,8 @@ int runner_notify_channel(struct runner *r, size_t ch, const char *step, int occ
                           const char *next_iso)
 {
     struct outgoing *out = channel_message(r, ch, step, text, status, next_update, next_iso);
-    int ret = notify_endpoints(r, ch, step, occurrence, out, 0, r->pb->channels[ch].nurls);
+    int ret = runner_notify_endpoints(r, ch, step, occurrence, out, 0,
+                                      r->pb->channels[ch].nurls);
     outgoing_unref(out);
     return ret;
 }
@@ -544,102 +542,6 @@ static char *feedback_link(struct runner *r, size_t ch)
     return xasprintf("%.*s/feedback/%s", (int)bl, base, token);
 }
 
-/* ---- fan-outs ------------------------------------------------------------------------ */
-
-struct fanout *fanout_new(const char *step, int occurrence, size_t n)
-{
-    struct fanout *fo = xcalloc(1, sizeof(*fo));
-    fo->step = xstrdup(step);
-    fo->occurrence = occurrence;
-    fo->n = n;
-    fo->channels = xcalloc(n ? n : 1, sizeof(*fo->channels));
-    fo->outs = xcalloc(n ? n : 1, sizeof(*fo->outs));
-    fo->from = xcalloc(n ? n : 1, sizeof(*fo->from));
-    fo->to = xcalloc(n ? n : 1, sizeof(*fo->to));
-    return fo;
-}
-
-void fanout_free(struct fanout *fo)
-{
-    for (size_t i = 0; i < fo->n; i++)
-        if (fo->outs[i])
-            outgoing_unref(fo->outs[i]);
-    free(fo->outs);
-    free(fo->channels);
-    free(fo->from);
-    free(fo->to);
-    free(fo->step);
-    free(fo);
-}
-
-void runner_queue_fanout(struct runner *r, struct fanout *fo)
-{
-    struct fanout **tail = &r->fanouts;
-    while (*tail)
-        tail = &(*tail)->next;
-    *tail = fo;
-}
-
-/* More than FANOUT_CHUNK endpoints in all: journaled in chunks. */
-static int fanout_wanted(const struct runner *r, const size_t *notify, size_t nnotify)
-{
-    size_t total = 0;
-    for (size_t i = 0; i < nnotify; i++)
-        total += r->pb->channels[notify[i]].nurls;
-    return total > FANOUT_CHUNK;
-}
-
-/*
- * Whether fanout_work() has something to do now.  The engine is fed only
- * while fewer than FANOUT_WINDOW of its notifications wait for their first
- * attempt: a fan-out to 100,000 endpoints that answer costs the memory of
- * a thousand, not of all of them, and the journal's inserts interleave
- * with the sending.  Notifications waiting longer than FANOUT_STALE_MS
- * (behind the per-host cap of a host that hangs) do not count: the
- * endpoints after them in the list go ahead instead of waiting for their
- * timeouts.
- */
-static int fanout_ready(const struct runner *r)
-{
-    return r->fanouts &&
-           delivery_fresh_waiting(r->d, FANOUT_STALE_MS) + r->nsubmits < FANOUT_WINDOW;
-}
-
-/*
- * Journals the next FANOUT_CHUNK endpoints of the queued fan-outs, oldest
- * first.  The loop calls it once an iteration, after the due steps, and not
- * at all in an iteration that fired one: their own (small) notifications
- * are committed and handed to the engine first.  It stops early when a
- * step falls due meanwhile, so that a step waits for at most FANOUT_SLICE
- * inserts.  Every chunk is committed and handed to the engine before the
- * next one is journaled.
- */
-static void fanout_work(struct runner *r)
-{
-    size_t budget = FANOUT_CHUNK;
-    while (r->fanouts) {
-        struct fanout *fo = r->fanouts;
-        while (fo->cur < fo->n) {
-            size_t c = fo->cur;
-            if (!fo->outs[c] || fo->from[c] >= fo->to[c]) {
-                fo->cur++;
-                continue;
-            }
-            if (!budget || sched_next_time(r->sched) <= runner_offset(r))
-                return;
-            size_t slice = budget < FANOUT_SLICE ? budget : FANOUT_SLICE;
-            size_t to = fo->to[c] - fo->from[c] < slice ? fo->to[c] : fo->from[c] + slice;
-            if (notify_endpoints(r, fo->channels[c], fo->step, fo->occurrence, fo->outs[c],
-                                 fo->from[c], to) < 0)
-                return;
-            budget -= to - fo->from[c];
-            fo->from[c] = to;
-        }
-        r->fanouts = fo->next;
-        fanout_free(fo);
-    }
-}
-
 static void handle_fire(struct runner *r, const struct sched_fire *f)
 {
     const struct playbook *pb = r->pb;
@@ -651,8 +553,8 @@ static void handle_fire(struct runner *r, const struct sched_fire *f)
 
     /*
      * A large fan-out is journaled in chunks, one a loop iteration
-     * (fanout_work), so that the steps due meanwhile are not kept waiting
-     * for thousands of INSERTs.  Everything else about the occurrence,
+     * (runner_fanout_work), so that the steps due meanwhile are not kept
+     * waiting for thousands of INSERTs.  Everything else about the occurrence,
      * its step_fired event first, is journaled now, in this batch: the
      * scheduler has applied its effects (status, after: dependents, ack
      * deadline) and the steps popped before the last chunk see them, so
@@ -672,7 +574,7 @@ static void handle_fire(struct runner *r, const struct sched_fire *f)
                               (json_int_t)f->due, "actual_offset_ms", (json_int_t)f->fired,
                               "late", f->late && f->lateness > 0, "skipped", f->skipped,
                               "cause", cause);
-    if (fanout_wanted(r, notify, nnotify)) {
+    if (runner_fanout_wanted(r, notify, nnotify)) {
         fo = fanout_new(step, f->occurrence, nnotify);
         json_t *counts = json_object();
         for (size_t i = 0; i < nnotify; i++)
@@ -733,7 +635,7 @@ static void handle_fire(struct runner *r, const struct sched_fire *f)
                 /* Rendered now, as of its firing, for every chunk. */
                 struct outgoing *out =
                     channel_message(r, ch, step, text, f->status, next_text, next_iso);
-                notify_endpoints(r, ch, step, f->occurrence, out, 0, 1);
+                runner_notify_endpoints(r, ch, step, f->occurrence, out, 0, 1);
                 fo->outs[i] = out;
                 fo->from[i] = 1;
                 fo->to[i] = pb->channels[ch].nurls;
@@ -990,12 +892,12 @@ static int loop(struct runner *r)
         delivery_perform(r->d);
         control_run(r->control);
         run_due(r);
-        if (!r->nsubmits && fanout_ready(r))
-            fanout_work(r);
+        if (!r->nsubmits && runner_fanout_ready(r))
+            runner_fanout_work(r);
         if (r->journal_failed)
             return -1;
-        if (r->nsubmits || fanout_ready(r) || served || stop_signal || !delivery_active(r->d) ||
-            monotonic_ms() - batch_started >= BATCH_MS) {
+        if (r->nsubmits || runner_fanout_ready(r) || served || stop_signal ||
+            !delivery_active(r->d) || monotonic_ms() - batch_started >= BATCH_MS) {
             if (commit(r) < 0)
                 return -1;
             int acted = r->nsubmits || served;
@@ -1025,10 +927,7 @@ static int loop(struct runner *r)
         fds[0] = (struct pollfd){signal_pipe[0], POLLIN, 0};
         int nfds = 1 + (int)control_fds(r->control, fds + 1, CONTROL_MAX_FDS);
         int timeout = wait_timeout(r);
-        if (fanout_ready(r))
-            timeout = 0; /* the next chunk, after a look at the network */
-        else if (r->fanouts && timeout > FANOUT_STALE_MS / 4)
-            timeout = FANOUT_STALE_MS / 4; /* waiting notifications go stale */
+        timeout = runner_fanout_timeout(r, timeout);
         if (batch_open) {
             int64_t left = BATCH_MS - (monotonic_ms() - batch_started);
             timeout = (int)(left < 0 ? 0 : left < timeout ? left : timeout);

@@ -141,10 +141,25 @@ int runner_restore(struct runner *r, const struct runner_options *opt);
 void runner_resend_unsettled(struct runner *r);
 /* runner_resume.c: queue the rest of the fan-outs a stop interrupted. */
 void runner_complete_fanouts(struct runner *r);
-/* Queues a fan-out (runner.c): journaled from the next loop iteration on. */
-void runner_queue_fanout(struct runner *r, struct fanout *fo);
-/* A fan-out of n channels, nothing set yet. */
+/*
+ * runner.c: journals endpoints [from, to) of channel ch with message out
+ * and queues them for the engine.  0, or -1 when the journal failed.
+ */
+int runner_notify_endpoints(struct runner *r, size_t ch, const char *step, int occurrence,
+                            struct outgoing *out, size_t from, size_t to);
+
+/* runner_fanout.c: a fan-out of n channels, nothing set yet. */
 struct fanout *fanout_new(const char *step, int occurrence, size_t n);
 void fanout_free(struct fanout *fo);
+/* Queues a fan-out: journaled from the next loop iteration on. */
+void runner_queue_fanout(struct runner *r, struct fanout *fo);
+/* Whether a step to these channels is a fan-out (journaled in chunks). */
+int runner_fanout_wanted(const struct runner *r, const size_t *notify, size_t nnotify);
+/* Whether runner_fanout_work() has something to do now. */
+int runner_fanout_ready(const struct runner *r);
+/* Journals the next chunk of the queued fan-outs. */
+void runner_fanout_work(struct runner *r);
+/* The loop's wait in ms, given the timeout of everything else. */
+int runner_fanout_timeout(const struct runner *r, int timeout);
 
 #endif
