@@ -379,6 +379,35 @@ static int check_foreign_keys(struct journal *j)
  * rename would otherwise take the rows referring to it along), and checked
  * as a whole before the commit.  The caller turns them on again.
  */
+/*
+ * 0, or -1 after reporting when a run is still owned by a live process
+ * (its runner lock's lease has not lapsed): that process is an older
+ * crisisrun writing the old schema, and rebuilding tables under it would
+ * stop it in the middle of an incident.
+ */
+static int check_no_live_runner(struct journal *j, int version)
+{
+    if (version < 1)
+        return 0; /* no runs table yet */
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(j->db,
+                           "SELECT id FROM runs WHERE state = 'running' AND owner_pid > 0"
+                           " AND lease_until_ms > ?1 LIMIT 1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return journal_fail(j, "look for running runs");
+    sqlite3_bind_int64(st, 1, wallclock_ms());
+    int rc = sqlite3_step(st), ret = 0;
+    if (rc == SQLITE_ROW)
+        ret = error("journal '%s' needs an upgrade to schema %d, but run %s is still being run "
+                    "by an older crisisrun; upgrade once it has ended (or stop it and resume "
+                    "it with this version)",
+                    j->path, JOURNAL_SCHEMA_VERSION, sqlite3_column_text(st, 0));
+    else if (rc != SQLITE_DONE)
+        ret = journal_fail(j, "look for running runs");
+    sqlite3_finalize(st);
+    return ret;
+}
+
 static int migrate(struct journal *j)
 {
     int version;
@@ -387,7 +416,8 @@ static int migrate(struct journal *j)
     if (exec_sql(j, "BEGIN IMMEDIATE", "lock the journal to upgrade it") < 0)
         return -1;
     /* Re-read under the write lock: another process may have migrated. */
-    if (read_user_version(j, &version) < 0 || check_version(j, version) < 0)
+    if (read_user_version(j, &version) < 0 || check_version(j, version) < 0 ||
+        check_no_live_runner(j, version) < 0)
         goto fail;
     for (; version < JOURNAL_SCHEMA_VERSION; version++) {
         char what[64];

@@ -254,11 +254,13 @@ static struct outgoing *channel_message(struct runner *r, size_t ch, const char 
 
 /*
  * Journals endpoints [from, to) of channel ch with message out and queues
- * them for the engine.  `step` and `occurrence` name the notification
- * (with channel and endpoint they make its stable id).
+ * them for the engine, except those skip marks (MAY be NULL).  `step` and
+ * `occurrence` name the notification (with channel and endpoint they make
+ * its stable id).
  */
 int runner_notify_endpoints(struct runner *r, size_t ch, const char *step, int occurrence,
-                            struct outgoing *out, size_t from, size_t to)
+                            struct outgoing *out, size_t from, size_t to,
+                            const unsigned char *skip)
 {
     const struct channel *c = &r->pb->channels[ch];
     int64_t now = runner_offset(r);
@@ -271,6 +273,8 @@ int runner_notify_endpoints(struct runner *r, size_t ch, const char *step, int o
         return -1;
     }
     for (size_t e = from; e < to; e++) {
+        if (skip && skip[e])
+            continue;
         struct notif *n = notif_new(r, ch, e);
         struct journal_notification_new nn = {
             .run_id = r->run.id,
@@ -324,7 +328,7 @@ int runner_notify_channel(struct runner *r, size_t ch, const char *step, int occ
 {
     struct outgoing *out = channel_message(r, ch, step, text, status, next_update, next_iso);
     int ret = runner_notify_endpoints(r, ch, step, occurrence, out, 0,
-                                      r->pb->channels[ch].nurls);
+                                      r->pb->channels[ch].nurls, NULL);
     outgoing_unref(out);
     return ret;
 }
@@ -635,7 +639,7 @@ static void handle_fire(struct runner *r, const struct sched_fire *f)
                 /* Rendered now, as of its firing, for every chunk. */
                 struct outgoing *out =
                     channel_message(r, ch, step, text, f->status, next_text, next_iso);
-                runner_notify_endpoints(r, ch, step, f->occurrence, out, 0, 1);
+                runner_notify_endpoints(r, ch, step, f->occurrence, out, 0, 1, NULL);
                 fo->outs[i] = out;
                 fo->from[i] = 1;
                 fo->to[i] = pb->channels[ch].nurls;

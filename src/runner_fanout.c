@@ -13,7 +13,9 @@
  *   - memory: the engine is fed only while fewer than FANOUT_WINDOW of its
  *     notifications wait for their first attempt, counting only those
  *     submitted in the last FANOUT_STALE_MS, so that endpoints queued
- *     behind a host that hangs do not hold back the ones after them.
+ *     behind a host that hangs do not hold back the ones after them.  A
+ *     host that answers slowly looks the same, and its fan-out reaches the
+ *     engine whole: the bound holds while endpoints keep up.
  * Resume completes a fan-out a stop cut short (runner_resume.c).
  */
 #include <stdlib.h>
@@ -38,14 +40,18 @@ struct fanout *fanout_new(const char *step, int occurrence, size_t n)
     fo->outs = xcalloc(n ? n : 1, sizeof(*fo->outs));
     fo->from = xcalloc(n ? n : 1, sizeof(*fo->from));
     fo->to = xcalloc(n ? n : 1, sizeof(*fo->to));
+    fo->skip = xcalloc(n ? n : 1, sizeof(*fo->skip));
     return fo;
 }
 
 void fanout_free(struct fanout *fo)
 {
-    for (size_t i = 0; i < fo->n; i++)
+    for (size_t i = 0; i < fo->n; i++) {
         if (fo->outs[i])
             outgoing_unref(fo->outs[i]);
+        free(fo->skip[i]);
+    }
+    free(fo->skip);
     free(fo->outs);
     free(fo->channels);
     free(fo->from);
@@ -110,7 +116,7 @@ void runner_fanout_work(struct runner *r)
             size_t slice = budget < FANOUT_SLICE ? budget : FANOUT_SLICE;
             size_t to = fo->to[c] - fo->from[c] < slice ? fo->to[c] : fo->from[c] + slice;
             if (runner_notify_endpoints(r, fo->channels[c], fo->step, fo->occurrence,
-                                        fo->outs[c], fo->from[c], to) < 0)
+                                        fo->outs[c], fo->from[c], to, fo->skip[c]) < 0)
                 return;
             budget -= to - fo->from[c];
             fo->from[c] = to;

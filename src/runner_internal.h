@@ -64,6 +64,9 @@ struct fanout {
     size_t *channels;
     struct outgoing **outs; /* NULL: nothing to send on that channel */
     size_t *from, *to;      /* per channel, the endpoints [from, to) left */
+    /* Per channel, NULL or one byte an endpoint: 1 = journaled already
+     * (resume completing a fan-out whose list changed, runner_resume.c). */
+    unsigned char **skip;
 };
 
 /* A new outgoing message with one reference; body is taken over. */
@@ -143,10 +146,12 @@ void runner_resend_unsettled(struct runner *r);
 void runner_complete_fanouts(struct runner *r);
 /*
  * runner.c: journals endpoints [from, to) of channel ch with message out
- * and queues them for the engine.  0, or -1 when the journal failed.
+ * and queues them for the engine, except those skip marks (skip MAY be
+ * NULL).  0, or -1 when the journal failed.
  */
 int runner_notify_endpoints(struct runner *r, size_t ch, const char *step, int occurrence,
-                            struct outgoing *out, size_t from, size_t to);
+                            struct outgoing *out, size_t from, size_t to,
+                            const unsigned char *skip);
 
 /* runner_fanout.c: a fan-out of n channels, nothing set yet. */
 struct fanout *fanout_new(const char *step, int occurrence, size_t n);

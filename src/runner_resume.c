@@ -249,6 +249,40 @@ static size_t fanout_have(const struct journal_notification *v, size_t nv, const
     return have;
 }
 
+static int cmp_hash(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * One byte an endpoint of channel c: 1 when the journal already has a
+ * notification of (step, occurrence) to that endpoint's URL, whatever its
+ * index was then.  Ids contain the index, so if the list changed under a
+ * stopped run (a line removed or added), an endpoint that moved would
+ * otherwise be journaled again under a new id and sent twice.
+ */
+static unsigned char *journaled_endpoints(const struct channel *c,
+                                          const struct journal_notification *v, size_t nv,
+                                          const char *step, int occurrence)
+{
+    const char **hashes = xcalloc(nv ? nv : 1, sizeof(*hashes));
+    size_t nh = 0;
+    for (size_t j = 0; j < nv; j++)
+        if (v[j].occurrence == occurrence && !strcmp(v[j].step, step) &&
+            !strcmp(v[j].channel, c->name))
+            hashes[nh++] = v[j].endpoint_hash;
+    qsort(hashes, nh, sizeof(*hashes), cmp_hash);
+    unsigned char *skip = xcalloc(c->nurls ? c->nurls : 1, 1);
+    for (size_t e = 0; e < c->nurls; e++) {
+        char hash[JOURNAL_ENDPOINT_HASH_LEN + 1];
+        const char *key = hash;
+        journal_endpoint_hash(c->urls[e], hash);
+        skip[e] = bsearch(&key, hashes, nh, sizeof(*hashes), cmp_hash) != NULL;
+    }
+    free(hashes);
+    return skip;
+}
+
 /* 1 when a chunked fan-out has fewer notifications journaled than its
  * step_fired event counted (the run stopped before its last chunk). */
 static int fanouts_incomplete(struct runner *r)
@@ -443,8 +477,8 @@ void runner_resend_unsettled(struct runner *r)
  * journaled each channel's first endpoint.  A run stopped in between has
  * fewer notifications for the occurrence than the event counted: queue
  * the rest, with the body the journal has for the channel, the bytes the
- * other endpoints got.  journal_notification_add() skips the endpoints
- * already journaled.
+ * other endpoints got, to every endpoint whose URL has no notification of
+ * the occurrence yet (journaled_endpoints()).
  */
 void runner_complete_fanouts(struct runner *r)
 {
@@ -503,8 +537,11 @@ void runner_complete_fanouts(struct runner *r)
             };
             fo->channels[k] = (size_t)ch;
             fo->outs[k] = outgoing_new(xstrdup(first->body), &msg);
+            /* Every endpoint of the list as it is now that has not had the
+             * message, by URL: one added since the step fired gets it. */
+            fo->skip[k] = journaled_endpoints(c, v, nv, ev[i].step, ev[i].occurrence);
             fo->from[k] = 1;
-            fo->to[k] = want;
+            fo->to[k] = c->nurls;
             queued += want - have;
             k++;
         }

@@ -188,9 +188,9 @@ size_t delivery_active(const struct delivery *d);
 /*
  * Notifications submitted in the last max_age_ms (at most 2 s) that have
  * not started their first attempt.  The run loop feeds a fan-out to the
- * engine while few are: memory stays bounded while endpoints answer, and
- * notifications queued behind endpoints that hang age out of the count,
- * so they never hold back the endpoints after them in the list.
+ * engine while few are: memory stays bounded while endpoints keep up, and
+ * notifications queued behind endpoints that hang (or answer slowly) age
+ * out of the count, so they never hold back the endpoints after them.
  */
 size_t delivery_fresh_waiting(const struct delivery *d, int64_t max_age_ms);
 

@@ -4,7 +4,8 @@
 # resumes with the notification ids it began with: the notification left
 # pending is re-sent under its old webhook-id, the steps still to come get
 # ids derived the old way, and nothing already sent is sent again.  A new
-# run in the upgraded journal gets ids of the current scheme.
+# run in the upgraded journal gets ids of the current scheme.  A journal
+# whose run an older crisisrun is still running is not upgraded under it.
 . "$(dirname "$0")/lib.sh"
 
 DATA=$CRISISRUN_TEST_DATA/upgrade
@@ -18,6 +19,17 @@ RUN=84aa10969106
 PENDING=msg_8aced32d9520af2757987039
 BODY=$(q "SELECT body FROM notifications WHERE id = '$PENDING'")
 assert_eq "$(q 'PRAGMA user_version')" 1 "the fixture is a schema 1 journal"
+
+# ---- not while an older crisisrun still runs a run in it ----
+cp "$DB" "$TMP/live.db"
+sqlite3 "$TMP/live.db" "UPDATE runs SET lease_until_ms = (strftime('%s', 'now') + 600) * 1000"
+rc=0
+crisisrun --db "$TMP/live.db" list >"$TMP/live.out" 2>"$TMP/live.err" || rc=$?
+assert_eq "$rc" 1 "list on a journal whose run an older crisisrun still runs"
+assert_contains "$TMP/live.err" "run $RUN is still being run by an older crisisrun"
+assert_eq "$(sqlite3 "$TMP/live.db" 'PRAGMA user_version')" 1 "not upgraded under a live runner"
+assert_eq "$(sqlite3 "$TMP/live.db" "SELECT count(*) FROM notifications WHERE body LIKE '%investigating%'")" 3 \
+    "the old tables untouched"
 
 # ---- the upgrade: on the first open, by a reader ----
 crisisrun --db "$DB" list >"$TMP/list.out" || fail "list on a schema 1 journal: $(cat "$TMP/list.out")"
