@@ -693,14 +693,9 @@ static int count_wal_frames(void *ctx, sqlite3 *db, const char *name, int frames
     return SQLITE_OK;
 }
 
-void journal_autocheckpoint(struct journal *j, int on)
+void journal_manual_checkpoints(struct journal *j)
 {
-    if (on) {
-        sqlite3_wal_autocheckpoint(j->db, 1000); /* SQLite's default */
-        j->wal_frames = j->wal_backfilled = 0;
-    } else {
-        sqlite3_wal_hook(j->db, count_wal_frames, j);
-    }
+    sqlite3_wal_hook(j->db, count_wal_frames, j);
 }
 
 int journal_wal_pending(const struct journal *j)

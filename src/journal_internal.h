@@ -69,7 +69,7 @@ struct journal {
     char *path;
     int depth;   /* nesting of journal_begin */
     int aborted; /* SQLite rolled the open batch back after an error */
-    /* With journal_autocheckpoint(j, 0): frames in the WAL after the last
+    /* With journal_manual_checkpoints(): frames in the WAL after the last
      * commit, and how many of them the last checkpoint copied. */
     int wal_frames, wal_backfilled;
     struct id_cache ids;

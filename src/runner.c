@@ -971,7 +971,7 @@ int runner_main(const struct cmd_ctx *ctx, const struct runner_options *opt)
     free(db);
     if (!r.j)
         goto out;
-    journal_autocheckpoint(r.j, 0); /* the loop checkpoints: maybe_checkpoint() */
+    journal_manual_checkpoints(r.j); /* the loop checkpoints: maybe_checkpoint() */
     if (opt->resume_run) {
         int rr = runner_restore(&r, opt);
         if (rr != 0) {

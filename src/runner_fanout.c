@@ -80,10 +80,10 @@ int runner_fanout_wanted(const struct runner *r, const size_t *notify, size_t nn
  * The engine is fed only while fewer than FANOUT_WINDOW of its
  * notifications wait for their first attempt: a fan-out to 100,000
  * endpoints that answer costs the memory of a thousand, not of all of
- * them, and the journal's inserts interleave with the sending.  Notifications waiting longer than FANOUT_STALE_MS
- * (behind the per-host cap of a host that hangs) do not count: the
- * endpoints after them in the list go ahead instead of waiting for their
- * timeouts.
+ * them, and the journal's inserts interleave with the sending.
+ * Notifications waiting longer than FANOUT_STALE_MS (behind the per-host
+ * cap of a host that hangs) do not count: the endpoints after them in the
+ * list go ahead instead of waiting for their timeouts.
  */
 int runner_fanout_ready(const struct runner *r)
 {

@@ -84,14 +84,14 @@ int journal_rollback(struct journal *j);
  * Checkpoints: copying the WAL back into the database file.  SQLite does
  * it by default inside the commit that takes the WAL past 1,000 pages,
  * with an fsync: milliseconds during which a writer does nothing else.
- * The runner turns that off (journal_autocheckpoint(j, 0)) and calls
- * journal_checkpoint() when no step is about to fall due.
- * journal_wal_pending() is the number of WAL pages not yet copied, as of
- * the last commit (0 while autocheckpoints are on).  journal_checkpoint()
- * is passive: it copies what it can without waiting for readers or
- * writers.  0 or -1.
+ * The runner turns that off for its connection
+ * (journal_manual_checkpoints()) and calls journal_checkpoint() when no
+ * step is about to fall due.  journal_wal_pending() is the number of WAL
+ * pages not yet copied, as of the last commit (0 on a connection that
+ * checkpoints automatically).  journal_checkpoint() is passive: it copies
+ * what it can without waiting for readers or writers.  0 or -1.
  */
-void journal_autocheckpoint(struct journal *j, int on);
+void journal_manual_checkpoints(struct journal *j);
 int journal_wal_pending(const struct journal *j);
 int journal_checkpoint(struct journal *j);
 

@@ -376,7 +376,7 @@ static void test_manual_checkpoint(void **state)
     struct fixture *f = *state;
     struct journal_run r;
     new_run(f->j, &r, T0);
-    journal_autocheckpoint(f->j, 0);
+    journal_manual_checkpoints(f->j);
     char *wal = xasprintf("%s-wal", f->path);
     char body[2048];
     memset(body, 'x', sizeof(body) - 1);
