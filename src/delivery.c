@@ -51,8 +51,6 @@
 #define DEFAULT_TIMEOUT_MS 10000
 
 #define NOT_IN_HEAP SIZE_MAX
-#define FRESH_BUCKET_MS 16
-#define FRESH_BUCKETS 128 /* ages up to 2 s */
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 static const char content_type_json[] = "Content-Type: application/json";
@@ -87,6 +85,10 @@ struct jlist {
 struct host {
     char *key; /* "scheme://host:port" */
     size_t inflight;
+    size_t waiting;   /* its jobs not started yet (delivery_waiting) */
+    int64_t progress; /* when one of its requests last started or ended */
+    struct host *bprev, *bnext; /* in delivery.busy while inflight > 0 */
+    int busy;
     struct jlist waitq;
     struct host *hnext;
 };
@@ -125,7 +127,7 @@ struct job {
     int released; /* this is its channel's released job */
     void *tag;
     int64_t started;
-    int64_t fresh_epoch;   /* its slot in delivery.fresh until it starts; -1 after */
+    int waiting;           /* counted in delivery_waiting() until it starts */
     struct header_list ah; /* the provider's headers of this attempt */
     const char **hdrv;     /* every header line of this attempt */
     size_t hdrv_alloc;
@@ -152,12 +154,10 @@ struct delivery {
     struct job *all;
     size_t active, inflight;
     uint64_t rng;
-    /* Jobs not yet started, by when they were submitted: FRESH_BUCKET_MS
-     * slots in a ring (delivery_fresh_waiting). */
-    struct {
-        int64_t epoch; /* now / FRESH_BUCKET_MS of the jobs counted */
-        size_t n;
-    } fresh[FRESH_BUCKETS];
+    size_t waiting; /* jobs not started yet, every host's */
+    /* Hosts with requests in flight, the one that progressed longest ago
+     * first: the stalled ones are a prefix (delivery_waiting). */
+    struct host *busy, *busy_tail;
 };
 
 /* --- lists ---------------------------------------------------------------- */
@@ -484,28 +484,54 @@ static void attempt_headers_clear(struct header_list *h)
     h->n = h->alloc = 0;
 }
 
-/* Counts a job submitted now as waiting for its first start. */
-static void fresh_add(struct delivery *d, struct job *j, int64_t now)
+/* Counts a job just submitted to its host as waiting for its first start. */
+static void waiting_add(struct delivery *d, struct job *j)
 {
-    int64_t e = now / FRESH_BUCKET_MS;
-    size_t i = (size_t)(e % FRESH_BUCKETS);
-    if (d->fresh[i].epoch != e) {
-        d->fresh[i].epoch = e;
-        d->fresh[i].n = 0;
-    }
-    d->fresh[i].n++;
-    j->fresh_epoch = e;
+    j->waiting = 1;
+    j->host->waiting++;
+    d->waiting++;
 }
 
 /* The job started (or ended without starting): no longer waiting. */
-static void fresh_remove(struct delivery *d, struct job *j)
+static void waiting_remove(struct delivery *d, struct job *j)
 {
-    if (j->fresh_epoch < 0)
+    if (!j->waiting)
         return;
-    size_t i = (size_t)(j->fresh_epoch % FRESH_BUCKETS);
-    if (d->fresh[i].epoch == j->fresh_epoch && d->fresh[i].n)
-        d->fresh[i].n--;
-    j->fresh_epoch = -1;
+    j->waiting = 0;
+    j->host->waiting--;
+    d->waiting--;
+}
+
+/*
+ * A request of h started or ended just now: h goes to the tail of the busy
+ * list, or leaves it when none of its requests is in flight any more.  The
+ * clock is read here, not taken from the caller, so that the list stays
+ * ordered by progress.
+ */
+static void host_progress(struct delivery *d, struct host *h)
+{
+    if (h->busy) {
+        if (h->bprev)
+            h->bprev->bnext = h->bnext;
+        else
+            d->busy = h->bnext;
+        if (h->bnext)
+            h->bnext->bprev = h->bprev;
+        else
+            d->busy_tail = h->bprev;
+        h->bprev = h->bnext = NULL;
+        h->busy = 0;
+    }
+    h->progress = d->opt.clock();
+    if (!h->inflight)
+        return;
+    h->bprev = d->busy_tail;
+    if (d->busy_tail)
+        d->busy_tail->bnext = h;
+    else
+        d->busy = h;
+    d->busy_tail = h;
+    h->busy = 1;
 }
 
 static void job_free(struct delivery *d, struct job *j)
@@ -516,7 +542,7 @@ static void job_free(struct delivery *d, struct job *j)
         d->all = j->anext;
     if (j->anext)
         j->anext->aprev = j->aprev;
-    fresh_remove(d, j);
+    waiting_remove(d, j);
     attempt_headers_clear(&j->ah);
     free(j->hdrv);
     free(j->id);
@@ -611,6 +637,7 @@ static void on_http_done(void *ctx, const struct http_result *r)
     int64_t now = d->opt.clock();
     d->inflight--;
     j->host->inflight--;
+    host_progress(d, j->host);
     struct job *w = jl_pop(&j->host->waitq);
     if (w) {
         w->state = J_READY;
@@ -660,7 +687,7 @@ static void job_start(struct delivery *d, struct job *j, int64_t now)
     c->counts.inflight++;
     c->counts.attempts++;
     j->started = now;
-    fresh_remove(d, j);
+    waiting_remove(d, j);
     chan_unrelease(d, j, now, 1);
     if (d->cb.attempt_start)
         d->cb.attempt_start(d->user, j->tag, j->attempt, wall);
@@ -696,6 +723,7 @@ static void job_start(struct delivery *d, struct job *j, int64_t now)
     j->state = J_FLIGHT;
     d->inflight++;
     j->host->inflight++;
+    host_progress(d, j->host);
 }
 
 /* Settles a job that makes no request (disabled endpoint, unusable URL). */
@@ -876,7 +904,6 @@ void delivery_submit(struct delivery *d, const struct delivery_request *req)
     j->len = req->len;
     j->attempt = req->attempt > 0 ? req->attempt : 1;
     j->tag = req->tag;
-    fresh_add(d, j, d->opt.clock());
 
     const char *url = req->url;
     if (!url && req->endpoint_index < ch->nurls)
@@ -906,6 +933,7 @@ void delivery_submit(struct delivery *d, const struct delivery_request *req)
         return;
     }
     j->host = host_get(d, key);
+    waiting_add(d, j);
     int64_t now = d->opt.clock();
     if (req->not_before > now) {
         j->state = J_TIMER;
@@ -920,16 +948,13 @@ size_t delivery_active(const struct delivery *d)
     return d->active;
 }
 
-size_t delivery_fresh_waiting(const struct delivery *d, int64_t max_age_ms)
+size_t delivery_waiting(const struct delivery *d, int64_t stall_ms)
 {
-    int64_t now = d->opt.clock() / FRESH_BUCKET_MS;
-    int64_t oldest = now - (max_age_ms + FRESH_BUCKET_MS - 1) / FRESH_BUCKET_MS;
-    if (oldest <= now - FRESH_BUCKETS)
-        oldest = now - FRESH_BUCKETS + 1;
-    size_t n = 0;
-    for (size_t i = 0; i < FRESH_BUCKETS; i++)
-        if (d->fresh[i].epoch >= oldest && d->fresh[i].epoch <= now)
-            n += d->fresh[i].n;
+    int64_t now = d->opt.clock();
+    size_t n = d->waiting;
+    /* No more busy hosts than requests in flight: a short walk. */
+    for (const struct host *h = d->busy; h && now - h->progress >= stall_ms; h = h->bnext)
+        n -= h->waiting;
     return n;
 }
 

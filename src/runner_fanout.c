@@ -11,11 +11,13 @@
  *   - time: a chunk stops every FANOUT_SLICE endpoints once a step falls
  *     due, so a step waits for at most that many inserts;
  *   - memory: the engine is fed only while fewer than FANOUT_WINDOW of its
- *     notifications wait for their first attempt, counting only those
- *     submitted in the last FANOUT_STALE_MS, so that endpoints queued
- *     behind a host that hangs do not hold back the ones after them.  A
- *     host that answers slowly looks the same, and its fan-out reaches the
- *     engine whole: the bound holds while endpoints keep up.
+ *     notifications wait for their first attempt, not counting those of a
+ *     host that has stalled (no request of its started or answered for
+ *     FANOUT_STALL_MS), so that endpoints queued behind a host that hangs
+ *     do not hold back the ones after them.  A host that answers, however
+ *     slowly, keeps its queue counted: the bound holds.  One whose answers
+ *     all take longer than FANOUT_STALL_MS looks stalled in between, and
+ *     the fan-out behind it reaches the engine whole.
  * Resume completes a fan-out a stop cut short (runner_resume.c).
  */
 #include <stdlib.h>
@@ -27,8 +29,8 @@
 
 #define FANOUT_CHUNK 256    /* endpoints journaled a loop iteration */
 #define FANOUT_SLICE 32     /* endpoints between two looks at the clock */
-#define FANOUT_WINDOW 512   /* fresh notifications waiting in the engine */
-#define FANOUT_STALE_MS 250 /* ... no longer fresh after waiting this long */
+#define FANOUT_WINDOW 128   /* notifications waiting in the engine */
+#define FANOUT_STALL_MS 500 /* ... not counting a host silent this long */
 
 struct fanout *fanout_new(const char *step, int occurrence, size_t n)
 {
@@ -79,16 +81,17 @@ int runner_fanout_wanted(const struct runner *r, const size_t *notify, size_t nn
 /*
  * The engine is fed only while fewer than FANOUT_WINDOW of its
  * notifications wait for their first attempt: a fan-out to 100,000
- * endpoints that answer costs the memory of a thousand, not of all of
- * them, and the journal's inserts interleave with the sending.
- * Notifications waiting longer than FANOUT_STALE_MS (behind the per-host
- * cap of a host that hangs) do not count: the endpoints after them in the
- * list go ahead instead of waiting for their timeouts.
+ * endpoints that answer costs the memory of a few hundred (those waiting,
+ * a chunk, those in flight), not of all of them, and the journal's inserts
+ * interleave with the sending.
+ * Notifications queued behind the per-host cap of a host that has stalled
+ * do not count: the endpoints after them in the list go ahead instead of
+ * waiting for their timeouts.
  */
 int runner_fanout_ready(const struct runner *r)
 {
     return r->fanouts &&
-           delivery_fresh_waiting(r->d, FANOUT_STALE_MS) + r->nsubmits < FANOUT_WINDOW;
+           delivery_waiting(r->d, FANOUT_STALL_MS) + r->nsubmits < FANOUT_WINDOW;
 }
 
 /*
@@ -130,7 +133,7 @@ int runner_fanout_timeout(const struct runner *r, int timeout)
 {
     if (runner_fanout_ready(r))
         return 0; /* the next chunk, after a look at the network */
-    if (r->fanouts && timeout > FANOUT_STALE_MS / 4)
-        return FANOUT_STALE_MS / 4; /* waiting notifications go stale */
+    if (r->fanouts && timeout > FANOUT_STALL_MS / 4)
+        return FANOUT_STALL_MS / 4; /* a host may stall meanwhile */
     return timeout;
 }

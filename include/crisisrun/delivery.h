@@ -186,13 +186,15 @@ void delivery_submit(struct delivery *d, const struct delivery_request *req);
 /* Notifications not yet settled: queued, in flight or waiting to retry. */
 size_t delivery_active(const struct delivery *d);
 /*
- * Notifications submitted in the last max_age_ms (at most 2 s) that have
- * not started their first attempt.  The run loop feeds a fan-out to the
- * engine while few are: memory stays bounded while endpoints keep up, and
- * notifications queued behind endpoints that hang (or answer slowly) age
- * out of the count, so they never hold back the endpoints after them.
+ * Notifications that have not started their first attempt, leaving out
+ * those of hosts that have stalled: requests in flight, and none of them
+ * started or answered in the last stall_ms.  The run loop feeds a fan-out
+ * to the engine while few are waiting, so memory stays bounded while the
+ * hosts keep answering, however slowly; notifications queued behind a host
+ * that hangs stop counting once it has stalled, so they never hold back
+ * the endpoints after them for longer than that.
  */
-size_t delivery_fresh_waiting(const struct delivery *d, int64_t max_age_ms);
+size_t delivery_waiting(const struct delivery *d, int64_t stall_ms);
 
 /*
  * ms until the engine's own next timer (a retry, a rate-limit release):

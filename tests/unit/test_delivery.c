@@ -838,10 +838,10 @@ static void test_fanout(void **state)
         }
     }
     assert_int_equal(delivery_active(d), N);
-    assert_int_equal(delivery_fresh_waiting(d, 2000), N);
+    assert_int_equal(delivery_waiting(d, 500), N);
     assert_int_equal(shared.releases, 0);
     run_all(d);
-    assert_int_equal(delivery_fresh_waiting(d, 2000), 0);
+    assert_int_equal(delivery_waiting(d, 500), 0);
     assert_int_equal(shared.releases, N / 2); /* once each, when settled */
     for (int i = 0; i < N; i++) {
         char path[32], id[32];
@@ -871,50 +871,76 @@ static int64_t fake_clock(void)
     return fake_now;
 }
 
-/*
- * delivery_fresh_waiting() counts notifications not yet started, submitted
- * within the given age: the run loop's window on a fan-out.  The clock is
- * the test's; the notifications wait on not_before, so none starts.
- */
-static void test_fresh_waiting(void **state)
+/* Runs the engine (real network, test clock) until *flag is set or
+ * delivery_waiting(d, forever) is `waiting`, whichever is asked. */
+static void run_until(struct delivery *d, const int *flag, size_t waiting)
 {
-    char *urls[] = {url_for("/ok/fresh")};
-    struct channel ch;
-    channel_init(&ch, urls, 1);
+    int64_t limit = monotonic_ms() + 10000;
+    while ((flag ? !*flag : delivery_waiting(d, INT64_MAX) != waiting) &&
+           monotonic_ms() < limit) {
+        assert_int_equal(delivery_wait(d, NULL, 0, 50), 0);
+        delivery_perform(d);
+    }
+    if (flag)
+        assert_true(*flag);
+    else
+        assert_int_equal(delivery_waiting(d, INT64_MAX), waiting);
+}
+
+/*
+ * delivery_waiting() counts notifications not yet started, except those of
+ * a host that has stalled: the run loop's window on a fan-out.  The clock
+ * is the test's, the network real, one request a host at a time.  The
+ * requests queued behind a host that hangs stop counting once it has been
+ * silent for stall_ms; those of a host that answers, however late by the
+ * clock, count again.
+ */
+static void test_waiting_and_stalled_hosts(void **state)
+{
+    char *hang[] = {url_for("/hang/w1"), url_for("/hang/w2"), url_for("/hang/w3")};
+    /* Another host name for the same server: a host of its own. */
+    char *slow[] = {xasprintf("http://localhost:%u/slow/w1", (unsigned)srv.port),
+                    xasprintf("http://localhost:%u/slow/w2", (unsigned)srv.port),
+                    xasprintf("http://localhost:%u/slow/w3", (unsigned)srv.port)};
+    struct channel hc, sc;
+    channel_init(&hc, hang, 3);
+    hc.timeout_ms = 60000;
+    hc.retry_attempts = 1;
+    channel_init(&sc, slow, 3);
     struct recorder rec = {0};
-    struct note n[5] = {{0}};
+    struct note n[6] = {{0}};
     fake_now = 100000;
-    struct delivery_options opt = {.clock = fake_clock};
+    struct delivery_options opt = {.clock = fake_clock, .max_per_host = 1};
     struct delivery *d = engine(&opt, &rec);
+    for (int i = 0; i < 3; i++)
+        submit(d, &hc, 0, (size_t)i, "hang", "{}", &n[i]);
+    assert_int_equal(delivery_waiting(d, 500), 3); /* nothing started */
+    run_until(d, NULL, 2); /* one in flight, two behind the cap */
+    fake_now += 499;
+    assert_int_equal(delivery_waiting(d, 500), 2);
+    fake_now += 1; /* silent for 500 ms: stalled */
+    assert_int_equal(delivery_waiting(d, 500), 0);
+    assert_int_equal(delivery_waiting(d, 1000), 2);
+
+    for (int i = 0; i < 3; i++)
+        submit(d, &sc, 1, (size_t)i, "slow", "{}", &n[3 + i]);
+    assert_int_equal(delivery_waiting(d, 500), 3); /* idle: not stalled */
+    delivery_perform(d); /* the first starts (at 100500) */
+    assert_int_equal(n[3].started, 1);
+    assert_int_equal(delivery_waiting(d, 500), 2);
+    fake_now += 600;
+    assert_int_equal(delivery_waiting(d, 500), 0); /* silent, by the clock */
+    run_until(d, &n[3].settled, 0);
+    /* It answered: the host progressed (at 101100) and the next started. */
+    assert_int_equal(n[3].result, DELIVERY_OK);
+    assert_int_equal(n[4].started, 1);
+    assert_int_equal(delivery_waiting(d, 500), 1);
+    assert_int_equal(delivery_waiting(d, 2000), 3); /* the hanging host: 1100 ms */
+    delivery_free(d); /* the hanging one is still in flight */
     for (int i = 0; i < 3; i++) {
-        struct delivery_request rq = {
-            .notification_id = "fresh", .channel = &ch, .endpoint_index = 0,
-            .body = "{}", .len = 2, .provider = &test_provider,
-            .not_before = fake_now + 60000, .tag = &n[i],
-        };
-        delivery_submit(d, &rq);
+        free(hang[i]);
+        free(slow[i]);
     }
-    assert_int_equal(delivery_fresh_waiting(d, 250), 3);
-    fake_now += 200;
-    assert_int_equal(delivery_fresh_waiting(d, 250), 3);
-    fake_now += 100; /* 300 ms old now */
-    assert_int_equal(delivery_fresh_waiting(d, 250), 0);
-    assert_int_equal(delivery_fresh_waiting(d, 1000), 3);
-    for (int i = 3; i < 5; i++) {
-        struct delivery_request rq = {
-            .notification_id = "fresh", .channel = &ch, .endpoint_index = 0,
-            .body = "{}", .len = 2, .provider = &test_provider,
-            .not_before = fake_now + 60000, .tag = &n[i],
-        };
-        delivery_submit(d, &rq);
-    }
-    assert_int_equal(delivery_fresh_waiting(d, 250), 2);
-    assert_int_equal(delivery_fresh_waiting(d, 1000), 5);
-    fake_now += 5000; /* older than the engine keeps track of */
-    assert_int_equal(delivery_fresh_waiting(d, 1000), 0);
-    assert_int_equal(delivery_active(d), 5);
-    delivery_free(d);
-    free(urls[0]);
 }
 
 static void test_not_before_and_poll_integration(void **state)
@@ -996,7 +1022,7 @@ int main(void)
         cmocka_unit_test(test_rate_limit_spaces_messages),
         cmocka_unit_test(test_capture_dir),
         cmocka_unit_test(test_fanout),
-        cmocka_unit_test(test_fresh_waiting),
+        cmocka_unit_test(test_waiting_and_stalled_hosts),
         cmocka_unit_test(test_not_before_and_poll_integration),
         cmocka_unit_test(test_free_aborts_inflight),
     };
