@@ -112,6 +112,16 @@ while (( kills < KILLS )); do
         new_run
         continue
     fi
+    # A kill can also land after the run's last journal write, while the
+    # process was on its way out (slowest under ASan, whose leak check
+    # runs at exit): the run is over, and resume rightly refuses it
+    # (docs/resume.md).  A fresh run takes its place.
+    if [[ $(q "SELECT state FROM runs WHERE id = '${RUNS[-1]}'") == resolved &&
+          $(q "SELECT count(*) FROM notifications WHERE run_id = '${RUNS[-1]}'
+               AND (state = 'pending' OR state = 'inflight')") == 0 ]]; then
+        new_run
+        continue
+    fi
     resumes=$(( resumes + 1 ))
     start "$TMP/resume.$resumes.out" resume "${RUNS[-1]}"
 done
