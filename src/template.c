@@ -198,8 +198,9 @@ struct template *template_compile(const char *src, const struct playbook *pb, un
             e--;
         char *name = xstrndup(b, (size_t)(e - b));
         size_t off = (size_t)(b - src);
-        enum var_id id;
-        size_t index;
+        /* Set by resolve() when it succeeds; -Os cannot tell. */
+        enum var_id id = V_LITERAL;
+        size_t index = 0;
         if (!valid_name(name)) {
             char *msg = *name ? xasprintf("invalid template variable name '%s'", name)
                               : xstrdup("empty template variable '{{}}'");
