@@ -127,7 +127,8 @@ struct job {
     int released; /* this is its channel's released job */
     void *tag;
     int64_t started;
-    int waiting;           /* counted in delivery_waiting() until it starts */
+    int first;             /* it has not started in this engine yet */
+    int waiting;           /* counted in delivery_waiting() */
     struct header_list ah; /* the provider's headers of this attempt */
     const char **hdrv;     /* every header line of this attempt */
     size_t hdrv_alloc;
@@ -415,6 +416,30 @@ static void endpoint_disable(struct chan *c, size_t ei)
 }
 
 /*
+ * A job enters the ready deque: if it is on its way to its first start, it
+ * now waits only for a connection, and counts.  Jobs held by a timer or by
+ * their channel's rate limiter wait by design and do not.
+ */
+static void waiting_add(struct delivery *d, struct job *j)
+{
+    if (!j->first || j->waiting)
+        return;
+    j->waiting = 1;
+    j->host->waiting++;
+    d->waiting++;
+}
+
+/* The job started (or ended without starting): no longer waiting. */
+static void waiting_remove(struct delivery *d, struct job *j)
+{
+    if (!j->waiting)
+        return;
+    j->waiting = 0;
+    j->host->waiting--;
+    d->waiting--;
+}
+
+/*
  * Lets the head of a rate-limited channel's FIFO through when the limiter
  * allows and no other job of the channel is on its way; otherwise sets the
  * channel's timer for when it will.  Released jobs go to the front of the
@@ -437,6 +462,7 @@ static void chan_kick(struct delivery *d, struct chan *c, int64_t now)
     j->released = 1;
     j->state = J_READY;
     jl_push_front(&d->ready, j);
+    waiting_add(d, j);
 }
 
 /* The job no longer holds its channel's release (it started, or settled
@@ -468,6 +494,7 @@ static void job_enter(struct delivery *d, struct job *j, int64_t now)
     } else {
         j->state = J_READY;
         jl_push_back(&d->ready, j);
+        waiting_add(d, j);
     }
 }
 
@@ -482,24 +509,6 @@ static void attempt_headers_clear(struct header_list *h)
     free(h->v);
     h->v = NULL;
     h->n = h->alloc = 0;
-}
-
-/* Counts a job just submitted to its host as waiting for its first start. */
-static void waiting_add(struct delivery *d, struct job *j)
-{
-    j->waiting = 1;
-    j->host->waiting++;
-    d->waiting++;
-}
-
-/* The job started (or ended without starting): no longer waiting. */
-static void waiting_remove(struct delivery *d, struct job *j)
-{
-    if (!j->waiting)
-        return;
-    j->waiting = 0;
-    j->host->waiting--;
-    d->waiting--;
 }
 
 /*
@@ -687,6 +696,7 @@ static void job_start(struct delivery *d, struct job *j, int64_t now)
     c->counts.inflight++;
     c->counts.attempts++;
     j->started = now;
+    j->first = 0;
     waiting_remove(d, j);
     chan_unrelease(d, j, now, 1);
     if (d->cb.attempt_start)
@@ -933,7 +943,7 @@ void delivery_submit(struct delivery *d, const struct delivery_request *req)
         return;
     }
     j->host = host_get(d, key);
-    waiting_add(d, j);
+    j->first = 1;
     int64_t now = d->opt.clock();
     if (req->not_before > now) {
         j->state = J_TIMER;

@@ -11,13 +11,15 @@
  *   - time: a chunk stops every FANOUT_SLICE endpoints once a step falls
  *     due, so a step waits for at most that many inserts;
  *   - memory: the engine is fed only while fewer than FANOUT_WINDOW of its
- *     notifications wait for their first attempt, not counting those of a
- *     host that has stalled (no request of its started or answered for
- *     FANOUT_STALL_MS), so that endpoints queued behind a host that hangs
- *     do not hold back the ones after them.  A host that answers, however
- *     slowly, keeps its queue counted: the bound holds.  One whose answers
- *     all take longer than FANOUT_STALL_MS looks stalled in between, and
- *     the fan-out behind it reaches the engine whole.
+ *     notifications wait for a connection to make their first attempt,
+ *     not counting those of a host that has stalled (no request of its
+ *     started or answered for FANOUT_STALL_MS), so that endpoints queued
+ *     behind a host that hangs do not hold back the ones after them.  A
+ *     host that answers, however slowly, keeps its queue counted: the
+ *     bound holds.  It does not hold for a host whose answers all take
+ *     longer than FANOUT_STALL_MS (it looks stalled in between), nor for a
+ *     rate-limited channel, whose queue waits by design and is not
+ *     counted: those fan-outs reach the engine whole.
  * Resume completes a fan-out a stop cut short (runner_resume.c).
  */
 #include <stdlib.h>
@@ -80,7 +82,7 @@ int runner_fanout_wanted(const struct runner *r, const size_t *notify, size_t nn
 
 /*
  * The engine is fed only while fewer than FANOUT_WINDOW of its
- * notifications wait for their first attempt: a fan-out to 100,000
+ * notifications wait for a connection: a fan-out to 100,000
  * endpoints that answer costs the memory of a few hundred (those waiting,
  * a chunk, those in flight), not of all of them, and the journal's inserts
  * interleave with the sending.

@@ -186,13 +186,14 @@ void delivery_submit(struct delivery *d, const struct delivery_request *req);
 /* Notifications not yet settled: queued, in flight or waiting to retry. */
 size_t delivery_active(const struct delivery *d);
 /*
- * Notifications that have not started their first attempt, leaving out
- * those of hosts that have stalled: requests in flight, and none of them
- * started or answered in the last stall_ms.  The run loop feeds a fan-out
- * to the engine while few are waiting, so memory stays bounded while the
- * hosts keep answering, however slowly; notifications queued behind a host
- * that hangs stop counting once it has stalled, so they never hold back
- * the endpoints after them for longer than that.
+ * Notifications waiting for a connection to make their first attempt (past
+ * their not_before and their channel's rate limit), leaving out those of
+ * hosts that have stalled: requests in flight, and none of them started or
+ * answered in the last stall_ms.  The run loop feeds a fan-out to the
+ * engine while few are waiting, so memory stays bounded while the hosts
+ * keep answering, however slowly.  Notifications queued behind a host that
+ * hangs stop counting once it has stalled, and those held by a rate limit
+ * never count, so neither holds back the endpoints after them for long.
  */
 size_t delivery_waiting(const struct delivery *d, int64_t stall_ms);
 

@@ -943,6 +943,41 @@ static void test_waiting_and_stalled_hosts(void **state)
     }
 }
 
+/*
+ * Jobs that wait by design, for their not_before or for their channel's
+ * rate limit, are not in delivery_waiting(): a rate-limited channel's
+ * fan-out must not hold back the fan-outs after it.
+ */
+static void test_waiting_skips_held_jobs(void **state)
+{
+    char *urls[] = {url_for("/ok/held1"), url_for("/ok/held2"), url_for("/ok/held3")};
+    struct channel limited, later;
+    channel_init(&limited, urls, 3);
+    limited.rate_count = 1;
+    limited.rate_per_ms = 60000;
+    channel_init(&later, urls, 1);
+    struct recorder rec = {0};
+    struct note n[4] = {{0}};
+    struct delivery *d = engine(NULL, &rec);
+    for (int i = 0; i < 3; i++)
+        submit(d, &limited, 0, (size_t)i, "held", "{}", &n[i]);
+    /* The limiter lets one through to the ready deque; two wait behind it. */
+    assert_int_equal(delivery_waiting(d, 500), 1);
+    struct delivery_request rq = {
+        .notification_id = "later", .channel = &later, .channel_index = 1,
+        .endpoint_index = 0, .body = "{}", .len = 2, .provider = &test_provider,
+        .not_before = monotonic_ms() + 60000, .tag = &n[3],
+    };
+    delivery_submit(d, &rq);
+    assert_int_equal(delivery_waiting(d, 500), 1);
+    run_until(d, &n[0].settled, 0);
+    assert_int_equal(delivery_waiting(d, 500), 0);
+    assert_int_equal(delivery_active(d), 3);
+    delivery_free(d);
+    for (int i = 0; i < 3; i++)
+        free(urls[i]);
+}
+
 static void test_not_before_and_poll_integration(void **state)
 {
     char *urls[] = {url_for("/ok/later")};
@@ -1023,6 +1058,7 @@ int main(void)
         cmocka_unit_test(test_capture_dir),
         cmocka_unit_test(test_fanout),
         cmocka_unit_test(test_waiting_and_stalled_hosts),
+        cmocka_unit_test(test_waiting_skips_held_jobs),
         cmocka_unit_test(test_not_before_and_poll_integration),
         cmocka_unit_test(test_free_aborts_inflight),
     };
