@@ -82,15 +82,12 @@ struct jlist {
     struct job *head, *tail;
 };
 
-struct host {
+struct delivery_host {
     char *key; /* "scheme://host:port" */
     size_t inflight;
-    size_t waiting;   /* its jobs not started yet (delivery_waiting) */
-    int64_t progress; /* when one of its requests last started or ended */
-    struct host *bprev, *bnext; /* in delivery.busy while inflight > 0 */
-    int busy;
+    size_t waiting; /* its first attempts in the ready deque or its waitq */
     struct jlist waitq;
-    struct host *hnext;
+    struct delivery_host *hnext;
 };
 
 struct chan {
@@ -114,7 +111,7 @@ struct job {
     enum jstate state;
     struct delivery *d;
     struct chan *chan;
-    struct host *host; /* NULL when the URL is unusable */
+    struct delivery_host *host; /* NULL when the URL is unusable */
     size_t endpoint;
     const struct provider *prov;
     char *id, *url;
@@ -128,7 +125,7 @@ struct job {
     void *tag;
     int64_t started;
     int first;             /* it has not started in this engine yet */
-    int waiting;           /* counted in delivery_waiting() */
+    int waiting;           /* counted in its host's waiting */
     struct header_list ah; /* the provider's headers of this attempt */
     const char **hdrv;     /* every header line of this attempt */
     size_t hdrv_alloc;
@@ -147,7 +144,7 @@ struct delivery {
     struct http_client *http; /* NULL when capturing */
     struct chan **chans;
     size_t nchans;
-    struct host **buckets;
+    struct delivery_host **buckets;
     size_t nbuckets, nhosts;
     struct jlist ready, settle;
     struct tnode **heap;
@@ -155,10 +152,7 @@ struct delivery {
     struct job *all;
     size_t active, inflight;
     uint64_t rng;
-    size_t waiting; /* jobs not started yet, every host's */
-    /* Hosts with requests in flight, the one that progressed longest ago
-     * first: the stalled ones are a prefix (delivery_waiting). */
-    struct host *busy, *busy_tail;
+    size_t ready_first; /* first attempts in the ready deque */
 };
 
 /* --- lists ---------------------------------------------------------------- */
@@ -320,13 +314,13 @@ static char *host_key(const char *url)
 }
 
 /* The host of `key`, made on first use; takes ownership of key. */
-static struct host *host_get(struct delivery *d, char *key)
+static struct delivery_host *host_get(struct delivery *d, char *key)
 {
     if (d->nhosts >= d->nbuckets) {
         size_t nb = d->nbuckets ? 2 * d->nbuckets : 64;
-        struct host **b = xcalloc(nb, sizeof(*b));
+        struct delivery_host **b = xcalloc(nb, sizeof(*b));
         for (size_t i = 0; i < d->nbuckets; i++) {
-            struct host *h = d->buckets[i], *next;
+            struct delivery_host *h = d->buckets[i], *next;
             for (; h; h = next) {
                 next = h->hnext;
                 size_t k = hash_str(h->key) & (nb - 1);
@@ -339,13 +333,13 @@ static struct host *host_get(struct delivery *d, char *key)
         d->nbuckets = nb;
     }
     size_t k = hash_str(key) & (d->nbuckets - 1);
-    for (struct host *h = d->buckets[k]; h; h = h->hnext) {
+    for (struct delivery_host *h = d->buckets[k]; h; h = h->hnext) {
         if (!strcmp(h->key, key)) {
             free(key);
             return h;
         }
     }
-    struct host *h = xcalloc(1, sizeof(*h));
+    struct delivery_host *h = xcalloc(1, sizeof(*h));
     h->key = key;
     h->hnext = d->buckets[k];
     d->buckets[k] = h;
@@ -416,27 +410,43 @@ static void endpoint_disable(struct chan *c, size_t ei)
 }
 
 /*
- * A job enters the ready deque: if it is on its way to its first start, it
- * now waits only for a connection, and counts.  Jobs held by a timer or by
- * their channel's rate limiter wait by design and do not.
+ * The ready deque: jobs past their timers and their channel's rate limit,
+ * waiting for a connection.  First attempts are counted there and, until
+ * they start, in their host's waiting (delivery_waiting() and
+ * delivery_host_waiting()); jobs held by a timer or a rate limit wait by
+ * design and are not.
  */
-static void waiting_add(struct delivery *d, struct job *j)
+static void ready_push(struct delivery *d, struct job *j, int front)
 {
-    if (!j->first || j->waiting)
+    j->state = J_READY;
+    if (front)
+        jl_push_front(&d->ready, j);
+    else
+        jl_push_back(&d->ready, j);
+    if (!j->first)
         return;
-    j->waiting = 1;
-    j->host->waiting++;
-    d->waiting++;
+    d->ready_first++;
+    if (!j->waiting) {
+        j->waiting = 1;
+        j->host->waiting++;
+    }
+}
+
+static struct job *ready_pop(struct delivery *d)
+{
+    struct job *j = jl_pop(&d->ready);
+    if (j && j->first)
+        d->ready_first--;
+    return j;
 }
 
 /* The job started (or ended without starting): no longer waiting. */
-static void waiting_remove(struct delivery *d, struct job *j)
+static void waiting_remove(struct job *j)
 {
     if (!j->waiting)
         return;
     j->waiting = 0;
     j->host->waiting--;
-    d->waiting--;
 }
 
 /*
@@ -460,9 +470,7 @@ static void chan_kick(struct delivery *d, struct chan *c, int64_t now)
     struct job *j = jl_pop(&c->fifo);
     c->released = 1;
     j->released = 1;
-    j->state = J_READY;
-    jl_push_front(&d->ready, j);
-    waiting_add(d, j);
+    ready_push(d, j, 1);
 }
 
 /* The job no longer holds its channel's release (it started, or settled
@@ -492,9 +500,7 @@ static void job_enter(struct delivery *d, struct job *j, int64_t now)
             jl_push_back(&c->fifo, j);
         chan_kick(d, c, now);
     } else {
-        j->state = J_READY;
-        jl_push_back(&d->ready, j);
-        waiting_add(d, j);
+        ready_push(d, j, 0);
     }
 }
 
@@ -511,38 +517,6 @@ static void attempt_headers_clear(struct header_list *h)
     h->n = h->alloc = 0;
 }
 
-/*
- * A request of h started or ended just now: h goes to the tail of the busy
- * list, or leaves it when none of its requests is in flight any more.  The
- * clock is read here, not taken from the caller, so that the list stays
- * ordered by progress.
- */
-static void host_progress(struct delivery *d, struct host *h)
-{
-    if (h->busy) {
-        if (h->bprev)
-            h->bprev->bnext = h->bnext;
-        else
-            d->busy = h->bnext;
-        if (h->bnext)
-            h->bnext->bprev = h->bprev;
-        else
-            d->busy_tail = h->bprev;
-        h->bprev = h->bnext = NULL;
-        h->busy = 0;
-    }
-    h->progress = d->opt.clock();
-    if (!h->inflight)
-        return;
-    h->bprev = d->busy_tail;
-    if (d->busy_tail)
-        d->busy_tail->bnext = h;
-    else
-        d->busy = h;
-    d->busy_tail = h;
-    h->busy = 1;
-}
-
 static void job_free(struct delivery *d, struct job *j)
 {
     if (j->aprev)
@@ -551,7 +525,7 @@ static void job_free(struct delivery *d, struct job *j)
         d->all = j->anext;
     if (j->anext)
         j->anext->aprev = j->aprev;
-    waiting_remove(d, j);
+    waiting_remove(j);
     attempt_headers_clear(&j->ah);
     free(j->hdrv);
     free(j->id);
@@ -646,12 +620,9 @@ static void on_http_done(void *ctx, const struct http_result *r)
     int64_t now = d->opt.clock();
     d->inflight--;
     j->host->inflight--;
-    host_progress(d, j->host);
     struct job *w = jl_pop(&j->host->waitq);
-    if (w) {
-        w->state = J_READY;
-        jl_push_front(&d->ready, w);
-    }
+    if (w)
+        ready_push(d, w, 1);
 
     if (r->error) {
         job_outcome(d, j, now, 0, r->permanent ? DELIVERY_PERMANENT : DELIVERY_RETRY,
@@ -697,7 +668,7 @@ static void job_start(struct delivery *d, struct job *j, int64_t now)
     c->counts.attempts++;
     j->started = now;
     j->first = 0;
-    waiting_remove(d, j);
+    waiting_remove(j);
     chan_unrelease(d, j, now, 1);
     if (d->cb.attempt_start)
         d->cb.attempt_start(d->user, j->tag, j->attempt, wall);
@@ -733,7 +704,6 @@ static void job_start(struct delivery *d, struct job *j, int64_t now)
     j->state = J_FLIGHT;
     d->inflight++;
     j->host->inflight++;
-    host_progress(d, j->host);
 }
 
 /* Settles a job that makes no request (disabled endpoint, unusable URL). */
@@ -762,7 +732,7 @@ static void dispatch(struct delivery *d, int64_t now)
     size_t max_total = d->opt.max_total_connections;
     size_t max_host = d->opt.max_per_host;
     while (d->ready.head && (d->capture || d->inflight < max_total)) {
-        struct job *j = jl_pop(&d->ready);
+        struct job *j = ready_pop(d);
         if (endpoint_disabled(j->chan, j->endpoint)) {
             j->early = DELIVERY_GONE;
             j->early_error = NULL;
@@ -875,7 +845,7 @@ void delivery_free(struct delivery *d)
         chan_free(d->chans[i]);
     free(d->chans);
     for (size_t i = 0; i < d->nbuckets; i++) {
-        struct host *h = d->buckets[i], *next;
+        struct delivery_host *h = d->buckets[i], *next;
         for (; h; h = next) {
             next = h->hnext;
             free(h->key);
@@ -958,14 +928,20 @@ size_t delivery_active(const struct delivery *d)
     return d->active;
 }
 
-size_t delivery_waiting(const struct delivery *d, int64_t stall_ms)
+size_t delivery_waiting(const struct delivery *d)
 {
-    int64_t now = d->opt.clock();
-    size_t n = d->waiting;
-    /* No more busy hosts than requests in flight: a short walk. */
-    for (const struct host *h = d->busy; h && now - h->progress >= stall_ms; h = h->bnext)
-        n -= h->waiting;
-    return n;
+    return d->ready_first;
+}
+
+struct delivery_host *delivery_host(struct delivery *d, const char *url)
+{
+    char *key = url ? host_key(url) : NULL;
+    return key ? host_get(d, key) : NULL;
+}
+
+size_t delivery_host_waiting(const struct delivery_host *h)
+{
+    return h ? h->waiting : 0;
 }
 
 int64_t delivery_timeout_ms(const struct delivery *d)

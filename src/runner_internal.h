@@ -67,6 +67,10 @@ struct fanout {
     /* Per channel, NULL or one byte an endpoint: 1 = journaled already
      * (resume completing a fan-out whose list changed, runner_resume.c). */
     unsigned char **skip;
+    /* Endpoints passed over while their host had a full backlog, by host
+     * (runner_fanout.c). */
+    struct fanout_held *held;
+    size_t nheld, held_alloc;
 };
 
 /* A new outgoing message with one reference; body is taken over. */

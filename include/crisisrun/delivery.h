@@ -53,6 +53,7 @@
 #include "crisisrun/provider.h"
 
 struct delivery;
+struct delivery_host;
 
 struct delivery_options {
     /* Requests in flight at once, over all hosts; 0: 256. */
@@ -186,16 +187,22 @@ void delivery_submit(struct delivery *d, const struct delivery_request *req);
 /* Notifications not yet settled: queued, in flight or waiting to retry. */
 size_t delivery_active(const struct delivery *d);
 /*
- * Notifications waiting for a connection to make their first attempt (past
- * their not_before and their channel's rate limit), leaving out those of
- * hosts that have stalled: requests in flight, and none of them started or
- * answered in the last stall_ms.  The run loop feeds a fan-out to the
- * engine while few are waiting, so memory stays bounded while the hosts
- * keep answering, however slowly.  Notifications queued behind a host that
- * hangs stop counting once it has stalled, and those held by a rate limit
- * never count, so neither holds back the endpoints after them for long.
+ * What the run loop looks at to feed a large fan-out to the engine a part
+ * at a time (runner_fanout.c).  Both count first attempts that wait for a
+ * connection: past their not_before and their channel's rate limit (those
+ * held there wait by design and are not counted), not started yet.
+ *
+ * delivery_waiting(): those in the ready queue, which only backs up while
+ * every connection the engine allows is in use.
+ *
+ * delivery_host(): the host (scheme, name and port) that url's requests
+ * go to, made on first use; NULL for a URL the engine does not send to.
+ * Valid until delivery_free().  delivery_host_waiting(): that host's,
+ * in the ready queue or behind its per-host cap (0 for NULL).
  */
-size_t delivery_waiting(const struct delivery *d, int64_t stall_ms);
+size_t delivery_waiting(const struct delivery *d);
+struct delivery_host *delivery_host(struct delivery *d, const char *url);
+size_t delivery_host_waiting(const struct delivery_host *h);
 
 /*
  * ms until the engine's own next timer (a retry, a rate-limit release):

@@ -838,10 +838,10 @@ static void test_fanout(void **state)
         }
     }
     assert_int_equal(delivery_active(d), N);
-    assert_int_equal(delivery_waiting(d, 500), N);
+    assert_int_equal(delivery_waiting(d), N);
     assert_int_equal(shared.releases, 0);
     run_all(d);
-    assert_int_equal(delivery_waiting(d, 500), 0);
+    assert_int_equal(delivery_waiting(d), 0);
     assert_int_equal(shared.releases, N / 2); /* once each, when settled */
     for (int i = 0; i < N; i++) {
         char path[32], id[32];
@@ -865,82 +865,69 @@ static void test_fanout(void **state)
     free(n);
 }
 
-static int64_t fake_now;
-static int64_t fake_clock(void)
-{
-    return fake_now;
-}
-
-/* Runs the engine (real network, test clock) until *flag is set or
- * delivery_waiting(d, forever) is `waiting`, whichever is asked. */
-static void run_until(struct delivery *d, const int *flag, size_t waiting)
+/* Runs the engine until *flag is set. */
+static void run_until(struct delivery *d, const int *flag)
 {
     int64_t limit = monotonic_ms() + 10000;
-    while ((flag ? !*flag : delivery_waiting(d, INT64_MAX) != waiting) &&
-           monotonic_ms() < limit) {
+    while (!*flag && monotonic_ms() < limit) {
         assert_int_equal(delivery_wait(d, NULL, 0, 50), 0);
         delivery_perform(d);
     }
-    if (flag)
-        assert_true(*flag);
-    else
-        assert_int_equal(delivery_waiting(d, INT64_MAX), waiting);
+    assert_true(*flag);
 }
 
 /*
- * delivery_waiting() counts notifications not yet started, except those of
- * a host that has stalled: the run loop's window on a fan-out.  The clock
- * is the test's, the network real, one request a host at a time.  The
- * requests queued behind a host that hangs stop counting once it has been
- * silent for stall_ms; those of a host that answers, however late by the
- * clock, count again.
+ * delivery_waiting() and delivery_host_waiting() count first attempts
+ * waiting for a connection: the run loop's limits on a fan-out.  Two
+ * connections in all, one a host; the first host hangs.
  */
-static void test_waiting_and_stalled_hosts(void **state)
+static void test_waiting_by_host(void **state)
 {
     char *hang[] = {url_for("/hang/w1"), url_for("/hang/w2"), url_for("/hang/w3")};
-    /* Another host name for the same server: a host of its own. */
     char *slow[] = {xasprintf("http://localhost:%u/slow/w1", (unsigned)srv.port),
-                    xasprintf("http://localhost:%u/slow/w2", (unsigned)srv.port),
-                    xasprintf("http://localhost:%u/slow/w3", (unsigned)srv.port)};
+                    xasprintf("http://localhost:%u/slow/w2", (unsigned)srv.port)};
     struct channel hc, sc;
     channel_init(&hc, hang, 3);
     hc.timeout_ms = 60000;
     hc.retry_attempts = 1;
-    channel_init(&sc, slow, 3);
+    channel_init(&sc, slow, 2);
     struct recorder rec = {0};
-    struct note n[6] = {{0}};
-    fake_now = 100000;
-    struct delivery_options opt = {.clock = fake_clock, .max_per_host = 1};
+    struct note n[5] = {{0}};
+    struct delivery_options opt = {.max_per_host = 1, .max_total_connections = 2};
     struct delivery *d = engine(&opt, &rec);
-    for (int i = 0; i < 3; i++)
-        submit(d, &hc, 0, (size_t)i, "hang", "{}", &n[i]);
-    assert_int_equal(delivery_waiting(d, 500), 3); /* nothing started */
-    run_until(d, NULL, 2); /* one in flight, two behind the cap */
-    fake_now += 499;
-    assert_int_equal(delivery_waiting(d, 500), 2);
-    fake_now += 1; /* silent for 500 ms: stalled */
-    assert_int_equal(delivery_waiting(d, 500), 0);
-    assert_int_equal(delivery_waiting(d, 1000), 2);
+    struct delivery_host *h1 = delivery_host(d, hang[0]), *h2 = delivery_host(d, slow[0]);
+    assert_non_null(h1);
+    assert_non_null(h2);
+    assert_ptr_equal(delivery_host(d, hang[2]), h1); /* the same host, another path */
+    assert_ptr_not_equal(h1, h2);                    /* another name */
+    assert_null(delivery_host(d, "ftp://127.0.0.1/x"));
+    assert_int_equal(delivery_host_waiting(NULL), 0);
 
     for (int i = 0; i < 3; i++)
+        submit(d, &hc, 0, (size_t)i, "hang", "{}", &n[i]);
+    assert_int_equal(delivery_waiting(d), 3); /* nothing started */
+    assert_int_equal(delivery_host_waiting(h1), 3);
+    run_until(d, &n[0].started);
+    /* One in flight, two behind the host's cap: the ready queue is empty. */
+    assert_int_equal(delivery_waiting(d), 0);
+    assert_int_equal(delivery_host_waiting(h1), 2);
+
+    for (int i = 0; i < 2; i++)
         submit(d, &sc, 1, (size_t)i, "slow", "{}", &n[3 + i]);
-    assert_int_equal(delivery_waiting(d, 500), 3); /* idle: not stalled */
-    delivery_perform(d); /* the first starts (at 100500) */
-    assert_int_equal(n[3].started, 1);
-    assert_int_equal(delivery_waiting(d, 500), 2);
-    fake_now += 600;
-    assert_int_equal(delivery_waiting(d, 500), 0); /* silent, by the clock */
-    run_until(d, &n[3].settled, 0);
-    /* It answered: the host progressed (at 101100) and the next started. */
-    assert_int_equal(n[3].result, DELIVERY_OK);
-    assert_int_equal(n[4].started, 1);
-    assert_int_equal(delivery_waiting(d, 500), 1);
-    assert_int_equal(delivery_waiting(d, 2000), 3); /* the hanging host: 1100 ms */
-    delivery_free(d); /* the hanging one is still in flight */
-    for (int i = 0; i < 3; i++) {
+    assert_int_equal(delivery_host_waiting(h2), 2);
+    run_until(d, &n[3].started);
+    /* The second connection taken: the other waits in the ready queue. */
+    assert_int_equal(delivery_waiting(d), 1);
+    assert_int_equal(delivery_host_waiting(h2), 1);
+    run_until(d, &n[4].settled);
+    assert_int_equal(delivery_waiting(d), 0);
+    assert_int_equal(delivery_host_waiting(h2), 0);
+    assert_int_equal(delivery_host_waiting(h1), 2); /* still behind the hanging one */
+    delivery_free(d); /* the first is still in flight */
+    for (int i = 0; i < 3; i++)
         free(hang[i]);
+    for (int i = 0; i < 2; i++)
         free(slow[i]);
-    }
 }
 
 /*
@@ -962,16 +949,16 @@ static void test_waiting_skips_held_jobs(void **state)
     for (int i = 0; i < 3; i++)
         submit(d, &limited, 0, (size_t)i, "held", "{}", &n[i]);
     /* The limiter lets one through to the ready deque; two wait behind it. */
-    assert_int_equal(delivery_waiting(d, 500), 1);
+    assert_int_equal(delivery_waiting(d), 1);
     struct delivery_request rq = {
         .notification_id = "later", .channel = &later, .channel_index = 1,
         .endpoint_index = 0, .body = "{}", .len = 2, .provider = &test_provider,
         .not_before = monotonic_ms() + 60000, .tag = &n[3],
     };
     delivery_submit(d, &rq);
-    assert_int_equal(delivery_waiting(d, 500), 1);
-    run_until(d, &n[0].settled, 0);
-    assert_int_equal(delivery_waiting(d, 500), 0);
+    assert_int_equal(delivery_waiting(d), 1);
+    run_until(d, &n[0].settled);
+    assert_int_equal(delivery_waiting(d), 0);
     assert_int_equal(delivery_active(d), 3);
     delivery_free(d);
     for (int i = 0; i < 3; i++)
@@ -1057,7 +1044,7 @@ int main(void)
         cmocka_unit_test(test_rate_limit_spaces_messages),
         cmocka_unit_test(test_capture_dir),
         cmocka_unit_test(test_fanout),
-        cmocka_unit_test(test_waiting_and_stalled_hosts),
+        cmocka_unit_test(test_waiting_by_host),
         cmocka_unit_test(test_waiting_skips_held_jobs),
         cmocka_unit_test(test_not_before_and_poll_integration),
         cmocka_unit_test(test_free_aborts_inflight),
