@@ -85,7 +85,9 @@ struct jlist {
 struct delivery_host {
     char *key; /* "scheme://host:port" */
     size_t inflight;
-    size_t waiting; /* its first attempts in the ready deque or its waitq */
+    /* Its jobs that wait: for a connection, behind its cap, or for their
+     * time (a retry); not those in flight or held by a rate limit. */
+    size_t queued;
     struct jlist waitq;
     struct delivery_host *hnext;
 };
@@ -124,8 +126,7 @@ struct job {
     int released; /* this is its channel's released job */
     void *tag;
     int64_t started;
-    int first;             /* it has not started in this engine yet */
-    int waiting;           /* counted in its host's waiting */
+    int queued;            /* counted in its host's queued */
     struct header_list ah; /* the provider's headers of this attempt */
     const char **hdrv;     /* every header line of this attempt */
     size_t hdrv_alloc;
@@ -152,7 +153,7 @@ struct delivery {
     struct job *all;
     size_t active, inflight;
     uint64_t rng;
-    size_t ready_first; /* first attempts in the ready deque */
+    size_t nready; /* jobs in the ready deque */
 };
 
 /* --- lists ---------------------------------------------------------------- */
@@ -409,44 +410,46 @@ static void endpoint_disable(struct chan *c, size_t ei)
     c->disabled[ei] = 1;
 }
 
-/*
- * The ready deque: jobs past their timers and their channel's rate limit,
- * waiting for a connection.  First attempts are counted there and, until
- * they start, in their host's waiting (delivery_waiting() and
- * delivery_host_waiting()); jobs held by a timer or a rate limit wait by
- * design and are not.
- */
+/* Moves j to state s, keeping its host's count of queued jobs. */
+static void job_state(struct job *j, enum jstate s)
+{
+    j->state = s;
+    int queued = j->host && (s == J_TIMER || s == J_READY || s == J_HOSTQ);
+    if (queued == j->queued)
+        return;
+    j->queued = queued;
+    if (queued)
+        j->host->queued++;
+    else
+        j->host->queued--;
+}
+
+/* The ready deque: jobs past their time and their channel's rate limit,
+ * waiting for a connection. */
 static void ready_push(struct delivery *d, struct job *j, int front)
 {
-    j->state = J_READY;
+    job_state(j, J_READY);
     if (front)
         jl_push_front(&d->ready, j);
     else
         jl_push_back(&d->ready, j);
-    if (!j->first)
-        return;
-    d->ready_first++;
-    if (!j->waiting) {
-        j->waiting = 1;
-        j->host->waiting++;
-    }
+    d->nready++;
 }
 
 static struct job *ready_pop(struct delivery *d)
 {
     struct job *j = jl_pop(&d->ready);
-    if (j && j->first)
-        d->ready_first--;
+    if (j)
+        d->nready--;
     return j;
 }
 
-/* The job started (or ended without starting): no longer waiting. */
-static void waiting_remove(struct job *j)
+/* A connection of h's may be free: its next job behind the cap gets in
+ * line for it, at the front. */
+static void host_next(struct delivery *d, struct delivery_host *h)
 {
-    if (!j->waiting)
-        return;
-    j->waiting = 0;
-    j->host->waiting--;
+    if (h && h->waitq.head && (d->capture || h->inflight < d->opt.max_per_host))
+        ready_push(d, jl_pop(&h->waitq), 1);
 }
 
 /*
@@ -492,7 +495,7 @@ static void job_enter(struct delivery *d, struct job *j, int64_t now)
 {
     struct chan *c = j->chan;
     if (ratelimit_enabled(&c->rl)) {
-        j->state = J_CHANQ;
+        job_state(j, J_CHANQ);
         /* A retry is older than anything queued after it. */
         if (j->retrying)
             jl_push_front(&c->fifo, j);
@@ -525,7 +528,8 @@ static void job_free(struct delivery *d, struct job *j)
         d->all = j->anext;
     if (j->anext)
         j->anext->aprev = j->aprev;
-    waiting_remove(j);
+    if (j->queued)
+        j->host->queued--;
     attempt_headers_clear(&j->ah);
     free(j->hdrv);
     free(j->id);
@@ -601,7 +605,7 @@ static void job_outcome(struct delivery *d, struct job *j, int64_t now, long sta
         }
         j->attempt++;
         j->retrying = 1;
-        j->state = J_TIMER;
+        job_state(j, J_TIMER);
         c->counts.retrying++;
         heap_schedule(d, &j->timer, a.retry_at);
         if (d->cb.attempt_done)
@@ -620,9 +624,7 @@ static void on_http_done(void *ctx, const struct http_result *r)
     int64_t now = d->opt.clock();
     d->inflight--;
     j->host->inflight--;
-    struct job *w = jl_pop(&j->host->waitq);
-    if (w)
-        ready_push(d, w, 1);
+    host_next(d, j->host);
 
     if (r->error) {
         job_outcome(d, j, now, 0, r->permanent ? DELIVERY_PERMANENT : DELIVERY_RETRY,
@@ -667,8 +669,6 @@ static void job_start(struct delivery *d, struct job *j, int64_t now)
     c->counts.inflight++;
     c->counts.attempts++;
     j->started = now;
-    j->first = 0;
-    waiting_remove(j);
     chan_unrelease(d, j, now, 1);
     if (d->cb.attempt_start)
         d->cb.attempt_start(d->user, j->tag, j->attempt, wall);
@@ -698,10 +698,12 @@ static void job_start(struct delivery *d, struct job *j, int64_t now)
         .connect_timeout_ms = connect,
     };
     if (http_start(d->http, &rq, on_http_done, j) < 0) {
+        struct delivery_host *h = j->host;
         job_outcome(d, j, now, 0, DELIVERY_RETRY, "cannot start the request", -1);
+        host_next(d, h); /* the connection it would have taken */
         return;
     }
-    j->state = J_FLIGHT;
+    job_state(j, J_FLIGHT);
     d->inflight++;
     j->host->inflight++;
 }
@@ -734,13 +736,17 @@ static void dispatch(struct delivery *d, int64_t now)
     while (d->ready.head && (d->capture || d->inflight < max_total)) {
         struct job *j = ready_pop(d);
         if (endpoint_disabled(j->chan, j->endpoint)) {
+            struct delivery_host *h = j->host;
             j->early = DELIVERY_GONE;
             j->early_error = NULL;
             job_settle_early(d, j, now);
+            /* It may have been let out of h's queue for a connection it
+             * will not take: the next one in that queue takes it. */
+            host_next(d, h);
             continue;
         }
         if (!d->capture && j->host->inflight >= max_host) {
-            j->state = J_HOSTQ;
+            job_state(j, J_HOSTQ);
             jl_push_back(&j->host->waitq, j);
             continue;
         }
@@ -908,15 +914,14 @@ void delivery_submit(struct delivery *d, const struct delivery_request *req)
          * inside delivery_submit(). */
         j->early = disabled ? DELIVERY_GONE : DELIVERY_PERMANENT;
         j->early_error = disabled ? NULL : "unusable URL (only http and https are sent)";
-        j->state = J_SETTLE;
+        job_state(j, J_SETTLE);
         jl_push_back(&d->settle, j);
         return;
     }
     j->host = host_get(d, key);
-    j->first = 1;
     int64_t now = d->opt.clock();
     if (req->not_before > now) {
-        j->state = J_TIMER;
+        job_state(j, J_TIMER);
         heap_schedule(d, &j->timer, req->not_before);
         return;
     }
@@ -930,7 +935,7 @@ size_t delivery_active(const struct delivery *d)
 
 size_t delivery_waiting(const struct delivery *d)
 {
-    return d->ready_first;
+    return d->nready;
 }
 
 struct delivery_host *delivery_host(struct delivery *d, const char *url)
@@ -941,7 +946,7 @@ struct delivery_host *delivery_host(struct delivery *d, const char *url)
 
 size_t delivery_host_waiting(const struct delivery_host *h)
 {
-    return h ? h->waiting : 0;
+    return h ? h->queued : 0;
 }
 
 int64_t delivery_timeout_ms(const struct delivery *d)

@@ -10,15 +10,15 @@
  *   - time: a chunk stops every FANOUT_SLICE endpoints once a step falls
  *     due, so a step waits for at most that many inserts;
  *   - memory, globally: the engine is fed only while fewer than
- *     FANOUT_WINDOW first attempts wait in its ready queue, which backs up
+ *     FANOUT_WINDOW notifications wait in its ready queue, which backs up
  *     only while every connection it allows is in use;
  *   - memory, per host: an endpoint whose host already has
- *     FANOUT_HOST_BACKLOG first attempts waiting (behind its per-host cap:
- *     it hangs, answers slowly, or simply has thousands of endpoints in
- *     the list) is passed over and held, as an index, until the host has
- *     room; the endpoints after it go ahead.  So a host that hangs or
- *     answers slowly holds back no other host's endpoints, and holds only
- *     a backlog's worth of notifications itself.
+ *     FANOUT_HOST_BACKLOG notifications waiting (behind its per-host cap,
+ *     or to retry: it hangs, answers slowly, fails, or simply has
+ *     thousands of endpoints in the list) is passed over and held, as an
+ *     index, until the host is down to half that; the endpoints after it
+ *     go ahead.  So such a host holds back no other host's endpoints, and
+ *     holds only a backlog's worth of notifications itself.
  * Notifications held by a channel's rate limit are not counted: they wait
  * by design, and a rate-limited channel's fan-out reaches the engine whole.
  * Fan-outs are worked oldest first; one whose rest is held does not hold
@@ -36,7 +36,7 @@
 
 #define FANOUT_CHUNK 256        /* endpoints journaled a loop iteration */
 #define FANOUT_SLICE 32         /* endpoints between two looks at the clock */
-#define FANOUT_WINDOW 128       /* first attempts waiting for any connection */
+#define FANOUT_WINDOW 128       /* notifications waiting for any connection */
 #define FANOUT_HOST_BACKLOG 256 /* ... for one host's; refilled from half */
 #define FANOUT_LOOKAHEAD 4096   /* endpoints passed over a loop iteration */
 

@@ -188,17 +188,18 @@ void delivery_submit(struct delivery *d, const struct delivery_request *req);
 size_t delivery_active(const struct delivery *d);
 /*
  * What the run loop looks at to feed a large fan-out to the engine a part
- * at a time (runner_fanout.c).  Both count first attempts that wait for a
- * connection: past their not_before and their channel's rate limit (those
- * held there wait by design and are not counted), not started yet.
+ * at a time (runner_fanout.c).
  *
- * delivery_waiting(): those in the ready queue, which only backs up while
- * every connection the engine allows is in use.
+ * delivery_waiting(): notifications in the ready queue, waiting for a
+ * connection; it backs up only while every connection the engine allows
+ * is in use.
  *
  * delivery_host(): the host (scheme, name and port) that url's requests
  * go to, made on first use; NULL for a URL the engine does not send to.
- * Valid until delivery_free().  delivery_host_waiting(): that host's,
- * in the ready queue or behind its per-host cap (0 for NULL).
+ * Valid until delivery_free().  delivery_host_waiting(): that host's
+ * notifications that wait, for a connection, behind its per-host cap, or
+ * for their time (a retry); not those in flight, nor those held by their
+ * channel's rate limit, which wait by design (0 for NULL).
  */
 size_t delivery_waiting(const struct delivery *d);
 struct delivery_host *delivery_host(struct delivery *d, const char *url);

@@ -17,6 +17,10 @@
 # Part 2: notifications held by a channel's rate limit wait by design and
 # do not count, so a rate-limited channel's fan-out (300 endpoints at
 # 10/s) does not hold back the next channel's 300 in the same step.
+#
+# Part 3: notifications waiting to retry count in their host's backlog: a
+# host that answers 503 to 2,000 endpoints (next try in 30 s) has at most
+# 64 + 256 of them journaled and unsettled, not all 2,000.
 . "$(dirname "$0")/lib.sh"
 . "$CRISISRUN_TEST_DATA/control/helpers.sh"
 
@@ -90,3 +94,38 @@ rc=0
 _cr_stop "$pid" || rc=$?
 assert_eq "$rc" 1 "the run, stopped, exits 1"
 echo "ok: 300 endpoints delivered while the rate-limited channel had delivered $limited"
+
+# ---- part 3: a host that fails, with retries far off ----
+for i in $(seq 1 2000); do echo "$INBOX_URL/fault/503/webhook/r$i"; done >"$TMP/failing.txt"
+cat >"$TMP/pb3.yaml" <<'YAML'
+crisisrun: 1
+name: failing
+channels:
+  failing: {type: webhook, urls_file: failing.txt, retry: {attempts: 3, backoff: 30s}}
+steps:
+  - {id: declare, at: 0s, notify: [failing], message: "Payments fail for some customers."}
+YAML
+start_crisisrun "$TMP/run3.out" run --quiet "$TMP/pb3.yaml"
+pid=$BG_PID
+RUN3=$(wait_run_id "$TMP/run3.out")
+unsettled() {
+    sq "SELECT count(*) FROM notifications WHERE run_id = '$RUN3'
+        AND (state = 'pending' OR state = 'inflight')"
+}
+# Until the first 320 have had their first answer, then a while longer.
+wait_for "(( \$(inbox_count /fault/503/webhook/r) >= 320 ))" 10
+max=0
+for _ in $(seq 1 15); do
+    u=$(unsettled)
+    (( u > max )) && max=$u
+    sleep 0.1
+done
+rc=0
+_cr_stop "$pid" || rc=$?
+assert_eq "$rc" 1 "the run, stopped, exits 1"
+(( max <= 64 + 256 )) ||
+    fail "$max notifications of a failing host unsettled at once (at most 320)"
+sent=$(inbox_count /fault/503/webhook/r)
+(( sent <= 320 )) || fail "$sent first attempts sent to a host that fails (at most 320)"
+echo "ok: a failing host held at $max unsettled notifications, $sent requests"
+

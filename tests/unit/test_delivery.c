@@ -957,12 +957,68 @@ static void test_waiting_skips_held_jobs(void **state)
     };
     delivery_submit(d, &rq);
     assert_int_equal(delivery_waiting(d), 1);
+    /* The host's queue: the released one and the one scheduled for later,
+     * not the two behind the rate limit. */
+    assert_int_equal(delivery_host_waiting(delivery_host(d, urls[0])), 2);
     run_until(d, &n[0].settled);
     assert_int_equal(delivery_waiting(d), 0);
+    assert_int_equal(delivery_host_waiting(delivery_host(d, urls[0])), 1);
     assert_int_equal(delivery_active(d), 3);
     delivery_free(d);
     for (int i = 0; i < 3; i++)
         free(urls[i]);
+}
+
+/* A job waiting to retry counts in its host's queue: the run loop holds
+ * back the rest of a fan-out to a host that fails, not only to one that
+ * is slow. */
+static void test_host_queue_counts_retries(void **state)
+{
+    char *urls[] = {url_for("/fail/queue")};
+    struct channel ch;
+    channel_init(&ch, urls, 1);
+    ch.retry_backoff_ms = 60000;
+    struct recorder rec = {0};
+    struct note n = {0};
+    struct delivery *d = engine(NULL, &rec);
+    struct delivery_host *h = delivery_host(d, urls[0]);
+    submit(d, &ch, 0, 0, "retry", "{}", &n);
+    assert_int_equal(delivery_host_waiting(h), 1);
+    run_until(d, &n.done);
+    assert_int_equal(n.results[0], DELIVERY_RETRY);
+    assert_int_equal(delivery_host_waiting(h), 1); /* waiting a minute to retry */
+    assert_int_equal(delivery_waiting(d), 0);
+    delivery_free(d);
+    free(urls[0]);
+}
+
+/*
+ * One connection a host.  Two notifications to an endpoint that answers
+ * 410, a third to another endpoint of the host: the second leaves the
+ * host's queue after the 410 and settles without a request, and the third
+ * must still get the connection.
+ */
+static void test_host_queue_after_gone(void **state)
+{
+    char *urls[] = {url_for("/gone/queue"), url_for("/ok/after-gone")};
+    struct channel ch;
+    channel_init(&ch, urls, 2);
+    struct recorder rec = {0};
+    struct note n[3] = {{0}};
+    struct delivery_options opt = {.max_per_host = 1};
+    struct delivery *d = engine(&opt, &rec);
+    submit(d, &ch, 0, 0, "gone-1", "{}", &n[0]);
+    submit(d, &ch, 0, 0, "gone-2", "{}", &n[1]);
+    submit(d, &ch, 0, 1, "after", "{}", &n[2]);
+    run_all(d);
+    assert_int_equal(n[0].result, DELIVERY_GONE);
+    assert_int_equal(n[1].result, DELIVERY_GONE);
+    assert_int_equal(n[1].done, 0); /* no request */
+    assert_int_equal(n[2].result, DELIVERY_OK);
+    assert_int_equal(delivery_host_waiting(delivery_host(d, urls[1])), 0);
+    delivery_free(d);
+    free(urls[0]);
+    free(urls[1]);
 }
 
 static void test_not_before_and_poll_integration(void **state)
@@ -1046,6 +1102,8 @@ int main(void)
         cmocka_unit_test(test_fanout),
         cmocka_unit_test(test_waiting_by_host),
         cmocka_unit_test(test_waiting_skips_held_jobs),
+        cmocka_unit_test(test_host_queue_counts_retries),
+        cmocka_unit_test(test_host_queue_after_gone),
         cmocka_unit_test(test_not_before_and_poll_integration),
         cmocka_unit_test(test_free_aborts_inflight),
     };
