@@ -85,9 +85,10 @@ struct jlist {
 struct delivery_host {
     char *key; /* "scheme://host:port" */
     size_t inflight;
-    /* Its jobs that wait: for a connection, behind its cap, or for their
-     * time (a retry); not those in flight or held by a rate limit. */
-    size_t queued;
+    /* Its jobs that wait for a connection (in the ready deque or behind
+     * its cap, or scheduled for a first attempt), and those waiting to
+     * retry; not those in flight or held by a rate limit. */
+    size_t queued, retrying;
     struct jlist waitq;
     struct delivery_host *hnext;
 };
@@ -126,7 +127,7 @@ struct job {
     int released; /* this is its channel's released job */
     void *tag;
     int64_t started;
-    int queued;            /* counted in its host's queued */
+    int counted;           /* HOST_QUEUED or HOST_RETRYING: in its host's count */
     struct header_list ah; /* the provider's headers of this attempt */
     const char **hdrv;     /* every header line of this attempt */
     size_t hdrv_alloc;
@@ -410,18 +411,29 @@ static void endpoint_disable(struct chan *c, size_t ei)
     c->disabled[ei] = 1;
 }
 
-/* Moves j to state s, keeping its host's count of queued jobs. */
+enum { HOST_NONE, HOST_QUEUED, HOST_RETRYING };
+
+static size_t *host_count(struct job *j, int which)
+{
+    return which == HOST_QUEUED ? &j->host->queued : &j->host->retrying;
+}
+
+/* Moves j to state s, keeping its host's counts. */
 static void job_state(struct job *j, enum jstate s)
 {
     j->state = s;
-    int queued = j->host && (s == J_TIMER || s == J_READY || s == J_HOSTQ);
-    if (queued == j->queued)
+    int which = HOST_NONE;
+    if (j->host && (s == J_READY || s == J_HOSTQ))
+        which = HOST_QUEUED;
+    else if (j->host && s == J_TIMER)
+        which = j->retrying ? HOST_RETRYING : HOST_QUEUED;
+    if (which == j->counted)
         return;
-    j->queued = queued;
-    if (queued)
-        j->host->queued++;
-    else
-        j->host->queued--;
+    if (j->counted != HOST_NONE)
+        (*host_count(j, j->counted))--;
+    if (which != HOST_NONE)
+        (*host_count(j, which))++;
+    j->counted = which;
 }
 
 /* The ready deque: jobs past their time and their channel's rate limit,
@@ -528,8 +540,8 @@ static void job_free(struct delivery *d, struct job *j)
         d->all = j->anext;
     if (j->anext)
         j->anext->aprev = j->aprev;
-    if (j->queued)
-        j->host->queued--;
+    if (j->counted != HOST_NONE)
+        (*host_count(j, j->counted))--;
     attempt_headers_clear(&j->ah);
     free(j->hdrv);
     free(j->id);
@@ -947,6 +959,11 @@ struct delivery_host *delivery_host(struct delivery *d, const char *url)
 size_t delivery_host_waiting(const struct delivery_host *h)
 {
     return h ? h->queued : 0;
+}
+
+size_t delivery_host_retrying(const struct delivery_host *h)
+{
+    return h ? h->retrying : 0;
 }
 
 int64_t delivery_timeout_ms(const struct delivery *d)

@@ -13,12 +13,16 @@
  *     FANOUT_WINDOW notifications wait in its ready queue, which backs up
  *     only while every connection it allows is in use;
  *   - memory, per host: an endpoint whose host already has
- *     FANOUT_HOST_BACKLOG notifications waiting (behind its per-host cap,
- *     or to retry: it hangs, answers slowly, fails, or simply has
- *     thousands of endpoints in the list) is passed over and held, as an
- *     index, until the host is down to half that; the endpoints after it
+ *     FANOUT_HOST_BACKLOG notifications waiting for a connection (behind
+ *     its per-host cap: it hangs, answers slowly, or simply has thousands
+ *     of endpoints in the list), or FANOUT_HOST_RETRYING waiting to retry
+ *     (it fails), is passed over and held, as an index, until the host is
+ *     down to half the first and under the second; the endpoints after it
  *     go ahead.  So such a host holds back no other host's endpoints, and
- *     holds only a backlog's worth of notifications itself.
+ *     holds a bounded number of notifications itself.  Retries have the
+ *     larger allowance because they wait for seconds, not for a
+ *     connection: counted in the backlog, the few failing endpoints of a
+ *     host would throttle its healthy ones.
  * Notifications held by a channel's rate limit are not counted: they wait
  * by design, and a rate-limited channel's fan-out reaches the engine whole.
  * Fan-outs are worked oldest first; one whose rest is held does not hold
@@ -38,6 +42,7 @@
 #define FANOUT_SLICE 32         /* endpoints between two looks at the clock */
 #define FANOUT_WINDOW 128       /* notifications waiting for any connection */
 #define FANOUT_HOST_BACKLOG 256 /* ... for one host's; refilled from half */
+#define FANOUT_HOST_RETRYING 2048 /* waiting to retry, one host's */
 #define FANOUT_LOOKAHEAD 4096   /* endpoints passed over a loop iteration */
 
 /* Endpoints [from, to) of a fan-out's channel slot, held for a host. */
@@ -137,6 +142,8 @@ static size_t host_room(const struct tally *t, struct delivery_host *h)
 {
     if (!h)
         return SIZE_MAX; /* no host: settled at once, without a request */
+    if (delivery_host_retrying(h) >= FANOUT_HOST_RETRYING)
+        return 0;
     size_t have = delivery_host_waiting(h) + tally_get(t, h);
     return have < FANOUT_HOST_BACKLOG ? FANOUT_HOST_BACKLOG - have : 0;
 }
@@ -309,9 +316,12 @@ int runner_fanout_ready(const struct runner *r)
         if (fo->cur < fo->n)
             return 1;
         /* Refilled in batches, not one endpoint an answer. */
-        for (size_t i = 0; i < fo->nheld; i++)
-            if (delivery_host_waiting(fo->held[i].host) <= FANOUT_HOST_BACKLOG / 2)
+        for (size_t i = 0; i < fo->nheld; i++) {
+            const struct delivery_host *h = fo->held[i].host;
+            if (delivery_host_waiting(h) <= FANOUT_HOST_BACKLOG / 2 &&
+                delivery_host_retrying(h) < FANOUT_HOST_RETRYING)
                 return 1;
+        }
     }
     return 0;
 }

@@ -196,14 +196,17 @@ size_t delivery_active(const struct delivery *d);
  *
  * delivery_host(): the host (scheme, name and port) that url's requests
  * go to, made on first use; NULL for a URL the engine does not send to.
- * Valid until delivery_free().  delivery_host_waiting(): that host's
- * notifications that wait, for a connection, behind its per-host cap, or
- * for their time (a retry); not those in flight, nor those held by their
- * channel's rate limit, which wait by design (0 for NULL).
+ * Valid until delivery_free().  For that host (0 for NULL):
+ * delivery_host_waiting(), its notifications that wait for a connection,
+ * in the ready queue or behind its per-host cap (or scheduled for a first
+ * attempt); delivery_host_retrying(), those waiting to retry.  Neither
+ * counts those in flight, nor those held by their channel's rate limit,
+ * which wait by design.
  */
 size_t delivery_waiting(const struct delivery *d);
 struct delivery_host *delivery_host(struct delivery *d, const char *url);
 size_t delivery_host_waiting(const struct delivery_host *h);
+size_t delivery_host_retrying(const struct delivery_host *h);
 
 /*
  * ms until the engine's own next timer (a retry, a rate-limit release):

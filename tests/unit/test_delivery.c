@@ -969,10 +969,9 @@ static void test_waiting_skips_held_jobs(void **state)
         free(urls[i]);
 }
 
-/* A job waiting to retry counts in its host's queue: the run loop holds
- * back the rest of a fan-out to a host that fails, not only to one that
- * is slow. */
-static void test_host_queue_counts_retries(void **state)
+/* A job waiting to retry counts in its host's retries, not in those
+ * waiting for a connection: the run loop gives the two different limits. */
+static void test_host_counts_retries(void **state)
 {
     char *urls[] = {url_for("/fail/queue")};
     struct channel ch;
@@ -984,9 +983,11 @@ static void test_host_queue_counts_retries(void **state)
     struct delivery_host *h = delivery_host(d, urls[0]);
     submit(d, &ch, 0, 0, "retry", "{}", &n);
     assert_int_equal(delivery_host_waiting(h), 1);
+    assert_int_equal(delivery_host_retrying(h), 0);
     run_until(d, &n.done);
     assert_int_equal(n.results[0], DELIVERY_RETRY);
-    assert_int_equal(delivery_host_waiting(h), 1); /* waiting a minute to retry */
+    assert_int_equal(delivery_host_waiting(h), 0);
+    assert_int_equal(delivery_host_retrying(h), 1); /* a minute to wait */
     assert_int_equal(delivery_waiting(d), 0);
     delivery_free(d);
     free(urls[0]);
@@ -1102,7 +1103,7 @@ int main(void)
         cmocka_unit_test(test_fanout),
         cmocka_unit_test(test_waiting_by_host),
         cmocka_unit_test(test_waiting_skips_held_jobs),
-        cmocka_unit_test(test_host_queue_counts_retries),
+        cmocka_unit_test(test_host_counts_retries),
         cmocka_unit_test(test_host_queue_after_gone),
         cmocka_unit_test(test_not_before_and_poll_integration),
         cmocka_unit_test(test_free_aborts_inflight),
