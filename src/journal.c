@@ -375,11 +375,6 @@ static int check_foreign_keys(struct journal *j)
 }
 
 /*
- * Foreign keys are off while it runs (a table rebuilt by copy, drop and
- * rename would otherwise take the rows referring to it along), and checked
- * as a whole before the commit.  The caller turns them on again.
- */
-/*
  * 0, or -1 after reporting when a run is still owned by a live process
  * (its runner lock's lease has not lapsed): that process is an older
  * crisisrun writing the old schema, and rebuilding tables under it would
@@ -408,6 +403,11 @@ static int check_no_live_runner(struct journal *j, int version)
     return ret;
 }
 
+/*
+ * Foreign keys are off while it runs (a table rebuilt by copy, drop and
+ * rename would otherwise take the rows referring to it along), and checked
+ * as a whole before the commit.  The caller turns them on again.
+ */
 static int migrate(struct journal *j)
 {
     int version;
