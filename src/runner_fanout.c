@@ -114,27 +114,33 @@ struct tally {
     size_t len;
 };
 
+/* h's slot in t, or t->len when it has none. */
+static size_t tally_find(const struct tally *t, const struct delivery_host *h)
+{
+    size_t i = t->len;
+    while (i-- > 0)
+        if (t->host[i] == h)
+            return i;
+    return t->len;
+}
+
 static size_t tally_get(const struct tally *t, const struct delivery_host *h)
 {
-    for (size_t i = t->len; i-- > 0;)
-        if (t->host[i] == h)
-            return t->n[i];
-    return 0;
+    size_t i = tally_find(t, h);
+    return i < t->len ? t->n[i] : 0;
 }
 
 static void tally_add(struct tally *t, struct delivery_host *h, size_t n)
 {
-    for (size_t i = t->len; i-- > 0;) {
-        if (t->host[i] == h) {
-            t->n[i] += n;
+    size_t i = tally_find(t, h);
+    if (i == t->len) {
+        /* At most FANOUT_CHUNK endpoints are journaled a call: room enough. */
+        if (t->len == FANOUT_CHUNK)
             return;
-        }
-    }
-    /* At most FANOUT_CHUNK endpoints are journaled a call: room enough. */
-    if (t->len < FANOUT_CHUNK) {
         t->host[t->len] = h;
-        t->n[t->len++] = n;
+        t->n[t->len++] = 0;
     }
+    t->n[i] += n;
 }
 
 /* How many more of h's endpoints may be journaled now. */
@@ -146,11 +152,6 @@ static size_t host_room(const struct tally *t, struct delivery_host *h)
         return 0;
     size_t have = delivery_host_waiting(h) + tally_get(t, h);
     return have < FANOUT_HOST_BACKLOG ? FANOUT_HOST_BACKLOG - have : 0;
-}
-
-static int fanout_has_held(const struct fanout *fo)
-{
-    return fo->nheld != 0;
 }
 
 /* Holds endpoint e of slot c for host h. */
@@ -262,7 +263,6 @@ static int work_list(struct runner *r, struct fanout *fo, struct tally *t, size_
             *budget -= end - e;
             hold(fo, h, c, end);
             e = ++end;
-            fo->from[c] = e;
         }
         if (end > e) {
             if (journal_range(r, fo, c, e, end) < 0)
@@ -294,7 +294,7 @@ void runner_fanout_work(struct runner *r)
         struct fanout *fo = *link;
         if (work_held(r, fo, &t, &budget) || work_list(r, fo, &t, &budget, &looks))
             return;
-        if (fanout_has_held(fo)) {
+        if (fo->nheld) { /* the rest waits for its hosts */
             link = &fo->next;
             continue;
         }
