@@ -26,6 +26,13 @@
 . "$(dirname "$0")/lib.sh"
 . "$CRISISRUN_TEST_DATA/control/helpers.sh"
 
+# notified RUN CHANNEL CONDITION: how many of the run's notifications on
+# CHANNEL meet CONDITION (SQL on the notifications table)
+notified() {
+    sq "SELECT count(*) FROM notifications WHERE run_id = '$1' AND channel = '$2' AND $3"
+}
+UNSETTLED="(state = 'pending' OR state = 'inflight')"
+
 start_inbox
 port=${INBOX_URL##*:}
 for i in $(seq 1 1200); do echo "$INBOX_URL/fault/slow/200/webhook/s$i"; done >"$TMP/slow.txt"
@@ -47,8 +54,7 @@ RUN=$(wait_run_id "$TMP/run.out")
 # at most its 64 in flight and its backlog of 256.
 max=0 samples=0
 while kill -0 "$pid" 2>/dev/null; do
-    unsettled=$(sq "SELECT count(*) FROM notifications WHERE run_id = '$RUN' AND channel = 'slow'
-                    AND (state = 'pending' OR state = 'inflight')")
+    unsettled=$(notified "$RUN" slow "$UNSETTLED")
     samples=$((samples + 1))
     (( unsettled > max )) && max=$unsettled
     sleep 0.1
@@ -62,8 +68,7 @@ assert_eq "$(sq "SELECT count(*) FROM notifications WHERE run_id = '$RUN' AND st
     1500 "every endpoint delivered"
 assert_eq "$(inbox_count /webhook/fast-)" 300 "one request a fast endpoint"
 fast_done=$(sq "SELECT max(settled_ms) FROM notifications WHERE run_id = '$RUN' AND channel = 'fast'")
-slow_by_then=$(sq "SELECT count(*) FROM notifications WHERE run_id = '$RUN' AND channel = 'slow'
-                   AND settled_ms <= $fast_done")
+slow_by_then=$(notified "$RUN" slow "settled_ms <= $fast_done")
 (( slow_by_then < 200 )) ||
     fail "the fast endpoints waited for the slow host: delivered when $slow_by_then of 1,200 slow ones were"
 echo "ok: 300 fast endpoints delivered when $slow_by_then of 1,200 slow ones were;" \
@@ -84,13 +89,9 @@ YAML
 start_crisisrun "$TMP/run2.out" run --quiet "$TMP/pb2.yaml"
 pid=$BG_PID
 RUN2=$(wait_run_id "$TMP/run2.out")
-delivered() {
-    sq "SELECT count(*) FROM notifications WHERE run_id = '$RUN2' AND channel = '$1'
-        AND state = 'delivered'"
-}
 # Held back behind the limited channel, they would wait some 13 s.
-wait_for "(( \$(delivered open) == 300 ))" 8
-limited=$(delivered limited)
+wait_for "(( \$(notified $RUN2 open \"state = 'delivered'\") == 300 ))" 8
+limited=$(notified "$RUN2" limited "state = 'delivered'")
 (( limited < 150 )) || fail "$limited of the rate-limited channel delivered already: not rate limited?"
 rc=0
 _cr_stop "$pid" || rc=$?
@@ -117,22 +118,19 @@ YAML
 start_crisisrun "$TMP/run3.out" run --quiet "$TMP/pb3.yaml"
 pid=$BG_PID
 RUN3=$(wait_run_id "$TMP/run3.out")
-count3() {
-    sq "SELECT count(*) FROM notifications WHERE run_id = '$RUN3' AND channel = '$1' AND $2"
-}
 # Counted with the waiting ones, the first 256 failures would hold the
 # rest of the host's endpoints for the 15-30 s of their retries.
-wait_for "(( \$(count3 half \"state = 'delivered'\") == 600 ))" 8
+wait_for "(( \$(notified $RUN3 half \"state = 'delivered'\") == 600 ))" 8
 # The failing host: retries are 15 s away at least, so for now every
 # request is a first attempt.
-wait_for "(( \$(count3 failing 1) >= 2000 ))" 8
+wait_for "(( \$(notified $RUN3 failing 1) >= 2000 ))" 8
 max=0
 for _ in $(seq 1 15); do
-    u=$(count3 failing "(state = 'pending' OR state = 'inflight')")
+    u=$(notified "$RUN3" failing "$UNSETTLED")
     (( u > max )) && max=$u
     sleep 0.1
 done
-journaled=$(count3 failing 1)
+journaled=$(notified "$RUN3" failing 1)
 rc=0
 _cr_stop "$pid" || rc=$?
 assert_eq "$rc" 1 "the run, stopped, exits 1"
