@@ -177,6 +177,11 @@ void control_commit(struct control *c)
     free(v);
 }
 
+int control_holding(const struct control *c)
+{
+    return c && c->nheld > 0;
+}
+
 /* A held request whose client went away (or the server is stopping). */
 static void closed(void *cls, struct httpd_request *req)
 {

@@ -227,7 +227,7 @@ int journal_fail(struct journal *j, const char *what)
     /* Some errors (disk full, I/O) make SQLite roll the whole transaction
      * back.  Later writes would then commit one by one, outside the batch
      * the caller believes is open: refuse them until it ends the batch. */
-    if (j->depth > 0 && sqlite3_get_autocommit(j->db))
+    if (j->depth > 0 && sqlite3_get_autocommit(j->db) && !journal_on_writer(j))
         j->aborted = 1;
     return -1;
 }
@@ -242,7 +242,9 @@ void journal_abort(struct journal *j)
 
 sqlite3_stmt *journal_stmt(struct journal *j, enum journal_stmt_slot slot, const char *sql)
 {
-    if (j->aborted) {
+    if (journal_sync(j) < 0)
+        return NULL;
+    if (j->aborted && !journal_on_writer(j)) {
         error("journal '%s': the batch was rolled back after an error", j->path);
         return NULL;
     }
@@ -325,6 +327,8 @@ void journal_sha256_hex(const void *data, size_t len, char out[65])
 
 static int exec_sql(struct journal *j, const char *sql, const char *what)
 {
+    if (journal_sync(j) < 0)
+        return -1;
     char *msg = NULL;
     if (sqlite3_exec(j->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
         error("journal '%s': cannot %s: %s", j->path, what, msg ? msg : "unknown error");
@@ -615,10 +619,12 @@ void journal_close(struct journal *j)
 {
     if (!j)
         return;
+    /* The batch with the writer commits; one still open is rolled back. */
+    journal_writer_stop(j);
     for (size_t i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(j->stmt[i]);
     if (j->db) {
-        if (j->depth)
+        if (!sqlite3_get_autocommit(j->db))
             sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
         sqlite3_close(j->db);
     }
@@ -639,6 +645,13 @@ int journal_begin(struct journal *j)
 {
     if (j->aborted)
         return error("journal '%s': the batch was rolled back after an error", j->path);
+    if (j->w && !j->depth) {
+        /* BEGIN runs with the batch's first write, so that opening a batch
+         * never waits for the writer's commit of the one before. */
+        j->begin_pending = 1;
+        j->depth = 1;
+        return 0;
+    }
     /* Inner levels are savepoints, so a failed compound write inside a
      * batch undoes only itself.  The statements are prepared once: the run
      * loop opens two batches an iteration and every attempt a savepoint,
@@ -653,6 +666,13 @@ int journal_begin(struct journal *j)
 
 int journal_commit(struct journal *j)
 {
+    if (journal_commit_start(j) < 0)
+        return -1;
+    return journal_commit_wait(j);
+}
+
+int journal_commit_start(struct journal *j)
+{
     if (j->depth <= 0)
         return error("journal '%s': commit without a transaction", j->path);
     if (j->aborted) {
@@ -666,6 +686,10 @@ int journal_commit(struct journal *j)
             return -1;
         j->depth--;
         return 0;
+    }
+    if (j->w) {
+        j->depth = 0;
+        return journal_writer_hand_over(j);
     }
     sqlite3_stmt *st = journal_stmt(j, ST_TXN_COMMIT, "COMMIT");
     if (!st || journal_step_write(j, st, "commit") < 0) {
@@ -698,14 +722,19 @@ void journal_manual_checkpoints(struct journal *j)
     sqlite3_wal_hook(j->db, count_wal_frames, j);
 }
 
-int journal_wal_pending(const struct journal *j)
+int journal_wal_pending(struct journal *j)
 {
+    /* The writer's commits count frames: wait for the one it has, but
+     * leave the open batch's writes deferred. */
+    journal_writer_settle(j);
     return j->wal_frames - j->wal_backfilled;
 }
 
 int journal_checkpoint(struct journal *j)
 {
     int frames = 0, copied = 0;
+    if (journal_sync(j) < 0)
+        return -1;
     int rc =
         sqlite3_wal_checkpoint_v2(j->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY)
@@ -719,6 +748,16 @@ int journal_rollback(struct journal *j)
 {
     if (j->depth <= 0)
         return error("journal '%s': rollback without a transaction", j->path);
+    if (j->w && j->depth == 1 && j->begin_pending) {
+        /* Nothing ran yet: drop the deferred writes unrun. */
+        journal_writer_drop(j);
+        j->begin_pending = 0;
+        j->depth = 0;
+        j->aborted = 0;
+        return 0;
+    }
+    if (journal_sync(j) < 0 && !j->aborted)
+        return -1;
     int ret;
     if (j->aborted) {
         if (--j->depth == 0)

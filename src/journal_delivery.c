@@ -131,14 +131,93 @@ int journal_body_add(struct journal *j, const char *run_id, const char *body, in
     return 0;
 }
 
-int journal_notification_add(struct journal *j, const struct journal_notification_new *nn,
-                             char *id_out)
+/* The notification's row, in the open transaction; *added 0 when its id
+ * was journaled already.  url_hash is journal_endpoint_hash()'s. */
+static int notification_insert(struct journal *j, const struct journal_notification_new *nn,
+                               const char *id, const char *url_hash, int64_t body_id,
+                               int *added)
 {
     static const char sql[] =
         "INSERT INTO notifications (id, run_id, step, occurrence, channel, endpoint_index,"
         " endpoint_redacted, endpoint_hash, state, created_ms, updated_ms, due_ms, body_id)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?9, ?10, ?11)"
         " ON CONFLICT (id) DO NOTHING";
+    sqlite3_stmt *st = journal_stmt(j, ST_NOTIF_INSERT, sql);
+    if (!st)
+        return -1;
+    char *redacted = url_redact(nn->endpoint_url);
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, nn->run_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, nn->step, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, nn->occurrence);
+    sqlite3_bind_text(st, 5, nn->channel, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 6, nn->endpoint_index);
+    sqlite3_bind_text(st, 7, redacted, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, url_hash, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 9, nn->created_ms);
+    sqlite3_bind_int64(st, 10, nn->due_ms);
+    sqlite3_bind_int64(st, 11, body_id);
+    int ret = journal_step_write(j, st, "add a notification");
+    free(redacted);
+    if (ret == 0)
+        *added = sqlite3_changes(j->db) != 0;
+    return ret;
+}
+
+/* A notification journaled at the batch's commit (journal_defer()). */
+struct notification_op {
+    struct journal_op op;
+    struct journal_notification_new nn; /* its strings in text[] */
+    char id[JOURNAL_NOTIFICATION_ID_LEN + 1];
+    char url_hash[JOURNAL_ENDPOINT_HASH_LEN + 1];
+    int *existed;
+    char text[];
+};
+
+static int run_notification_op(struct journal *j, struct journal_op *op)
+{
+    struct notification_op *o = (struct notification_op *)op;
+    int added;
+    if (notification_insert(j, &o->nn, o->id, o->url_hash, o->nn.body_id, &added) < 0)
+        return -1;
+    *o->existed = !added;
+    return 0;
+}
+
+/* Copies s into *p; returns the copy. */
+static const char *stash(char **p, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    memcpy(*p, s, n);
+    const char *copy = *p;
+    *p += n;
+    return copy;
+}
+
+static void defer_notification(struct journal *j, const struct journal_notification_new *nn,
+                               const char *id, const char *url_hash)
+{
+    size_t len = strlen(nn->run_id) + strlen(nn->step) + strlen(nn->channel) +
+                 strlen(nn->endpoint_url) + 4;
+    struct notification_op *o = xmalloc(sizeof(*o) + len);
+    o->op.run = run_notification_op;
+    o->nn = *nn;
+    o->nn.body = NULL;
+    char *p = o->text;
+    o->nn.run_id = stash(&p, nn->run_id);
+    o->nn.step = stash(&p, nn->step);
+    o->nn.channel = stash(&p, nn->channel);
+    o->nn.endpoint_url = stash(&p, nn->endpoint_url);
+    memcpy(o->id, id, sizeof(o->id));
+    memcpy(o->url_hash, url_hash, sizeof(o->url_hash));
+    o->existed = nn->existed;
+    *o->existed = 0;
+    journal_defer(j, &o->op);
+}
+
+int journal_notification_add(struct journal *j, const struct journal_notification_new *nn,
+                             char *id_out)
+{
     char id[JOURNAL_NOTIFICATION_ID_LEN + 1], url_hex[65];
     if (!nn->run_id || !nn->step || !nn->channel || !nn->endpoint_url || !nn->body)
         return error("journal '%s': incomplete notification", j->path);
@@ -156,39 +235,27 @@ int journal_notification_add(struct journal *j, const struct journal_notificatio
     journal_sha256_hex(nn->endpoint_url, strlen(nn->endpoint_url), url_hex);
     notification_id(&j->ids, nn, url_hex, id);
     url_hex[JOURNAL_ENDPOINT_HASH_LEN] = '\0';
+    if (id_out)
+        memcpy(id_out, id, sizeof(id));
     int64_t body_id = nn->body_id;
-    int own_body = !body_id;
+    if (body_id && nn->existed && journal_deferring(j)) {
+        defer_notification(j, nn, id, url_hex);
+        return 0;
+    }
+    int own_body = !body_id, added = 0;
     if (own_body) {
         if (journal_begin(j) < 0)
             return -1;
         if (journal_body_add(j, nn->run_id, nn->body, &body_id) < 0)
             goto fail;
     }
-    sqlite3_stmt *st = journal_stmt(j, ST_NOTIF_INSERT, sql);
-    if (!st)
+    if (notification_insert(j, nn, id, url_hex, body_id, &added) < 0)
         goto fail;
-    char *redacted = url_redact(nn->endpoint_url);
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, nn->run_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, nn->step, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 4, nn->occurrence);
-    sqlite3_bind_text(st, 5, nn->channel, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 6, nn->endpoint_index);
-    sqlite3_bind_text(st, 7, redacted, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 8, url_hex, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 9, nn->created_ms);
-    sqlite3_bind_int64(st, 10, nn->due_ms);
-    sqlite3_bind_int64(st, 11, body_id);
-    int ret = journal_step_write(j, st, "add a notification");
-    free(redacted);
-    if (ret < 0)
-        goto fail;
-    int added = sqlite3_changes(j->db) != 0;
     /* Already journaled: the body just stored is nobody's. */
     if (own_body && (added ? journal_commit(j) : journal_rollback(j)) < 0)
         return -1;
-    if (id_out)
-        memcpy(id_out, id, sizeof(id));
+    if (nn->existed)
+        *nn->existed = !added;
     return added ? 0 : 1;
 fail:
     if (own_body)
@@ -337,7 +404,12 @@ int journal_notification_count(struct journal *j, const char *run_id, long *coun
     return ret;
 }
 
-int journal_attempt_add(struct journal *j, const struct journal_attempt *a)
+/*
+ * The attempt's two statements, in the open transaction: the UPDATE first,
+ * so that its refusals (no such notification, already settled) leave
+ * nothing behind.  *updated is set once the UPDATE has changed the row.
+ */
+static int attempt_write(struct journal *j, const struct journal_attempt *a, int *updated)
 {
     static const char sql[] =
         "INSERT INTO attempts (notification_id, number, started_ms, finished_ms,"
@@ -353,22 +425,10 @@ int journal_attempt_add(struct journal *j, const struct journal_attempt *a)
         " last_latency_ms = ?4, last_error = ?5, updated_ms = ?6, state = ?7,"
         " settled_ms = ?6 WHERE id = ?1 AND state IN ('pending', 'inflight')";
     int settles = a->settles != DELIVERY_PENDING;
-    if (settles &&
-        (a->settles == DELIVERY_INFLIGHT || (unsigned)a->settles >= DELIVERY_STATE_COUNT))
-        return error("journal '%s': invalid settled state %d", j->path, (int)a->settles);
-    /*
-     * Inside a batch (the run loop's), no savepoint: it was a fifth of the
-     * journal's cost per attempt.  The UPDATE goes first, so the refusals
-     * (no such notification, already settled) leave nothing behind; an
-     * INSERT failing after it rolls the batch back (journal_abort()).
-     */
-    int own = j->depth == 0;
-    if (own && journal_begin(j) < 0)
-        return -1;
     sqlite3_stmt *st = settles ? journal_stmt(j, ST_ATTEMPT_NOTIF_SETTLE, settle_sql)
                                : journal_stmt(j, ST_ATTEMPT_NOTIF_UPDATE, update_sql);
     if (!st)
-        goto fail;
+        return -1;
     sqlite3_bind_text(st, 1, a->notification_id, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, a->number);
     journal_bind_time(st, 3, a->http_status);
@@ -378,14 +438,13 @@ int journal_attempt_add(struct journal *j, const struct journal_attempt *a)
     if (settles)
         sqlite3_bind_text(st, 7, journal_delivery_state_name(a->settles), -1, SQLITE_STATIC);
     if (journal_step_write(j, st, "update a notification") < 0)
-        goto fail;
-    if (!sqlite3_changes(j->db)) {
-        unchanged(j, a->notification_id);
-        goto fail;
-    }
+        return -1;
+    if (!sqlite3_changes(j->db))
+        return unchanged(j, a->notification_id);
+    *updated = 1;
     st = journal_stmt(j, ST_ATTEMPT_INSERT, sql);
     if (!st)
-        goto undo;
+        return -1;
     sqlite3_bind_text(st, 1, a->notification_id, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 2, a->number);
     sqlite3_bind_int64(st, 3, a->started_ms);
@@ -394,18 +453,54 @@ int journal_attempt_add(struct journal *j, const struct journal_attempt *a)
     sqlite3_bind_int64(st, 6, a->latency_ms);
     sqlite3_bind_text(st, 7, journal_attempt_outcome_name(a->outcome), -1, SQLITE_STATIC);
     journal_bind_text(st, 8, a->error);
-    if (journal_step_write(j, st, "add a delivery attempt") < 0)
-        goto undo;
-    return own ? journal_commit(j) : 0;
-undo:
-    if (!own) {
-        journal_abort(j);
+    return journal_step_write(j, st, "add a delivery attempt");
+}
+
+/* An attempt journaled at the batch's commit (journal_defer()). */
+struct attempt_op {
+    struct journal_op op;
+    struct journal_attempt a; /* its error in text[] */
+    char text[];
+};
+
+static int run_attempt_op(struct journal *j, struct journal_op *op)
+{
+    int updated = 0;
+    return attempt_write(j, &((struct attempt_op *)op)->a, &updated);
+}
+
+int journal_attempt_add(struct journal *j, const struct journal_attempt *a)
+{
+    int settles = a->settles != DELIVERY_PENDING;
+    if (settles &&
+        (a->settles == DELIVERY_INFLIGHT || (unsigned)a->settles >= DELIVERY_STATE_COUNT))
+        return error("journal '%s': invalid settled state %d", j->path, (int)a->settles);
+    if (journal_deferring(j)) {
+        size_t len = a->error ? strlen(a->error) + 1 : 0;
+        struct attempt_op *o = xmalloc(sizeof(*o) + len);
+        o->op.run = run_attempt_op;
+        o->a = *a;
+        if (a->error)
+            o->a.error = memcpy(o->text, a->error, len);
+        journal_defer(j, &o->op);
+        return 0;
+    }
+    /*
+     * Inside a batch (the run loop's), no savepoint: it was a fifth of the
+     * journal's cost per attempt.  A failure after the UPDATE changed the
+     * notification rolls the batch back (journal_abort()).
+     */
+    int own = j->depth == 0, updated = 0;
+    if (own && journal_begin(j) < 0)
+        return -1;
+    if (attempt_write(j, a, &updated) < 0) {
+        if (own)
+            journal_rollback(j);
+        else if (updated)
+            journal_abort(j);
         return -1;
     }
-fail:
-    if (own)
-        journal_rollback(j);
-    return -1;
+    return own ? journal_commit(j) : 0;
 }
 
 int journal_attempt_list(struct journal *j, const char *run_id, struct journal_attempt **out,

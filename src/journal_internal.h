@@ -68,6 +68,10 @@ struct journal {
     sqlite3 *db;
     char *path;
     int depth;   /* nesting of journal_begin */
+    /* With a writer: the outermost journal_begin() has not run BEGIN yet
+     * (journal_sync() or the writer will). */
+    int begin_pending;
+    struct journal_writer *w; /* NULL: every write runs at once */
     int aborted; /* SQLite rolled the open batch back after an error */
     /* With journal_manual_checkpoints(): frames in the WAL after the last
      * commit, and how many of them the last checkpoint copied. */
@@ -106,6 +110,40 @@ void journal_bind_time(sqlite3_stmt *st, int i, int64_t v);
 char *journal_col_str(sqlite3_stmt *st, int i);
 /* Copies a text column into a fixed buffer of size bytes ("" for NULL). */
 void journal_col_copy(sqlite3_stmt *st, int i, char *buf, size_t size);
+
+/*
+ * Deferred writes (journal_writer.c).  A write deferred with
+ * journal_defer() runs later, in order, in the same batch: on the writer
+ * thread when the batch is handed over, or on the caller's thread when a
+ * statement needs the connection first.  run returns 0 or -1 (after
+ * reporting); it runs inside the open transaction and MUST NOT call
+ * journal_abort() (whoever runs it rolls back).  The op is freed (free())
+ * after it ran or was dropped.
+ */
+struct journal_op {
+    struct journal_op *next;
+    int (*run)(struct journal *j, struct journal_op *op);
+};
+/* 1 when a write may be deferred now: a writer, a batch open, not failed. */
+int journal_deferring(const struct journal *j);
+void journal_defer(struct journal *j, struct journal_op *op);
+/*
+ * The connection to this thread, with every deferred write done: waits for
+ * the writer's batch, runs BEGIN if it is pending and the writes deferred
+ * since.  Every use of j->db outside the writer goes through it
+ * (journal_stmt() calls it).  0, or -1 after a failure (the batch is
+ * rolled back: journal_abort()).
+ */
+int journal_sync(struct journal *j);
+/* 1 on the writer thread. */
+int journal_on_writer(const struct journal *j);
+/* The open outermost batch to the writer (journal_commit_start()). */
+int journal_writer_hand_over(struct journal *j);
+void journal_writer_stop(struct journal *j);
+/* Waits for the batch with the writer, if any; runs nothing deferred. */
+void journal_writer_settle(struct journal *j);
+/* Frees the writes deferred in the open batch without running them. */
+void journal_writer_drop(struct journal *j);
 
 /* Writes 2 * nbytes random hex digits (random_bytes) and a NUL to out.  0 or -1. */
 int journal_random_hex(struct journal *j, char *out, size_t nbytes);

@@ -190,6 +190,8 @@ static int timeline_read(struct journal *j, const char *run, struct timeline *t)
     char id[JOURNAL_RUN_ID_LEN + 1];
     memset(t, 0, sizeof(*t));
     /* One read transaction: a consistent snapshot while a run writes. */
+    if (journal_sync(j) < 0)
+        return -1;
     int own_tx = j->depth == 0;
     if (own_tx && sqlite3_exec(j->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
         return journal_fail(j, "begin a read");

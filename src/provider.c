@@ -42,6 +42,17 @@ void header_list_add(struct header_list *h, const char *fmt, ...)
     va_end(ap);
 }
 
+void header_list_add_pair(struct header_list *h, const char *name, const char *value)
+{
+    size_t nl = strlen(name), vl = strlen(value);
+    char *line = xmalloc(nl + 2 + vl + 1);
+    memcpy(line, name, nl);
+    memcpy(line + nl, ": ", 2);
+    memcpy(line + nl + 2, value, vl + 1);
+    ALLOC_GROW(h->v, h->n + 1, h->alloc);
+    h->v[h->n++] = line;
+}
+
 void header_list_release(struct header_list *h)
 {
     for (size_t i = 0; i < h->n; i++)

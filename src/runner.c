@@ -170,10 +170,19 @@ static void queue_submit(struct runner *r, struct notif *n)
 }
 
 /* Hands the notifications journaled in the last committed batch to the engine. */
-static void flush_submits(struct runner *r)
+static void notif_free(struct notif *n);
+
+/* The first count notifications queued, durable now, to the engine. */
+static void flush_submits(struct runner *r, size_t count)
 {
-    for (size_t i = 0; i < r->nsubmits; i++) {
+    for (size_t i = 0; i < count; i++) {
         struct notif *n = r->submits[i];
+        if (n->existed) {
+            /* Journaled before (a step replayed after resume): resume
+             * re-sends it from the journal if it is unsettled. */
+            notif_free(n);
+            continue;
+        }
         const struct channel *ch = &r->pb->channels[n->channel];
         struct delivery_request req = {
             .notification_id = n->id,
@@ -196,7 +205,8 @@ static void flush_submits(struct runner *r)
         r->live[n->channel].pending++;
         n->out = NULL;
     }
-    r->nsubmits = 0;
+    memmove(r->submits, r->submits + count, (r->nsubmits - count) * sizeof(*r->submits));
+    r->nsubmits -= count;
 }
 
 struct notif *notif_new(struct runner *r, size_t channel, size_t endpoint)
@@ -276,6 +286,7 @@ int runner_notify_endpoints(struct runner *r, size_t ch, const char *step, int o
         if (skip && skip[e])
             continue;
         struct notif *n = notif_new(r, ch, e);
+        int disabled = runner_endpoint_disabled(r, ch, e);
         struct journal_notification_new nn = {
             .run_id = r->run.id,
             .id_scheme = r->run.id_scheme,
@@ -288,6 +299,10 @@ int runner_notify_endpoints(struct runner *r, size_t ch, const char *step, int o
             .body_id = out->body_id,
             .created_ms = runner_wall(r, now),
             .due_ms = runner_wall(r, now),
+            /* Journaled with the batch's commit, on the writer thread:
+             * flush_submits() drops it if it existed.  A disabled
+             * endpoint's is settled at once, below, so it is written now. */
+            .existed = disabled ? NULL : &n->existed,
         };
         int added = journal_notification_add(r->j, &nn, n->id);
         if (added != 0) {
@@ -302,7 +317,7 @@ int runner_notify_endpoints(struct runner *r, size_t ch, const char *step, int o
                 break;
             continue;
         }
-        if (runner_endpoint_disabled(r, ch, e)) {
+        if (disabled) {
             /* It answered 410 earlier in the run (before a resume, too):
              * no request, settled as the engine would settle it. */
             if (journal_notification_set_state(r->j, n->id, DELIVERY_DISABLED,
@@ -792,6 +807,9 @@ static int create_run(struct runner *r, const struct runner_options *opt)
 
 static void runner_release(struct runner *r)
 {
+    /* The journal's writer may still be setting notifications' `existed`. */
+    if (r->j)
+        journal_commit_wait(r->j);
     free(r->submits); /* their notifications are in r->notifs */
     while (r->fanouts) {
         /* Stopped mid-fan-out: resume completes it (runner_complete_fanouts). */
@@ -819,13 +837,25 @@ static void runner_release(struct runner *r)
     liveview_release(&r->lv);
 }
 
-static int commit(struct runner *r)
+static void maybe_checkpoint(struct runner *r, int acted);
+
+/*
+ * The batch with the journal's writer is durable: the notifications it
+ * journaled go to the engine.  A checkpoint needs no batch open
+ * (checkpoint_ok).  0, or -1 when it failed.
+ */
+static int finish_commit(struct runner *r, int checkpoint_ok)
 {
-    if (journal_commit(r->j) < 0) {
+    if (journal_commit_wait(r->j) < 0) {
         r->journal_failed = 1;
         return -1;
     }
-    return 0;
+    size_t n = r->ncommitting;
+    r->ncommitting = 0;
+    flush_submits(r, n);
+    if (checkpoint_ok)
+        maybe_checkpoint(r, n > 0 || r->committing_served);
+    return r->journal_failed ? -1 : 0;
 }
 
 /* The real-time wait until something on the run's clock is due. */
@@ -845,7 +875,8 @@ static int wait_timeout(struct runner *r)
 
 static int run_is_over(struct runner *r)
 {
-    if (!sched_is_done(r->sched) || delivery_active(r->d) || r->nsubmits || r->fanouts)
+    if (!sched_is_done(r->sched) || delivery_active(r->d) || r->nsubmits || r->fanouts ||
+        journal_committing(r->j))
         return 0;
     return r->feedback_closes < 0 || runner_offset(r) >= r->feedback_closes;
 }
@@ -867,6 +898,22 @@ static void maybe_checkpoint(struct runner *r, int acted)
         return;
     if (journal_checkpoint(r->j) < 0)
         r->journal_failed = 1;
+}
+
+#define BATCH_GO_ON 2
+
+/*
+ * After a batch is durable and no other is open: draws, and says whether
+ * the loop ends (loop()'s 0 or 1) or goes on (BATCH_GO_ON).
+ */
+static int batch_done(struct runner *r)
+{
+    draw(r);
+    if (run_is_over(r))
+        return 0;
+    if (stop_signal)
+        return 1;
+    return BATCH_GO_ON;
 }
 
 /*
@@ -900,22 +947,34 @@ static int loop(struct runner *r)
             runner_fanout_work(r);
         if (r->journal_failed)
             return -1;
-        if (r->nsubmits || runner_fanout_ready(r) || served || stop_signal ||
+        if (r->nsubmits > r->ncommitting || runner_fanout_ready(r) || served || stop_signal ||
             !delivery_active(r->d) || monotonic_ms() - batch_started >= BATCH_MS) {
-            if (commit(r) < 0)
+            /* Batches commit in order: the one before first. */
+            if (journal_committing(r->j) && finish_commit(r, 0) < 0)
                 return -1;
-            int acted = r->nsubmits || served;
-            batch_open = served = 0;
-            control_commit(r->control); /* answers only what is journaled */
-            flush_submits(r);
-            maybe_checkpoint(r, acted);
-            if (r->journal_failed)
+            r->ncommitting = r->nsubmits;
+            r->committing_served = served;
+            if (journal_commit_start(r->j) < 0) {
+                r->journal_failed = 1;
                 return -1;
-            draw(r);
-            if (run_is_over(r))
-                return 0;
-            if (stop_signal)
-                return 1;
+            }
+            batch_open = 0;
+            /*
+             * The writer commits while the loop goes on with requests in
+             * flight; the batch's notifications go out when it is done.
+             * Answers to clients, a stop and the end of the run wait for
+             * the commit here, as they did before there was a writer.
+             */
+            if (served || control_holding(r->control) || stop_signal ||
+                !delivery_active(r->d)) {
+                if (finish_commit(r, 1) < 0)
+                    return -1;
+                served = 0;
+                control_commit(r->control); /* answers only what is journaled */
+                int rc = batch_done(r);
+                if (rc != BATCH_GO_ON)
+                    return rc;
+            }
         }
         if (monotonic_ms() - last_beat >= RUNNER_HEARTBEAT_MS) {
             last_beat = monotonic_ms();
@@ -927,7 +986,7 @@ static int loop(struct runner *r)
                 return -2;
         }
 
-        struct pollfd fds[1 + CONTROL_MAX_FDS];
+        struct pollfd fds[1 + CONTROL_MAX_FDS + 1]; /* + the journal writer's */
         fds[0] = (struct pollfd){signal_pipe[0], POLLIN, 0};
         int nfds = 1 + (int)control_fds(r->control, fds + 1, CONTROL_MAX_FDS);
         int timeout = wait_timeout(r);
@@ -936,8 +995,24 @@ static int loop(struct runner *r)
             int64_t left = BATCH_MS - (monotonic_ms() - batch_started);
             timeout = (int)(left < 0 ? 0 : left < timeout ? left : timeout);
         }
+        int cfd = -1;
+        if (journal_committing(r->j)) {
+            cfd = nfds;
+            fds[nfds++] = (struct pollfd){journal_commit_fd(r->j), POLLIN, 0};
+        }
         if (delivery_wait(r->d, fds, nfds, timeout) < 0)
             return -1;
+        if (cfd >= 0)
+            nfds = cfd;
+        if (cfd >= 0 && fds[cfd].revents) {
+            if (finish_commit(r, !batch_open) < 0)
+                return -1;
+            if (!batch_open) {
+                int rc = batch_done(r);
+                if (rc != BATCH_GO_ON)
+                    return rc;
+            }
+        }
         if (fds[0].revents) {
             char buf[16];
             while (read(signal_pipe[0], buf, sizeof(buf)) > 0)
@@ -1022,6 +1097,9 @@ int runner_main(const struct cmd_ctx *ctx, const struct runner_options *opt)
     else
         sched_start(r.sched);
 
+    /* The fan-out's writes commit on a second thread (journal.h, "Deferred
+     * writes"); without one, the loop writes them itself. */
+    journal_writer_start(r.j);
     int lr = loop(&r);
     int64_t now = runner_wall(&r, runner_offset(&r));
     if (lr > 0 && r.status != STATUS_RESOLVED) {

@@ -47,6 +47,7 @@ struct notif {
     int answered_gone;       /* its own attempt was answered 410 */
     int64_t attempt_started; /* run clock (wall) of the current attempt */
     int settle_journaled;    /* the last attempt's journal write settled it */
+    int existed;             /* journaled before: not sent (flush_submits) */
     struct outgoing *out; /* until handed to the engine; then NULL */
 };
 
@@ -105,9 +106,11 @@ struct runner {
     int journal_failed;
     long failed;
 
-    /* Journaled in the open batch, handed to the engine after commit. */
+    /* Journaled in the open batch, handed to the engine after commit; the
+     * first ncommitting are in the batch with the journal's writer. */
     struct notif **submits;
-    size_t nsubmits, asubmits;
+    size_t nsubmits, asubmits, ncommitting;
+    int committing_served; /* that batch answered a client */
     /* Every notification between journaling and settling, so that a run
      * that stops with some still in the engine frees them too. */
     struct notif *notifs;

@@ -53,6 +53,8 @@ void control_run(struct control *c);
  * closes those requests unanswered).  NULL is fine.
  */
 void control_commit(struct control *c);
+/* 1 while answers are held for control_commit().  NULL is fine. */
+int control_holding(const struct control *c);
 
 const char *control_url(const struct control *c);   /* "http://127.0.0.1:PORT" */
 const char *control_token(const struct control *c); /* 64 hex digits */

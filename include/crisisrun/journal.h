@@ -81,6 +81,36 @@ int journal_commit(struct journal *j);
 int journal_rollback(struct journal *j);
 
 /*
+ * Deferred writes: the journal's writer thread.  After
+ * journal_writer_start() (outside a batch), the two writes a fan-out makes
+ * for every endpoint, journal_notification_add() with
+ * journal_notification_new.existed set and journal_attempt_add(), are only
+ * recorded when called inside a batch, and run with the batch's COMMIT on
+ * the writer thread; every other call first waits for the writer and runs
+ * the writes recorded so far, in order, so reads see them and the order of
+ * writes is the order of calls.  The outermost journal_begin() runs BEGIN
+ * with the batch's first statement.
+ *
+ * journal_commit_start() hands the outermost batch over and returns at
+ * once (without a writer it commits, as journal_commit()); the batch is
+ * durable once journal_commit_wait() returns 0.  Until then nothing it
+ * holds may be acted on.  journal_commit_fd() becomes readable when the
+ * writer has finished (poll it; journal_commit_wait() then does not block);
+ * journal_committing() says whether a batch is with the writer.  A
+ * deferred write that fails (reported then) fails its whole batch:
+ * journal_commit_wait(), or the next call that needs the connection,
+ * returns -1, and nothing written after it is committed.  journal_commit()
+ * is journal_commit_start() and journal_commit_wait().
+ * journal_close() waits for the batch with the writer and stops it.
+ * One thread uses the handle, as before: the writer is the journal's own.
+ */
+int journal_writer_start(struct journal *j);
+int journal_commit_start(struct journal *j);
+int journal_commit_wait(struct journal *j);
+int journal_committing(const struct journal *j);
+int journal_commit_fd(const struct journal *j);
+
+/*
  * Checkpoints: copying the WAL back into the database file.  SQLite does
  * it by default inside the commit that takes the WAL past 1,000 pages,
  * with an fsync: milliseconds during which a writer does nothing else.
@@ -92,7 +122,7 @@ int journal_rollback(struct journal *j);
  * what it can without waiting for readers or writers.  0 or -1.
  */
 void journal_manual_checkpoints(struct journal *j);
-int journal_wal_pending(const struct journal *j);
+int journal_wal_pending(struct journal *j);
 int journal_checkpoint(struct journal *j);
 
 /* Lowercase hex SHA-256 of data (out holds 65 bytes). */
@@ -303,6 +333,14 @@ struct journal_notification_new {
     int64_t body_id;
     int64_t created_ms;
     int64_t due_ms;     /* when it may be sent (rate limits, retries move it) */
+    /*
+     * NULL, or where to say whether the notification was journaled
+     * already (1) or added (0).  Set, it lets the write be deferred to the
+     * batch's commit (see "Deferred writes"): journal_notification_add()
+     * then returns 0 at once, and *existed is known once
+     * journal_commit_wait() has returned 0.  It MUST stay valid until then.
+     */
+    int *existed;
 };
 
 /*
@@ -333,8 +371,8 @@ int journal_body_add(struct journal *j, const char *run_id, const char *body, in
  * (JOURNAL_NOTIFICATION_ID_LEN + 1 bytes; may be NULL).  Idempotent: when
  * the same (run, step, occurrence, channel, endpoint) is already journaled
  * nothing changes and 1 is returned (a re-fired step after resume does not
- * send twice); 0 when added; -1 on error (a body containing its endpoint
- * URL is refused).
+ * send twice); 0 when added (or deferred: nn->existed); -1 on error (a
+ * body containing its endpoint URL is refused).
  */
 int journal_notification_add(struct journal *j, const struct journal_notification_new *nn,
                              char *id_out);
@@ -413,6 +451,8 @@ struct journal_attempt {
  * notification, inside a batch, it rolls the whole batch back (the
  * batch's journal_commit() then fails): unlike other compound writes it
  * has no savepoint of its own, which a fan-out paid for on every attempt.
+ * With a writer, inside a batch, it is deferred (see "Deferred writes"),
+ * and a refusal fails the batch.
  */
 int journal_attempt_add(struct journal *j, const struct journal_attempt *a);
 /* Every attempt of the run's notifications, by notification then number. */

@@ -51,6 +51,8 @@ struct header_list {
     size_t n, alloc;
 };
 void header_list_add(struct header_list *h, const char *fmt, ...) CR_PRINTF(2, 3);
+/* Adds "name: value", without a format: every attempt of a fan-out adds two. */
+void header_list_add_pair(struct header_list *h, const char *name, const char *value);
 void header_list_release(struct header_list *h);
 
 struct provider {

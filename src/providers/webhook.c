@@ -20,6 +20,7 @@
  * Success: any 2xx.
  */
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "crisisrun/signature.h"
@@ -53,8 +54,10 @@ static void webhook_attempt_headers(const struct channel *ch, const char *notifi
 {
     /* The id and timestamp go out signed or not: the id is how a receiver
      * recognises a re-send after resume (DESIGN.md "Delivery semantics"). */
-    header_list_add(out, "webhook-id: %s", notification_id);
-    header_list_add(out, "webhook-timestamp: %" PRId64, now_s);
+    char ts[24];
+    snprintf(ts, sizeof(ts), "%" PRId64, now_s);
+    header_list_add_pair(out, "webhook-id", notification_id);
+    header_list_add_pair(out, "webhook-timestamp", ts);
     if (!ch->secret)
         return;
     char *sig = signature_sign(ch->secret, notification_id, now_s, body, len);
@@ -64,7 +67,7 @@ static void webhook_attempt_headers(const struct channel *ch, const char *notifi
               ch->name);
         return;
     }
-    header_list_add(out, "webhook-signature: %s", sig);
+    header_list_add_pair(out, "webhook-signature", sig);
     free(sig);
 }
 

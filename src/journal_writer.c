@@ -1,0 +1,326 @@
+/*
+ * journal_writer.c - the journal's writer thread: a batch's deferred
+ * writes and its COMMIT run on the second core while the run loop goes on
+ * sending (journal.h, "Deferred writes").
+ *
+ * Why: in a 10,000-endpoint fan-out a third of the run loop's instructions
+ * were SQLite's, two statements a notification, and every request waited
+ * behind them on the one core.  The writer takes the two hot writes (a
+ * notification journaled, an attempt journaled) and the commit; every other
+ * use of the connection waits for it first.
+ *
+ * Invariant: the connection is used by one thread at a time.  The run loop
+ * thread touches SQLite only after journal_sync(), which waits until the
+ * writer has finished the batch handed to it and then runs, in order, the
+ * writes deferred since.  The writer touches SQLite only between a hand-off
+ * and the completion it signals, under the mutex, so each side sees what
+ * the other wrote.
+ */
+#include "journal_internal.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "crisisrun/util.h"
+
+/* SQLite needs far less; the default 8 MiB would only be address space. */
+#define WRITER_STACK (1024 * 1024)
+
+struct journal_writer {
+    pthread_t tid;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int efd;        /* readable once the batch handed over is done */
+    int quit;
+    /* Handed over, under mu: the batch to run (begin it first?). */
+    struct journal_op *job;
+    int job_begin;
+    int job_pending, result;
+    /* Main thread only: the writes deferred in the open batch. */
+    struct journal_op *head, **tail;
+    struct journal_op *done_ops; /* handed over, freed after completion */
+    int handed;    /* a batch is with the writer */
+    int result_kept; /* its result, when journal_sync() collected it */
+    int has_result;
+    int draining;  /* journal_sync() is running deferred writes itself */
+};
+
+static int on_writer(const struct journal *j)
+{
+    return j->w && pthread_equal(pthread_self(), j->w->tid);
+}
+
+static void free_ops(struct journal_op *op)
+{
+    while (op) {
+        struct journal_op *next = op->next;
+        free(op);
+        op = next;
+    }
+}
+
+/* Runs ops in order inside the open transaction; stops at the first failure. */
+static int run_ops(struct journal *j, struct journal_op *op)
+{
+    for (; op; op = op->next)
+        if (op->run(j, op) < 0)
+            return -1;
+    return 0;
+}
+
+static int exec_stmt(struct journal *j, enum journal_stmt_slot slot, const char *sql,
+                     const char *what)
+{
+    sqlite3_stmt *st = journal_stmt(j, slot, sql);
+    return st ? journal_step_write(j, st, what) : -1;
+}
+
+static void rollback_quietly(struct journal *j)
+{
+    if (!sqlite3_get_autocommit(j->db))
+        sqlite3_exec(j->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static void *writer_main(void *arg)
+{
+    struct journal *j = arg;
+    struct journal_writer *w = j->w;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (!w->job_pending && !w->quit)
+            pthread_cond_wait(&w->cv, &w->mu);
+        if (!w->job_pending)
+            break;
+        struct journal_op *ops = w->job;
+        int begin = w->job_begin;
+        pthread_mutex_unlock(&w->mu);
+
+        int rc = 0;
+        if (begin)
+            rc = exec_stmt(j, ST_TXN_BEGIN, "BEGIN IMMEDIATE", "begin a transaction");
+        if (rc == 0)
+            rc = run_ops(j, ops);
+        if (rc == 0)
+            rc = exec_stmt(j, ST_TXN_COMMIT, "COMMIT", "commit");
+        if (rc < 0)
+            rollback_quietly(j);
+
+        pthread_mutex_lock(&w->mu);
+        w->job_pending = 0;
+        w->result = rc;
+        pthread_cond_broadcast(&w->cv);
+        uint64_t one = 1;
+        ssize_t n = write(w->efd, &one, sizeof(one));
+        (void)n; /* a counter already non-zero is all the loop needs */
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+int journal_writer_start(struct journal *j)
+{
+    if (j->w)
+        return 0;
+    if (j->depth)
+        return error("journal '%s': the writer starts outside a batch", j->path);
+    struct journal_writer *w = xcalloc(1, sizeof(*w));
+    w->tail = &w->head;
+    w->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (w->efd < 0) {
+        error("journal '%s': cannot start its writer: %s", j->path, strerror(errno));
+        free(w);
+        return -1;
+    }
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, WRITER_STACK);
+    j->w = w;
+    int rc = pthread_create(&w->tid, &attr, writer_main, j);
+    pthread_attr_destroy(&attr);
+    if (rc) {
+        j->w = NULL;
+        close(w->efd);
+        pthread_mutex_destroy(&w->mu);
+        pthread_cond_destroy(&w->cv);
+        free(w);
+        return error("journal '%s': cannot start its writer: %s", j->path, strerror(rc));
+    }
+    return 0;
+}
+
+/* Waits for the batch handed over; keeps its result for journal_commit_wait(). */
+static void collect(struct journal *j)
+{
+    struct journal_writer *w = j->w;
+    pthread_mutex_lock(&w->mu);
+    while (w->job_pending)
+        pthread_cond_wait(&w->cv, &w->mu);
+    int rc = w->result;
+    w->job = NULL;
+    pthread_mutex_unlock(&w->mu);
+    uint64_t v;
+    ssize_t n = read(w->efd, &v, sizeof(v));
+    (void)n;
+    free_ops(w->done_ops);
+    w->done_ops = NULL;
+    w->handed = 0;
+    /* A failure is kept until the caller learns of it. */
+    if (!w->has_result || w->result_kept == 0)
+        w->result_kept = rc;
+    w->has_result = 1;
+}
+
+void journal_writer_settle(struct journal *j)
+{
+    if (j->w && j->w->handed && !on_writer(j))
+        collect(j);
+}
+
+void journal_writer_stop(struct journal *j)
+{
+    struct journal_writer *w = j->w;
+    if (!w)
+        return;
+    if (w->handed)
+        collect(j);
+    pthread_mutex_lock(&w->mu);
+    w->quit = 1;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->tid, NULL);
+    free_ops(w->head);
+    close(w->efd);
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    free(w);
+    j->w = NULL;
+}
+
+int journal_sync(struct journal *j)
+{
+    struct journal_writer *w = j->w;
+    if (!w || w->draining || on_writer(j))
+        return 0;
+    /* The statements below come back here through journal_stmt(). */
+    w->draining = 1;
+    int rc = 0;
+    if (w->handed)
+        collect(j);
+    /* The batch before failed to commit (reported then): nothing written
+     * since may be committed in its place. */
+    if (w->has_result && w->result_kept < 0)
+        rc = -1;
+    if (j->aborted) {
+        /* The batch is gone; its writes with it. */
+        free_ops(w->head);
+        w->head = NULL;
+        w->tail = &w->head;
+        j->begin_pending = 0;
+    }
+    if (rc == 0 && j->begin_pending) {
+        j->begin_pending = 0;
+        rc = exec_stmt(j, ST_TXN_BEGIN, "BEGIN IMMEDIATE", "begin a transaction");
+    }
+    if (rc == 0 && w->head) {
+        struct journal_op *ops = w->head;
+        w->head = NULL;
+        w->tail = &w->head;
+        rc = run_ops(j, ops);
+        free_ops(ops);
+    }
+    w->draining = 0;
+    if (rc < 0)
+        journal_abort(j);
+    return rc;
+}
+
+int journal_on_writer(const struct journal *j)
+{
+    return on_writer(j);
+}
+
+int journal_deferring(const struct journal *j)
+{
+    return j->w && j->depth > 0 && !j->aborted && !j->w->draining && !on_writer(j);
+}
+
+void journal_defer(struct journal *j, struct journal_op *op)
+{
+    struct journal_writer *w = j->w;
+    op->next = NULL;
+    *w->tail = op;
+    w->tail = &op->next;
+}
+
+int journal_writer_hand_over(struct journal *j)
+{
+    struct journal_writer *w = j->w;
+    if (w->handed)
+        collect(j);
+    if (w->has_result && w->result_kept < 0) {
+        /* The batch before failed: this one, which may build on it, is
+         * dropped with it. */
+        free_ops(w->head);
+        w->head = NULL;
+        w->tail = &w->head;
+        rollback_quietly(j);
+        j->begin_pending = 0;
+        w->has_result = 0; /* reported by this return */
+        w->result_kept = 0;
+        return -1;
+    }
+    if (j->begin_pending && !w->head) {
+        /* Nothing was written: there is no transaction to commit. */
+        j->begin_pending = 0;
+        return 0;
+    }
+    pthread_mutex_lock(&w->mu);
+    w->job = w->head;
+    w->job_begin = j->begin_pending;
+    w->job_pending = 1;
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    w->done_ops = w->head;
+    w->head = NULL;
+    w->tail = &w->head;
+    w->handed = 1;
+    j->begin_pending = 0;
+    return 0;
+}
+
+void journal_writer_drop(struct journal *j)
+{
+    struct journal_writer *w = j->w;
+    free_ops(w->head);
+    w->head = NULL;
+    w->tail = &w->head;
+}
+
+int journal_commit_wait(struct journal *j)
+{
+    struct journal_writer *w = j->w;
+    if (!w)
+        return 0;
+    if (w->handed)
+        collect(j);
+    int rc = w->has_result ? w->result_kept : 0;
+    w->has_result = 0;
+    w->result_kept = 0;
+    return rc;
+}
+
+int journal_committing(const struct journal *j)
+{
+    return j->w && j->w->handed;
+}
+
+int journal_commit_fd(const struct journal *j)
+{
+    return j->w ? j->w->efd : -1;
+}
