@@ -41,6 +41,9 @@ struct xfer {
 
 struct http_client {
     CURLM *multi;
+    /* "User-Agent: ...", sent as one of the request's own header lines:
+     * CURLOPT_USERAGENT is formatted twice a request by libcurl's printf,
+     * a character at a time (6 K instructions a request in a fan-out). */
     char *user_agent;
     struct xfer *pool;     /* idle transfers, ready for reuse */
     struct xfer *inflight; /* doubly linked */
@@ -129,8 +132,6 @@ static struct xfer *xfer_new(struct http_client *c)
      * error at most a few KiB, read in several pieces); libcurl's default
      * 16 KiB receive buffer a handle was a megabyte in a fan-out. */
     rc |= curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 1024L);
-    if (c->user_agent)
-        rc |= curl_easy_setopt(e, CURLOPT_USERAGENT, c->user_agent);
     if (rc != CURLE_OK) {
         curl_easy_cleanup(e);
         strbuf_release(&x->body);
@@ -165,7 +166,7 @@ struct http_client *http_client_new(const struct http_options *opt)
         return NULL;
     }
     if (opt->user_agent)
-        c->user_agent = xstrdup(opt->user_agent);
+        c->user_agent = xasprintf("User-Agent: %s", opt->user_agent);
     if (opt->max_idle_connections > 0)
         curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, opt->max_idle_connections);
     return c;
@@ -220,15 +221,22 @@ int http_start(struct http_client *c, const struct http_request *rq, http_done_f
         return -1;
     x->next = x->prev = NULL;
 
-    if (rq->nheaders > x->nodes_alloc) {
+    /* A channel's own User-Agent replaces ours, as CURLOPT_USERAGENT did. */
+    int own_ua = c->user_agent != NULL;
+    for (size_t i = 0; own_ua && i < rq->nheaders; i++)
+        if (!strncasecmp(rq->headers[i], "User-Agent:", 11))
+            own_ua = 0;
+    size_t nh = rq->nheaders + (size_t)own_ua;
+    if (nh > x->nodes_alloc) {
         free(x->nodes);
-        x->nodes = xcalloc(rq->nheaders, sizeof(*x->nodes));
-        x->nodes_alloc = rq->nheaders;
+        x->nodes = xcalloc(nh, sizeof(*x->nodes));
+        x->nodes_alloc = nh;
     }
-    for (size_t i = 0; i < rq->nheaders; i++) {
+    for (size_t i = 0; i < nh; i++) {
         /* curl only reads the strings; the cast is what its struct needs. */
-        x->nodes[i].data = (char *)rq->headers[i];
-        x->nodes[i].next = i + 1 < rq->nheaders ? &x->nodes[i + 1] : NULL;
+        const char *line = own_ua ? (i ? rq->headers[i - 1] : c->user_agent) : rq->headers[i];
+        x->nodes[i].data = (char *)line;
+        x->nodes[i].next = i + 1 < nh ? &x->nodes[i + 1] : NULL;
     }
     strbuf_reset(&x->body);
     x->truncated = 0;
@@ -244,7 +252,7 @@ int http_start(struct http_client *c, const struct http_request *rq, http_done_f
     if (rc == CURLE_OK)
         rc = curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->len);
     if (rc == CURLE_OK)
-        rc = curl_easy_setopt(e, CURLOPT_HTTPHEADER, rq->nheaders ? x->nodes : NULL);
+        rc = curl_easy_setopt(e, CURLOPT_HTTPHEADER, nh ? x->nodes : NULL);
     if (rc == CURLE_OK)
         rc = curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)rq->timeout_ms);
     if (rc == CURLE_OK)

@@ -630,6 +630,8 @@ void journal_close(struct journal *j)
     }
     strbuf_release(&j->ids.tuple);
     strbuf_release(&j->ids.scratch);
+    strbuf_release(&j->deferred_ids.tuple);
+    strbuf_release(&j->deferred_ids.scratch);
     free(j->path);
     free(j);
 }

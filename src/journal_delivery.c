@@ -164,12 +164,15 @@ static int notification_insert(struct journal *j, const struct journal_notificat
     return ret;
 }
 
-/* A notification journaled at the batch's commit (journal_defer()). */
+/*
+ * A notification journaled at the batch's commit (journal_defer()).  Its
+ * id is derived there too: hashing the endpoint's URL was a third of what
+ * journaling a fan-out endpoint left on the run loop's thread.
+ */
 struct notification_op {
     struct journal_op op;
     struct journal_notification_new nn; /* its strings in text[] */
-    char id[JOURNAL_NOTIFICATION_ID_LEN + 1];
-    char url_hash[JOURNAL_ENDPOINT_HASH_LEN + 1];
+    char *id_out;
     int *existed;
     char text[];
 };
@@ -177,8 +180,15 @@ struct notification_op {
 static int run_notification_op(struct journal *j, struct journal_op *op)
 {
     struct notification_op *o = (struct notification_op *)op;
+    char id[JOURNAL_NOTIFICATION_ID_LEN + 1], url_hex[65];
+    journal_sha256_hex(o->nn.endpoint_url, strlen(o->nn.endpoint_url), url_hex);
+    /* Deferred writes run one at a time, on either thread: their own cache. */
+    notification_id(&j->deferred_ids, &o->nn, url_hex, id);
+    url_hex[JOURNAL_ENDPOINT_HASH_LEN] = '\0';
+    if (o->id_out)
+        memcpy(o->id_out, id, sizeof(id));
     int added;
-    if (notification_insert(j, &o->nn, o->id, o->url_hash, o->nn.body_id, &added) < 0)
+    if (notification_insert(j, &o->nn, id, url_hex, o->nn.body_id, &added) < 0)
         return -1;
     *o->existed = !added;
     return 0;
@@ -195,7 +205,7 @@ static const char *stash(char **p, const char *s)
 }
 
 static void defer_notification(struct journal *j, const struct journal_notification_new *nn,
-                               const char *id, const char *url_hash)
+                               char *id_out)
 {
     size_t len = strlen(nn->run_id) + strlen(nn->step) + strlen(nn->channel) +
                  strlen(nn->endpoint_url) + 4;
@@ -208,8 +218,7 @@ static void defer_notification(struct journal *j, const struct journal_notificat
     o->nn.step = stash(&p, nn->step);
     o->nn.channel = stash(&p, nn->channel);
     o->nn.endpoint_url = stash(&p, nn->endpoint_url);
-    memcpy(o->id, id, sizeof(o->id));
-    memcpy(o->url_hash, url_hash, sizeof(o->url_hash));
+    o->id_out = id_out;
     o->existed = nn->existed;
     *o->existed = 0;
     journal_defer(j, &o->op);
@@ -232,16 +241,16 @@ int journal_notification_add(struct journal *j, const struct journal_notificatio
         free(redacted);
         return -1;
     }
+    int64_t body_id = nn->body_id;
+    if (body_id && nn->existed && journal_deferring(j)) {
+        defer_notification(j, nn, id_out);
+        return 0;
+    }
     journal_sha256_hex(nn->endpoint_url, strlen(nn->endpoint_url), url_hex);
     notification_id(&j->ids, nn, url_hex, id);
     url_hex[JOURNAL_ENDPOINT_HASH_LEN] = '\0';
     if (id_out)
         memcpy(id_out, id, sizeof(id));
-    int64_t body_id = nn->body_id;
-    if (body_id && nn->existed && journal_deferring(j)) {
-        defer_notification(j, nn, id, url_hex);
-        return 0;
-    }
     int own_body = !body_id, added = 0;
     if (own_body) {
         if (journal_begin(j) < 0)

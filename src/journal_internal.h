@@ -76,7 +76,7 @@ struct journal {
     /* With journal_manual_checkpoints(): frames in the WAL after the last
      * commit, and how many of them the last checkpoint copied. */
     int wal_frames, wal_backfilled;
-    struct id_cache ids;
+    struct id_cache ids, deferred_ids; /* the run loop's; deferred writes' */
     sqlite3_stmt *stmt[ST_COUNT];
 };
 

@@ -337,8 +337,9 @@ struct journal_notification_new {
      * NULL, or where to say whether the notification was journaled
      * already (1) or added (0).  Set, it lets the write be deferred to the
      * batch's commit (see "Deferred writes"): journal_notification_add()
-     * then returns 0 at once, and *existed is known once
-     * journal_commit_wait() has returned 0.  It MUST stay valid until then.
+     * then returns 0 at once, and *existed and the id are known once
+     * journal_commit_wait() has returned 0.  Both MUST stay valid until
+     * then.
      */
     int *existed;
 };
@@ -371,8 +372,9 @@ int journal_body_add(struct journal *j, const char *run_id, const char *body, in
  * (JOURNAL_NOTIFICATION_ID_LEN + 1 bytes; may be NULL).  Idempotent: when
  * the same (run, step, occurrence, channel, endpoint) is already journaled
  * nothing changes and 1 is returned (a re-fired step after resume does not
- * send twice); 0 when added (or deferred: nn->existed); -1 on error (a
- * body containing its endpoint URL is refused).
+ * send twice); 0 when added (or deferred: nn->existed, and then id_out is
+ * written at the commit too); -1 on error (a body containing its endpoint
+ * URL is refused).
  */
 int journal_notification_add(struct journal *j, const struct journal_notification_new *nn,
                              char *id_out);

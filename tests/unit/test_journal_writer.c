@@ -1,0 +1,357 @@
+/* Unit tests for the journal's writer thread (journal.h, "Deferred
+ * writes"): what is deferred, when it becomes durable, the order of
+ * deferred and immediate writes, and what a failure of a deferred write
+ * does to its batch. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <poll.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crisisrun/journal.h"
+#include "crisisrun/util.h"
+
+#define T0 1764167700000LL /* 2025-11-26T14:35:00Z */
+#define BODY "{\"message\":\"Checkout is failing; we are investigating.\"}"
+
+struct fixture {
+    char dir[64];
+    char *path;
+    struct journal *j;
+    struct journal_run run;
+    int64_t body_id;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = xcalloc(1, sizeof(*f));
+    snprintf(f->dir, sizeof(f->dir), "/tmp/crwriter.XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    f->path = xasprintf("%s/crisisrun.db", f->dir);
+    f->j = journal_open(f->path, JOURNAL_CREATE);
+    assert_non_null(f->j);
+    struct journal_run *r = &f->run;
+    r->playbook_name = "writer";
+    r->title = "Writer";
+    r->playbook_path = "/srv/writer.yaml";
+    r->playbook_text = "crisisrun: 1\nname: writer\n";
+    r->vars_json = "{}";
+    r->speed = 1;
+    r->started_ms = T0;
+    assert_int_equal(journal_run_create(f->j, r), 0);
+    r->playbook_name = r->title = r->playbook_path = r->playbook_text = r->vars_json = NULL;
+    assert_int_equal(journal_body_add(f->j, r->id, BODY, &f->body_id), 0);
+    assert_int_equal(journal_writer_start(f->j), 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    journal_close(f->j);
+    journal_run_release(&f->run);
+    char *wal = xasprintf("%s-wal", f->path), *shm = xasprintf("%s-shm", f->path);
+    unlink(f->path);
+    unlink(wal);
+    unlink(shm);
+    rmdir(f->dir);
+    free(wal);
+    free(shm);
+    free(f->path);
+    free(f);
+    return 0;
+}
+
+/* A count through a connection of its own: what another process sees. */
+static long count_rows(const struct fixture *f, const char *sql)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    long n = (long)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+static struct journal_notification_new endpoint(const struct fixture *f, const char *step,
+                                                int e, char *url, size_t size, int *existed)
+{
+    snprintf(url, size, "https://subscriber%d.example/hook?token=%d", e, e * 7);
+    return (struct journal_notification_new){
+        .run_id = f->run.id, .step = step, .occurrence = 1, .channel = "customers",
+        .endpoint_index = e, .endpoint_url = url, .body = BODY, .body_id = f->body_id,
+        .created_ms = T0, .due_ms = T0, .existed = existed,
+    };
+}
+
+static void add(struct fixture *f, const char *step, int e, char *id, int *existed)
+{
+    char url[96];
+    struct journal_notification_new nn = endpoint(f, step, e, url, sizeof(url), existed);
+    assert_int_equal(journal_notification_add(f->j, &nn, id), 0);
+}
+
+static void delivered(struct fixture *f, const char *id)
+{
+    struct journal_attempt a = {.number = 1, .started_ms = T0, .finished_ms = T0 + 5,
+                                .http_status = 204, .latency_ms = 5,
+                                .outcome = ATTEMPT_DELIVERED, .settles = DELIVERY_DELIVERED};
+    memcpy(a.notification_id, id, sizeof(a.notification_id));
+    assert_int_equal(journal_attempt_add(f->j, &a), 0);
+}
+
+/*
+ * Inside a batch the two fan-out writes are deferred: nothing is written
+ * before the commit, the ids and `existed` are known once it returns, and
+ * they are the ids the journal derives without a writer.
+ */
+static void test_deferred_until_commit(void **state)
+{
+    struct fixture *f = *state;
+    enum { N = 300 };
+    char ids[N][JOURNAL_NOTIFICATION_ID_LEN + 1];
+    int existed[N];
+    memset(ids, 0, sizeof(ids));
+    assert_int_equal(journal_begin(f->j), 0);
+    for (int e = 0; e < N; e++) {
+        existed[e] = -1;
+        add(f, "declare", e, ids[e], &existed[e]);
+    }
+    /* Recorded only: no id yet, nothing in the file, not even a lock. */
+    assert_string_equal(ids[0], "");
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM notifications"), 0);
+    assert_int_equal(journal_commit_start(f->j), 0);
+    assert_int_equal(journal_commit_wait(f->j), 0);
+    assert_int_equal(journal_committing(f->j), 0);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM notifications"), N);
+    for (int e = 0; e < N; e++) {
+        char url[96], fresh[JOURNAL_NOTIFICATION_ID_LEN + 1];
+        struct journal_notification_new nn = endpoint(f, "declare", e, url, sizeof(url), NULL);
+        journal_notification_id(&nn, fresh);
+        assert_string_equal(ids[e], fresh);
+        assert_int_equal(existed[e], 0);
+    }
+
+    /* The same notifications again (a step replayed after resume): nothing
+     * new, and each says it existed. */
+    assert_int_equal(journal_begin(f->j), 0);
+    for (int e = 0; e < N; e++)
+        add(f, "declare", e, ids[e], &existed[e]);
+    assert_int_equal(journal_commit(f->j), 0);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM notifications"), N);
+    for (int e = 0; e < N; e++)
+        assert_int_equal(existed[e], 1);
+
+    /* Attempts too, settling their notifications. */
+    assert_int_equal(journal_begin(f->j), 0);
+    for (int e = 0; e < N; e++)
+        delivered(f, ids[e]);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM attempts"), 0);
+    assert_int_equal(journal_commit(f->j), 0);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM attempts"), N);
+    assert_int_equal(
+        count_rows(f, "SELECT count(*) FROM notifications WHERE state = 'delivered'"), N);
+}
+
+/*
+ * A call that needs the connection runs the deferred writes first, in
+ * order: a read sees them, and a write that depends on one (an attempt on
+ * a notification deferred just before) finds it.
+ */
+static void test_order_with_immediate_writes(void **state)
+{
+    struct fixture *f = *state;
+    char id[JOURNAL_NOTIFICATION_ID_LEN + 1] = "";
+    int existed = -1;
+    assert_int_equal(journal_begin(f->j), 0);
+    add(f, "declare", 0, id, &existed);
+    long counts[DELIVERY_STATE_COUNT];
+    assert_int_equal(journal_notification_count(f->j, f->run.id, counts), 0);
+    assert_int_equal(counts[DELIVERY_PENDING], 1);
+    assert_int_equal(existed, 0);
+    assert_int_equal(strlen(id), JOURNAL_NOTIFICATION_ID_LEN);
+    /* An immediate write on it, then a deferred one after that. */
+    assert_int_equal(journal_notification_set_state(f->j, id, DELIVERY_INFLIGHT, T0 + 1, 0), 0);
+    delivered(f, id);
+    struct journal_event ev = {.at_ms = T0, .kind = EV_NOTE, .detail_json = "{\"text\":\"a\"}"};
+    assert_int_equal(journal_event_add(f->j, f->run.id, &ev), 0);
+    assert_int_equal(journal_commit(f->j), 0);
+    assert_int_equal(
+        count_rows(f, "SELECT count(*) FROM notifications WHERE state = 'delivered'"), 1);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM events WHERE kind = 'note'"), 1);
+}
+
+/*
+ * The loop's pipeline: a batch commits on the writer while the next one is
+ * recorded; the commit's descriptor says when it is done; batches commit
+ * in order.
+ */
+static void test_pipelined_batches(void **state)
+{
+    struct fixture *f = *state;
+    enum { N = 2000 };
+    char(*ids)[JOURNAL_NOTIFICATION_ID_LEN + 1] = xcalloc(N, sizeof(*ids));
+    int *existed = xcalloc(N, sizeof(*existed));
+    assert_int_equal(journal_begin(f->j), 0);
+    for (int e = 0; e < N; e++)
+        add(f, "declare", e, ids[e], &existed[e]);
+    assert_int_equal(journal_commit_start(f->j), 0);
+    assert_int_equal(journal_committing(f->j), 1);
+    int fd = journal_commit_fd(f->j);
+    assert_true(fd >= 0);
+    /* The next batch, recorded while the first commits. */
+    assert_int_equal(journal_begin(f->j), 0);
+    for (int e = 0; e < N; e++)
+        add(f, "update", e, NULL, &existed[e]);
+    struct pollfd p = {fd, POLLIN, 0};
+    assert_int_equal(poll(&p, 1, 10000), 1);
+    assert_int_equal(journal_commit_wait(f->j), 0);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM notifications"), N);
+    /* Its ids are there for the attempts of the next batch. */
+    for (int e = 0; e < N; e++)
+        delivered(f, ids[e]);
+    assert_int_equal(journal_commit(f->j), 0);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM notifications"), 2 * N);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM attempts"), N);
+    /* Nothing is left to wait for: the descriptor is quiet. */
+    assert_int_equal(poll(&p, 1, 0), 0);
+    free(ids);
+    free(existed);
+}
+
+/*
+ * A deferred write that fails fails its batch, and only its batch: the
+ * commit says so, nothing of the batch is written (not even the writes
+ * before it), and the journal goes on with the next.
+ */
+static void test_failure_fails_the_batch(void **state)
+{
+    struct fixture *f = *state;
+    char id[JOURNAL_NOTIFICATION_ID_LEN + 1];
+    int existed;
+    assert_int_equal(journal_begin(f->j), 0);
+    add(f, "declare", 0, id, &existed);
+    struct journal_attempt a = {.number = 1, .started_ms = T0, .finished_ms = T0 + 5,
+                                .http_status = 204, .outcome = ATTEMPT_DELIVERED,
+                                .settles = DELIVERY_DELIVERED};
+    snprintf(a.notification_id, sizeof(a.notification_id), "msg_%032d", 0);
+    assert_int_equal(journal_attempt_add(f->j, &a), 0); /* deferred: no error yet */
+    assert_int_equal(journal_commit_start(f->j), 0);
+    assert_int_equal(journal_commit_wait(f->j), -1);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM notifications"), 0);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM attempts"), 0);
+
+    assert_int_equal(journal_begin(f->j), 0);
+    add(f, "declare", 0, id, &existed);
+    assert_int_equal(journal_commit(f->j), 0);
+    assert_int_equal(existed, 0);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM notifications"), 1);
+}
+
+/* The same failure found by an immediate write before the commit. */
+static void test_failure_found_by_a_read(void **state)
+{
+    struct fixture *f = *state;
+    assert_int_equal(journal_begin(f->j), 0);
+    struct journal_attempt a = {.number = 1, .started_ms = T0, .finished_ms = T0 + 5,
+                                .outcome = ATTEMPT_DELIVERED};
+    snprintf(a.notification_id, sizeof(a.notification_id), "msg_%032d", 0);
+    assert_int_equal(journal_attempt_add(f->j, &a), 0);
+    long counts[DELIVERY_STATE_COUNT];
+    assert_int_equal(journal_notification_count(f->j, f->run.id, counts), -1);
+    assert_int_equal(journal_commit(f->j), -1);
+    /* Then a fresh batch works. */
+    char id[JOURNAL_NOTIFICATION_ID_LEN + 1];
+    int existed;
+    assert_int_equal(journal_begin(f->j), 0);
+    add(f, "declare", 1, id, &existed);
+    assert_int_equal(journal_commit(f->j), 0);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM notifications"), 1);
+}
+
+/* Rolled back before anything ran: the deferred writes are dropped. */
+static void test_rollback_drops_deferred(void **state)
+{
+    struct fixture *f = *state;
+    char id[JOURNAL_NOTIFICATION_ID_LEN + 1];
+    int existed;
+    assert_int_equal(journal_begin(f->j), 0);
+    add(f, "declare", 0, id, &existed);
+    assert_int_equal(journal_rollback(f->j), 0);
+    assert_int_equal(journal_begin(f->j), 0);
+    assert_int_equal(journal_commit(f->j), 0); /* an empty batch: nothing to commit */
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM notifications"), 0);
+}
+
+/*
+ * Closing waits for the batch with the writer (it commits) and drops the
+ * batch still open (it is rolled back), as journal_close() always did.
+ */
+static void test_close_commits_what_was_handed_over(void **state)
+{
+    struct fixture *f = *state;
+    enum { N = 1000 };
+    int *existed = xcalloc(N, sizeof(*existed));
+    assert_int_equal(journal_begin(f->j), 0);
+    for (int e = 0; e < N; e++)
+        add(f, "declare", e, NULL, &existed[e]);
+    assert_int_equal(journal_commit_start(f->j), 0);
+    assert_int_equal(journal_begin(f->j), 0);
+    for (int e = 0; e < N; e++)
+        add(f, "update", e, NULL, &existed[e]);
+    journal_close(f->j);
+    f->j = NULL;
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM notifications WHERE step = 'declare'"),
+                     N);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM notifications WHERE step = 'update'"),
+                     0);
+    free(existed);
+}
+
+/* Without `existed`, or outside a batch, nothing is deferred. */
+static void test_not_deferred(void **state)
+{
+    struct fixture *f = *state;
+    char id[JOURNAL_NOTIFICATION_ID_LEN + 1] = "";
+    char url[96];
+    struct journal_notification_new nn = endpoint(f, "declare", 0, url, sizeof(url), NULL);
+    assert_int_equal(journal_begin(f->j), 0);
+    assert_int_equal(journal_notification_add(f->j, &nn, id), 0);
+    assert_int_equal(strlen(id), JOURNAL_NOTIFICATION_ID_LEN);
+    assert_int_equal(journal_notification_add(f->j, &nn, id), 1);
+    assert_int_equal(journal_commit(f->j), 0);
+    int existed = -1;
+    nn = endpoint(f, "declare", 1, url, sizeof(url), &existed);
+    assert_int_equal(journal_notification_add(f->j, &nn, id), 0); /* its own transaction */
+    assert_int_equal(existed, 0);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM notifications"), 2);
+    delivered(f, id);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM attempts"), 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_deferred_until_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_order_with_immediate_writes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pipelined_batches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failure_fails_the_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failure_found_by_a_read, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rollback_drops_deferred, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_close_commits_what_was_handed_over, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_not_deferred, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
