@@ -9,8 +9,10 @@
 #    test (the integration tests start their own `crisisrun inbox` on a free
 #    loopback port);
 # 3. builds again with AddressSanitizer and UBSan and runs everything again;
-# 4. runs the integration tests that drive a real run under valgrind;
-# 5. runs every libFuzzer harness for 30 seconds.
+# 4. builds with ThreadSanitizer and runs the tests that exercise the
+#    journal's writer thread (fan-outs, resume, kills, storage faults);
+# 5. runs the integration tests that drive a real run under valgrind;
+# 6. runs every libFuzzer harness for 30 seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,6 +35,11 @@ echo "== tests (ASan + UBSan build)"
 scripts/setup.sh build-asan -DCRISISRUN_WERROR=ON -DCRISISRUN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure -j2 -LE valgrind
+
+echo "== tests of the journal's writer thread (ThreadSanitizer build)"
+scripts/setup.sh build-tsan -DCRISISRUN_WERROR=ON -DCRISISRUN_TSAN=ON -DCMAKE_BUILD_TYPE=Debug
+TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure -j2 -LE valgrind \
+    -R 'journal|fanout|resume|gauntlet_kill|gauntlet_storage|control_ack|run_faults'
 
 echo "== integration tests under valgrind"
 ctest --test-dir build --output-on-failure -j2 -L valgrind

@@ -227,7 +227,7 @@ int journal_fail(struct journal *j, const char *what)
     /* Some errors (disk full, I/O) make SQLite roll the whole transaction
      * back.  Later writes would then commit one by one, outside the batch
      * the caller believes is open: refuse them until it ends the batch. */
-    if (j->depth > 0 && sqlite3_get_autocommit(j->db) && !journal_on_writer(j))
+    if (!journal_on_writer(j) && j->depth > 0 && sqlite3_get_autocommit(j->db))
         j->aborted = 1;
     return -1;
 }
@@ -244,7 +244,7 @@ sqlite3_stmt *journal_stmt(struct journal *j, enum journal_stmt_slot slot, const
 {
     if (journal_sync(j) < 0)
         return NULL;
-    if (j->aborted && !journal_on_writer(j)) {
+    if (!journal_on_writer(j) && j->aborted) {
         error("journal '%s': the batch was rolled back after an error", j->path);
         return NULL;
     }

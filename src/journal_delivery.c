@@ -220,7 +220,6 @@ static void defer_notification(struct journal *j, const struct journal_notificat
     o->nn.endpoint_url = stash(&p, nn->endpoint_url);
     o->id_out = id_out;
     o->existed = nn->existed;
-    *o->existed = 0;
     journal_defer(j, &o->op);
 }
 

@@ -49,9 +49,13 @@ struct journal_writer {
     int draining;  /* journal_sync() is running deferred writes itself */
 };
 
+/* Set on a writer thread, which only ever uses its own journal. */
+static _Thread_local int in_writer;
+
 static int on_writer(const struct journal *j)
 {
-    return j->w && pthread_equal(pthread_self(), j->w->tid);
+    (void)j;
+    return in_writer;
 }
 
 static void free_ops(struct journal_op *op)
@@ -89,6 +93,7 @@ static void *writer_main(void *arg)
 {
     struct journal *j = arg;
     struct journal_writer *w = j->w;
+    in_writer = 1;
     pthread_mutex_lock(&w->mu);
     for (;;) {
         while (!w->job_pending && !w->quit)
@@ -178,7 +183,7 @@ static void collect(struct journal *j)
 
 void journal_writer_settle(struct journal *j)
 {
-    if (j->w && j->w->handed && !on_writer(j))
+    if (j->w && !on_writer(j) && j->w->handed)
         collect(j);
 }
 
@@ -205,7 +210,7 @@ void journal_writer_stop(struct journal *j)
 int journal_sync(struct journal *j)
 {
     struct journal_writer *w = j->w;
-    if (!w || w->draining || on_writer(j))
+    if (!w || on_writer(j) || w->draining)
         return 0;
     /* The statements below come back here through journal_stmt(). */
     w->draining = 1;
@@ -247,7 +252,7 @@ int journal_on_writer(const struct journal *j)
 
 int journal_deferring(const struct journal *j)
 {
-    return j->w && j->depth > 0 && !j->aborted && !j->w->draining && !on_writer(j);
+    return j->w && !on_writer(j) && j->depth > 0 && !j->aborted && !j->w->draining;
 }
 
 void journal_defer(struct journal *j, struct journal_op *op)

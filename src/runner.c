@@ -205,8 +205,9 @@ static void flush_submits(struct runner *r, size_t count)
         r->live[n->channel].pending++;
         n->out = NULL;
     }
-    memmove(r->submits, r->submits + count, (r->nsubmits - count) * sizeof(*r->submits));
     r->nsubmits -= count;
+    if (r->nsubmits)
+        memmove(r->submits, r->submits + count, r->nsubmits * sizeof(*r->submits));
 }
 
 struct notif *notif_new(struct runner *r, size_t channel, size_t endpoint)

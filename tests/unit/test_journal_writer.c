@@ -202,7 +202,7 @@ static void test_pipelined_batches(void **state)
     struct fixture *f = *state;
     enum { N = 2000 };
     char(*ids)[JOURNAL_NOTIFICATION_ID_LEN + 1] = xcalloc(N, sizeof(*ids));
-    int *existed = xcalloc(N, sizeof(*existed));
+    int *existed = xcalloc(2 * N, sizeof(*existed));
     assert_int_equal(journal_begin(f->j), 0);
     for (int e = 0; e < N; e++)
         add(f, "declare", e, ids[e], &existed[e]);
@@ -213,7 +213,7 @@ static void test_pipelined_batches(void **state)
     /* The next batch, recorded while the first commits. */
     assert_int_equal(journal_begin(f->j), 0);
     for (int e = 0; e < N; e++)
-        add(f, "update", e, NULL, &existed[e]);
+        add(f, "update", e, NULL, &existed[N + e]);
     struct pollfd p = {fd, POLLIN, 0};
     assert_int_equal(poll(&p, 1, 10000), 1);
     assert_int_equal(journal_commit_wait(f->j), 0);
@@ -302,14 +302,14 @@ static void test_close_commits_what_was_handed_over(void **state)
 {
     struct fixture *f = *state;
     enum { N = 1000 };
-    int *existed = xcalloc(N, sizeof(*existed));
+    int *existed = xcalloc(2 * N, sizeof(*existed));
     assert_int_equal(journal_begin(f->j), 0);
     for (int e = 0; e < N; e++)
         add(f, "declare", e, NULL, &existed[e]);
     assert_int_equal(journal_commit_start(f->j), 0);
     assert_int_equal(journal_begin(f->j), 0);
     for (int e = 0; e < N; e++)
-        add(f, "update", e, NULL, &existed[e]);
+        add(f, "update", e, NULL, &existed[N + e]);
     journal_close(f->j);
     f->j = NULL;
     assert_int_equal(count_rows(f, "SELECT count(*) FROM notifications WHERE step = 'declare'"),
