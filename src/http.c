@@ -45,6 +45,9 @@ struct http_client {
      * CURLOPT_USERAGENT is formatted twice a request by libcurl's printf,
      * a character at a time (6 K instructions a request in a fan-out). */
     char *user_agent;
+    /* No proxy variable in the environment: every request says so, and
+     * libcurl stops looking them up (three getenv() calls a request). */
+    int no_proxy_env;
     struct xfer *pool;     /* idle transfers, ready for reuse */
     struct xfer *inflight; /* doubly linked */
     size_t ninflight;
@@ -132,6 +135,11 @@ static struct xfer *xfer_new(struct http_client *c)
      * error at most a few KiB, read in several pieces); libcurl's default
      * 16 KiB receive buffer a handle was a megabyte in a fan-out. */
     rc |= curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 1024L);
+    if (c->no_proxy_env) {
+        /* What libcurl concludes from an environment without them. */
+        rc |= curl_easy_setopt(e, CURLOPT_PROXY, "");
+        rc |= curl_easy_setopt(e, CURLOPT_NOPROXY, "");
+    }
     if (rc != CURLE_OK) {
         curl_easy_cleanup(e);
         strbuf_release(&x->body);
@@ -167,6 +175,15 @@ struct http_client *http_client_new(const struct http_options *opt)
     }
     if (opt->user_agent)
         c->user_agent = xasprintf("User-Agent: %s", opt->user_agent);
+    /* Every variable libcurl consults for an http or https URL, and the
+     * uppercase forms it ignores for http, to err on its side. */
+    static const char *const proxy_vars[] = {"http_proxy", "HTTP_PROXY", "https_proxy",
+                                             "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
+                                             "no_proxy", "NO_PROXY"};
+    c->no_proxy_env = 1;
+    for (size_t i = 0; i < ARRAY_SIZE(proxy_vars); i++)
+        if (getenv(proxy_vars[i]))
+            c->no_proxy_env = 0;
     if (opt->max_idle_connections > 0)
         curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, opt->max_idle_connections);
     return c;
