@@ -18,7 +18,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <ctype.h>
@@ -26,6 +25,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "crisisrun/sha256.h"
 #include "crisisrun/util.h"
 
 #define BUSY_TIMEOUT_MS 5000
@@ -301,22 +301,10 @@ void journal_col_copy(sqlite3_stmt *st, int i, char *buf, size_t size)
 
 void journal_sha256_hex(const void *data, size_t len, char out[65])
 {
-    unsigned char md[32];
-    unsigned int mdlen = 0;
     static const char hex[] = "0123456789abcdef";
-    /* Fetched once and kept (reachable, never freed): fetching SHA-256
-     * and making a context on every call cost more than the hash itself,
-     * and a fan-out hashes three times a notification. */
-    static EVP_MD *sha256;
-    static EVP_MD_CTX *ctx;
-    if (!sha256)
-        sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-    if (!ctx)
-        ctx = EVP_MD_CTX_new();
-    if (!sha256 || !ctx || !EVP_DigestInit_ex2(ctx, sha256, NULL) ||
-        !EVP_DigestUpdate(ctx, data, len) || !EVP_DigestFinal_ex(ctx, md, &mdlen))
-        EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
-    for (unsigned int i = 0; i < 32; i++) {
+    unsigned char md[SHA256_LEN];
+    sha256(data, len, md);
+    for (unsigned int i = 0; i < SHA256_LEN; i++) {
         out[2 * i] = hex[md[i] >> 4];
         out[2 * i + 1] = hex[md[i] & 15];
     }
