@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -107,6 +108,10 @@ int capture_write(struct capture *c, const char *id, const char *url,
     }
     struct strbuf sb = STRBUF_INIT;
     strbuf_addf(&sb, "POST %s HTTP/1.1\n", url);
+    /* A channel's own User-Agent replaces crisisrun's, as on the wire. */
+    for (size_t i = 0; user_agent && i < nheaders; i++)
+        if (!strncasecmp(headers[i], "User-Agent:", 11))
+            user_agent = NULL;
     if (user_agent)
         strbuf_addf(&sb, "User-Agent: %s\n", user_agent);
     for (size_t i = 0; i < nheaders; i++) {

@@ -265,18 +265,18 @@ static uint64_t hash_str(const char *s)
     return h;
 }
 
-/* Longest host key: "https://" + a host (a DNS name is at most 253
- * characters) + ":" + a port, with room to spare. */
+/* Room for any real host key: "https://" + a host (a DNS name is at most
+ * 253 characters) + ":" + a port.  Longer ones are built on the heap. */
 #define HOST_KEY_MAX 512
 
 /*
  * "scheme://host:port" of an http or https URL, the unit of the per-host
- * cap, in key (HOST_KEY_MAX bytes); its length, or 0 when the URL is not
- * one we may send to.  Built by hand: it runs twice for every endpoint of
- * a fan-out, and a string builder with a printf for the port was 5% of the
- * run loop's instructions.
+ * cap, in key (size bytes) when it fits; its length either way, or 0 when
+ * the URL is not one we may send to.  Built by hand: it runs twice for
+ * every endpoint of a fan-out, and a string builder with a printf for the
+ * port was 5% of the run loop's instructions.
  */
-static size_t host_key(const char *url, char *key)
+static size_t host_key(const char *url, char *key, size_t size)
 {
     const char *sep = strstr(url, "://");
     if (!sep)
@@ -315,8 +315,8 @@ static size_t host_key(const char *url, char *key)
     const char *dflt = https ? "443" : "80";
     size_t sl = strlen(scheme), hl = (size_t)(hend - host);
     size_t pl = port && port < end ? (size_t)(end - port) : strlen(dflt);
-    if (sl + hl + 1 + pl + 1 > HOST_KEY_MAX)
-        return 0;
+    if (sl + hl + 1 + pl + 1 > size)
+        return sl + hl + 1 + pl;
     char *k = key;
     memcpy(k, scheme, sl);
     k += sl;
@@ -358,6 +358,18 @@ static struct delivery_host *host_get(struct delivery *d, const char *key, size_
     h->hnext = d->buckets[k];
     d->buckets[k] = h;
     d->nhosts++;
+    return h;
+}
+
+struct delivery_host *delivery_host(struct delivery *d, const char *url)
+{
+    char buf[HOST_KEY_MAX], *key = buf;
+    size_t klen = url ? host_key(url, key, sizeof(buf)) : 0;
+    if (klen >= sizeof(buf))
+        host_key(url, key = xmalloc(klen + 1), klen + 1);
+    struct delivery_host *h = klen ? host_get(d, key, klen) : NULL;
+    if (key != buf)
+        free(key);
     return h;
 }
 
@@ -931,10 +943,8 @@ void delivery_submit(struct delivery *d, const struct delivery_request *req)
     d->active++;
     j->chan->counts.queued++;
 
-    char key[HOST_KEY_MAX];
-    size_t klen = j->url ? host_key(j->url, key) : 0;
     int disabled = endpoint_disabled(j->chan, j->endpoint);
-    if (disabled || !klen) {
+    if (disabled || !(j->host = delivery_host(d, j->url))) {
         /* Settled at the next delivery_perform(): callbacks never run
          * inside delivery_submit(). */
         j->early = disabled ? DELIVERY_GONE : DELIVERY_PERMANENT;
@@ -943,7 +953,6 @@ void delivery_submit(struct delivery *d, const struct delivery_request *req)
         jl_push_back(&d->settle, j);
         return;
     }
-    j->host = host_get(d, key, klen);
     int64_t now = d->opt.clock();
     if (req->not_before > now) {
         job_state(j, J_TIMER);
@@ -963,12 +972,6 @@ size_t delivery_waiting(const struct delivery *d)
     return d->nready;
 }
 
-struct delivery_host *delivery_host(struct delivery *d, const char *url)
-{
-    char key[HOST_KEY_MAX];
-    size_t klen = url ? host_key(url, key) : 0;
-    return klen ? host_get(d, key, klen) : NULL;
-}
 
 size_t delivery_host_waiting(const struct delivery_host *h)
 {

@@ -44,7 +44,9 @@ struct journal_writer {
     struct journal_op *head, **tail;
     struct journal_op *done_ops; /* handed over, freed after completion */
     int handed;    /* a batch is with the writer */
-    int result_kept; /* its result, when journal_sync() collected it */
+    /* A finished batch's result, until journal_commit_wait() reports it
+     * (the first failure, when several finished meanwhile). */
+    int result_kept;
     int has_result;
     int draining;  /* journal_sync() is running deferred writes itself */
 };
@@ -169,9 +171,10 @@ static void collect(struct journal *j)
     int rc = w->result;
     w->job = NULL;
     pthread_mutex_unlock(&w->mu);
-    uint64_t v;
-    ssize_t n = read(w->efd, &v, sizeof(v));
-    (void)n;
+    /* The descriptor stays readable until journal_commit_wait(): a caller
+     * that learns of the commit there (the run loop, which hands the
+     * batch's notifications out then) must not miss it because another
+     * call collected it first. */
     free_ops(w->done_ops);
     w->done_ops = NULL;
     w->handed = 0;
@@ -276,8 +279,7 @@ int journal_writer_hand_over(struct journal *j)
         w->tail = &w->head;
         rollback_quietly(j);
         j->begin_pending = 0;
-        w->has_result = 0; /* reported by this return */
-        w->result_kept = 0;
+        journal_commit_wait(j); /* the failure is reported by this return */
         return -1;
     }
     if (j->begin_pending && !w->head) {
@@ -317,12 +319,15 @@ int journal_commit_wait(struct journal *j)
     int rc = w->has_result ? w->result_kept : 0;
     w->has_result = 0;
     w->result_kept = 0;
+    uint64_t v;
+    ssize_t n = read(w->efd, &v, sizeof(v)); /* nothing to read is fine */
+    (void)n;
     return rc;
 }
 
 int journal_committing(const struct journal *j)
 {
-    return j->w && j->w->handed;
+    return j->w && (j->w->handed || j->w->has_result);
 }
 
 int journal_commit_fd(const struct journal *j)

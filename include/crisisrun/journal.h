@@ -95,8 +95,10 @@ int journal_rollback(struct journal *j);
  * once (without a writer it commits, as journal_commit()); the batch is
  * durable once journal_commit_wait() returns 0.  Until then nothing it
  * holds may be acted on.  journal_commit_fd() becomes readable when the
- * writer has finished (poll it; journal_commit_wait() then does not block);
- * journal_committing() says whether a batch is with the writer.  A
+ * writer has finished and stays so until journal_commit_wait() (poll it;
+ * journal_commit_wait() then does not block), even when another call has
+ * waited for the writer meanwhile; journal_committing() says whether a
+ * commit started has yet to be reported by journal_commit_wait().  A
  * deferred write that fails (reported then) fails its whole batch:
  * journal_commit_wait(), or the next call that needs the connection,
  * returns -1, and nothing written after it is committed.  journal_commit()

@@ -728,6 +728,49 @@ static char *read_whole(const char *path)
     return buf;
 }
 
+/* A channel's own User-Agent replaces crisisrun's: one on the wire (the
+ * receiver sees the channel's first), and one in a capture file. */
+static void test_channel_user_agent(void **state)
+{
+    char *urls[] = {url_for("/ua/1")};
+    struct channel ch;
+    channel_init(&ch, urls, 1);
+    struct kv hdr = {"User-Agent", "partner-agent/2"};
+    ch.headers = &hdr;
+    ch.nheaders = 1;
+    struct recorder rec = {0};
+    struct note n = {0};
+    struct delivery *d = engine(NULL, &rec);
+    submit(d, &ch, 0, 0, "run1-ua-0-0", "{\"text\":\"hello\"}", &n);
+    run_all(d);
+    delivery_free(d);
+    assert_int_equal(n.result, DELIVERY_OK);
+    pthread_mutex_lock(&srv.mu);
+    assert_string_equal(srv.user_agent, "partner-agent/2");
+    pthread_mutex_unlock(&srv.mu);
+
+    char tmpl[] = "/tmp/crisisrun-capture-XXXXXX";
+    assert_non_null(mkdtemp(tmpl));
+    char *dir = xasprintf("%s/out", tmpl);
+    struct delivery_options opt = {.capture_dir = dir};
+    struct note c = {0};
+    d = engine(&opt, &rec);
+    submit(d, &ch, 0, 0, "run1-ua-0-1", "{\"text\":\"hello\"}", &c);
+    run_all(d);
+    delivery_free(d);
+    char *f = xasprintf("%s/000001-run1-ua-0-1.http", dir);
+    char *t = read_whole(f);
+    assert_non_null(strstr(t, "\nUser-Agent: partner-agent/2\n"));
+    assert_null(strstr(t, "crisisrun/"));
+    unlink(f);
+    rmdir(dir);
+    rmdir(tmpl);
+    free(t);
+    free(f);
+    free(dir);
+    free(urls[0]);
+}
+
 static void test_capture_dir(void **state)
 {
     char tmpl[] = "/tmp/crisisrun-capture-XXXXXX";
@@ -1099,6 +1142,7 @@ int main(void)
         cmocka_unit_test(test_hanging_endpoint_blocks_nobody),
         cmocka_unit_test(test_connection_caps),
         cmocka_unit_test(test_rate_limit_spaces_messages),
+        cmocka_unit_test(test_channel_user_agent),
         cmocka_unit_test(test_capture_dir),
         cmocka_unit_test(test_fanout),
         cmocka_unit_test(test_waiting_by_host),

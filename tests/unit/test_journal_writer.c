@@ -231,6 +231,62 @@ static void test_pipelined_batches(void **state)
 }
 
 /*
+ * A commit that another call waited for (the run loop's heartbeat, say)
+ * is still there for journal_commit_wait(): the descriptor stays readable
+ * and journal_committing() true, so the loop still hands the batch's
+ * notifications out.  Without this, they waited for the next commit.
+ */
+static void test_commit_collected_by_another_call(void **state)
+{
+    struct fixture *f = *state;
+    char id[JOURNAL_NOTIFICATION_ID_LEN + 1];
+    int existed = -1;
+    assert_int_equal(journal_begin(f->j), 0);
+    add(f, "declare", 0, id, &existed);
+    assert_int_equal(journal_commit_start(f->j), 0);
+    /* An immediate write outside a batch waits for the writer. */
+    struct journal_event ev = {.at_ms = T0, .kind = EV_NOTE, .detail_json = "{\"text\":\"a\"}"};
+    assert_int_equal(journal_event_add(f->j, f->run.id, &ev), 0);
+    assert_int_equal(existed, 0);
+    assert_int_equal(journal_committing(f->j), 1);
+    struct pollfd p = {journal_commit_fd(f->j), POLLIN, 0};
+    assert_int_equal(poll(&p, 1, 0), 1);
+    assert_int_equal(journal_commit_wait(f->j), 0);
+    assert_int_equal(journal_committing(f->j), 0);
+    assert_int_equal(poll(&p, 1, 0), 0);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM notifications"), 1);
+}
+
+/*
+ * The run loop hashes (a disabled endpoint's notification, a 410's
+ * endpoint) while the writer derives ids: nothing the two share.  The
+ * ThreadSanitizer build of CI runs this too.
+ */
+static void test_hashing_beside_the_writer(void **state)
+{
+    struct fixture *f = *state;
+    enum { N = 4000 };
+    int *existed = xcalloc(N, sizeof(*existed));
+    char want[JOURNAL_ENDPOINT_HASH_LEN + 1], got[JOURNAL_ENDPOINT_HASH_LEN + 1];
+    journal_endpoint_hash("https://partner.example/hook", want);
+    assert_int_equal(journal_begin(f->j), 0);
+    for (int e = 0; e < N; e++)
+        add(f, "declare", e, NULL, &existed[e]);
+    assert_int_equal(journal_commit_start(f->j), 0);
+    struct pollfd p = {journal_commit_fd(f->j), POLLIN, 0};
+    long rounds = 0;
+    do {
+        journal_endpoint_hash("https://partner.example/hook", got);
+        assert_string_equal(got, want);
+        rounds++;
+    } while (poll(&p, 1, 0) == 0);
+    assert_int_equal(journal_commit_wait(f->j), 0);
+    assert_true(rounds > 0);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM notifications"), N);
+    free(existed);
+}
+
+/*
  * A deferred write that fails fails its batch, and only its batch: the
  * commit says so, nothing of the batch is written (not even the writes
  * before it), and the journal goes on with the next.
@@ -346,6 +402,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_deferred_until_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_order_with_immediate_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pipelined_batches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_commit_collected_by_another_call, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_hashing_beside_the_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failure_fails_the_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failure_found_by_a_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_drops_deferred, setup, teardown),
