@@ -745,9 +745,11 @@ static void test_channel_user_agent(void **state)
     run_all(d);
     delivery_free(d);
     assert_int_equal(n.result, DELIVERY_OK);
+    char ua[sizeof(srv.user_agent)];
     pthread_mutex_lock(&srv.mu);
-    assert_string_equal(srv.user_agent, "partner-agent/2");
+    memcpy(ua, srv.user_agent, sizeof(ua));
     pthread_mutex_unlock(&srv.mu);
+    assert_string_equal(ua, "partner-agent/2");
 
     char tmpl[] = "/tmp/crisisrun-capture-XXXXXX";
     assert_non_null(mkdtemp(tmpl));
