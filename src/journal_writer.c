@@ -13,8 +13,8 @@
  * thread touches SQLite only after journal_sync(), which waits until the
  * writer has finished the batch handed to it and then runs, in order, the
  * writes deferred since.  The writer touches SQLite only between a hand-off
- * and the completion it signals, under the mutex, so each side sees what
- * the other wrote.
+ * and the completion it signals; both are made under the mutex, so each
+ * side sees what the other wrote.
  */
 #include "journal_internal.h"
 
@@ -34,7 +34,7 @@ struct journal_writer {
     pthread_t tid;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int efd;        /* readable once the batch handed over is done */
+    int efd;        /* readable from a batch's completion to journal_commit_wait() */
     int quit;
     /* Handed over, under mu: the batch to run (begin it first?). */
     struct journal_op *job;

@@ -169,10 +169,12 @@ static void queue_submit(struct runner *r, struct notif *n)
     r->submits[r->nsubmits++] = n;
 }
 
-/* Hands the notifications journaled in the last committed batch to the engine. */
 static void notif_free(struct notif *n);
 
-/* The first count notifications queued, durable now, to the engine. */
+/*
+ * Hands the first count notifications queued, whose batch has committed,
+ * to the engine.
+ */
 static void flush_submits(struct runner *r, size_t count)
 {
     for (size_t i = 0; i < count; i++) {
