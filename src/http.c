@@ -42,9 +42,12 @@ struct xfer {
 struct http_client {
     CURLM *multi;
     /* "User-Agent: ...", sent as one of the request's own header lines:
-     * CURLOPT_USERAGENT is formatted twice a request by libcurl's printf,
-     * a character at a time (6 K instructions a request in a fan-out). */
+     * libcurl formats CURLOPT_USERAGENT twice a request with its printf, a
+     * character at a time (6 K instructions a request in a fan-out).  With
+     * a proxy, the option is set too, for the CONNECT to the proxy, which
+     * does not carry the request's lines. */
     char *user_agent;
+    char *user_agent_value;
     /* No proxy variable in the environment: every request says so, and
      * libcurl stops looking them up (three getenv() calls a request). */
     int no_proxy_env;
@@ -135,6 +138,8 @@ static struct xfer *xfer_new(struct http_client *c)
      * error at most a few KiB, read in several pieces); libcurl's default
      * 16 KiB receive buffer a handle was a megabyte in a fan-out. */
     rc |= curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 1024L);
+    if (c->user_agent_value && !c->no_proxy_env)
+        rc |= curl_easy_setopt(e, CURLOPT_USERAGENT, c->user_agent_value);
     if (c->no_proxy_env) {
         /* What libcurl concludes from an environment without them. */
         rc |= curl_easy_setopt(e, CURLOPT_PROXY, "");
@@ -173,8 +178,10 @@ struct http_client *http_client_new(const struct http_options *opt)
         error("cannot create the HTTP client");
         return NULL;
     }
-    if (opt->user_agent)
+    if (opt->user_agent) {
         c->user_agent = xasprintf("User-Agent: %s", opt->user_agent);
+        c->user_agent_value = xstrdup(opt->user_agent);
+    }
     /* Every variable libcurl consults for an http or https URL, and the
      * uppercase forms it ignores for http, to err on its side. */
     static const char *const proxy_vars[] = {"http_proxy", "HTTP_PROXY", "https_proxy",
@@ -206,6 +213,7 @@ void http_client_free(struct http_client *c)
     }
     curl_multi_cleanup(c->multi);
     free(c->user_agent);
+    free(c->user_agent_value);
     free(c);
     curl_global_cleanup();
 }

@@ -10,7 +10,8 @@
 
 start_inbox
 
-# A stand-in proxy: records each request line, answers 204.
+# A stand-in proxy: records each request line and its User-Agent lines,
+# answers 204.
 PROXY_LOG=$TMP/proxy.log
 : >"$PROXY_LOG"
 python3 - "$PROXY_LOG" >"$TMP/proxy.out" 2>"$TMP/proxy.err" <<'PY' &
@@ -20,7 +21,7 @@ class H(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         self.rfile.read(int(self.headers.get("Content-Length", "0")))
         with open(log, "a") as f:
-            f.write(self.requestline + "\n")
+            f.write("%s | %s\n" % (self.requestline, self.headers.get_all("User-Agent")))
         self.send_response(204)
         self.end_headers()
     def log_message(self, *a):
@@ -54,8 +55,9 @@ assert_eq "$(wc -l <"$PROXY_LOG")" 0 "requests at the proxy without http_proxy"
 http_proxy=$PROXY_URL run_pb proxied --quiet "$TMP/proxy.yaml"
 [[ $RUN_RC == 0 ]] || { cat "$TMP/proxied.err" >&2; fail "proxied run exited $RUN_RC"; }
 assert_eq "$(inbox_count /webhook/status-page)" 1 "requests at the endpoint through the proxy"
-assert_eq "$(cat "$PROXY_LOG")" "POST $INBOX_URL/webhook/status-page HTTP/1.1" \
-    "request line at the proxy"
+assert_eq "$(cat "$PROXY_LOG")" \
+    "POST $INBOX_URL/webhook/status-page HTTP/1.1 | ['crisisrun/$("$CRISISRUN" --version | awk '{print $2}')']" \
+    "request line and User-Agent at the proxy"
 
 # The endpoint's host in no_proxy: straight to it again.
 http_proxy=$PROXY_URL no_proxy=127.0.0.1 run_pb excluded --quiet "$TMP/proxy.yaml"
