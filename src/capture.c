@@ -116,7 +116,7 @@ int capture_write(struct capture *c, const char *id, const char *url,
         strbuf_addf(&sb, "User-Agent: %s\n", user_agent);
     for (size_t i = 0; i < nheaders; i++) {
         const char *colon = strchr(headers[i], ':');
-        if (colon && !colon[1]) /* "Name:": not sent */
+        if (colon && !colon[strspn(colon + 1, " \t") + 1]) /* a blank value: not sent */
             continue;
         strbuf_addf(&sb, "%s\n", headers[i]);
     }

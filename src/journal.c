@@ -656,9 +656,11 @@ int journal_begin(struct journal *j)
 
 int journal_commit(struct journal *j)
 {
-    if (journal_commit_start(j) < 0)
-        return -1;
-    return journal_commit_wait(j);
+    if (j->w && j->depth == 1 && !j->aborted) {
+        j->depth = 0;
+        return journal_writer_commit(j);
+    }
+    return journal_commit_start(j);
 }
 
 int journal_commit_start(struct journal *j)
@@ -679,7 +681,7 @@ int journal_commit_start(struct journal *j)
     }
     if (j->w) {
         j->depth = 0;
-        return journal_writer_hand_over(j);
+        return journal_writer_hand_over(j, 1);
     }
     sqlite3_stmt *st = journal_stmt(j, ST_TXN_COMMIT, "COMMIT");
     if (!st || journal_step_write(j, st, "commit") < 0) {

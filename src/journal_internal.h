@@ -137,8 +137,14 @@ void journal_defer(struct journal *j, struct journal_op *op);
 int journal_sync(struct journal *j);
 /* 1 on the writer thread. */
 int journal_on_writer(const struct journal *j);
-/* The open outermost batch to the writer (journal_commit_start()). */
-int journal_writer_hand_over(struct journal *j);
+/*
+ * The open outermost batch to the writer: journal_commit_start() (report:
+ * its result goes to journal_commit_wait()), or journal_writer_commit(),
+ * which waits for it and returns its result, leaving a result that
+ * journal_commit_wait() owes to an earlier journal_commit_start() alone.
+ */
+int journal_writer_hand_over(struct journal *j, int report);
+int journal_writer_commit(struct journal *j);
 void journal_writer_stop(struct journal *j);
 /* Waits for the batch with the writer, if any; runs nothing deferred. */
 void journal_writer_settle(struct journal *j);

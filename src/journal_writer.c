@@ -44,8 +44,11 @@ struct journal_writer {
     struct journal_op *head, **tail;
     struct journal_op *done_ops; /* handed over, freed after completion */
     int handed;    /* a batch is with the writer */
-    /* A finished batch's result, until journal_commit_wait() reports it
-     * (the first failure, when several finished meanwhile). */
+    /* ... handed over by journal_commit_start(), whose caller learns its
+     * result from journal_commit_wait(); journal_commit() waits itself. */
+    int handed_report;
+    /* Such a batch's result once finished, until journal_commit_wait()
+     * reports it (the first failure, when several finished meanwhile). */
     int result_kept;
     int has_result;
     int draining;  /* journal_sync() is running deferred writes itself */
@@ -161,8 +164,11 @@ int journal_writer_start(struct journal *j)
     return 0;
 }
 
-/* Waits for the batch handed over; keeps its result for journal_commit_wait(). */
-static void collect(struct journal *j)
+/*
+ * Waits for the batch handed over and returns its result, which is also
+ * kept for journal_commit_wait() when that is where its caller learns it.
+ */
+static int collect(struct journal *j)
 {
     struct journal_writer *w = j->w;
     pthread_mutex_lock(&w->mu);
@@ -178,10 +184,13 @@ static void collect(struct journal *j)
     free_ops(w->done_ops);
     w->done_ops = NULL;
     w->handed = 0;
-    /* A failure is kept until the caller learns of it. */
-    if (!w->has_result || w->result_kept == 0)
-        w->result_kept = rc;
-    w->has_result = 1;
+    if (w->handed_report) {
+        /* A failure is kept until the caller learns of it. */
+        if (!w->has_result || w->result_kept == 0)
+            w->result_kept = rc;
+        w->has_result = 1;
+    }
+    return rc;
 }
 
 void journal_writer_settle(struct journal *j)
@@ -266,7 +275,7 @@ void journal_defer(struct journal *j, struct journal_op *op)
     w->tail = &op->next;
 }
 
-int journal_writer_hand_over(struct journal *j)
+int journal_writer_hand_over(struct journal *j, int report)
 {
     struct journal_writer *w = j->w;
     if (w->handed)
@@ -279,7 +288,8 @@ int journal_writer_hand_over(struct journal *j)
         w->tail = &w->head;
         rollback_quietly(j);
         j->begin_pending = 0;
-        journal_commit_wait(j); /* the failure is reported by this return */
+        if (report)
+            journal_commit_wait(j); /* the failure is reported by this return */
         return -1;
     }
     if (j->begin_pending && !w->head) {
@@ -297,8 +307,26 @@ int journal_writer_hand_over(struct journal *j)
     w->head = NULL;
     w->tail = &w->head;
     w->handed = 1;
+    w->handed_report = report;
     j->begin_pending = 0;
     return 0;
+}
+
+int journal_writer_commit(struct journal *j)
+{
+    struct journal_writer *w = j->w;
+    if (journal_writer_hand_over(j, 0) < 0)
+        return -1;
+    if (!w->handed)
+        return 0; /* nothing to commit */
+    int rc = collect(j);
+    if (!w->has_result) {
+        /* Nobody waits on the descriptor for this batch. */
+        uint64_t v;
+        ssize_t n = read(w->efd, &v, sizeof(v));
+        (void)n;
+    }
+    return rc;
 }
 
 void journal_writer_drop(struct journal *j)

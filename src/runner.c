@@ -925,7 +925,7 @@ static int batch_done(struct runner *r)
  */
 static int loop(struct runner *r)
 {
-    int64_t last_beat = monotonic_ms(), batch_started = 0;
+    int64_t batch_started = 0;
     int batch_open = 0, served = 0;
     for (;;) {
         /*
@@ -979,8 +979,8 @@ static int loop(struct runner *r)
                     return rc;
             }
         }
-        if (monotonic_ms() - last_beat >= RUNNER_HEARTBEAT_MS) {
-            last_beat = monotonic_ms();
+        if (monotonic_ms() - r->lease_renewed >= RUNNER_HEARTBEAT_MS) {
+            r->lease_renewed = monotonic_ms();
             int hb = journal_run_heartbeat(r->j, r->run.id, getpid(), r->host, wallclock_ms(),
                                            RUNNER_LEASE_MS);
             if (hb < 0)
@@ -1062,6 +1062,7 @@ int runner_main(const struct cmd_ctx *ctx, const struct runner_options *opt)
         if (journal_run_claim(r.j, r.run.id, getpid(), r.host, wallclock_ms(),
                               RUNNER_LEASE_MS, 0) != 1)
             goto out;
+        r.lease_renewed = monotonic_ms();
         r.sched = sched_new(r.pb);
         r.mono_base = monotonic_ms();
         r.offset_base = 0;

@@ -93,6 +93,9 @@ struct runner {
     struct control *control;
     char host[256];
     char *public_url;
+    /* When the runner lock's lease was last claimed or renewed (monotonic
+     * ms): the heartbeat renews it every RUNNER_HEARTBEAT_MS from then. */
+    int64_t lease_renewed;
 
     /* The run's clock: offset = offset_base + (monotonic - mono_base) * speed. */
     int64_t mono_base;

@@ -47,8 +47,10 @@ static int claim(struct runner *r)
                               RUNNER_LEASE_MS, dead);
     if (c < 0)
         return -1;
-    if (c == 1)
+    if (c == 1) {
+        r->lease_renewed = monotonic_ms();
         return 0;
+    }
     /* Name the winner as the journal has it now, not as first read. */
     struct journal_run cur;
     if (journal_run_get(r->j, r->run.id, &cur) < 0)

@@ -102,7 +102,8 @@ int journal_rollback(struct journal *j);
  * deferred write that fails (reported then) fails its whole batch:
  * journal_commit_wait(), or the next call that needs the connection,
  * returns -1, and nothing written after it is committed.  journal_commit()
- * is journal_commit_start() and journal_commit_wait().
+ * waits for its own batch and returns its result; a commit started before
+ * it stays for journal_commit_wait() to report.
  * journal_close() waits for the batch with the writer and stops it.
  * One thread uses the handle, as before: the writer is the journal's own.
  */

@@ -24,6 +24,11 @@ class H(http.server.BaseHTTPRequestHandler):
             f.write("%s | %s\n" % (self.requestline, self.headers.get_all("User-Agent")))
         self.send_response(204)
         self.end_headers()
+    def do_CONNECT(self):
+        with open(log, "a") as f:
+            f.write("%s | %s\n" % (self.requestline, self.headers.get_all("User-Agent")))
+        self.send_response(502)
+        self.end_headers()
     def log_message(self, *a):
         pass
 s = http.server.HTTPServer(("127.0.0.1", 0), H)
@@ -64,5 +69,22 @@ http_proxy=$PROXY_URL no_proxy=127.0.0.1 run_pb excluded --quiet "$TMP/proxy.yam
 [[ $RUN_RC == 0 ]] || { cat "$TMP/excluded.err" >&2; fail "no_proxy run exited $RUN_RC"; }
 assert_eq "$(inbox_count /webhook/status-page)" 2 "requests at the endpoint with no_proxy"
 assert_eq "$(wc -l <"$PROXY_LOG")" 1 "requests at the proxy with no_proxy"
+
+# https_proxy: an https endpoint is reached through a CONNECT, which
+# carries crisisrun's User-Agent too (this proxy refuses the tunnel).
+cat >"$TMP/tunnel.yaml" <<EOF
+crisisrun: 1
+name: tunnel
+channels:
+  partner: {type: webhook, url: "https://127.0.0.1:9/hook", retry: {attempts: 1}}
+steps:
+  - {id: declare, at: 0s, status: resolved, notify: [partner], message: "Declared"}
+EOF
+: >"$PROXY_LOG"
+https_proxy=$PROXY_URL run_pb tunnel --quiet "$TMP/tunnel.yaml"
+[[ $RUN_RC == 1 ]] || { cat "$TMP/tunnel.err" >&2; fail "tunnel run exited $RUN_RC, expected 1"; }
+assert_eq "$(cat "$PROXY_LOG")" \
+    "CONNECT 127.0.0.1:9 HTTP/1.1 | ['crisisrun/$("$CRISISRUN" --version | awk '{print $2}')']" \
+    "CONNECT and its User-Agent at the proxy"
 
 echo "ok: proxy variables route requests as libcurl defines them"
