@@ -39,7 +39,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 echo "== tests of the journal's writer thread (ThreadSanitizer build)"
 scripts/setup.sh build-tsan -DCRISISRUN_WERROR=ON -DCRISISRUN_TSAN=ON -DCMAKE_BUILD_TYPE=Debug
 TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure -j2 -LE valgrind \
-    -R 'journal|fanout|resume|gauntlet_kill|gauntlet_storage|control_ack|run_faults'
+    -R 'journal|fanout|resume|gauntlet_kill|gauntlet_storage|control_ack|run_faults|commit_wakeup'
 
 echo "== integration tests under valgrind"
 ctest --test-dir build --output-on-failure -j2 -L valgrind
