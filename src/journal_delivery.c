@@ -166,8 +166,8 @@ static int notification_insert(struct journal *j, const struct journal_notificat
 
 /*
  * A notification journaled at the batch's commit (journal_defer()).  Its
- * id is derived there too: hashing the endpoint's URL was a third of what
- * journaling a fan-out endpoint left on the run loop's thread.
+ * id is derived there too: hashing the endpoint's URL was three quarters
+ * of what journaling a fan-out endpoint left on the run loop's thread.
  */
 struct notification_op {
     struct journal_op op;
