@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -84,8 +83,8 @@ static int write_all(int fd, const char *p, size_t left)
 }
 
 int capture_write(struct capture *c, const char *id, const char *url,
-                  const char *user_agent, const char *const *headers, size_t nheaders,
-                  const char *body, size_t len, char *err, size_t errlen)
+                  const char *const *headers, size_t nheaders, const char *body, size_t len,
+                  char *err, size_t errlen)
 {
     struct strbuf name = STRBUF_INIT;
     int fd = -1;
@@ -108,12 +107,6 @@ int capture_write(struct capture *c, const char *id, const char *url,
     }
     struct strbuf sb = STRBUF_INIT;
     strbuf_addf(&sb, "POST %s HTTP/1.1\n", url);
-    /* A channel's own User-Agent replaces crisisrun's, as on the wire. */
-    for (size_t i = 0; user_agent && i < nheaders; i++)
-        if (!strncasecmp(headers[i], "User-Agent:", 11))
-            user_agent = NULL;
-    if (user_agent)
-        strbuf_addf(&sb, "User-Agent: %s\n", user_agent);
     for (size_t i = 0; i < nheaders; i++) {
         const char *colon = strchr(headers[i], ':');
         if (colon && !colon[strspn(colon + 1, " \t") + 1]) /* a blank value: not sent */

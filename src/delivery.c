@@ -101,7 +101,7 @@ struct chan {
     struct tnode timer;
     char **hdr; /* the channel's headers as "Name: value" lines */
     size_t nhdr;
-    int has_content_type;
+    int has_content_type, has_user_agent;
     unsigned char *disabled; /* per endpoint index: 1 after a 410 */
     size_t ndisabled;
     struct delivery_counts counts;
@@ -141,6 +141,8 @@ struct delivery {
     struct delivery_options opt;
     struct delivery_callbacks cb;
     void *user;
+    /* "User-Agent: VALUE", the line every request carries unless its
+     * channel sets its own (job_headers()); opt.user_agent is VALUE. */
     char *user_agent;
     struct capture *capture;  /* NULL when sending */
     struct http_client *http; /* NULL when capturing */
@@ -399,6 +401,8 @@ static struct chan *chan_get(struct delivery *d, size_t ci, const struct channel
             c->hdr[i] = xasprintf("%s: %s", ch->headers[i].key, ch->headers[i].value);
             if (!strcasecmp(ch->headers[i].key, "Content-Type"))
                 c->has_content_type = 1;
+            if (!strcasecmp(ch->headers[i].key, "User-Agent"))
+                c->has_user_agent = 1;
         }
         c->nhdr = ch->nheaders;
     }
@@ -682,9 +686,11 @@ static size_t job_headers(struct job *j, int64_t wall_ms)
     struct chan *c = j->chan;
     if (j->prov->attempt_headers)
         j->prov->attempt_headers(c->ch, j->id, j->body, j->len, wall_ms / 1000, &j->ah);
-    size_t n = j->ah.n + c->nhdr + 2;
+    size_t n = j->ah.n + c->nhdr + 3;
     ALLOC_GROW(j->hdrv, n, j->hdrv_alloc);
     n = 0;
+    if (!c->has_user_agent)
+        j->hdrv[n++] = j->d->user_agent;
     for (size_t i = 0; i < j->ah.n; i++)
         j->hdrv[n++] = j->ah.v[i];
     for (size_t i = 0; i < c->nhdr; i++)
@@ -712,8 +718,8 @@ static void job_start(struct delivery *d, struct job *j, int64_t now)
 
     if (d->capture) {
         char err[512];
-        if (capture_write(d->capture, j->id, j->url, d->user_agent, j->hdrv, nh, j->body,
-                          j->len, err, sizeof(err)) < 0)
+        if (capture_write(d->capture, j->id, j->url, j->hdrv, nh, j->body, j->len, err,
+                          sizeof(err)) < 0)
             job_outcome(d, j, now, 0, DELIVERY_PERMANENT, err, -1);
         else
             job_outcome(d, j, now, 0, DELIVERY_OK, NULL, -1);
@@ -847,9 +853,9 @@ struct delivery *delivery_new(const struct delivery_options *opt,
         d->opt.clock = default_clock;
     if (!d->opt.wallclock)
         d->opt.wallclock = default_wallclock;
-    d->user_agent =
-        xstrdup(d->opt.user_agent ? d->opt.user_agent : "crisisrun/" CRISISRUN_VERSION);
-    d->opt.user_agent = d->user_agent;
+    d->user_agent = xasprintf("User-Agent: %s", d->opt.user_agent ? d->opt.user_agent
+                                                                  : "crisisrun/" CRISISRUN_VERSION);
+    d->opt.user_agent = d->user_agent + strlen("User-Agent: ");
     d->opt.capture_dir = NULL;
     d->rng = ((uint64_t)wallclock_ms() << 20) ^ (uint64_t)monotonic_ms() ^
              ((uint64_t)getpid() << 40) ^ (uint64_t)(uintptr_t)d;
@@ -863,7 +869,7 @@ struct delivery *delivery_new(const struct delivery_options *opt,
         return d;
     }
     struct http_options ho = {
-        .user_agent = d->user_agent,
+        .user_agent = d->opt.user_agent,
         .max_idle_connections = (long)d->opt.max_total_connections,
     };
     d->http = http_client_new(&ho);

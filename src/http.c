@@ -41,13 +41,13 @@ struct xfer {
 
 struct http_client {
     CURLM *multi;
-    /* "User-Agent: ...", sent as one of the request's own header lines:
-     * libcurl formats CURLOPT_USERAGENT twice a request with its printf, a
-     * character at a time (6 K instructions a request in a fan-out).  With
-     * a proxy, the option is set too, for the CONNECT to the proxy, which
-     * does not carry the request's lines. */
+    /* "User-Agent: VALUE", sent as one of the request's own header lines
+     * when it has none: libcurl formats CURLOPT_USERAGENT twice a request
+     * with its printf, a character at a time (6 K instructions a request
+     * in a fan-out).  With a proxy, VALUE is set as CURLOPT_USERAGENT too,
+     * for the CONNECT to the proxy, which does not carry the request's
+     * lines. */
     char *user_agent;
-    char *user_agent_value;
     /* No proxy variable in the environment: every request says so, and
      * libcurl stops looking them up (three getenv() calls a request). */
     int no_proxy_env;
@@ -138,8 +138,8 @@ static struct xfer *xfer_new(struct http_client *c)
      * error at most a few KiB, read in several pieces); libcurl's default
      * 16 KiB receive buffer a handle was a megabyte in a fan-out. */
     rc |= curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 1024L);
-    if (c->user_agent_value && !c->no_proxy_env)
-        rc |= curl_easy_setopt(e, CURLOPT_USERAGENT, c->user_agent_value);
+    if (c->user_agent && !c->no_proxy_env)
+        rc |= curl_easy_setopt(e, CURLOPT_USERAGENT, c->user_agent + strlen("User-Agent: "));
     if (c->no_proxy_env) {
         /* What libcurl concludes from an environment without them. */
         rc |= curl_easy_setopt(e, CURLOPT_PROXY, "");
@@ -178,10 +178,8 @@ struct http_client *http_client_new(const struct http_options *opt)
         error("cannot create the HTTP client");
         return NULL;
     }
-    if (opt->user_agent) {
+    if (opt->user_agent)
         c->user_agent = xasprintf("User-Agent: %s", opt->user_agent);
-        c->user_agent_value = xstrdup(opt->user_agent);
-    }
     /* Every variable libcurl consults for an http or https URL, and the
      * uppercase forms it ignores for http, to err on its side. */
     static const char *const proxy_vars[] = {"http_proxy", "HTTP_PROXY", "https_proxy",
@@ -213,7 +211,6 @@ void http_client_free(struct http_client *c)
     }
     curl_multi_cleanup(c->multi);
     free(c->user_agent);
-    free(c->user_agent_value);
     free(c);
     curl_global_cleanup();
 }
@@ -246,7 +243,7 @@ int http_start(struct http_client *c, const struct http_request *rq, http_done_f
         return -1;
     x->next = x->prev = NULL;
 
-    /* A channel's own User-Agent replaces ours, as CURLOPT_USERAGENT did. */
+    /* A request's own User-Agent line replaces ours, as with CURLOPT_USERAGENT. */
     int own_ua = c->user_agent != NULL;
     for (size_t i = 0; own_ua && i < rq->nheaders; i++)
         if (!strncasecmp(rq->headers[i], "User-Agent:", 11))

@@ -24,13 +24,13 @@ struct capture *capture_open(const char *dir);
 void capture_close(struct capture *c);
 
 /*
- * Writes one POST request.  headers are "Name: value" lines; an empty
- * "Name:" line (a directive to the HTTP client to leave a header out) is
- * skipped.  Returns 0, or -1 with the reason in err (not reported: the
+ * Writes one POST request.  headers are "Name: value" lines, User-Agent
+ * among them; a line with a blank value (a directive to the HTTP client
+ * to leave a header out) is skipped.  Returns 0, or -1 with the reason in err (not reported: the
  * caller reports it as the attempt's error).
  */
 int capture_write(struct capture *c, const char *id, const char *url,
-                  const char *user_agent, const char *const *headers, size_t nheaders,
-                  const char *body, size_t len, char *err, size_t errlen);
+                  const char *const *headers, size_t nheaders, const char *body, size_t len,
+                  char *err, size_t errlen);
 
 #endif

@@ -30,7 +30,9 @@
 struct http_client;
 
 struct http_options {
-    const char *user_agent; /* copied; NULL: no User-Agent header */
+    /* Copied; sent on requests without a User-Agent line of their own.
+     * NULL: no User-Agent header. */
+    const char *user_agent;
     /* Idle keep-alive connections kept for reuse (curl's connection cache);
      * 0 lets curl decide. */
     long max_idle_connections;
