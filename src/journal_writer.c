@@ -36,13 +36,13 @@ struct journal_writer {
     pthread_cond_t cv;
     int efd;        /* readable from a batch's completion to journal_commit_wait() */
     int quit;
-    /* Handed over, under mu: the batch to run (begin it first?). */
+    /* Handed over, under mu: the batch to run (begin it first?), until
+     * collect() frees it. */
     struct journal_op *job;
     int job_begin;
     int job_pending, result;
     /* Main thread only: the writes deferred in the open batch. */
     struct journal_op *head, **tail;
-    struct journal_op *done_ops; /* handed over, freed after completion */
     int handed;    /* a batch is with the writer */
     /* ... handed over by journal_commit_start(), whose caller learns its
      * result from journal_commit_wait(); journal_commit() waits itself. */
@@ -57,12 +57,6 @@ struct journal_writer {
 /* Set on a writer thread, which only ever uses its own journal. */
 static _Thread_local int in_writer;
 
-static int on_writer(const struct journal *j)
-{
-    (void)j;
-    return in_writer;
-}
-
 static void free_ops(struct journal_op *op)
 {
     while (op) {
@@ -70,6 +64,15 @@ static void free_ops(struct journal_op *op)
         free(op);
         op = next;
     }
+}
+
+/* The writes deferred in the open batch, taken out of it. */
+static struct journal_op *take_ops(struct journal_writer *w)
+{
+    struct journal_op *ops = w->head;
+    w->head = NULL;
+    w->tail = &w->head;
+    return ops;
 }
 
 /* Runs ops in order inside the open transaction; stops at the first failure. */
@@ -175,14 +178,14 @@ static int collect(struct journal *j)
     while (w->job_pending)
         pthread_cond_wait(&w->cv, &w->mu);
     int rc = w->result;
+    struct journal_op *done = w->job;
     w->job = NULL;
     pthread_mutex_unlock(&w->mu);
     /* The descriptor stays readable until journal_commit_wait(): a caller
      * that learns of the commit there (the run loop, which hands the
      * batch's notifications out then) must not miss it because another
      * call collected it first. */
-    free_ops(w->done_ops);
-    w->done_ops = NULL;
+    free_ops(done);
     w->handed = 0;
     if (w->handed_report) {
         /* A failure is kept until the caller learns of it. */
@@ -195,7 +198,7 @@ static int collect(struct journal *j)
 
 void journal_writer_settle(struct journal *j)
 {
-    if (j->w && !on_writer(j) && j->w->handed)
+    if (j->w && !journal_on_writer(j) && j->w->handed)
         collect(j);
 }
 
@@ -222,7 +225,7 @@ void journal_writer_stop(struct journal *j)
 int journal_sync(struct journal *j)
 {
     struct journal_writer *w = j->w;
-    if (!w || on_writer(j) || w->draining)
+    if (!w || journal_on_writer(j) || w->draining)
         return 0;
     /* The statements below come back here through journal_stmt(). */
     w->draining = 1;
@@ -235,9 +238,7 @@ int journal_sync(struct journal *j)
         rc = -1;
     if (j->aborted) {
         /* The batch is gone; its writes with it. */
-        free_ops(w->head);
-        w->head = NULL;
-        w->tail = &w->head;
+        free_ops(take_ops(w));
         j->begin_pending = 0;
     }
     if (rc == 0 && j->begin_pending) {
@@ -245,9 +246,7 @@ int journal_sync(struct journal *j)
         rc = exec_stmt(j, ST_TXN_BEGIN, "BEGIN IMMEDIATE", "begin a transaction");
     }
     if (rc == 0 && w->head) {
-        struct journal_op *ops = w->head;
-        w->head = NULL;
-        w->tail = &w->head;
+        struct journal_op *ops = take_ops(w);
         rc = run_ops(j, ops);
         free_ops(ops);
     }
@@ -259,12 +258,13 @@ int journal_sync(struct journal *j)
 
 int journal_on_writer(const struct journal *j)
 {
-    return on_writer(j);
+    (void)j;
+    return in_writer;
 }
 
 int journal_deferring(const struct journal *j)
 {
-    return j->w && !on_writer(j) && j->depth > 0 && !j->aborted && !j->w->draining;
+    return j->w && !journal_on_writer(j) && j->depth > 0 && !j->aborted && !j->w->draining;
 }
 
 void journal_defer(struct journal *j, struct journal_op *op)
@@ -283,9 +283,7 @@ int journal_writer_hand_over(struct journal *j, int report)
     if (w->has_result && w->result_kept < 0) {
         /* The batch before failed: this one, which may build on it, is
          * dropped with it. */
-        free_ops(w->head);
-        w->head = NULL;
-        w->tail = &w->head;
+        free_ops(take_ops(w));
         rollback_quietly(j);
         j->begin_pending = 0;
         if (report)
@@ -298,14 +296,11 @@ int journal_writer_hand_over(struct journal *j, int report)
         return 0;
     }
     pthread_mutex_lock(&w->mu);
-    w->job = w->head;
+    w->job = take_ops(w);
     w->job_begin = j->begin_pending;
     w->job_pending = 1;
     pthread_cond_signal(&w->cv);
     pthread_mutex_unlock(&w->mu);
-    w->done_ops = w->head;
-    w->head = NULL;
-    w->tail = &w->head;
     w->handed = 1;
     w->handed_report = report;
     j->begin_pending = 0;
@@ -331,10 +326,7 @@ int journal_writer_commit(struct journal *j)
 
 void journal_writer_drop(struct journal *j)
 {
-    struct journal_writer *w = j->w;
-    free_ops(w->head);
-    w->head = NULL;
-    w->tail = &w->head;
+    free_ops(take_ops(j->w));
 }
 
 int journal_commit_wait(struct journal *j)
