@@ -61,13 +61,19 @@ static void id_tuple(struct strbuf *sb, const struct journal_notification_new *n
 }
 
 /*
- * journal_notification_id(), given SHA-256(endpoint URL) in hex.  With a
- * cache (the journal's), a fan-out hashes its tuple once, not once an
- * endpoint.
+ * journal_notification_id(), and the endpoint's hash into url_hash
+ * (JOURNAL_ENDPOINT_HASH_LEN + 1 bytes) unless it is NULL.  With a cache
+ * (the journal's), a fan-out hashes its tuple once, not once an endpoint.
  */
 static void notification_id(struct id_cache *cache, const struct journal_notification_new *nn,
-                            const char *url_hex, char *out)
+                            char *out, char *url_hash)
 {
+    char url_hex[65];
+    journal_sha256_hex(nn->endpoint_url, strlen(nn->endpoint_url), url_hex);
+    if (url_hash) {
+        memcpy(url_hash, url_hex, JOURNAL_ENDPOINT_HASH_LEN);
+        url_hash[JOURNAL_ENDPOINT_HASH_LEN] = '\0';
+    }
     struct strbuf own = STRBUF_INIT, *sb = cache ? &cache->scratch : &own;
     id_tuple(sb, nn);
     char hex[65];
@@ -104,9 +110,7 @@ static void notification_id(struct id_cache *cache, const struct journal_notific
 
 void journal_notification_id(const struct journal_notification_new *nn, char *out)
 {
-    char url_hex[65];
-    journal_sha256_hex(nn->endpoint_url, strlen(nn->endpoint_url), url_hex);
-    notification_id(NULL, nn, url_hex, out);
+    notification_id(NULL, nn, out, NULL);
 }
 
 void journal_endpoint_hash(const char *endpoint_url, char *out)
@@ -180,15 +184,13 @@ struct notification_op {
 static int run_notification_op(struct journal *j, struct journal_op *op)
 {
     struct notification_op *o = (struct notification_op *)op;
-    char id[JOURNAL_NOTIFICATION_ID_LEN + 1], url_hex[65];
-    journal_sha256_hex(o->nn.endpoint_url, strlen(o->nn.endpoint_url), url_hex);
+    char id[JOURNAL_NOTIFICATION_ID_LEN + 1], url_hash[JOURNAL_ENDPOINT_HASH_LEN + 1];
     /* Deferred writes run one at a time, on either thread: their own cache. */
-    notification_id(&j->deferred_ids, &o->nn, url_hex, id);
-    url_hex[JOURNAL_ENDPOINT_HASH_LEN] = '\0';
+    notification_id(&j->deferred_ids, &o->nn, id, url_hash);
     if (o->id_out)
         memcpy(o->id_out, id, sizeof(id));
     int added;
-    if (notification_insert(j, &o->nn, id, url_hex, o->nn.body_id, &added) < 0)
+    if (notification_insert(j, &o->nn, id, url_hash, o->nn.body_id, &added) < 0)
         return -1;
     *o->existed = !added;
     return 0;
@@ -226,7 +228,7 @@ static void defer_notification(struct journal *j, const struct journal_notificat
 int journal_notification_add(struct journal *j, const struct journal_notification_new *nn,
                              char *id_out)
 {
-    char id[JOURNAL_NOTIFICATION_ID_LEN + 1], url_hex[65];
+    char id[JOURNAL_NOTIFICATION_ID_LEN + 1], url_hash[JOURNAL_ENDPOINT_HASH_LEN + 1];
     if (!nn->run_id || !nn->step || !nn->channel || !nn->endpoint_url || !nn->body)
         return error("journal '%s': incomplete notification", j->path);
     if (nn->endpoint_index < 0 || nn->endpoint_index >= LOADER_MAX_URLS)
@@ -245,9 +247,7 @@ int journal_notification_add(struct journal *j, const struct journal_notificatio
         defer_notification(j, nn, id_out);
         return 0;
     }
-    journal_sha256_hex(nn->endpoint_url, strlen(nn->endpoint_url), url_hex);
-    notification_id(&j->ids, nn, url_hex, id);
-    url_hex[JOURNAL_ENDPOINT_HASH_LEN] = '\0';
+    notification_id(&j->ids, nn, id, url_hash);
     if (id_out)
         memcpy(id_out, id, sizeof(id));
     int own_body = !body_id, added = 0;
@@ -257,7 +257,7 @@ int journal_notification_add(struct journal *j, const struct journal_notificatio
         if (journal_body_add(j, nn->run_id, nn->body, &body_id) < 0)
             goto fail;
     }
-    if (notification_insert(j, nn, id, url_hex, body_id, &added) < 0)
+    if (notification_insert(j, nn, id, url_hash, body_id, &added) < 0)
         goto fail;
     /* Already journaled: the body just stored is nobody's. */
     if (own_body && (added ? journal_commit(j) : journal_rollback(j)) < 0)
