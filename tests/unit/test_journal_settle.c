@@ -14,59 +14,17 @@
 
 #include "crisisrun/journal.h"
 #include "crisisrun/util.h"
+#include "journal_fixture.h"
 
 #define URL "https://status.example.com/hooks/SECRET"
-#define T0 1764167700000LL /* 2025-11-26T14:35:00Z */
-
-struct fixture {
-    char dir[64];
-    char *path;
-    struct journal *j;
-    struct journal_run run;
-};
 
 static int setup(void **state)
 {
-    struct fixture *f = xcalloc(1, sizeof(*f));
-    snprintf(f->dir, sizeof(f->dir), "/tmp/crsettle.XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    f->path = xasprintf("%s/crisisrun.db", f->dir);
-    f->j = journal_open(f->path, JOURNAL_CREATE);
-    assert_non_null(f->j);
-    struct journal_run *r = &f->run;
-    r->playbook_name = "bench";
-    r->title = "Bench";
-    r->playbook_path = "/srv/bench.yaml";
-    r->playbook_text = "crisisrun: 1\nname: bench\n";
-    r->vars_json = "{}";
-    r->speed = 1;
-    r->started_ms = T0;
-    assert_int_equal(journal_run_create(f->j, r), 0);
-    /* Only lent to journal_run_create. */
-    r->playbook_name = r->title = r->playbook_path = r->playbook_text = r->vars_json = NULL;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    journal_close(f->j);
-    journal_run_release(&f->run);
-    char *wal = xasprintf("%s-wal", f->path), *shm = xasprintf("%s-shm", f->path);
-    unlink(f->path);
-    unlink(wal);
-    unlink(shm);
-    rmdir(f->dir);
-    free(wal);
-    free(shm);
-    free(f->path);
-    free(f);
-    return 0;
+    return journal_fixture_setup(state, "settle");
 }
 
 /* Journals a notification for endpoint e and marks it in flight. */
-static void add_inflight(struct fixture *f, int e, char *id)
+static void add_inflight(struct journal_fixture *f, int e, char *id)
 {
     char url[64];
     snprintf(url, sizeof(url), URL "%d", e);
@@ -104,7 +62,7 @@ static struct journal_notification *find(struct journal_notification *v, size_t 
 
 static void test_settles_with_the_attempt(void **state)
 {
-    struct fixture *f = *state;
+    struct journal_fixture *f = *state;
     char ok[JOURNAL_NOTIFICATION_ID_LEN + 1], bad[JOURNAL_NOTIFICATION_ID_LEN + 1],
         gone[JOURNAL_NOTIFICATION_ID_LEN + 1], open[JOURNAL_NOTIFICATION_ID_LEN + 1];
     add_inflight(f, 0, ok);
@@ -154,7 +112,7 @@ static void test_settles_with_the_attempt(void **state)
 
 static void test_settled_is_final(void **state)
 {
-    struct fixture *f = *state;
+    struct journal_fixture *f = *state;
     char id[JOURNAL_NOTIFICATION_ID_LEN + 1];
     add_inflight(f, 0, id);
     struct journal_attempt a = attempt(id, 1, 204, DELIVERY_DELIVERED);
@@ -181,7 +139,7 @@ static void test_settled_is_final(void **state)
     assert_int_equal(journal_attempt_add(f->j, &a), -1);
 }
 
-static long count(struct fixture *f, enum journal_delivery_state s)
+static long count(struct journal_fixture *f, enum journal_delivery_state s)
 {
     long counts[DELIVERY_STATE_COUNT];
     assert_int_equal(journal_notification_count(f->j, f->run.id, counts), 0);
@@ -195,7 +153,7 @@ static long count(struct fixture *f, enum journal_delivery_state s)
  */
 static void test_inside_a_batch(void **state)
 {
-    struct fixture *f = *state;
+    struct journal_fixture *f = *state;
     char a1[JOURNAL_NOTIFICATION_ID_LEN + 1], a2[JOURNAL_NOTIFICATION_ID_LEN + 1],
         a3[JOURNAL_NOTIFICATION_ID_LEN + 1];
     add_inflight(f, 0, a1);

@@ -9,7 +9,6 @@
 #include <cmocka.h>
 
 #include <poll.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,98 +16,57 @@
 
 #include "crisisrun/journal.h"
 #include "crisisrun/util.h"
+#include "journal_fixture.h"
 
-#define T0 1764167700000LL /* 2025-11-26T14:35:00Z */
 #define BODY "{\"message\":\"Checkout is failing; we are investigating.\"}"
 
-struct fixture {
-    char dir[64];
-    char *path;
-    struct journal *j;
-    struct journal_run run;
-    int64_t body_id;
-};
+/* The body every notification of these tests shares (journal_body_add()). */
+static int64_t body_id;
 
 static int setup(void **state)
 {
-    struct fixture *f = xcalloc(1, sizeof(*f));
-    snprintf(f->dir, sizeof(f->dir), "/tmp/crwriter.XXXXXX");
-    assert_non_null(mkdtemp(f->dir));
-    f->path = xasprintf("%s/crisisrun.db", f->dir);
-    f->j = journal_open(f->path, JOURNAL_CREATE);
-    assert_non_null(f->j);
-    struct journal_run *r = &f->run;
-    r->playbook_name = "writer";
-    r->title = "Writer";
-    r->playbook_path = "/srv/writer.yaml";
-    r->playbook_text = "crisisrun: 1\nname: writer\n";
-    r->vars_json = "{}";
-    r->speed = 1;
-    r->started_ms = T0;
-    assert_int_equal(journal_run_create(f->j, r), 0);
-    r->playbook_name = r->title = r->playbook_path = r->playbook_text = r->vars_json = NULL;
-    assert_int_equal(journal_body_add(f->j, r->id, BODY, &f->body_id), 0);
+    journal_fixture_setup(state, "writer");
+    struct journal_fixture *f = *state;
+    assert_int_equal(journal_body_add(f->j, f->run.id, BODY, &body_id), 0);
     assert_int_equal(journal_writer_start(f->j), 0);
-    *state = f;
     return 0;
 }
 
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-    journal_close(f->j);
-    journal_run_release(&f->run);
-    char *wal = xasprintf("%s-wal", f->path), *shm = xasprintf("%s-shm", f->path);
-    unlink(f->path);
-    unlink(wal);
-    unlink(shm);
-    rmdir(f->dir);
-    free(wal);
-    free(shm);
-    free(f->path);
-    free(f);
-    return 0;
-}
-
-/* A count through a connection of its own: what another process sees. */
-static long count_rows(const struct fixture *f, const char *sql)
-{
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    long n = (long)sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return n;
-}
-
-static struct journal_notification_new endpoint(const struct fixture *f, const char *step,
+static struct journal_notification_new endpoint(const struct journal_fixture *f, const char *step,
                                                 int e, char *url, size_t size, int *existed)
 {
     snprintf(url, size, "https://subscriber%d.example/hook?token=%d", e, e * 7);
     return (struct journal_notification_new){
         .run_id = f->run.id, .step = step, .occurrence = 1, .channel = "customers",
-        .endpoint_index = e, .endpoint_url = url, .body = BODY, .body_id = f->body_id,
+        .endpoint_index = e, .endpoint_url = url, .body = BODY, .body_id = body_id,
         .created_ms = T0, .due_ms = T0, .existed = existed,
     };
 }
 
-static void add(struct fixture *f, const char *step, int e, char *id, int *existed)
+static void add(struct journal_fixture *f, const char *step, int e, char *id, int *existed)
 {
     char url[96];
     struct journal_notification_new nn = endpoint(f, step, e, url, sizeof(url), existed);
     assert_int_equal(journal_notification_add(f->j, &nn, id), 0);
 }
 
-static void delivered(struct fixture *f, const char *id)
+static void delivered(struct journal_fixture *f, const char *id)
 {
     struct journal_attempt a = {.number = 1, .started_ms = T0, .finished_ms = T0 + 5,
                                 .http_status = 204, .latency_ms = 5,
                                 .outcome = ATTEMPT_DELIVERED, .settles = DELIVERY_DELIVERED};
     memcpy(a.notification_id, id, sizeof(a.notification_id));
     assert_int_equal(journal_attempt_add(f->j, &a), 0);
+}
+
+/* An attempt on a notification never journaled: the journal refuses it. */
+static struct journal_attempt orphan_attempt(enum journal_delivery_state settles)
+{
+    struct journal_attempt a = {.number = 1, .started_ms = T0, .finished_ms = T0 + 5,
+                                .http_status = 204, .outcome = ATTEMPT_DELIVERED,
+                                .settles = settles};
+    snprintf(a.notification_id, sizeof(a.notification_id), "msg_%032d", 0);
+    return a;
 }
 
 /*
@@ -118,7 +76,7 @@ static void delivered(struct fixture *f, const char *id)
  */
 static void test_deferred_until_commit(void **state)
 {
-    struct fixture *f = *state;
+    struct journal_fixture *f = *state;
     enum { N = 300 };
     char ids[N][JOURNAL_NOTIFICATION_ID_LEN + 1];
     int existed[N];
@@ -171,7 +129,7 @@ static void test_deferred_until_commit(void **state)
  */
 static void test_order_with_immediate_writes(void **state)
 {
-    struct fixture *f = *state;
+    struct journal_fixture *f = *state;
     char id[JOURNAL_NOTIFICATION_ID_LEN + 1] = "";
     int existed = -1;
     assert_int_equal(journal_begin(f->j), 0);
@@ -199,7 +157,7 @@ static void test_order_with_immediate_writes(void **state)
  */
 static void test_pipelined_batches(void **state)
 {
-    struct fixture *f = *state;
+    struct journal_fixture *f = *state;
     enum { N = 2000 };
     char(*ids)[JOURNAL_NOTIFICATION_ID_LEN + 1] = xcalloc(N, sizeof(*ids));
     int *existed = xcalloc(2 * N, sizeof(*existed));
@@ -238,7 +196,7 @@ static void test_pipelined_batches(void **state)
  */
 static void test_commit_collected_by_another_call(void **state)
 {
-    struct fixture *f = *state;
+    struct journal_fixture *f = *state;
     char id[JOURNAL_NOTIFICATION_ID_LEN + 1];
     int existed = -1;
     assert_int_equal(journal_begin(f->j), 0);
@@ -285,7 +243,7 @@ static void test_commit_collected_by_another_call(void **state)
  */
 static void test_hashing_beside_the_writer(void **state)
 {
-    struct fixture *f = *state;
+    struct journal_fixture *f = *state;
     enum { N = 4000 };
     int *existed = xcalloc(N, sizeof(*existed));
     char want[JOURNAL_ENDPOINT_HASH_LEN + 1], got[JOURNAL_ENDPOINT_HASH_LEN + 1];
@@ -311,15 +269,12 @@ static void test_hashing_beside_the_writer(void **state)
  */
 static void test_failure_fails_the_batch(void **state)
 {
-    struct fixture *f = *state;
+    struct journal_fixture *f = *state;
     char id[JOURNAL_NOTIFICATION_ID_LEN + 1];
     int existed;
     assert_int_equal(journal_begin(f->j), 0);
     add(f, "declare", 0, id, &existed);
-    struct journal_attempt a = {.number = 1, .started_ms = T0, .finished_ms = T0 + 5,
-                                .http_status = 204, .outcome = ATTEMPT_DELIVERED,
-                                .settles = DELIVERY_DELIVERED};
-    snprintf(a.notification_id, sizeof(a.notification_id), "msg_%032d", 0);
+    struct journal_attempt a = orphan_attempt(DELIVERY_DELIVERED);
     assert_int_equal(journal_attempt_add(f->j, &a), 0); /* deferred: no error yet */
     assert_int_equal(journal_commit_start(f->j), 0);
     assert_int_equal(journal_commit_wait(f->j), -1);
@@ -336,11 +291,9 @@ static void test_failure_fails_the_batch(void **state)
 /* The same failure found by an immediate write before the commit. */
 static void test_failure_found_by_a_read(void **state)
 {
-    struct fixture *f = *state;
+    struct journal_fixture *f = *state;
     assert_int_equal(journal_begin(f->j), 0);
-    struct journal_attempt a = {.number = 1, .started_ms = T0, .finished_ms = T0 + 5,
-                                .outcome = ATTEMPT_DELIVERED};
-    snprintf(a.notification_id, sizeof(a.notification_id), "msg_%032d", 0);
+    struct journal_attempt a = orphan_attempt(DELIVERY_PENDING); /* an update, no settling */
     assert_int_equal(journal_attempt_add(f->j, &a), 0);
     long counts[DELIVERY_STATE_COUNT];
     assert_int_equal(journal_notification_count(f->j, f->run.id, counts), -1);
@@ -357,7 +310,7 @@ static void test_failure_found_by_a_read(void **state)
 /* Rolled back before anything ran: the deferred writes are dropped. */
 static void test_rollback_drops_deferred(void **state)
 {
-    struct fixture *f = *state;
+    struct journal_fixture *f = *state;
     char id[JOURNAL_NOTIFICATION_ID_LEN + 1];
     int existed;
     assert_int_equal(journal_begin(f->j), 0);
@@ -374,7 +327,7 @@ static void test_rollback_drops_deferred(void **state)
  */
 static void test_close_commits_what_was_handed_over(void **state)
 {
-    struct fixture *f = *state;
+    struct journal_fixture *f = *state;
     enum { N = 1000 };
     int *existed = xcalloc(2 * N, sizeof(*existed));
     assert_int_equal(journal_begin(f->j), 0);
@@ -396,7 +349,7 @@ static void test_close_commits_what_was_handed_over(void **state)
 /* Without `existed`, or outside a batch, nothing is deferred. */
 static void test_not_deferred(void **state)
 {
-    struct fixture *f = *state;
+    struct journal_fixture *f = *state;
     char id[JOURNAL_NOTIFICATION_ID_LEN + 1] = "";
     char url[96];
     struct journal_notification_new nn = endpoint(f, "declare", 0, url, sizeof(url), NULL);
@@ -420,14 +373,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_deferred_until_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_order_with_immediate_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pipelined_batches, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_commit_collected_by_another_call, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_commit_collected_by_another_call, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hashing_beside_the_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failure_fails_the_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failure_found_by_a_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_drops_deferred, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_close_commits_what_was_handed_over, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_close_commits_what_was_handed_over, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_deferred, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
