@@ -95,7 +95,7 @@ static int post(const char *url, const char *token, const char *body, struct ans
     if (!c)
         return -1;
     char *auth = xasprintf("Authorization: Bearer %s", token);
-    const char *headers[] = {auth, "Content-Type: application/json", "Expect:"};
+    const char *headers[] = {auth, "Content-Type: application/json"};
     struct http_request rq = {
         .url = url,
         .body = body,

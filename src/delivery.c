@@ -54,9 +54,6 @@
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 static const char content_type_json[] = "Content-Type: application/json";
-/* An empty Expect: stops curl from waiting for "100 Continue" before
- * sending a POST body. */
-static const char no_expect[] = "Expect:";
 
 enum tkind { T_JOB, T_CHAN };
 
@@ -686,7 +683,7 @@ static size_t job_headers(struct job *j, int64_t wall_ms)
     struct chan *c = j->chan;
     if (j->prov->attempt_headers)
         j->prov->attempt_headers(c->ch, j->id, j->body, j->len, wall_ms / 1000, &j->ah);
-    size_t n = j->ah.n + c->nhdr + 3;
+    size_t n = j->ah.n + c->nhdr + 2;
     ALLOC_GROW(j->hdrv, n, j->hdrv_alloc);
     n = 0;
     if (!c->has_user_agent)
@@ -697,7 +694,6 @@ static size_t job_headers(struct job *j, int64_t wall_ms)
         j->hdrv[n++] = c->hdr[i];
     if (!c->has_content_type)
         j->hdrv[n++] = content_type_json;
-    j->hdrv[n++] = no_expect;
     return n;
 }
 
