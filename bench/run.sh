@@ -326,7 +326,7 @@ EOF
         [ $i = $((punct_steps - 1)) ] && printf '    status: resolved\n'
     done
 } >"$tmp/punct.yaml"
-: >"$tmp/c2.fire" && : >"$tmp/c2.send" && : >"$tmp/c2.during"
+: >"$tmp/c2.fire" && : >"$tmp/c2.send" && : >"$tmp/c2.during" && : >"$tmp/c2.load"
 log "bench: case 2 punctuality: $punct_steps steps ${punct_gap_ms} ms apart during the fan-out"
 for ((r = 0; r < reps; r++)); do
     db=$tmp/punct.db
@@ -344,11 +344,17 @@ for ((r = 0; r < reps; r++)); do
         JOIN notifications n ON n.run_id = e.run_id AND n.step = e.step AND n.occurrence = e.occurrence
         JOIN attempts a ON a.notification_id = n.id AND a.number = 1
         WHERE e.run_id = '$rid' AND e.kind = 'step_fired' AND e.step LIKE 'p%'" >>"$tmp/c2.send"
-    # how many of the steps were due while the fan-out was still going
-    q "$db" "SELECT count(*) FROM events e WHERE e.run_id = '$rid' AND e.kind = 'step_fired'
-        AND e.step LIKE 'p%' AND (SELECT r.started_ms FROM runs r WHERE r.id = e.run_id)
-        + json_extract(e.detail, '\$.scheduled_offset_ms') <= (SELECT max(settled_ms)
-        FROM notifications WHERE run_id = e.run_id AND channel = 'subscribers')" >>"$tmp/c2.during"
+    # the steps due while the fan-out was still going: how many, and
+    # their requests' lateness on its own (the rest are due after it)
+    q "$db" "SELECT a.started_ms - r.started_ms - json_extract(e.detail, '\$.scheduled_offset_ms')
+        FROM events e JOIN runs r ON r.id = e.run_id
+        JOIN notifications n ON n.run_id = e.run_id AND n.step = e.step AND n.occurrence = e.occurrence
+        JOIN attempts a ON a.notification_id = n.id AND a.number = 1
+        WHERE e.run_id = '$rid' AND e.kind = 'step_fired' AND e.step LIKE 'p%'
+        AND r.started_ms + json_extract(e.detail, '\$.scheduled_offset_ms') <= (SELECT max(settled_ms)
+        FROM notifications WHERE run_id = e.run_id AND channel = 'subscribers')" >"$tmp/c2.load1"
+    cat "$tmp/c2.load1" >>"$tmp/c2.load"
+    wc -l <"$tmp/c2.load1" >>"$tmp/c2.during"
     rm -f "$db" "$db-wal" "$db-shm"
 done
 
@@ -426,6 +432,7 @@ c1_bare=$(col 1 "$tmp/c1.bare") c1_bare_rss=$(col 2 "$tmp/c1.bare")
 fire50=$(pct 50 <"$tmp/c2.fire") fire99=$(pct 99 <"$tmp/c2.fire") firemax=$(pct 100 <"$tmp/c2.fire")
 send50=$(pct 50 <"$tmp/c2.send") send99=$(pct 99 <"$tmp/c2.send") sendmax=$(pct 100 <"$tmp/c2.send")
 during=$(median <"$tmp/c2.during")
+load50=$(pct 50 <"$tmp/c2.load") loadmax=$(pct 100 <"$tmp/c2.load") nload=$(wc -l <"$tmp/c2.load")
 hol_clean=$(median <"$tmp/c3.clean") hol_hangms=$(median <"$tmp/c3.hang")
 load_cr=$(awk '/^crisisrun validate:/ {print $3}' "$tmp/load.out")
 load_peer=$(awk '/^libyaml events:/ {print $3}' "$tmp/load.out")
@@ -458,7 +465,8 @@ else
     row "1 fan-out vs apprise" "-" "apprise not installed" "-" "-" "-"
 fi
 row "2 lateness, request start" "p50 $send50 p99 $send99 max $sendmax ms" "-" "-" "p99 < 5 ms" "$(met "$send99" "<" 5)"
-row "2 lateness, step firing" "p50 $fire50 p99 $fire99 max $firemax ms" "($during of $punct_steps due during fan-out)" "-" "-" "-"
+row "2 lateness, step firing" "p50 $fire50 p99 $fire99 max $firemax ms" "-" "-" "-" "-"
+row "2 ... request start, due in fan-out" "p50 $load50 max $loadmax ms" "($during of $punct_steps a run; $nload in all)" "-" "-" "-"
 row "3 head-of-line, $hol_hang of $hol_n hang" "$hol_hangms ms to ${hol_good}th" "no hanging: $hol_clean ms" "${r_hol}x" "<= 1.1x" "$(met "$(ratio "$hol_hangms" "$hol_clean" 6)" "<=" 1.1)"
 row "4 peak RSS, fan-out $fan_n" "$c1_rss KB" "curl $c1_curl_rss KB (bare $c1_bare_rss)" "${r_rss}x" "<= 1.0x" "$(met "$(ratio "$c1_rss" "$c1_curl_rss" 6)" "<=" 1.0)"
 row "5 validate 5,000 steps" "$load_cr ms" "libyaml parse $load_peer ms" "${r_load}x" "<= 3x" "$(met "$(ratio "$load_cr" "$load_peer" 6)" "<=" 3)"
