@@ -434,11 +434,17 @@ static void test_success(void **state)
     assert_int_equal(p.count, 1);
     assert_string_equal(p.webhook_id[0], "run1-step1-0-0");
     assert_string_equal(p.body[0], "{\"text\":\"hello\"}");
+    /* Copied under the lock, asserted outside it: a failed assertion
+     * must not leave the server's lock held for the tests after it. */
+    char ua[sizeof(srv.user_agent)], ct[sizeof(srv.content_type)];
     pthread_mutex_lock(&srv.mu);
-    assert_true(starts_with(srv.user_agent, "crisisrun/"));
-    assert_string_equal(srv.content_type, "application/json");
-    assert_int_equal(srv.saw_expect, 0);
+    memcpy(ua, srv.user_agent, sizeof(ua));
+    memcpy(ct, srv.content_type, sizeof(ct));
+    int saw_expect = srv.saw_expect;
     pthread_mutex_unlock(&srv.mu);
+    assert_true(starts_with(ua, "crisisrun/"));
+    assert_string_equal(ct, "application/json");
+    assert_int_equal(saw_expect, 0);
 
     struct delivery_counts c;
     delivery_counts(d, 0, &c);
@@ -732,12 +738,12 @@ static char *read_whole(const char *path)
     return buf;
 }
 
-/* A channel's own User-Agent replaces crisisrun's: one on the wire (the
- * receiver sees the channel's first), and one in a capture file. */
 /*
- * A body over libcurl's threshold for "Expect: 100-continue" (1 MiB) goes
- * out at once, without the header: the client sends its "Expect:" line
- * for such bodies, not for small ones.
+ * A body over libcurl's threshold for "Expect: 100-continue" (1 MiB in
+ * the libcurl this runs with) goes out at once, without asking: the
+ * client adds its empty "Expect:" line to such a body.  (That small
+ * bodies go without the line cannot be seen on the wire: an empty
+ * "Expect:" is never sent.)
  */
 static void test_large_body_no_expect(void **state)
 {
@@ -769,6 +775,8 @@ static void test_large_body_no_expect(void **state)
     (void)state;
 }
 
+/* A channel's own User-Agent replaces crisisrun's: one on the wire (the
+ * receiver sees the channel's first), and one in a capture file. */
 static void test_channel_user_agent(void **state)
 {
     char *urls[] = {url_for("/ua/1")};
