@@ -444,19 +444,27 @@ met() { awk -v v="$1" -v op="$2" -v t="$3" 'BEGIN {
     if (v == "nan") {print "n/a"; exit}
     ok = op == ">=" ? v >= t : op == "<=" ? v <= t : v < t; print ok ? "yes" : "NO"}'; }
 
-r_curl=$(ratio "$c1_curl" "$c1_cr")
-r_bare=$(ratio "$c1_bare" "$c1_cr")
+# spread FILE_A FILE_B: the least and the most of the repetitions' own
+# ratios A / B (first columns, line by line: the runs alternate), so that
+# the table shows how far single repetitions strayed from the medians'.
+spread() {
+    awk 'NR == FNR {a[FNR] = $1; next}
+        (FNR in a) && $1 > 0 {r = a[FNR] / $1; if (!n++) lo = hi = r; if (r < lo) lo = r; if (r > hi) hi = r}
+        END {if (n > 1) printf " (%.2f-%.2f)", lo, hi}' "$1" "$2"
+}
+r_curl=$(ratio "$c1_curl" "$c1_cr")x$(spread "$tmp/c1.curl" "$tmp/c1.crisis")
+r_bare=$(ratio "$c1_bare" "$c1_cr")x$(spread "$tmp/c1.bare" "$tmp/c1.crisis")
 r_hol=$(ratio "$hol_hangms" "$hol_clean")
 r_rss=$(ratio "$c1_rss" "$c1_curl_rss")
 r_load=$(ratio "$load_cr" "$load_peer")
 
-row() { printf '%-38s | %-28s | %-30s | %-7s | %-9s | %s\n' "$@"; }
+row() { printf '%-38s | %-28s | %-30s | %-19s | %-9s | %s\n' "$@"; }
 echo
 echo "crisisrun benchmark: $(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ), median of $reps run(s)$([ $quick = 1 ] && echo ', QUICK')"
 row "case" "crisisrun" "peer" "ratio" "target" "met?"
 row "----" "---------" "----" "-----" "------" "----"
-row "1 fan-out $fan_n, due->last journaled" "$c1_cr ms (process $c1_wall ms)" "curl --parallel $c1_curl ms" "${r_curl}x" ">= 1.5x" "$(met "$(ratio "$c1_curl" "$c1_cr" 6)" ">=" 1.5)"
-row "1 fan-out $fan_n vs bare libcurl" "$c1_cr ms" "libcurl multi loop $c1_bare ms" "${r_bare}x" ">= 0.8x" "$(met "$(ratio "$c1_bare" "$c1_cr" 6)" ">=" 0.8)"
+row "1 fan-out $fan_n, due->last journaled" "$c1_cr ms (process $c1_wall ms)" "curl --parallel $c1_curl ms" "$r_curl" ">= 1.5x" "$(met "$(ratio "$c1_curl" "$c1_cr" 6)" ">=" 1.5)"
+row "1 fan-out $fan_n vs bare libcurl" "$c1_cr ms" "libcurl multi loop $c1_bare ms" "$r_bare" ">= 0.8x" "$(met "$(ratio "$c1_bare" "$c1_cr" 6)" ">=" 0.8)"
 if [ $have_apprise = 1 ]; then
     app_cr=$(col 1 "$tmp/c1.appcr") app_ms=$(median <"$tmp/c1.app")
     r_app=$(ratio "$app_ms" "$app_cr")
