@@ -57,7 +57,8 @@
 #define BATCH_MS 20        /* longest a journal batch stays open */
 #define CHECKPOINT_PAGES 1000     /* WAL pages worth a checkpoint (SQLite's default) */
 #define CHECKPOINT_MAX_PAGES 4000 /* ... and checkpointed whatever is due (16 MiB) */
-#define CHECKPOINT_QUIET_MS 50    /* no step due this soon */
+#define CHECKPOINT_US_PER_PAGE 10 /* a checkpoint's cost until one is timed */
+#define CHECKPOINT_MIN_QUIET_MS 5 /* no step due this soon, however fast */
 
 static int signal_pipe[2] = {-1, -1};
 static volatile sig_atomic_t stop_signal;
@@ -884,23 +885,48 @@ static int run_is_over(struct runner *r)
     return r->feedback_closes < 0 || runner_offset(r) >= r->feedback_closes;
 }
 
+int runner_checkpoint_now(int pending, int acted, int64_t quiet_ms, int64_t us_per_page)
+{
+    if (pending < CHECKPOINT_PAGES)
+        return 0;
+    if (pending >= CHECKPOINT_MAX_PAGES)
+        return 1;
+    if (acted)
+        return 0;
+    if (us_per_page <= 0)
+        us_per_page = CHECKPOINT_US_PER_PAGE;
+    /* Twice the expected time: a checkpoint's fsync varies. */
+    int64_t need = 2 * (int64_t)pending * us_per_page / 1000;
+    return quiet_ms >= (need > CHECKPOINT_MIN_QUIET_MS ? need : CHECKPOINT_MIN_QUIET_MS);
+}
+
 /*
  * Copies the WAL back into the journal's file when it has grown, in an
  * iteration that just handed nothing to the engine or a client (`acted`)
- * and with no step due in the next CHECKPOINT_QUIET_MS.  SQLite's own
- * checkpoint ran inside whichever commit crossed 1,000 pages: an fsync
- * and milliseconds of copying during which a step that fell due waited.
+ * and with no step due before the checkpoint is done
+ * (runner_checkpoint_now()).  SQLite's own checkpoint ran inside whichever
+ * commit crossed 1,000 pages: an fsync and milliseconds of copying during
+ * which a step that fell due waited.  The window a checkpoint needs is
+ * learnt from the ones before: a fixed one (50 ms once) was never found
+ * between steps 50 ms apart, so the WAL grew to CHECKPOINT_MAX_PAGES and
+ * its checkpoint, four times the size, made a step 20 ms late.
  */
 static void maybe_checkpoint(struct runner *r, int acted)
 {
     int pending = journal_wal_pending(r->j);
-    if (pending < CHECKPOINT_PAGES)
+    if (!runner_checkpoint_now(pending, acted, real_ms_until(r, sched_next_time(r->sched)),
+                               r->checkpoint_us_per_page))
         return;
-    if (pending < CHECKPOINT_MAX_PAGES &&
-        (acted || real_ms_until(r, sched_next_time(r->sched)) < CHECKPOINT_QUIET_MS))
-        return;
-    if (journal_checkpoint(r->j) < 0)
+    int64_t t0 = monotonic_ms();
+    if (journal_checkpoint(r->j) < 0) {
         r->journal_failed = 1;
+        return;
+    }
+    /* Halfway to the latest: one slow fsync does not stop them for long,
+     * and a disk that stays slow is learnt. */
+    int64_t took_us = (monotonic_ms() - t0 + 1) * 1000 / pending;
+    int64_t was = r->checkpoint_us_per_page > 0 ? r->checkpoint_us_per_page : CHECKPOINT_US_PER_PAGE;
+    r->checkpoint_us_per_page = (was + took_us + 1) / 2;
 }
 
 #define BATCH_GO_ON 2

@@ -96,6 +96,9 @@ struct runner {
     /* When the runner lock's lease was last claimed or renewed (monotonic
      * ms): the heartbeat renews it every RUNNER_HEARTBEAT_MS from then. */
     int64_t lease_renewed;
+    /* What a journal checkpoint has cost, per WAL page (maybe_checkpoint());
+     * 0 until one is timed. */
+    int64_t checkpoint_us_per_page;
 
     /* The run's clock: offset = offset_base + (monotonic - mono_base) * speed. */
     int64_t mono_base;
@@ -146,6 +149,17 @@ void runner_disable_endpoint(struct runner *r, size_t ch, size_t endpoint);
 int runner_endpoint_disabled(const struct runner *r, size_t ch, size_t endpoint);
 /* The name of the user running this process. */
 const char *runner_os_user(void);
+
+/*
+ * Whether the loop checkpoints the journal now: `pending` pages in the WAL,
+ * `acted` when this iteration handed something to the engine or a client,
+ * `quiet_ms` until the next step falls due, `us_per_page` what checkpoints
+ * have cost (<= 0: not known yet).  Below 1,000 pages never; from 4,000
+ * always; in between only in a quiet iteration, and only when the next
+ * step is further off than twice the checkpoint's expected time (at least
+ * 5 ms).
+ */
+int runner_checkpoint_now(int pending, int acted, int64_t quiet_ms, int64_t us_per_page);
 
 /* runner_resume.c: load the run named by opt->resume_run, claim it and
  * rebuild the scheduler.  0, -1 after reporting, or an exit code > 0. */
