@@ -140,6 +140,8 @@ http {
     }
     server {
         listen 127.0.0.1:$port3 backlog=4096;
+        # Delayed requests are logged a level below this: not at all.
+        limit_req_log_level warn;
         location / { limit_req zone=paced burst=$fan_n; try_files /nonexistent @ok; }
         location @ok { return 204; }
     }

@@ -731,9 +731,14 @@ int journal_checkpoint(struct journal *j)
         sqlite3_wal_checkpoint_v2(j->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY)
         return journal_fail(j, "checkpoint the WAL");
-    if (copied > 0)
+    /* SQLite counts every frame copied since the WAL began; this call's
+     * are those past the ones copied before. */
+    int now = 0;
+    if (copied > j->wal_backfilled) {
+        now = copied - j->wal_backfilled;
         j->wal_backfilled = copied;
-    return 0;
+    }
+    return now;
 }
 
 int journal_rollback(struct journal *j)

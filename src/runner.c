@@ -903,7 +903,7 @@ int runner_checkpoint_now(int pending, int acted, int64_t quiet_ms, int64_t us_p
 /*
  * Copies the WAL back into the journal's file when it has grown, in an
  * iteration that just handed nothing to the engine or a client (`acted`)
- * and with no step due before the checkpoint is done
+ * and with no step due before the checkpoint is done, with room to spare
  * (runner_checkpoint_now()).  SQLite's own checkpoint ran inside whichever
  * commit crossed 1,000 pages: an fsync and milliseconds of copying during
  * which a step that fell due waited.  The window a checkpoint needs is
@@ -918,14 +918,23 @@ static void maybe_checkpoint(struct runner *r, int acted)
                                r->checkpoint_us_per_page))
         return;
     int64_t t0 = monotonic_ms();
-    if (journal_checkpoint(r->j) < 0) {
+    int copied = journal_checkpoint(r->j);
+    if (copied < 0) {
         r->journal_failed = 1;
         return;
     }
-    /* Halfway to the latest: one slow fsync does not stop them for long,
-     * and a disk that stays slow is learnt. */
-    int64_t took_us = (monotonic_ms() - t0 + 1) * 1000 / pending;
+    /* A checkpoint that copied little (a reader held the WAL back, or
+     * another process had checkpointed) tells nothing of the cost. */
+    if (copied < CHECKPOINT_PAGES / 2)
+        return;
+    int64_t took_us = (monotonic_ms() - t0 + 1) * 1000 / copied;
     int64_t was = r->checkpoint_us_per_page > 0 ? r->checkpoint_us_per_page : CHECKPOINT_US_PER_PAGE;
+    /* Halfway to the latest, which counts for at most twice the estimate:
+     * one slow fsync must not ask for windows that steps due every 50 ms
+     * never leave (the WAL would then grow to CHECKPOINT_MAX_PAGES), and a
+     * disk that stays slow is learnt over a few checkpoints. */
+    if (took_us > 2 * was)
+        took_us = 2 * was;
     r->checkpoint_us_per_page = (was + took_us + 1) / 2;
 }
 

@@ -153,11 +153,11 @@ const char *runner_os_user(void);
 /*
  * Whether the loop checkpoints the journal now: `pending` pages in the WAL,
  * `acted` when this iteration handed something to the engine or a client,
- * `quiet_ms` until the next step falls due, `us_per_page` what checkpoints
- * have cost (<= 0: not known yet).  Below 1,000 pages never; from 4,000
- * always; in between only in a quiet iteration, and only when the next
- * step is further off than twice the checkpoint's expected time (at least
- * 5 ms).
+ * `quiet_ms` (real time) until the next step falls due, `us_per_page` what
+ * checkpoints have cost (<= 0: not known yet).  Below 1,000 pages never;
+ * from 4,000 always; in between only in a quiet iteration, and only when
+ * the next step is at least twice the checkpoint's expected time away
+ * (and at least 5 ms).
  */
 int runner_checkpoint_now(int pending, int acted, int64_t quiet_ms, int64_t us_per_page);
 

@@ -122,7 +122,9 @@ int journal_commit_fd(const struct journal *j);
  * step is about to fall due.  journal_wal_pending() is the number of WAL
  * pages not yet copied, as of the last commit (0 on a connection that
  * checkpoints automatically).  journal_checkpoint() is passive: it copies
- * what it can without waiting for readers or writers.  0 or -1.
+ * what it can without waiting for readers or writers (a reader's snapshot
+ * holds back the pages after it; another process's checkpoint, all of
+ * them).  Returns the number of pages this call copied, or -1.
  */
 void journal_manual_checkpoints(struct journal *j);
 int journal_wal_pending(struct journal *j);
