@@ -900,6 +900,24 @@ int runner_checkpoint_now(int pending, int acted, int64_t quiet_ms, int64_t us_p
     return quiet_ms >= (need > CHECKPOINT_MIN_QUIET_MS ? need : CHECKPOINT_MIN_QUIET_MS);
 }
 
+int64_t runner_checkpoint_learn(int64_t us_per_page, int copied, int64_t took_ms)
+{
+    int64_t was = us_per_page > 0 ? us_per_page : CHECKPOINT_US_PER_PAGE;
+    /* A checkpoint that copied little (a reader held the WAL back, or
+     * another process had checkpointed) tells nothing of the cost. */
+    if (copied < CHECKPOINT_PAGES / 2)
+        return us_per_page;
+    /* took_ms + 1: the millisecond clock may have lost up to one. */
+    int64_t took = (took_ms + 1) * 1000 / copied;
+    /* Halfway to the latest, which counts for at most twice the estimate:
+     * one slow fsync must not ask for windows that steps due every 50 ms
+     * never leave (the WAL would then grow to CHECKPOINT_MAX_PAGES), and a
+     * disk that stays slow is learnt over a few checkpoints. */
+    if (took > 2 * was)
+        took = 2 * was;
+    return (was + took + 1) / 2;
+}
+
 /*
  * Copies the WAL back into the journal's file when it has grown, in an
  * iteration that just handed nothing to the engine or a client (`acted`)
@@ -923,19 +941,8 @@ static void maybe_checkpoint(struct runner *r, int acted)
         r->journal_failed = 1;
         return;
     }
-    /* A checkpoint that copied little (a reader held the WAL back, or
-     * another process had checkpointed) tells nothing of the cost. */
-    if (copied < CHECKPOINT_PAGES / 2)
-        return;
-    int64_t took_us = (monotonic_ms() - t0 + 1) * 1000 / copied;
-    int64_t was = r->checkpoint_us_per_page > 0 ? r->checkpoint_us_per_page : CHECKPOINT_US_PER_PAGE;
-    /* Halfway to the latest, which counts for at most twice the estimate:
-     * one slow fsync must not ask for windows that steps due every 50 ms
-     * never leave (the WAL would then grow to CHECKPOINT_MAX_PAGES), and a
-     * disk that stays slow is learnt over a few checkpoints. */
-    if (took_us > 2 * was)
-        took_us = 2 * was;
-    r->checkpoint_us_per_page = (was + took_us + 1) / 2;
+    r->checkpoint_us_per_page =
+        runner_checkpoint_learn(r->checkpoint_us_per_page, copied, monotonic_ms() - t0);
 }
 
 #define BATCH_GO_ON 2

@@ -161,6 +161,14 @@ const char *runner_os_user(void);
  */
 int runner_checkpoint_now(int pending, int acted, int64_t quiet_ms, int64_t us_per_page);
 
+/*
+ * The cost per page to expect of the next checkpoint, after one that
+ * copied `copied` pages in `took_ms`, from `us_per_page` (<= 0: not known
+ * yet): halfway to the new measurement, which counts for at most twice the
+ * estimate; unchanged when fewer than 500 pages were copied.
+ */
+int64_t runner_checkpoint_learn(int64_t us_per_page, int copied, int64_t took_ms);
+
 /* runner_resume.c: load the run named by opt->resume_run, claim it and
  * rebuild the scheduler.  0, -1 after reporting, or an exit code > 0. */
 int runner_restore(struct runner *r, const struct runner_options *opt);

@@ -58,6 +58,30 @@ static void test_learnt_cost(void **state)
     assert_false(runner_checkpoint_now(1000, 0, -3, 1));
 }
 
+static void test_learning_the_cost(void **state)
+{
+    (void)state;
+    /* From the default (10 us) halfway to a 1,000-page checkpoint's 5 ms
+     * (6 us with the clock's lost millisecond). */
+    assert_int_equal(runner_checkpoint_learn(0, 1000, 5), 8);
+    assert_int_equal(runner_checkpoint_learn(8, 1000, 5), 7);
+    assert_int_equal(runner_checkpoint_learn(7, 1000, 5), 7);
+    /* A checkpoint that copied little, in no time, teaches nothing. */
+    assert_int_equal(runner_checkpoint_learn(7, 0, 0), 7);
+    assert_int_equal(runner_checkpoint_learn(7, 499, 0), 7);
+    assert_int_equal(runner_checkpoint_learn(0, 120, 0), 0);
+    /* One 40 ms stall counts for twice the estimate, not six times: the
+     * window for 1,000 pages stays under the 45 ms between steps. */
+    int64_t after = runner_checkpoint_learn(7, 1000, 40);
+    assert_int_equal(after, 11);
+    assert_true(runner_checkpoint_now(1000, 0, 45, after));
+    /* A disk that stays slow is learnt in a few checkpoints. */
+    int64_t est = 7;
+    for (int i = 0; i < 6; i++)
+        est = runner_checkpoint_learn(est, 1000, 40);
+    assert_true(est >= 40);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -66,6 +90,7 @@ int main(void)
         cmocka_unit_test(test_not_after_acting),
         cmocka_unit_test(test_between_steps_50_ms_apart),
         cmocka_unit_test(test_learnt_cost),
+        cmocka_unit_test(test_learning_the_cost),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
