@@ -974,7 +974,6 @@ size_t delivery_waiting(const struct delivery *d)
     return d->nready;
 }
 
-
 size_t delivery_host_waiting(const struct delivery_host *h)
 {
     return h ? h->queued : 0;

@@ -26,8 +26,8 @@ void capture_close(struct capture *c);
 /*
  * Writes one POST request.  headers are "Name: value" lines, User-Agent
  * among them; a line with a blank value (a directive to the HTTP client
- * to leave a header out) is skipped.  Returns 0, or -1 with the reason in err (not reported: the
- * caller reports it as the attempt's error).
+ * to leave a header out) is skipped.  Returns 0, or -1 with the reason in
+ * err (not reported: the caller reports it as the attempt's error).
  */
 int capture_write(struct capture *c, const char *id, const char *url,
                   const char *const *headers, size_t nheaders, const char *body, size_t len,

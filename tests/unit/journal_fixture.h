@@ -1,7 +1,7 @@
 /*
  * journal_fixture.h - a journal in a fresh temporary directory holding one
  * run, for the cmocka tests of the journal's writes (test_journal_settle.c,
- * test_journal_writer.c), and a count through a connection of its own.
+ * test_journal_writer.c), with sqlite_count.h's count_rows().
  */
 #ifndef CRISISRUN_TEST_JOURNAL_FIXTURE_H
 #define CRISISRUN_TEST_JOURNAL_FIXTURE_H
@@ -13,6 +13,7 @@
 
 #include "crisisrun/journal.h"
 #include "crisisrun/util.h"
+#include "sqlite_count.h"
 
 #define T0 1764167700000LL /* 2025-11-26T14:35:00Z */
 
@@ -68,20 +69,6 @@ static inline int teardown(void **state)
     free(f->path);
     free(f);
     return 0;
-}
-
-/* A count through a connection of its own: what another process sees. */
-static inline long count_rows(const struct journal_fixture *f, const char *sql)
-{
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    long n = (long)sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return n;
 }
 
 #endif

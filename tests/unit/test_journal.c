@@ -19,6 +19,7 @@
 #include "crisisrun/journal.h"
 #include "crisisrun/util.h"
 #include "journal_internal.h" /* the sqlite3 handle, to simulate a full disk */
+#include "sqlite_count.h"
 
 #define SLACK_URL "https://hooks.slack.com/services/T0/B0/SECRET"
 #define T0 1764167700000LL /* 2025-11-26T14:35:00Z */
@@ -129,19 +130,6 @@ static void exec_on(const char *path, const char *sql)
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
-}
-
-static long count_rows(const char *path, const char *sql)
-{
-    sqlite3 *db;
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    long n = (long)sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return n;
 }
 
 static void new_run(struct journal *j, struct journal_run *r, int64_t started)

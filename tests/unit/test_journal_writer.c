@@ -88,11 +88,11 @@ static void test_deferred_until_commit(void **state)
     }
     /* Recorded only: no id yet, nothing in the file, not even a lock. */
     assert_string_equal(ids[0], "");
-    assert_int_equal(count_rows(f, "SELECT count(*) FROM notifications"), 0);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM notifications"), 0);
     assert_int_equal(journal_commit_start(f->j), 0);
     assert_int_equal(journal_commit_wait(f->j), 0);
     assert_int_equal(journal_committing(f->j), 0);
-    assert_int_equal(count_rows(f, "SELECT count(*) FROM notifications"), N);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM notifications"), N);
     for (int e = 0; e < N; e++) {
         char url[96], fresh[JOURNAL_NOTIFICATION_ID_LEN + 1];
         struct journal_notification_new nn = endpoint(f, "declare", e, url, sizeof(url), NULL);
@@ -107,7 +107,7 @@ static void test_deferred_until_commit(void **state)
     for (int e = 0; e < N; e++)
         add(f, "declare", e, ids[e], &existed[e]);
     assert_int_equal(journal_commit(f->j), 0);
-    assert_int_equal(count_rows(f, "SELECT count(*) FROM notifications"), N);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM notifications"), N);
     for (int e = 0; e < N; e++)
         assert_int_equal(existed[e], 1);
 
@@ -115,11 +115,11 @@ static void test_deferred_until_commit(void **state)
     assert_int_equal(journal_begin(f->j), 0);
     for (int e = 0; e < N; e++)
         delivered(f, ids[e]);
-    assert_int_equal(count_rows(f, "SELECT count(*) FROM attempts"), 0);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM attempts"), 0);
     assert_int_equal(journal_commit(f->j), 0);
-    assert_int_equal(count_rows(f, "SELECT count(*) FROM attempts"), N);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM attempts"), N);
     assert_int_equal(
-        count_rows(f, "SELECT count(*) FROM notifications WHERE state = 'delivered'"), N);
+        count_rows(f->path, "SELECT count(*) FROM notifications WHERE state = 'delivered'"), N);
 }
 
 /*
@@ -146,8 +146,8 @@ static void test_order_with_immediate_writes(void **state)
     assert_int_equal(journal_event_add(f->j, f->run.id, &ev), 0);
     assert_int_equal(journal_commit(f->j), 0);
     assert_int_equal(
-        count_rows(f, "SELECT count(*) FROM notifications WHERE state = 'delivered'"), 1);
-    assert_int_equal(count_rows(f, "SELECT count(*) FROM events WHERE kind = 'note'"), 1);
+        count_rows(f->path, "SELECT count(*) FROM notifications WHERE state = 'delivered'"), 1);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM events WHERE kind = 'note'"), 1);
 }
 
 /*
@@ -175,13 +175,13 @@ static void test_pipelined_batches(void **state)
     struct pollfd p = {fd, POLLIN, 0};
     assert_int_equal(poll(&p, 1, 10000), 1);
     assert_int_equal(journal_commit_wait(f->j), 0);
-    assert_int_equal(count_rows(f, "SELECT count(*) FROM notifications"), N);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM notifications"), N);
     /* Its ids are there for the attempts of the next batch. */
     for (int e = 0; e < N; e++)
         delivered(f, ids[e]);
     assert_int_equal(journal_commit(f->j), 0);
-    assert_int_equal(count_rows(f, "SELECT count(*) FROM notifications"), 2 * N);
-    assert_int_equal(count_rows(f, "SELECT count(*) FROM attempts"), N);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM notifications"), 2 * N);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM attempts"), N);
     /* Nothing is left to wait for: the descriptor is quiet. */
     assert_int_equal(poll(&p, 1, 0), 0);
     free(ids);
@@ -212,7 +212,7 @@ static void test_commit_collected_by_another_call(void **state)
     assert_int_equal(journal_commit_wait(f->j), 0);
     assert_int_equal(journal_committing(f->j), 0);
     assert_int_equal(poll(&p, 1, 0), 0);
-    assert_int_equal(count_rows(f, "SELECT count(*) FROM notifications"), 1);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM notifications"), 1);
 
     /* Nor do commits of their own, at the outermost level or an inner one. */
     assert_int_equal(journal_begin(f->j), 0);
@@ -232,8 +232,8 @@ static void test_commit_collected_by_another_call(void **state)
     assert_int_equal(journal_commit_wait(f->j), 0);
     assert_int_equal(journal_committing(f->j), 0);
     assert_int_equal(poll(&p, 1, 0), 0);
-    assert_int_equal(count_rows(f, "SELECT count(*) FROM notifications"), 3);
-    assert_int_equal(count_rows(f, "SELECT count(*) FROM events WHERE kind = 'note'"), 2);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM notifications"), 3);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM events WHERE kind = 'note'"), 2);
 }
 
 /*
@@ -258,7 +258,7 @@ static void test_hashing_beside_the_writer(void **state)
         assert_string_equal(got, want);
     } while (poll(&p, 1, 0) == 0);
     assert_int_equal(journal_commit_wait(f->j), 0);
-    assert_int_equal(count_rows(f, "SELECT count(*) FROM notifications"), N);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM notifications"), N);
     free(existed);
 }
 
@@ -278,14 +278,14 @@ static void test_failure_fails_the_batch(void **state)
     assert_int_equal(journal_attempt_add(f->j, &a), 0); /* deferred: no error yet */
     assert_int_equal(journal_commit_start(f->j), 0);
     assert_int_equal(journal_commit_wait(f->j), -1);
-    assert_int_equal(count_rows(f, "SELECT count(*) FROM notifications"), 0);
-    assert_int_equal(count_rows(f, "SELECT count(*) FROM attempts"), 0);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM notifications"), 0);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM attempts"), 0);
 
     assert_int_equal(journal_begin(f->j), 0);
     add(f, "declare", 0, id, &existed);
     assert_int_equal(journal_commit(f->j), 0);
     assert_int_equal(existed, 0);
-    assert_int_equal(count_rows(f, "SELECT count(*) FROM notifications"), 1);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM notifications"), 1);
 }
 
 /* The same failure found by an immediate write before the commit. */
@@ -304,7 +304,7 @@ static void test_failure_found_by_a_read(void **state)
     assert_int_equal(journal_begin(f->j), 0);
     add(f, "declare", 1, id, &existed);
     assert_int_equal(journal_commit(f->j), 0);
-    assert_int_equal(count_rows(f, "SELECT count(*) FROM notifications"), 1);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM notifications"), 1);
 }
 
 /* Rolled back before anything ran: the deferred writes are dropped. */
@@ -318,7 +318,7 @@ static void test_rollback_drops_deferred(void **state)
     assert_int_equal(journal_rollback(f->j), 0);
     assert_int_equal(journal_begin(f->j), 0);
     assert_int_equal(journal_commit(f->j), 0); /* an empty batch: nothing to commit */
-    assert_int_equal(count_rows(f, "SELECT count(*) FROM notifications"), 0);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM notifications"), 0);
 }
 
 /*
@@ -339,9 +339,9 @@ static void test_close_commits_what_was_handed_over(void **state)
         add(f, "update", e, NULL, &existed[N + e]);
     journal_close(f->j);
     f->j = NULL;
-    assert_int_equal(count_rows(f, "SELECT count(*) FROM notifications WHERE step = 'declare'"),
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM notifications WHERE step = 'declare'"),
                      N);
-    assert_int_equal(count_rows(f, "SELECT count(*) FROM notifications WHERE step = 'update'"),
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM notifications WHERE step = 'update'"),
                      0);
     free(existed);
 }
@@ -362,9 +362,9 @@ static void test_not_deferred(void **state)
     nn = endpoint(f, "declare", 1, url, sizeof(url), &existed);
     assert_int_equal(journal_notification_add(f->j, &nn, id), 0); /* its own transaction */
     assert_int_equal(existed, 0);
-    assert_int_equal(count_rows(f, "SELECT count(*) FROM notifications"), 2);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM notifications"), 2);
     delivered(f, id);
-    assert_int_equal(count_rows(f, "SELECT count(*) FROM attempts"), 1);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM attempts"), 1);
 }
 
 int main(void)
