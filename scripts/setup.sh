@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(build-essential cmake ninja-build pkg-config
           libyaml-dev libcurl4-openssl-dev libsqlite3-dev libmicrohttpd-dev
           libjansson-dev libssl-dev libcmocka-dev
-          sqlite3 curl python3 ${CRISISRUN_EXTRA_PACKAGES:-})
+          ca-certificates sqlite3 curl python3 ${CRISISRUN_EXTRA_PACKAGES:-})
 # python3-jsonschema and python3-yaml check the JSON Schema independently of
 # the loader (tests only); they are part of the test set-up in test.sh.
 

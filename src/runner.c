@@ -1124,14 +1124,14 @@ int runner_main(const struct cmd_ctx *ctx, const struct runner_options *opt)
     struct delivery_callbacks cb = {on_attempt_start, on_attempt_done, on_settled};
     r.d = delivery_new(&dopt, &cb, &r);
     if (!r.d || setup_signals() < 0)
-        goto out;
+        goto not_started;
     r.control = control_start(&r, opt->listen);
     if (!r.control)
-        goto out;
+        goto not_started;
     r.public_url = xstrdup(opt->public_url ? opt->public_url : control_url(r.control));
     if (journal_run_set_control(r.j, r.run.id, control_url(r.control), control_token(r.control),
                                 r.public_url) < 0)
-        goto out;
+        goto not_started;
 
     liveview_event(&r.lv, runner_wall(&r, runner_offset(&r)), "%s %s: %s%s (%zu steps, %zu channels)",
                    opt->resume_run ? "resumed" : "started", r.run.id, r.drill ? "[DRILL] " : "",
@@ -1186,6 +1186,15 @@ int runner_main(const struct cmd_ctx *ctx, const struct runner_options *opt)
     /* On a terminal the events above only reach the screen when it is
      * drawn: the last screen must say how the run ended. */
     draw(&r);
+    journal_run_release_owner(r.j, r.run.id, getpid(), r.host);
+    goto out;
+not_started:
+    /* The engine or the control server could not be set up (the error is
+     * printed).  A new run has sent nothing: it ends as failed instead of
+     * showing as running until its lease lapses.  A resumed run stays as
+     * it was, to be resumed once the problem is fixed. */
+    if (!opt->resume_run)
+        journal_run_set_state(r.j, r.run.id, RUN_STATE_FAILED, wallclock_ms());
     journal_run_release_owner(r.j, r.run.id, getpid(), r.host);
 out:
     teardown_signals();

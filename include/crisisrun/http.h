@@ -11,7 +11,9 @@
  * total timeouts always set, no signals, TCP_NODELAY, no `Expect:
  * 100-continue` round trip, keep-alive connections reused across requests
  * (easy handles are pooled, the multi handle keeps the connection cache),
- * and the response body captured up to HTTP_BODY_CAP bytes: a larger body
+ * https certificates verified against one CA bundle ($SSL_CERT_FILE, else
+ * libcurl's own) that is loaded once, not once a connection, and the
+ * response body captured up to HTTP_BODY_CAP bytes: a larger body
  * ends the transfer once the status is known, so an endpoint cannot
  * exhaust memory.
  *
@@ -71,7 +73,8 @@ struct http_result {
  */
 typedef void http_done_fn(void *ctx, const struct http_result *r);
 
-/* Returns a new client, or NULL after reporting an error. */
+/* Returns a new client, or NULL after reporting an error (among them an
+ * SSL_CERT_FILE that cannot be read). */
 struct http_client *http_client_new(const struct http_options *opt);
 
 /*

@@ -4,7 +4,8 @@
 # right bearer token gets 401, whatever its path, method or body, and
 # changes nothing in the journal; 404 unknown run or action, 405 wrong
 # method (with Allow), 413 oversize body, 400 malformed bodies; the token
-# file is the owner's only and goes away with the run.
+# file is the owner's only and goes away with the run; a second run on the
+# same address does not start and is journaled as failed.
 . "$(dirname "$0")/lib.sh"
 . "$CRISISRUN_TEST_DATA/control/helpers.sh"
 
@@ -56,6 +57,16 @@ assert_eq "$(stat -c %a "$TOKEN_FILE")" 600 "the token file's mode"
 TOKEN=$(cat "$TOKEN_FILE")
 [[ $TOKEN =~ ^[0-9a-f]{64}$ ]] || fail "the token is not 256 bits in hex"
 assert_eq "$(sq "SELECT control_token FROM runs WHERE id = '$RUN'")" "$TOKEN" "the journaled token"
+
+# A second run told to listen on the first one's address cannot start: it
+# says why, exits 1 and is journaled as failed, not left running.
+rc=0
+crisisrun run --listen "127.0.0.1:$PORT" "$TMP/pb.yaml" >"$TMP/taken.out" 2>"$TMP/taken.err" || rc=$?
+assert_eq "$rc" 1 "exit status with the address taken"
+assert_contains "$TMP/taken.err" "crisisrun: cannot listen on '127.0.0.1:$PORT'"
+TAKEN=$(head -n 1 "$TMP/taken.out")
+assert_eq "$(sq "SELECT state || ' ' || (ended_ms IS NOT NULL) FROM runs WHERE id = '$TAKEN'")" \
+    "failed 1" "the run that could not listen"
 
 API=$ADDR/api/runs/$RUN
 # req METHOD URL [BODY] [CURL_ARGS...]: prints the status; body in $TMP/b, headers in $TMP/h
