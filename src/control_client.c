@@ -91,7 +91,8 @@ static int gone(const char *id)
 
 static int post(const char *url, const char *token, const char *body, struct answer *a)
 {
-    struct http_client *c = http_client_new(&(struct http_options){"crisisrun", 0});
+    struct http_client *c = http_client_new(
+        &(struct http_options){.user_agent = "crisisrun", .plain_http_only = 1});
     if (!c)
         return -1;
     char *auth = xasprintf("Authorization: Bearer %s", token);

@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
+#include <sys/stat.h>
 
 #include "crisisrun/util.h"
 
@@ -163,7 +163,10 @@ static struct xfer *xfer_new(struct http_client *c)
     }
     if (c->ca_file) {
         rc |= curl_easy_setopt(e, CURLOPT_CAINFO, c->ca_file);
-        rc |= curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+        /* A TLS backend without CA directories has none to unset. */
+        CURLcode pc = curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+        if (pc != CURLE_NOT_BUILT_IN)
+            rc |= pc;
     }
     if (rc != CURLE_OK) {
         curl_easy_cleanup(e);
@@ -184,35 +187,62 @@ static void xfer_free(struct xfer *x)
 }
 
 /*
+ * Why path cannot serve as a CA bundle, or NULL when it can: a regular
+ * file that holds a PEM certificate.  Checked once, at the start, so that
+ * a wrong file stops the run instead of failing every https request.
+ */
+static const char *bundle_problem(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return strerror(errno);
+    struct stat st;
+    const char *problem = "it holds no PEM certificate";
+    if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
+        problem = "it is not a regular file";
+    } else {
+        char line[256];
+        while (fgets(line, sizeof(line), f))
+            if (strstr(line, "-----BEGIN ") && strstr(line, "CERTIFICATE-----")) {
+                problem = NULL;
+                break;
+            }
+    }
+    fclose(f);
+    return problem;
+}
+
+/*
  * The CA bundle to verify https endpoints against, or NULL to keep
- * libcurl's defaults: $SSL_CERT_FILE when set (an organisation's own CAs,
- * the variable OpenSSL and curl read), else the bundle libcurl was built
- * with.  Only the bundle, without the directory libcurl was built with
- * beside it (Debian's libcurl has both, made from the same certificates
- * by update-ca-certificates): libcurl keeps the certificate store it
- * loads from a bundle in the multi handle and reuses it for every new
- * connection, but only when no directory is set.  Otherwise it reloads
- * the bundle's 140-odd certificates for each connection, 20 ms of CPU
- * against 1 ms for the handshake itself, which a fan-out to thousands of
- * https hosts pays once a host.  A libcurl built without a bundle (or
- * whose bundle is missing) keeps its defaults.
+ * libcurl's defaults: $SSL_CERT_FILE when set and not empty (an
+ * organisation's own CAs; the variable OpenSSL and the curl tool read),
+ * else the bundle libcurl was built with.  Only the bundle, without the
+ * directory libcurl was built with beside it (Debian's libcurl has both,
+ * made from the same certificates by update-ca-certificates): libcurl's
+ * OpenSSL backend keeps the certificate store it loads from a bundle in
+ * the multi handle and reuses it for every new connection, but only when
+ * no directory is set.  Otherwise it reloads the bundle's 140-odd
+ * certificates for each connection, 20 ms of CPU against 1 ms for the
+ * handshake itself, which a fan-out to thousands of https hosts pays once
+ * a host.  A libcurl without a usable bundle of its own keeps its
+ * defaults.  -1 (after an error) when SSL_CERT_FILE names no usable bundle.
  */
 static int ca_bundle(char **out)
 {
     *out = NULL;
     const char *env = getenv("SSL_CERT_FILE");
     if (env && *env) {
-        if (access(env, R_OK) < 0) {
-            error("SSL_CERT_FILE names '%s', which cannot be read: %s (unset it to "
-                  "use the system's certificates)",
-                  env, strerror(errno));
-            return -1;
-        }
+        const char *problem = bundle_problem(env);
+        if (problem)
+            return error("SSL_CERT_FILE names '%s', which cannot serve as a CA bundle: %s "
+                         "(unset it to use the system's certificates)",
+                         env, problem);
         *out = xstrdup(env);
         return 0;
     }
     const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
-    if (v->cainfo && access(v->cainfo, R_OK) == 0)
+    /* cainfo is in the version data from libcurl 7.70 on. */
+    if (v->age >= CURLVERSION_SEVENTH && v->cainfo && !bundle_problem(v->cainfo))
         *out = xstrdup(v->cainfo);
     return 0;
 }
@@ -224,8 +254,8 @@ struct http_client *http_client_new(const struct http_options *opt)
         error("cannot initialise libcurl: %s", curl_easy_strerror(rc));
         return NULL;
     }
-    char *ca_file;
-    if (ca_bundle(&ca_file) < 0) {
+    char *ca_file = NULL;
+    if (!opt->plain_http_only && ca_bundle(&ca_file) < 0) {
         curl_global_cleanup();
         return NULL;
     }

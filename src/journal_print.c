@@ -288,6 +288,9 @@ static void describe_event(const struct journal_event *e, const struct journal_r
     case EV_ENDPOINT_DISABLED:
         strbuf_addf(sb, "%s %s", detail_str(d, "channel"), detail_str(d, "endpoint"));
         break;
+    case EV_FAILED:
+        strbuf_addstr(sb, detail_str(d, "reason"));
+        break;
     case EV_RUN_STARTED:
         strbuf_addf(sb, "%s%s", detail_str(d, "playbook"),
                     json_is_true(json_object_get(d, "drill")) ? " (drill)" : "");

@@ -1122,12 +1122,18 @@ int runner_main(const struct cmd_ctx *ctx, const struct runner_options *opt)
     struct delivery_options dopt = {.capture_dir = opt->capture_dir ? opt->capture_dir
                                                                     : r.run.capture_dir};
     struct delivery_callbacks cb = {on_attempt_start, on_attempt_done, on_settled};
+    const char *why = "the HTTP client could not be set up";
     r.d = delivery_new(&dopt, &cb, &r);
-    if (!r.d || setup_signals() < 0)
+    if (!r.d)
         goto not_started;
+    why = "the signal handlers could not be set up";
+    if (setup_signals() < 0)
+        goto not_started;
+    why = "the control API could not be started";
     r.control = control_start(&r, opt->listen);
     if (!r.control)
         goto not_started;
+    why = "the control API's address could not be journaled";
     r.public_url = xstrdup(opt->public_url ? opt->public_url : control_url(r.control));
     if (journal_run_set_control(r.j, r.run.id, control_url(r.control), control_token(r.control),
                                 r.public_url) < 0)
@@ -1189,12 +1195,18 @@ int runner_main(const struct cmd_ctx *ctx, const struct runner_options *opt)
     journal_run_release_owner(r.j, r.run.id, getpid(), r.host);
     goto out;
 not_started:
-    /* The engine or the control server could not be set up (the error is
-     * printed).  A new run has sent nothing: it ends as failed instead of
-     * showing as running until its lease lapses.  A resumed run stays as
-     * it was, to be resumed once the problem is fixed. */
-    if (!opt->resume_run)
+    /* Set-up failed after the run was journaled (the error is printed).  A
+     * new run has sent nothing: it ends as failed, with the reason on its
+     * timeline, instead of showing as running until its lease lapses.  A
+     * resumed run goes back to the state it was resumed from, to be
+     * resumed again once the problem is fixed. */
+    if (opt->resume_run) {
+        if (r.run.state != RUN_STATE_RESOLVED)
+            journal_run_set_state(r.j, r.run.id, r.run.state, r.run.ended_ms);
+    } else {
+        runner_event(&r, EV_FAILED, NULL, 0, json_pack("{s:s}", "reason", why), "runner");
         journal_run_set_state(r.j, r.run.id, RUN_STATE_FAILED, wallclock_ms());
+    }
     journal_run_release_owner(r.j, r.run.id, getpid(), r.host);
 out:
     teardown_signals();

@@ -38,6 +38,10 @@ struct http_options {
     /* Idle keep-alive connections kept for reuse (curl's connection cache);
      * 0 lets curl decide. */
     long max_idle_connections;
+    /* 1: the client sends http requests only (the control client, to the
+     * run's own API on loopback), so the CA bundle is neither checked nor
+     * set: a wrong SSL_CERT_FILE never stops an `ack`. */
+    int plain_http_only;
 };
 
 struct http_request {

@@ -271,7 +271,7 @@ enum journal_event_kind {
     EV_RESOLVED,
     EV_INTERRUPTED,
     EV_RESUMED,
-    EV_FAILED,
+    EV_FAILED,            /* a new run could not start; detail: {reason} */
     EV_ENDPOINT_DISABLED, /* detail: {endpoint (redacted), channel} after 410 */
     EV_FEEDBACK_REQUESTED,
     EV_FEEDBACK_CLOSED,

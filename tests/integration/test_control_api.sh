@@ -5,7 +5,8 @@
 # changes nothing in the journal; 404 unknown run or action, 405 wrong
 # method (with Allow), 413 oversize body, 400 malformed bodies; the token
 # file is the owner's only and goes away with the run; a second run on the
-# same address does not start and is journaled as failed.
+# same address does not start and is journaled as failed, and a resume
+# there leaves its run interrupted.
 . "$(dirname "$0")/lib.sh"
 . "$CRISISRUN_TEST_DATA/control/helpers.sh"
 
@@ -65,8 +66,31 @@ crisisrun run --listen "127.0.0.1:$PORT" "$TMP/pb.yaml" >"$TMP/taken.out" 2>"$TM
 assert_eq "$rc" 1 "exit status with the address taken"
 assert_contains "$TMP/taken.err" "crisisrun: cannot listen on '127.0.0.1:$PORT'"
 TAKEN=$(head -n 1 "$TMP/taken.out")
-assert_eq "$(sq "SELECT state || ' ' || (ended_ms IS NOT NULL) FROM runs WHERE id = '$TAKEN'")" \
-    "failed 1" "the run that could not listen"
+assert_eq "$(sq "SELECT state || ' ' || (ended_ms IS NOT NULL) || ' ' || ifnull(owner_pid, 'none')
+                 FROM runs WHERE id = '$TAKEN'")" "failed 1 none" "the run that could not listen"
+assert_contains <(crisisrun show "$TAKEN") "the control API could not be started"
+# A resume told to listen there leaves its run as it was: interrupted, to
+# be resumed again.
+cat >"$TMP/quiet.yaml" <<'YAML'
+crisisrun: 1
+name: api-quiet
+channels:
+  ops: {type: webhook, url: "${env:INBOX_URL}/webhook/ops"}
+steps:
+  - {id: later, on: manual, notify: [ops], message: "not sent"}
+YAML
+start_crisisrun "$TMP/quiet.out" run "$TMP/quiet.yaml"
+QUIET_PID=$BG_PID
+QUIET=$(wait_run_id "$TMP/quiet.out")
+wait_for "[[ -n \$(sq \"SELECT control_addr FROM runs WHERE id = '$QUIET'\") ]]" 10
+_cr_stop "$QUIET_PID" || true
+was=$(sq "SELECT state || ' ' || ended_ms || ' ' || ifnull(owner_pid, 'none') FROM runs WHERE id = '$QUIET'")
+[[ $was == "interrupted "*" none" ]] || fail "the stopped run is '$was'"
+rc=0
+crisisrun resume --listen "127.0.0.1:$PORT" "$QUIET" >"$TMP/resume.out" 2>&1 || rc=$?
+assert_eq "$rc" 1 "exit status of the resume with the address taken"
+assert_eq "$(sq "SELECT state || ' ' || ended_ms || ' ' || ifnull(owner_pid, 'none') FROM runs
+                 WHERE id = '$QUIET'")" "$was" "the run after the refused resume"
 
 API=$ADDR/api/runs/$RUN
 # req METHOD URL [BODY] [CURL_ARGS...]: prints the status; body in $TMP/b, headers in $TMP/h
