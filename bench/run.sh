@@ -10,12 +10,14 @@
 #              without this flag it is included only when already installed
 #
 # What it does (docs/performance.md explains each case and the figures):
-#   1. installs what is missing (nginx, curl, GNU time, sqlite3, python3)
-#      with apt-get, and builds crisisrun in build-bench (Release);
+#   1. installs what is missing (nginx, curl, GNU time, sqlite3, python3,
+#      ca-certificates) with apt-get, and builds crisisrun in build-bench
+#      (Release);
 #   2. starts a sink: nginx on free loopback ports answering 204 to every
 #      POST, with an access log so that requests can be counted;
 #   3. runs the cases: fan-out (against curl --parallel and a bare libcurl
-#      multi loop, bench/fanout_bare.c), punctuality under load, head-of-line
+#      multi loop, bench/fanout_bare.c; over https against curl, a TLS
+#      handshake an endpoint), punctuality under load, head-of-line
 #      blocking, memory, playbook load (bench/load.sh);
 #   4. prints the table.
 #
@@ -52,9 +54,9 @@ case $reps in '' | *[!0-9]* | 0)
 esac
 
 # Sizes.  The full run follows the issue; --quick keeps every case but small.
-fan_n=10000 apprise_n=1000 punct_steps=200 hol_n=1000 hol_hang=10 load_reps=9
+fan_n=10000 apprise_n=1000 https_n=300 punct_steps=200 hol_n=1000 hol_hang=10 load_reps=9
 if [ $quick = 1 ]; then
-    fan_n=500 apprise_n=50 punct_steps=20 hol_n=200 load_reps=3
+    fan_n=500 apprise_n=50 https_n=50 punct_steps=20 hol_n=200 load_reps=3
     reps=1
 fi
 punct_gap_ms=50
@@ -64,7 +66,7 @@ log() { printf '%s\n' "$*" >&2; }
 
 # ---- set-up ---------------------------------------------------------------
 
-packages=(nginx curl time sqlite3 python3)
+packages=(nginx curl time sqlite3 python3 ca-certificates)
 [ $want_apprise = 1 ] && packages+=(apprise)
 missing=()
 for p in "${packages[@]}"; do
@@ -111,6 +113,7 @@ free_port() {
 port1=$(free_port)
 port2=$(free_port)
 port3=$(free_port)
+port4=$(free_port)
 # Port 3 answers at a set pace (case 2): the fan-out's requests then take
 # as long as the punctuality steps' span, as they would to endpoints
 # across a network, and every step falls due while the fan-out runs.
@@ -144,6 +147,15 @@ http {
         limit_req_log_level warn;
         location / { limit_req zone=paced burst=$fan_n; try_files /nonexistent @ok; }
         location @ok { return 204; }
+    }
+    # Port 4 (the https fan-out): TLS with the tests' certificate, and one
+    # request a connection, as endpoints on thousands of hosts would be.
+    server {
+        listen 127.0.0.1:$port4 ssl backlog=4096;
+        ssl_certificate $root/tests/data/tls/cert.pem;
+        ssl_certificate_key $root/tests/data/tls/key.pem;
+        keepalive_timeout 0;
+        location / { return 204; }
     }
 }
 EOF
@@ -260,17 +272,19 @@ crisis_fanout() {
     rm -f "$db" "$db-wal" "$db-shm"
 }
 
+# curl_fanout CONFIG N TAG [CURL_ARGS...]: appends "ms rss_kb" to $tmp/TAG
 curl_fanout() {
-    local before after t0 t1
+    local cfg=$1 n=$2 out=$3 before after t0 t1
+    shift 3
     before=$(sink_posts)
     t0=$(now_ms)
     /usr/bin/time -f '%M' -o "$tmp/rss" curl -sS --no-progress-meter --parallel \
         --parallel-max "$conc" -H 'Content-Type: application/json' -H 'Expect:' \
-        --data-binary "@$tmp/body.json" -K "$tmp/fan.curl" >/dev/null
+        --data-binary "@$tmp/body.json" "$@" -K "$cfg" >/dev/null
     t1=$(now_ms)
     after=$(sink_posts)
-    check "requests at the sink (curl --parallel)" "$fan_n" $((after - before))
-    echo "$((t1 - t0)) $(tail -n1 "$tmp/rss")" >>"$tmp/c1.curl"
+    check "requests at the sink (curl --parallel, $n endpoints)" "$n" $((after - before))
+    echo "$((t1 - t0)) $(tail -n1 "$tmp/rss")" >>"$tmp/$out"
 }
 
 bare_fanout() {
@@ -285,7 +299,7 @@ bare_fanout() {
 log "bench: case 1 fan-out to $fan_n endpoints, $reps repetitions"
 for ((r = 0; r < reps; r++)); do
     crisis_fanout "$tmp/fan.yaml" "$fan_n" c1.crisis
-    curl_fanout
+    curl_fanout "$tmp/fan.curl" "$fan_n" c1.curl
     bare_fanout
 done
 
@@ -309,6 +323,23 @@ if command -v apprise >/dev/null; then
         echo $((t1 - t0)) >>"$tmp/c1.app"
     done
 fi
+
+# https, not among the issue's cases: endpoints each on a connection of
+# their own, so each costs a TLS handshake.  Both clients verify the
+# certificate against the same CA bundle, the system's plus the tests'
+# certificate (crisisrun through SSL_CERT_FILE, curl through --cacert).
+sysca=/etc/ssl/certs/ca-certificates.crt
+[ -s "$sysca" ] || { log "bench: $sysca is missing (the ca-certificates package)"; exit 1; }
+cat "$sysca" "$root/tests/data/tls/cert.pem" >"$tmp/ca-bundle.pem"
+seq 1 "$https_n" | sed "s|^|https://127.0.0.1:$port4/t/|" >"$tmp/https.txt"
+fanout_playbook "$tmp/https.yaml" "$tmp/https.txt"
+awk '{printf "url = \"%s\"\n", $0}' "$tmp/https.txt" >"$tmp/https.curl"
+: >"$tmp/c1.https" && : >"$tmp/c1.https.curl"
+log "bench: case 1 https fan-out to $https_n endpoints, a connection each"
+for ((r = 0; r < reps && r < 3; r++)); do
+    SSL_CERT_FILE=$tmp/ca-bundle.pem crisis_fanout "$tmp/https.yaml" "$https_n" c1.https
+    curl_fanout "$tmp/https.curl" "$https_n" c1.https.curl --cacert "$tmp/ca-bundle.pem"
+done
 
 # ---- case 2: punctuality under load ----------------------------------------------
 
@@ -504,6 +535,8 @@ if [ $have_apprise = 1 ]; then
 else
     row "1 fan-out vs apprise" "-" "apprise not installed" "-" "-" "-"
 fi
+https_cr=$(col 1 "$tmp/c1.https") https_curl=$(col 1 "$tmp/c1.https.curl")
+row "1 https $https_n, a handshake each" "$https_cr ms" "curl --parallel $https_curl ms" "$(ratio "$https_curl" "$https_cr")x" "-" "-"
 row "2 lateness, request start" "p50 $send50 p99 $send99 max $sendmax ms" "($during of $punct_steps due in fan-out)" "-" "p99 < 5 ms" "$(met "$send99" "<" 5)"
 row "2 lateness, step firing" "p50 $fire50 p99 $fire99 max $firemax ms" "-" "-" "-" "-"
 row "2 ... full-speed fan-out, due in it" "p50 $full50 max $fullmax ms" "($fulldur of $punct_steps a run; $nfull in all)" "-" "-" "-"

@@ -1122,7 +1122,7 @@ int runner_main(const struct cmd_ctx *ctx, const struct runner_options *opt)
     struct delivery_options dopt = {.capture_dir = opt->capture_dir ? opt->capture_dir
                                                                     : r.run.capture_dir};
     struct delivery_callbacks cb = {on_attempt_start, on_attempt_done, on_settled};
-    const char *why = "the HTTP client could not be set up";
+    const char *why = "delivery could not be set up";
     r.d = delivery_new(&dopt, &cb, &r);
     if (!r.d)
         goto not_started;

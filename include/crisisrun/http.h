@@ -78,7 +78,7 @@ struct http_result {
 typedef void http_done_fn(void *ctx, const struct http_result *r);
 
 /* Returns a new client, or NULL after reporting an error (among them an
- * SSL_CERT_FILE that cannot be read). */
+ * SSL_CERT_FILE that names no usable CA bundle). */
 struct http_client *http_client_new(const struct http_options *opt);
 
 /*

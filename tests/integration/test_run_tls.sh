@@ -87,7 +87,7 @@ for bad in "$TMP/missing.pem:No such file or directory" "$TMP:it is not a regula
     assert_eq "$(sql "SELECT count(*) FROM notifications WHERE run_id = '$RUN_ID'")" 0 "its notifications"
 done
 crisisrun show "$RUN_ID" >"$TMP/show.txt"
-assert_contains "$TMP/show.txt" "the HTTP client could not be set up"
+assert_contains "$TMP/show.txt" "delivery could not be set up"
 
 # The commands that talk to a live run never look at SSL_CERT_FILE: its
 # control API is plain http on loopback.
