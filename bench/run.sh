@@ -23,7 +23,8 @@
 #
 # Exit status: 0, also when a target is missed (the table says so); 1 when a
 # correctness check fails: the sink did not receive exactly the requests it
-# should have, or the journal disagrees with it; 2 for bad arguments.
+# should have, or the journal disagrees with it; 2 for bad arguments or a
+# machine without the system's CA bundle.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -82,6 +83,12 @@ if [ ${#missing[@]} -gt 0 ]; then
         "${missing[@]}" >/dev/null
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+# The system's CAs, for the https row's bundle (below).
+sysca=/etc/ssl/certs/ca-certificates.crt
+if [ ! -s "$sysca" ]; then
+    log "bench: $sysca is missing: install the ca-certificates package"
+    exit 2
+fi
 
 log "bench: building crisisrun (Release) in build-bench"
 "$root/scripts/setup.sh" build-bench -DCMAKE_BUILD_TYPE=Release -DCRISISRUN_TESTS=OFF >&2
@@ -208,9 +215,14 @@ q() { sqlite3 -batch -noheader "$@"; }
 
 # ---- inputs ----------------------------------------------------------------
 
-# urls FILE N PATHPREFIX [PORT]: N distinct endpoints on the sink
+# urls FILE N PATHPREFIX [PORT [SCHEME]]: N distinct endpoints on the sink
 urls() {
-    seq 1 "$2" | sed "s|^|http://127.0.0.1:${4:-$port1}$3|" >"$1"
+    seq 1 "$2" | sed "s|^|${5:-http}://127.0.0.1:${4:-$port1}$3|" >"$1"
+}
+
+# curl_config URLS_FILE CONFIG: the URLs as a curl -K config file
+curl_config() {
+    awk '{printf "url = \"%s\"\n", $0}' "$1" >"$2"
 }
 
 msg="Checkout is failing for some customers; we are investigating. Next update within 30 minutes."
@@ -240,7 +252,7 @@ EOF
 urls "$tmp/fan.txt" "$fan_n" /s/
 fanout_playbook "$tmp/fan.yaml" "$tmp/fan.txt"
 : >"$tmp/c1.crisis" && : >"$tmp/c1.curl" && : >"$tmp/c1.bare"
-awk '{printf "url = \"%s\"\n", $0}' "$tmp/fan.txt" >"$tmp/fan.curl"
+curl_config "$tmp/fan.txt" "$tmp/fan.curl"
 
 # crisis_fanout PLAYBOOK N TAG: runs it, checks it, appends
 # "fanout_ms wall_ms rss_kb" to $tmp/TAG
@@ -274,15 +286,17 @@ crisis_fanout() {
 
 # curl_fanout CONFIG N TAG [CURL_ARGS...]: appends "ms rss_kb" to $tmp/TAG
 curl_fanout() {
-    local cfg=$1 n=$2 out=$3 before after t0 t1
+    local cfg=$1 n=$2 out=$3 before after t0 t1 rc=0
     shift 3
     before=$(sink_posts)
     t0=$(now_ms)
     /usr/bin/time -f '%M' -o "$tmp/rss" curl -sS --no-progress-meter --parallel \
         --parallel-max "$conc" -H 'Content-Type: application/json' -H 'Expect:' \
-        --data-binary "@$tmp/body.json" "$@" -K "$cfg" >/dev/null
+        --data-binary "@$tmp/body.json" "$@" -K "$cfg" >/dev/null 2>"$tmp/curl.err" || rc=$?
     t1=$(now_ms)
     after=$(sink_posts)
+    check "curl exit status ($n endpoints)" 0 "$rc"
+    [ $rc = 0 ] || sed 's/^/  /' "$tmp/curl.err" | tail -n 5 >&2
     check "requests at the sink (curl --parallel, $n endpoints)" "$n" $((after - before))
     echo "$((t1 - t0)) $(tail -n1 "$tmp/rss")" >>"$tmp/$out"
 }
@@ -328,12 +342,10 @@ fi
 # their own, so each costs a TLS handshake.  Both clients verify the
 # certificate against the same CA bundle, the system's plus the tests'
 # certificate (crisisrun through SSL_CERT_FILE, curl through --cacert).
-sysca=/etc/ssl/certs/ca-certificates.crt
-[ -s "$sysca" ] || { log "bench: $sysca is missing (the ca-certificates package)"; exit 1; }
 cat "$sysca" "$root/tests/data/tls/cert.pem" >"$tmp/ca-bundle.pem"
-seq 1 "$https_n" | sed "s|^|https://127.0.0.1:$port4/t/|" >"$tmp/https.txt"
+urls "$tmp/https.txt" "$https_n" /t/ "$port4" https
 fanout_playbook "$tmp/https.yaml" "$tmp/https.txt"
-awk '{printf "url = \"%s\"\n", $0}' "$tmp/https.txt" >"$tmp/https.curl"
+curl_config "$tmp/https.txt" "$tmp/https.curl"
 : >"$tmp/c1.https" && : >"$tmp/c1.https.curl"
 log "bench: case 1 https fan-out to $https_n endpoints, a connection each"
 for ((r = 0; r < reps && r < 3; r++)); do

@@ -22,7 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "crisisrun/util.h"
 
@@ -67,6 +69,7 @@ struct http_client {
     /* The CA bundle https endpoints are verified against (see
      * ca_bundle()); NULL leaves libcurl's defaults alone. */
     char *ca_file;
+    int plain_http_only;   /* http_options.plain_http_only */
     struct xfer *pool;     /* idle transfers, ready for reuse */
     struct xfer *inflight; /* doubly linked */
     size_t ninflight;
@@ -134,13 +137,13 @@ static struct xfer *xfer_new(struct http_client *c)
     rc |= curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
     rc |= curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 #if LIBCURL_VERSION_NUM >= 0x075500
-    rc |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    rc |= curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    const char *protocols = c->plain_http_only ? "http" : "http,https";
+    rc |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, protocols);
+    rc |= curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, protocols);
 #else
-    rc |=
-        curl_easy_setopt(e, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-    rc |= curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS,
-                           (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+    long protocols = CURLPROTO_HTTP | (c->plain_http_only ? 0 : CURLPROTO_HTTPS);
+    rc |= curl_easy_setopt(e, CURLOPT_PROTOCOLS, protocols);
+    rc |= curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS, protocols);
 #endif
     rc |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     rc |= curl_easy_setopt(e, CURLOPT_POST, 1L);
@@ -193,21 +196,27 @@ static void xfer_free(struct xfer *x)
  */
 static const char *bundle_problem(const char *path)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
+    /* O_NONBLOCK: a FIFO must not hang the start; it is refused below. */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
         return strerror(errno);
     struct stat st;
-    const char *problem = "it holds no PEM certificate";
-    if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode)) {
-        problem = "it is not a regular file";
-    } else {
-        char line[256];
-        while (fgets(line, sizeof(line), f))
-            if (strstr(line, "-----BEGIN ") && strstr(line, "CERTIFICATE-----")) {
-                problem = NULL;
-                break;
-            }
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return "it is not a regular file";
     }
+    FILE *f = fdopen(fd, "r");
+    if (!f) {
+        close(fd);
+        return strerror(errno);
+    }
+    const char *problem = "it holds no PEM certificate";
+    char line[256];
+    while (fgets(line, sizeof(line), f))
+        if (strstr(line, "-----BEGIN ") && strstr(line, "CERTIFICATE-----")) {
+            problem = NULL;
+            break;
+        }
     fclose(f);
     return problem;
 }
@@ -240,10 +249,12 @@ static int ca_bundle(char **out)
         *out = xstrdup(env);
         return 0;
     }
+#if LIBCURL_VERSION_NUM >= 0x074600
+    /* libcurl's own bundle is in its version data from 7.70 on. */
     const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
-    /* cainfo is in the version data from libcurl 7.70 on. */
     if (v->age >= CURLVERSION_SEVENTH && v->cainfo && !bundle_problem(v->cainfo))
         *out = xstrdup(v->cainfo);
+#endif
     return 0;
 }
 
@@ -261,6 +272,7 @@ struct http_client *http_client_new(const struct http_options *opt)
     }
     struct http_client *c = xcalloc(1, sizeof(*c));
     c->ca_file = ca_file;
+    c->plain_http_only = opt->plain_http_only;
     c->multi = curl_multi_init();
     if (!c->multi) {
         free(c->ca_file);

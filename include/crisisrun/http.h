@@ -39,8 +39,9 @@ struct http_options {
      * 0 lets curl decide. */
     long max_idle_connections;
     /* 1: the client sends http requests only (the control client, to the
-     * run's own API on loopback), so the CA bundle is neither checked nor
-     * set: a wrong SSL_CERT_FILE never stops an `ack`. */
+     * run's own API on loopback; an https URL fails): the CA bundle is
+     * neither checked nor set, so a wrong SSL_CERT_FILE never stops an
+     * `ack`. */
     int plain_http_only;
 };
 

@@ -69,12 +69,13 @@ assert_eq "$(states)" "$(printf 'delivered 1 204, %.0s' 1 2 3 4)delivered 1 204"
 assert_eq "$(log_count 'request POST /hooks/SECRET-PATH-TLS-')" 5 "requests"
 assert_eq "$(grep -cF "\"$CERT\"" "$TMP/strace.txt" || true)" 2 "opens of the CA bundle"
 
-# An SSL_CERT_FILE that cannot serve (missing, a directory, no certificate
-# in it): a clear error before anything is sent; the run that could not
+# An SSL_CERT_FILE that cannot serve (missing, a directory, a FIFO, no
+# certificate in it): a clear error before anything is sent; the run that could not
 # start is journaled as failed, with the reason on its timeline.
 : >"$TMP/empty.pem"
+mkfifo "$TMP/fifo.pem" # nobody writes to it: opening it must not wait
 for bad in "$TMP/missing.pem:No such file or directory" "$TMP:it is not a regular file" \
-    "$TMP/empty.pem:it holds no PEM certificate"; do
+    "$TMP/fifo.pem:it is not a regular file" "$TMP/empty.pem:it holds no PEM certificate"; do
     file=${bad%%:*} why=${bad#*:}
     RUN_RC=0
     SSL_CERT_FILE=$file crisisrun run "$PB" >"$TMP/bad.out" 2>"$TMP/bad.err" || RUN_RC=$?
