@@ -1192,8 +1192,7 @@ int runner_main(const struct cmd_ctx *ctx, const struct runner_options *opt)
     /* On a terminal the events above only reach the screen when it is
      * drawn: the last screen must say how the run ended. */
     draw(&r);
-    journal_run_release_owner(r.j, r.run.id, getpid(), r.host);
-    goto out;
+    goto release;
 not_started:
     /* Set-up failed after the run was journaled (the error is printed).  A
      * new run has sent nothing: it ends as failed, with the reason on its
@@ -1207,6 +1206,7 @@ not_started:
         runner_event(&r, EV_FAILED, NULL, 0, json_pack("{s:s}", "reason", why), "runner");
         journal_run_set_state(r.j, r.run.id, RUN_STATE_FAILED, wallclock_ms());
     }
+release:
     journal_run_release_owner(r.j, r.run.id, getpid(), r.host);
 out:
     teardown_signals();

@@ -20,6 +20,9 @@
 #                           playbooks whose urls_file the test generates
 #                           next to them); prints the new path
 #   free_port               a loopback TCP port nobody listens on
+#   check_clean FILE...     fail when any of the files (binary ones too)
+#                           contains one of the strings in the test's
+#                           MARKERS array (the secrets it planted)
 
 DB=$TMP/journal.db
 CRISISRUN_DB=$DB
@@ -76,3 +79,16 @@ s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])
 s.close()'
 }
+
+check_clean() {
+    local f m
+    for f in "$@"; do
+        for m in "${MARKERS[@]}"; do
+            if grep -aqF -- "$m" "$f"; then
+                grep -aF -- "$m" "$f" | head -n 3 >&2
+                fail "'$f' contains the secret '$m'"
+            fi
+        done
+    done
+}
+

@@ -26,19 +26,6 @@ for i in 1 2 3; do
     echo "$INBOX_URL/slack/SECRET-PATH-XYZ-$i?token=SECRET-QUERY-XYZ"
 done >"$TMP/secret-urls.txt"
 
-# check_clean FILE...: no marker in any of them (binary files included).
-check_clean() {
-    local f m
-    for f in "$@"; do
-        for m in "${MARKERS[@]}"; do
-            if grep -aqF -- "$m" "$f"; then
-                grep -aF -- "$m" "$f" | head -n 3 >&2
-                fail "'$f' contains the secret '$m'"
-            fi
-        done
-    done
-}
-
 run_pb run "$PB"
 # Failures for good (500, 410, redirect, refused): exit 1.
 assert_eq "$RUN_RC" 1 "exit status"
