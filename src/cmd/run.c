@@ -103,7 +103,10 @@ const struct cmd_entry cmd_run = {
             "Prints the run id first.  Returns when the run is resolved, every notification\n"
             "has settled and the feedback window has closed.  SIGINT or SIGTERM stop it\n"
             "cleanly; an unresolved run is marked interrupted: continue with 'resume'.\n"
+            "https endpoints are verified against $SSL_CERT_FILE when set, else the\n"
+            "system's CA bundle.\n"
             "exit status: 0 all delivered; 1 notifications failed for good, or the journal\n"
-            "failed, or interrupted; 2 invalid playbook or usage\n",
+            "failed, or interrupted, or the run could not start (marked failed);\n"
+            "2 invalid playbook or usage\n",
     .exec = run_exec,
 };
