@@ -30,11 +30,16 @@ enum journal_stmt_slot {
     ST_STEP_LAST,
     ST_BODY_INSERT,
     ST_NOTIF_INSERT,
+    /* JOURNAL_ROW_SIZES multi-row INSERTs each, largest first. */
+    ST_NOTIF_INSERT_ROWS,
+    ST_NOTIF_INSERT_ROWS_LAST = ST_NOTIF_INSERT_ROWS + 2,
     ST_NOTIF_GET_STATE,
     ST_NOTIF_SET_STATE,
     ST_NOTIF_LIST,
     ST_NOTIF_COUNT,
     ST_ATTEMPT_INSERT,
+    ST_ATTEMPT_INSERT_ROWS,
+    ST_ATTEMPT_INSERT_ROWS_LAST = ST_ATTEMPT_INSERT_ROWS + 2,
     ST_ATTEMPT_NOTIF_UPDATE,
     ST_ATTEMPT_NOTIF_SETTLE,
     ST_ATTEMPT_LIST,
@@ -123,7 +128,14 @@ void journal_col_copy(sqlite3_stmt *st, int i, char *buf, size_t size);
 struct journal_op {
     struct journal_op *next;
     int (*run)(struct journal *j, struct journal_op *op);
+    /*
+     * NULL, or runs n > 1 consecutive ops with this same run_group (at most
+     * JOURNAL_GROUP_MAX) as their run would one after the other, with
+     * fewer statements: a fan-out's writes come in long runs of one kind.
+     */
+    int (*run_group)(struct journal *j, struct journal_op **ops, int n);
 };
+#define JOURNAL_GROUP_MAX 64
 /* 1 when a write may be deferred now: a writer, a batch open, not failed. */
 int journal_deferring(const struct journal *j);
 void journal_defer(struct journal *j, struct journal_op *op);

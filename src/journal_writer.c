@@ -75,12 +75,24 @@ static struct journal_op *take_ops(struct journal_writer *w)
     return ops;
 }
 
-/* Runs ops in order inside the open transaction; stops at the first failure. */
+/*
+ * Runs ops in order inside the open transaction, consecutive ones with the
+ * same run_group together; stops at the first failure.
+ */
 static int run_ops(struct journal *j, struct journal_op *op)
 {
-    for (; op; op = op->next)
-        if (op->run(j, op) < 0)
+    while (op) {
+        struct journal_op *group[JOURNAL_GROUP_MAX];
+        int n = 0;
+        for (struct journal_op *o = op; o && op->run_group && o->run_group == op->run_group &&
+                                        n < JOURNAL_GROUP_MAX;
+             o = o->next)
+            group[n++] = o;
+        struct journal_op *next = n > 1 ? group[n - 1]->next : op->next;
+        if ((n > 1 ? op->run_group(j, group, n) : op->run(j, op)) < 0)
             return -1;
+        op = next;
+    }
     return 0;
 }
 

@@ -367,6 +367,118 @@ static void test_not_deferred(void **state)
     assert_int_equal(count_rows(f->path, "SELECT count(*) FROM attempts"), 1);
 }
 
+/*
+ * The writer runs a batch's consecutive notifications, and its consecutive
+ * attempts, in multi-row statements (64, 16, 4 rows, then single ones).
+ * Each row holds its own values, and in a group with notifications
+ * journaled before, exactly those say they existed.
+ */
+static void test_grouped_writes(void **state)
+{
+    struct journal_fixture *f = *state;
+    enum { N = 91 }; /* 64 + 16 + 4 + 4 + 1 + 1 + 1 */
+    static const int before[] = {0, 3, 63, 64, 70, 88, 90};
+    char ids[N][JOURNAL_NOTIFICATION_ID_LEN + 1];
+    int existed[N];
+    assert_int_equal(journal_begin(f->j), 0);
+    for (size_t i = 0; i < ARRAY_SIZE(before); i++)
+        add(f, "declare", before[i], ids[before[i]], &existed[before[i]]);
+    assert_int_equal(journal_commit(f->j), 0);
+
+    assert_int_equal(journal_begin(f->j), 0);
+    for (int e = 0; e < N; e++) {
+        char url[96];
+        struct journal_notification_new nn =
+            endpoint(f, "declare", e, url, sizeof(url), &existed[e]);
+        nn.created_ms = T0 + e;
+        nn.due_ms = T0 + 1000 + e;
+        existed[e] = -1;
+        assert_int_equal(journal_notification_add(f->j, &nn, ids[e]), 0);
+    }
+    assert_int_equal(journal_commit(f->j), 0);
+    for (int e = 0, b = 0; e < N; e++) {
+        int was = b < (int)ARRAY_SIZE(before) && before[b] == e;
+        b += was;
+        assert_int_equal(existed[e], was);
+    }
+
+    struct journal_notification *nv;
+    size_t nn;
+    assert_int_equal(journal_notification_list(f->j, f->run.id, ~0u, &nv, &nn), 0);
+    assert_int_equal(nn, N);
+    for (size_t i = 0; i < nn; i++) {
+        const struct journal_notification *n = &nv[i];
+        char url[96], id[JOURNAL_NOTIFICATION_ID_LEN + 1], hash[JOURNAL_ENDPOINT_HASH_LEN + 1],
+            host[64];
+        struct journal_notification_new want =
+            endpoint(f, "declare", n->endpoint_index, url, sizeof(url), NULL);
+        journal_notification_id(&want, id);
+        journal_endpoint_hash(url, hash);
+        snprintf(host, sizeof(host), "https://subscriber%d.example/…", n->endpoint_index);
+        assert_string_equal(n->id, id);
+        assert_string_equal(n->endpoint_hash, hash);
+        assert_string_equal(n->endpoint_redacted, host);
+        assert_string_equal(n->step, "declare");
+        assert_string_equal(n->channel, "customers");
+        assert_string_equal(n->body, BODY);
+        assert_int_equal(n->occurrence, 1);
+        assert_int_equal(n->state, DELIVERY_PENDING);
+        /* Those journaled before kept their times. */
+        int e = n->endpoint_index;
+        assert_int_equal(n->created_ms, existed[e] ? T0 : T0 + e);
+        assert_int_equal(n->updated_ms, existed[e] ? T0 : T0 + e);
+        assert_int_equal(n->due_ms, existed[e] ? T0 : T0 + 1000 + e);
+    }
+    journal_notification_list_free(nv, nn);
+
+    /* Attempts, each with values of its own: every third fails for good. */
+    assert_int_equal(journal_begin(f->j), 0);
+    for (int e = 0; e < N; e++) {
+        int fails = e % 3 == 0;
+        struct journal_attempt a = {
+            .number = 1, .started_ms = T0 + e, .finished_ms = T0 + 2 * e + 1,
+            .http_status = fails ? 410 : 200 + e % 5, .latency_ms = e + 1,
+            .outcome = fails ? ATTEMPT_FAILED : ATTEMPT_DELIVERED,
+            .error = fails ? "HTTP 410" : NULL,
+            .settles = fails ? DELIVERY_FAILED : DELIVERY_DELIVERED};
+        memcpy(a.notification_id, ids[e], sizeof(a.notification_id));
+        assert_int_equal(journal_attempt_add(f->j, &a), 0);
+    }
+    assert_int_equal(journal_commit(f->j), 0);
+    struct journal_attempt *av;
+    size_t na;
+    assert_int_equal(journal_attempt_list(f->j, f->run.id, &av, &na), 0);
+    assert_int_equal(na, N);
+    for (size_t i = 0; i < na; i++) {
+        int e = -1;
+        for (int k = 0; k < N; k++)
+            if (!strcmp(ids[k], av[i].notification_id))
+                e = k;
+        assert_true(e >= 0);
+        int fails = e % 3 == 0;
+        assert_int_equal(av[i].number, 1);
+        assert_int_equal(av[i].started_ms, T0 + e);
+        assert_int_equal(av[i].finished_ms, T0 + 2 * e + 1);
+        assert_int_equal(av[i].http_status, fails ? 410 : 200 + e % 5);
+        assert_int_equal(av[i].latency_ms, e + 1);
+        assert_int_equal(av[i].outcome, fails ? ATTEMPT_FAILED : ATTEMPT_DELIVERED);
+        if (fails)
+            assert_string_equal(av[i].error, "HTTP 410");
+        else
+            assert_null(av[i].error);
+    }
+    journal_attempt_list_free(av, na);
+    assert_int_equal(journal_notification_list(f->j, f->run.id, ~0u, &nv, &nn), 0);
+    for (size_t i = 0; i < nn; i++) {
+        int e = nv[i].endpoint_index, fails = e % 3 == 0;
+        assert_int_equal(nv[i].state, fails ? DELIVERY_FAILED : DELIVERY_DELIVERED);
+        assert_int_equal(nv[i].settled_ms, T0 + 2 * e + 1);
+        assert_int_equal(nv[i].last_latency_ms, e + 1);
+        assert_int_equal(nv[i].attempts, 1);
+    }
+    journal_notification_list_free(nv, nn);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -380,6 +492,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rollback_drops_deferred, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_commits_what_was_handed_over, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_deferred, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_grouped_writes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
