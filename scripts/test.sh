@@ -36,10 +36,10 @@ scripts/setup.sh build-asan -DCRISISRUN_WERROR=ON -DCRISISRUN_SANITIZE=ON -DCMAK
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure -j2 -LE valgrind
 
-echo "== tests of the journal's writer thread (ThreadSanitizer build)"
+echo "== the journal's writer thread and test_delivery's threaded receiver (ThreadSanitizer build)"
 scripts/setup.sh build-tsan -DCRISISRUN_WERROR=ON -DCRISISRUN_TSAN=ON -DCMAKE_BUILD_TYPE=Debug
 TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build-tsan --output-on-failure -j2 -LE valgrind \
-    -R 'journal|fanout|resume|gauntlet_kill|gauntlet_storage|control_ack|run_faults|commit_wakeup'
+    -R 'journal|fanout|resume|gauntlet_kill|gauntlet_storage|control_ack|run_faults|commit_wakeup|test_delivery$'
 
 echo "== integration tests under valgrind"
 ctest --test-dir build --output-on-failure -j2 -L valgrind

@@ -21,6 +21,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +57,7 @@ struct server {
     char content_type[64];
     int saw_expect;
     size_t last_received; /* the last request's body length */
-    volatile int stopping;
+    atomic_int stopping; /* read by the connection threads */
     char *big; /* a body far over the engine's capture cap */
 };
 
