@@ -137,61 +137,79 @@ int journal_body_add(struct journal *j, const char *run_id, const char *body, in
 
 /*
  * Multi-row INSERTs, for the writes a batch defers in long runs (a fan-out
- * chunk's notifications, the attempts that settle them): one statement for
- * up to 64 rows instead of one a row took 15% of the writer's instructions
- * off a 10,000-endpoint fan-out (docs/performance.md, "Ninth round").
+ * chunk's notifications, the attempts that settle them).  Writing up to 64
+ * rows a statement instead of one cut the writer's instructions by 15% in
+ * a 10,000-endpoint fan-out (docs/performance.md, "Ninth round").
  */
 static const int row_sizes[] = {64, 16, 4};
-#define JOURNAL_ROW_SIZES ARRAY_SIZE(row_sizes)
-_Static_assert(ST_NOTIF_INSERT_ROWS_LAST - ST_NOTIF_INSERT_ROWS + 1 == JOURNAL_ROW_SIZES &&
-                   ST_ATTEMPT_INSERT_ROWS_LAST - ST_ATTEMPT_INSERT_ROWS + 1 ==
-                       JOURNAL_ROW_SIZES &&
-                   JOURNAL_GROUP_MAX == 64,
-               "one statement slot per row size; a group fills the largest");
+_Static_assert(ARRAY_SIZE(row_sizes) == JOURNAL_ROW_SIZES, "a statement slot per size");
+_Static_assert(JOURNAL_GROUP_MAX >= 64, "a group can fill the largest statement");
 
-/* The index in row_sizes of the largest size up to n, or -1 below the smallest. */
-static int row_size_index(int n)
+/*
+ * The next statement of a group with n rows left: the index in row_sizes
+ * of the largest size up to n, its size in *k; or -1 and *k 1, a row alone.
+ */
+static int next_rows(int n, int *k)
 {
     for (size_t i = 0; i < JOURNAL_ROW_SIZES; i++)
-        if (row_sizes[i] <= n)
+        if (row_sizes[i] <= n) {
+            *k = row_sizes[i];
             return (int)i;
+        }
+    *k = 1;
     return -1;
 }
 
-/* The cached statement "head row, row, ..." of row_sizes[size] rows. */
-static sqlite3_stmt *rows_stmt(struct journal *j, enum journal_stmt_slot first, int size,
-                               const char *head, const char *row)
+/*
+ * The cached statement "head row,row,..." of row_sizes[size_index] rows,
+ * each with params parameters (64 rows stay under the 999 parameters of
+ * SQLite before 3.32).
+ */
+static sqlite3_stmt *rows_stmt(struct journal *j, enum journal_stmt_slot first, int size_index,
+                               const char *head, const char *row, int params)
 {
-    enum journal_stmt_slot slot = (enum journal_stmt_slot)(first + size);
+    enum journal_stmt_slot slot = (enum journal_stmt_slot)(first + size_index);
     if (j->stmt[slot])
         return journal_stmt(j, slot, NULL);
+    int rows = row_sizes[size_index];
     struct strbuf sql = STRBUF_INIT;
     strbuf_addstr(&sql, head);
-    for (int i = 0; i < row_sizes[size]; i++) {
+    for (int i = 0; i < rows; i++) {
         if (i)
             strbuf_addch(&sql, ',');
         strbuf_addstr(&sql, row);
     }
     sqlite3_stmt *st = journal_stmt(j, slot, sql.buf);
     strbuf_release(&sql);
+    /* The binders count on it: a row with a parameter too few would
+     * silently write NULLs. */
+    if (st && sqlite3_bind_parameter_count(st) != rows * params) {
+        error("journal '%s': a %d-row statement has %d parameters, not %d", j->path, rows,
+              sqlite3_bind_parameter_count(st), rows * params);
+        return NULL;
+    }
     return st;
 }
 
 /*
- * Steps a multi-row INSERT: 0, 1 when a row's key was journaled already
- * (SQLite has undone the statement, not the batch: the caller writes its
- * rows one by one), or -1 after reporting "cannot WHAT".
+ * Steps a multi-row INSERT of notifications (rows of them): 0, 1 when one
+ * of their ids is journaled already or repeated in it (SQLite has undone the statement,
+ * not the batch: the caller writes its rows one by one), or -1 after
+ * reporting "cannot WHAT".  UNIQUE as well as PRIMARY KEY: which one a
+ * TEXT key reports is SQLite's to choose.
  */
-static int step_rows(struct journal *j, sqlite3_stmt *st, const char *what)
+static int step_rows(struct journal *j, sqlite3_stmt *st, int rows, const char *what)
 {
-    int rc = sqlite3_step(st);
-    int ret = rc == SQLITE_DONE ? 0
-              : (rc & 0xff) == SQLITE_CONSTRAINT &&
-                      (sqlite3_extended_errcode(j->db) == SQLITE_CONSTRAINT_PRIMARYKEY ||
-                       sqlite3_extended_errcode(j->db) == SQLITE_CONSTRAINT_UNIQUE)
+    int ret = 0;
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        int ext = sqlite3_extended_errcode(j->db);
+        ret = ext == SQLITE_CONSTRAINT_PRIMARYKEY || ext == SQLITE_CONSTRAINT_UNIQUE
                   ? 1
                   : journal_fail(j, what);
+    }
     sqlite3_reset(st);
+    if (ret == 0)
+        j->grouped_rows += rows;
     return ret;
 }
 
@@ -286,47 +304,43 @@ static int run_notification_op(struct journal *j, struct journal_op *op)
 }
 
 /*
- * run_notification_op() for n ops: their rows in multi-row INSERTs.  One
- * whose id was journaled already undoes its statement, whose rows are then
- * added one by one, each learning whether it existed.
+ * run_notification_op() for n ops: their rows in multi-row INSERTs.  A
+ * statement that meets an id journaled already (on resume, every one) is
+ * undone by SQLite, that statement only, and its rows are then written one
+ * by one with ON CONFLICT DO NOTHING, so that each op learns whether its
+ * notification existed.
  */
 static int run_notification_group(struct journal *j, struct journal_op **ops, int n)
 {
     struct notification_row rows[JOURNAL_GROUP_MAX];
+    struct notification_op **o = (struct notification_op **)ops;
     for (int i = 0; i < n; i++) {
-        notification_op_row(j, (struct notification_op *)ops[i], &rows[i]);
-        rows[i].redacted = url_redact(((struct notification_op *)ops[i])->nn.endpoint_url);
+        notification_op_row(j, o[i], &rows[i]);
+        rows[i].redacted = url_redact(o[i]->nn.endpoint_url);
     }
     int ret = 0;
     for (int i = 0, k; i < n && ret == 0; i += k) {
-        int size = row_size_index(n - i);
-        k = size < 0 ? 1 : row_sizes[size];
-        int rc = 1;
-        if (size >= 0) {
-            sqlite3_stmt *st = rows_stmt(j, ST_NOTIF_INSERT_ROWS, size, NOTIFICATION_HEAD,
-                                         NOTIFICATION_ROW);
+        int size_index = next_rows(n - i, &k), alone = 1;
+        if (size_index >= 0) {
+            sqlite3_stmt *st = rows_stmt(j, ST_NOTIF_INSERT_ROWS, size_index, NOTIFICATION_HEAD,
+                                         NOTIFICATION_ROW, NOTIFICATION_PARAMS);
             if (!st) {
                 ret = -1;
                 break;
             }
-            for (int r = 0; r < k; r++) {
-                struct notification_op *o = (struct notification_op *)ops[i + r];
-                bind_notification(st, r * NOTIFICATION_PARAMS, &o->nn, &rows[i + r],
-                                  o->nn.body_id);
-            }
-            rc = step_rows(j, st, "add notifications");
+            for (int r = 0; r < k; r++)
+                bind_notification(st, r * NOTIFICATION_PARAMS, &o[i + r]->nn, &rows[i + r],
+                                  o[i + r]->nn.body_id);
+            alone = step_rows(j, st, k, "add notifications");
         }
-        for (int r = 0; r < k && rc >= 0; r++) {
-            struct notification_op *o = (struct notification_op *)ops[i + r];
+        for (int r = 0; r < k && ret == 0; r++) {
             int added = 1;
-            if (rc == 1 &&
-                notification_insert(j, &o->nn, &rows[i + r], o->nn.body_id, &added) < 0)
-                rc = -1;
+            if (alone < 0 || (alone && notification_insert(j, &o[i + r]->nn, &rows[i + r],
+                                                           o[i + r]->nn.body_id, &added) < 0))
+                ret = -1;
             else
-                *o->existed = !added;
+                *o[i + r]->existed = !added;
         }
-        if (rc < 0)
-            ret = -1;
     }
     for (int i = 0; i < n; i++)
         free(rows[i].redacted);
@@ -349,8 +363,7 @@ static void defer_notification(struct journal *j, const struct journal_notificat
     size_t len = strlen(nn->run_id) + strlen(nn->step) + strlen(nn->channel) +
                  strlen(nn->endpoint_url) + 4;
     struct notification_op *o = xmalloc(sizeof(*o) + len);
-    o->op.run = run_notification_op;
-    o->op.run_group = run_notification_group;
+    o->op = (struct journal_op){.run = run_notification_op, .run_group = run_notification_group};
     o->nn = *nn;
     o->nn.body = NULL;
     char *p = o->text;
@@ -637,30 +650,34 @@ static int run_attempt_op(struct journal *j, struct journal_op *op)
 }
 
 /*
- * run_attempt_op() for n ops: the UPDATEs one by one, then the attempts'
- * rows in multi-row INSERTs.  The same writes as one op after the other:
- * each UPDATE touches its own notification, each row is its own attempt.
+ * run_attempt_op() for n ops: the UPDATEs one by one, each checked, then
+ * the attempts' rows in multi-row INSERTs.  The result is that of one op
+ * after the other: no UPDATE reads an attempts row, a row needs only its
+ * notification to exist, and any failure fails the whole batch (when two
+ * would, the one reported may differ).
  */
 static int run_attempt_group(struct journal *j, struct journal_op **ops, int n)
 {
+    struct attempt_op **o = (struct attempt_op **)ops;
     for (int i = 0; i < n; i++)
-        if (attempt_update(j, &((struct attempt_op *)ops[i])->a) < 0)
+        if (attempt_update(j, &o[i]->a) < 0)
             return -1;
     for (int i = 0, k; i < n; i += k) {
-        int size = row_size_index(n - i);
-        k = size < 0 ? 1 : row_sizes[size];
-        if (size < 0) {
-            if (attempt_insert(j, &((struct attempt_op *)ops[i])->a) < 0)
+        int size_index = next_rows(n - i, &k);
+        if (size_index < 0) {
+            if (attempt_insert(j, &o[i]->a) < 0)
                 return -1;
             continue;
         }
-        sqlite3_stmt *st = rows_stmt(j, ST_ATTEMPT_INSERT_ROWS, size, ATTEMPT_HEAD, ATTEMPT_ROW);
+        sqlite3_stmt *st = rows_stmt(j, ST_ATTEMPT_INSERT_ROWS, size_index, ATTEMPT_HEAD,
+                                     ATTEMPT_ROW, ATTEMPT_PARAMS);
         if (!st)
             return -1;
         for (int r = 0; r < k; r++)
-            bind_attempt(st, r * ATTEMPT_PARAMS, &((struct attempt_op *)ops[i + r])->a);
+            bind_attempt(st, r * ATTEMPT_PARAMS, &o[i + r]->a);
         if (journal_step_write(j, st, "add delivery attempts") < 0)
             return -1;
+        j->grouped_rows += k;
     }
     return 0;
 }
@@ -674,8 +691,7 @@ int journal_attempt_add(struct journal *j, const struct journal_attempt *a)
     if (journal_deferring(j)) {
         size_t len = a->error ? strlen(a->error) + 1 : 0;
         struct attempt_op *o = xmalloc(sizeof(*o) + len);
-        o->op.run = run_attempt_op;
-        o->op.run_group = run_attempt_group;
+        o->op = (struct journal_op){.run = run_attempt_op, .run_group = run_attempt_group};
         o->a = *a;
         if (a->error)
             o->a.error = memcpy(o->text, a->error, len);

@@ -11,6 +11,9 @@
 #include "crisisrun/journal.h"
 #include "crisisrun/util.h"
 
+/* Multi-row INSERT sizes a deferred write group uses (journal_delivery.c). */
+#define JOURNAL_ROW_SIZES 3
+
 /* One slot per cached statement; the SQL lives next to the function using it. */
 enum journal_stmt_slot {
     ST_RUN_INSERT,
@@ -30,16 +33,16 @@ enum journal_stmt_slot {
     ST_STEP_LAST,
     ST_BODY_INSERT,
     ST_NOTIF_INSERT,
-    /* JOURNAL_ROW_SIZES multi-row INSERTs each, largest first. */
+    /* Then one multi-row INSERT per size, largest first. */
     ST_NOTIF_INSERT_ROWS,
-    ST_NOTIF_INSERT_ROWS_LAST = ST_NOTIF_INSERT_ROWS + 2,
+    ST_NOTIF_INSERT_ROWS_LAST = ST_NOTIF_INSERT_ROWS + JOURNAL_ROW_SIZES - 1,
     ST_NOTIF_GET_STATE,
     ST_NOTIF_SET_STATE,
     ST_NOTIF_LIST,
     ST_NOTIF_COUNT,
     ST_ATTEMPT_INSERT,
     ST_ATTEMPT_INSERT_ROWS,
-    ST_ATTEMPT_INSERT_ROWS_LAST = ST_ATTEMPT_INSERT_ROWS + 2,
+    ST_ATTEMPT_INSERT_ROWS_LAST = ST_ATTEMPT_INSERT_ROWS + JOURNAL_ROW_SIZES - 1,
     ST_ATTEMPT_NOTIF_UPDATE,
     ST_ATTEMPT_NOTIF_SETTLE,
     ST_ATTEMPT_LIST,
@@ -82,6 +85,8 @@ struct journal {
      * commit, and how many of them the last checkpoint copied. */
     int wal_frames, wal_backfilled;
     struct id_cache ids, deferred_ids; /* the run loop's; deferred writes' */
+    /* Rows written by multi-row INSERTs: tests check that groups use them. */
+    long grouped_rows;
     sqlite3_stmt *stmt[ST_COUNT];
 };
 
@@ -129,9 +134,11 @@ struct journal_op {
     struct journal_op *next;
     int (*run)(struct journal *j, struct journal_op *op);
     /*
-     * NULL, or runs n > 1 consecutive ops with this same run_group (at most
-     * JOURNAL_GROUP_MAX) as their run would one after the other, with
-     * fewer statements: a fan-out's writes come in long runs of one kind.
+     * NULL, or runs n consecutive ops with this same run_group (1 < n <=
+     * JOURNAL_GROUP_MAX) with the result their run would have one after the
+     * other, in fewer statements: a fan-out's writes come in long runs of
+     * one kind.  Returns as run does, under the same rules; after a failure
+     * the ops' outputs may be partly written (the batch fails anyway).
      */
     int (*run_group)(struct journal *j, struct journal_op **ops, int n);
 };

@@ -87,8 +87,9 @@ int journal_rollback(struct journal *j);
  * journal_notification_new.existed set and journal_attempt_add(), are only
  * recorded when called inside a batch, and run with the batch's COMMIT on
  * the writer thread; every other call first waits for the writer and runs
- * the writes recorded so far, in order, so reads see them and the order of
- * writes is the order of calls.  The outermost journal_begin() runs BEGIN
+ * the writes recorded so far, in order, so reads see them and the writes
+ * have the result they would have in the order of calls (the writer runs
+ * a run of writes of one kind in multi-row statements).  The outermost journal_begin() runs BEGIN
  * with the batch's first statement.
  *
  * journal_commit_start() hands the outermost batch over and returns at

@@ -17,6 +17,7 @@
 #include "crisisrun/journal.h"
 #include "crisisrun/util.h"
 #include "journal_fixture.h"
+#include "journal_internal.h" /* grouped_rows */
 
 #define BODY "{\"message\":\"Checkout is failing; we are investigating.\"}"
 
@@ -367,17 +368,33 @@ static void test_not_deferred(void **state)
     assert_int_equal(count_rows(f->path, "SELECT count(*) FROM attempts"), 1);
 }
 
+#define BODY2 "{\"message\":\"Checkout works again.\"}"
+
+/* 1 when e is one of the n in v. */
+static int listed(const int *v, size_t n, int e)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i] == e)
+            return 1;
+    return 0;
+}
+
 /*
  * The writer runs a batch's consecutive notifications, and its consecutive
- * attempts, in multi-row statements (64, 16, 4 rows, then single ones).
- * Each row holds its own values, and in a group with notifications
- * journaled before, exactly those say they existed.
+ * attempts, in multi-row statements (64, 16, 4 rows, then single ones),
+ * at most 64 ops a group.  155 notifications make groups of 64, 64 and 27
+ * (16 + 4 + 4 + 3 alone).  Journaled before: one in the second group, one
+ * in the second 4, one alone; their statements go row by row, the others
+ * (64 + 16 + 4 rows) whole.  Each row holds its own values, and exactly
+ * the notifications journaled before say they existed.
  */
 static void test_grouped_writes(void **state)
 {
     struct journal_fixture *f = *state;
-    enum { N = 91 }; /* 64 + 16 + 4 + 4 + 1 + 1 + 1 */
-    static const int before[] = {0, 3, 63, 64, 70, 88, 90};
+    enum { N = 155 };
+    static const int before[] = {100, 145, 153};
+    int64_t bodies[2] = {body_id, 0};
+    assert_int_equal(journal_body_add(f->j, f->run.id, BODY2, &bodies[1]), 0);
     char ids[N][JOURNAL_NOTIFICATION_ID_LEN + 1];
     int existed[N];
     assert_int_equal(journal_begin(f->j), 0);
@@ -385,6 +402,8 @@ static void test_grouped_writes(void **state)
         add(f, "declare", before[i], ids[before[i]], &existed[before[i]]);
     assert_int_equal(journal_commit(f->j), 0);
 
+    struct journal *j = f->j;
+    long grouped = j->grouped_rows;
     assert_int_equal(journal_begin(f->j), 0);
     for (int e = 0; e < N; e++) {
         char url[96];
@@ -392,46 +411,47 @@ static void test_grouped_writes(void **state)
             endpoint(f, "declare", e, url, sizeof(url), &existed[e]);
         nn.created_ms = T0 + e;
         nn.due_ms = T0 + 1000 + e;
+        nn.body_id = bodies[e % 2];
+        nn.body = e % 2 ? BODY2 : BODY;
         existed[e] = -1;
         assert_int_equal(journal_notification_add(f->j, &nn, ids[e]), 0);
     }
     assert_int_equal(journal_commit(f->j), 0);
-    for (int e = 0, b = 0; e < N; e++) {
-        int was = b < (int)ARRAY_SIZE(before) && before[b] == e;
-        b += was;
-        assert_int_equal(existed[e], was);
-    }
+    assert_int_equal(j->grouped_rows - grouped, 64 + 16 + 4);
+    for (int e = 0; e < N; e++)
+        assert_int_equal(existed[e], listed(before, ARRAY_SIZE(before), e));
 
     struct journal_notification *nv;
-    size_t nn;
-    assert_int_equal(journal_notification_list(f->j, f->run.id, ~0u, &nv, &nn), 0);
-    assert_int_equal(nn, N);
-    for (size_t i = 0; i < nn; i++) {
+    size_t count;
+    assert_int_equal(journal_notification_list(f->j, f->run.id, ~0u, &nv, &count), 0);
+    assert_int_equal(count, N);
+    for (size_t i = 0; i < count; i++) {
         const struct journal_notification *n = &nv[i];
+        int e = n->endpoint_index, was = existed[e];
         char url[96], id[JOURNAL_NOTIFICATION_ID_LEN + 1], hash[JOURNAL_ENDPOINT_HASH_LEN + 1],
             host[64];
-        struct journal_notification_new want =
-            endpoint(f, "declare", n->endpoint_index, url, sizeof(url), NULL);
+        struct journal_notification_new want = endpoint(f, "declare", e, url, sizeof(url), NULL);
         journal_notification_id(&want, id);
         journal_endpoint_hash(url, hash);
-        snprintf(host, sizeof(host), "https://subscriber%d.example/…", n->endpoint_index);
+        snprintf(host, sizeof(host), "https://subscriber%d.example/…", e);
         assert_string_equal(n->id, id);
         assert_string_equal(n->endpoint_hash, hash);
         assert_string_equal(n->endpoint_redacted, host);
         assert_string_equal(n->step, "declare");
         assert_string_equal(n->channel, "customers");
-        assert_string_equal(n->body, BODY);
         assert_int_equal(n->occurrence, 1);
         assert_int_equal(n->state, DELIVERY_PENDING);
-        /* Those journaled before kept their times. */
-        int e = n->endpoint_index;
-        assert_int_equal(n->created_ms, existed[e] ? T0 : T0 + e);
-        assert_int_equal(n->updated_ms, existed[e] ? T0 : T0 + e);
-        assert_int_equal(n->due_ms, existed[e] ? T0 : T0 + 1000 + e);
+        /* Those journaled before kept what they had. */
+        assert_string_equal(n->body, was || e % 2 == 0 ? BODY : BODY2);
+        assert_int_equal(n->created_ms, was ? T0 : T0 + e);
+        assert_int_equal(n->updated_ms, was ? T0 : T0 + e);
+        assert_int_equal(n->due_ms, was ? T0 : T0 + 1000 + e);
     }
-    journal_notification_list_free(nv, nn);
+    journal_notification_list_free(nv, count);
 
-    /* Attempts, each with values of its own: every third fails for good. */
+    /* Attempts, each with values of its own: every third fails for good.
+     * Groups of 64, 64 and 27: 152 rows in multi-row statements. */
+    grouped = j->grouped_rows;
     assert_int_equal(journal_begin(f->j), 0);
     for (int e = 0; e < N; e++) {
         int fails = e % 3 == 0;
@@ -445,6 +465,7 @@ static void test_grouped_writes(void **state)
         assert_int_equal(journal_attempt_add(f->j, &a), 0);
     }
     assert_int_equal(journal_commit(f->j), 0);
+    assert_int_equal(j->grouped_rows - grouped, 64 + 64 + 16 + 4 + 4);
     struct journal_attempt *av;
     size_t na;
     assert_int_equal(journal_attempt_list(f->j, f->run.id, &av, &na), 0);
@@ -468,15 +489,82 @@ static void test_grouped_writes(void **state)
             assert_null(av[i].error);
     }
     journal_attempt_list_free(av, na);
-    assert_int_equal(journal_notification_list(f->j, f->run.id, ~0u, &nv, &nn), 0);
-    for (size_t i = 0; i < nn; i++) {
+    assert_int_equal(journal_notification_list(f->j, f->run.id, ~0u, &nv, &count), 0);
+    for (size_t i = 0; i < count; i++) {
         int e = nv[i].endpoint_index, fails = e % 3 == 0;
         assert_int_equal(nv[i].state, fails ? DELIVERY_FAILED : DELIVERY_DELIVERED);
         assert_int_equal(nv[i].settled_ms, T0 + 2 * e + 1);
         assert_int_equal(nv[i].last_latency_ms, e + 1);
         assert_int_equal(nv[i].attempts, 1);
     }
-    journal_notification_list_free(nv, nn);
+    journal_notification_list_free(nv, count);
+}
+
+/*
+ * A group meets what single writes meet: the same notification twice
+ * (added, then existed), a body that does not exist (a failure, not
+ * "existed"), an attempt on no notification or settling a settled one
+ * among good ones (the batch fails and leaves nothing).
+ */
+static void test_grouped_refusals(void **state)
+{
+    struct journal_fixture *f = *state;
+    enum { N = 8 };
+    char ids[N][JOURNAL_NOTIFICATION_ID_LEN + 1];
+    int existed[N];
+    assert_int_equal(journal_begin(f->j), 0);
+    for (int e = 0; e < N; e++)
+        add(f, "declare", e == 5 ? 2 : e, ids[e], &existed[e]);
+    assert_int_equal(journal_commit(f->j), 0);
+    for (int e = 0; e < N; e++)
+        assert_int_equal(existed[e], e == 5);
+    assert_string_equal(ids[5], ids[2]);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM notifications"), N - 1);
+
+    assert_int_equal(journal_begin(f->j), 0);
+    for (int e = 10; e < 10 + N; e++) {
+        char url[96];
+        struct journal_notification_new nn =
+            endpoint(f, "declare", e, url, sizeof(url), &existed[e - 10]);
+        if (e == 13)
+            nn.body_id = body_id + 1000;
+        assert_int_equal(journal_notification_add(f->j, &nn, ids[e - 10]), 0);
+    }
+    assert_int_equal(journal_commit(f->j), -1);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM notifications"), N - 1);
+
+    char known[N][JOURNAL_NOTIFICATION_ID_LEN + 1];
+    assert_int_equal(journal_begin(f->j), 0);
+    for (int e = 0; e < 5; e++)
+        add(f, "declare", e, known[e], &existed[e]);
+    assert_int_equal(journal_commit(f->j), 0);
+    assert_int_equal(journal_begin(f->j), 0);
+    for (int e = 0; e < 5; e++) {
+        struct journal_attempt a = orphan_attempt(DELIVERY_DELIVERED);
+        if (e != 3)
+            memcpy(a.notification_id, known[e], sizeof(a.notification_id));
+        assert_int_equal(journal_attempt_add(f->j, &a), 0);
+    }
+    assert_int_equal(journal_commit(f->j), -1);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM attempts"), 0);
+    assert_int_equal(
+        count_rows(f->path, "SELECT count(*) FROM notifications WHERE state <> 'pending'"), 0);
+
+    /* Settling one settled already is refused too (no foreign key sees it). */
+    assert_int_equal(journal_begin(f->j), 0);
+    delivered(f, known[3]);
+    assert_int_equal(journal_commit(f->j), 0);
+    assert_int_equal(journal_begin(f->j), 0);
+    for (int e = 0; e < 5; e++) {
+        struct journal_attempt a = orphan_attempt(DELIVERY_DELIVERED);
+        a.number = e == 3 ? 2 : 1;
+        memcpy(a.notification_id, known[e], sizeof(a.notification_id));
+        assert_int_equal(journal_attempt_add(f->j, &a), 0);
+    }
+    assert_int_equal(journal_commit(f->j), -1);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM attempts"), 1);
+    assert_int_equal(
+        count_rows(f->path, "SELECT count(*) FROM notifications WHERE state <> 'pending'"), 1);
 }
 
 int main(void)
@@ -493,6 +581,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_close_commits_what_was_handed_over, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_deferred, setup, teardown),
         cmocka_unit_test_setup_teardown(test_grouped_writes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_grouped_refusals, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
