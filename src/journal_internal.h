@@ -11,9 +11,6 @@
 #include "crisisrun/journal.h"
 #include "crisisrun/util.h"
 
-/* Multi-row INSERT sizes a deferred write group uses (journal_delivery.c). */
-#define JOURNAL_ROW_SIZES 3
-
 /* One slot per cached statement; the SQL lives next to the function using it. */
 enum journal_stmt_slot {
     ST_RUN_INSERT,
@@ -33,16 +30,13 @@ enum journal_stmt_slot {
     ST_STEP_LAST,
     ST_BODY_INSERT,
     ST_NOTIF_INSERT,
-    /* Then one multi-row INSERT per size, largest first. */
-    ST_NOTIF_INSERT_ROWS,
-    ST_NOTIF_INSERT_ROWS_LAST = ST_NOTIF_INSERT_ROWS + JOURNAL_ROW_SIZES - 1,
+    ST_NOTIF_INSERT_ROWS, /* JOURNAL_ROWS of them (journal_delivery.c) */
     ST_NOTIF_GET_STATE,
     ST_NOTIF_SET_STATE,
     ST_NOTIF_LIST,
     ST_NOTIF_COUNT,
     ST_ATTEMPT_INSERT,
     ST_ATTEMPT_INSERT_ROWS,
-    ST_ATTEMPT_INSERT_ROWS_LAST = ST_ATTEMPT_INSERT_ROWS + JOURNAL_ROW_SIZES - 1,
     ST_ATTEMPT_NOTIF_UPDATE,
     ST_ATTEMPT_NOTIF_SETTLE,
     ST_ATTEMPT_LIST,

@@ -381,18 +381,18 @@ static int listed(const int *v, size_t n, int e)
 
 /*
  * The writer runs a batch's consecutive notifications, and its consecutive
- * attempts, in multi-row statements (64, 16, 4 rows, then single ones),
- * at most 64 ops a group.  155 notifications make groups of 64, 64 and 27
- * (16 + 4 + 4 + 3 alone).  Journaled before: one in the second group, one
- * in the second 4, one alone; their statements go row by row, the others
- * (64 + 16 + 4 rows) whole.  Each row holds its own values, and exactly
- * the notifications journaled before say they existed.
+ * attempts, in statements of 16 rows, the rest of a group (at most 64 ops)
+ * one by one.  155 notifications make groups of 64, 64 and 27 (16 and 11
+ * alone).  Journaled before: one in the second group, whose statement goes
+ * row by row, and two of the 11; the other statements (64 + 48 + 16 rows)
+ * go whole.  Each row holds its own values, and exactly the notifications
+ * journaled before say they existed.
  */
 static void test_grouped_writes(void **state)
 {
     struct journal_fixture *f = *state;
     enum { N = 155 };
-    static const int before[] = {100, 145, 153};
+    static const int before[] = {100, 150, 153};
     int64_t bodies[2] = {body_id, 0};
     assert_int_equal(journal_body_add(f->j, f->run.id, BODY2, &bodies[1]), 0);
     char ids[N][JOURNAL_NOTIFICATION_ID_LEN + 1];
@@ -417,7 +417,7 @@ static void test_grouped_writes(void **state)
         assert_int_equal(journal_notification_add(f->j, &nn, ids[e]), 0);
     }
     assert_int_equal(journal_commit(f->j), 0);
-    assert_int_equal(j->grouped_rows - grouped, 64 + 16 + 4);
+    assert_int_equal(j->grouped_rows - grouped, 64 + 48 + 16);
     for (int e = 0; e < N; e++)
         assert_int_equal(existed[e], listed(before, ARRAY_SIZE(before), e));
 
@@ -450,7 +450,7 @@ static void test_grouped_writes(void **state)
     journal_notification_list_free(nv, count);
 
     /* Attempts, each with values of its own: every third fails for good.
-     * Groups of 64, 64 and 27: 152 rows in multi-row statements. */
+     * Groups of 64, 64 and 27: 144 rows in multi-row statements. */
     grouped = j->grouped_rows;
     assert_int_equal(journal_begin(f->j), 0);
     for (int e = 0; e < N; e++) {
@@ -465,7 +465,7 @@ static void test_grouped_writes(void **state)
         assert_int_equal(journal_attempt_add(f->j, &a), 0);
     }
     assert_int_equal(journal_commit(f->j), 0);
-    assert_int_equal(j->grouped_rows - grouped, 64 + 64 + 16 + 4 + 4);
+    assert_int_equal(j->grouped_rows - grouped, 64 + 64 + 16);
     struct journal_attempt *av;
     size_t na;
     assert_int_equal(journal_attempt_list(f->j, f->run.id, &av, &na), 0);
@@ -504,12 +504,13 @@ static void test_grouped_writes(void **state)
  * A group meets what single writes meet: the same notification twice
  * (added, then existed), a body that does not exist (a failure, not
  * "existed"), an attempt on no notification or settling a settled one
- * among good ones (the batch fails and leaves nothing).
+ * among good ones (the batch fails and leaves nothing).  Groups of 20: a
+ * statement of 16 rows and 4 alone.
  */
 static void test_grouped_refusals(void **state)
 {
     struct journal_fixture *f = *state;
-    enum { N = 8 };
+    enum { N = 20 };
     char ids[N][JOURNAL_NOTIFICATION_ID_LEN + 1];
     int existed[N];
     assert_int_equal(journal_begin(f->j), 0);
@@ -522,24 +523,24 @@ static void test_grouped_refusals(void **state)
     assert_int_equal(count_rows(f->path, "SELECT count(*) FROM notifications"), N - 1);
 
     assert_int_equal(journal_begin(f->j), 0);
-    for (int e = 10; e < 10 + N; e++) {
+    for (int e = N; e < 2 * N; e++) {
         char url[96];
         struct journal_notification_new nn =
-            endpoint(f, "declare", e, url, sizeof(url), &existed[e - 10]);
-        if (e == 13)
+            endpoint(f, "declare", e, url, sizeof(url), &existed[e - N]);
+        if (e == N + 3)
             nn.body_id = body_id + 1000;
-        assert_int_equal(journal_notification_add(f->j, &nn, ids[e - 10]), 0);
+        assert_int_equal(journal_notification_add(f->j, &nn, ids[e - N]), 0);
     }
     assert_int_equal(journal_commit(f->j), -1);
     assert_int_equal(count_rows(f->path, "SELECT count(*) FROM notifications"), N - 1);
 
     char known[N][JOURNAL_NOTIFICATION_ID_LEN + 1];
     assert_int_equal(journal_begin(f->j), 0);
-    for (int e = 0; e < 5; e++)
+    for (int e = 0; e < N; e++)
         add(f, "declare", e, known[e], &existed[e]);
     assert_int_equal(journal_commit(f->j), 0);
     assert_int_equal(journal_begin(f->j), 0);
-    for (int e = 0; e < 5; e++) {
+    for (int e = 0; e < N; e++) {
         struct journal_attempt a = orphan_attempt(DELIVERY_DELIVERED);
         if (e != 3)
             memcpy(a.notification_id, known[e], sizeof(a.notification_id));
@@ -555,7 +556,7 @@ static void test_grouped_refusals(void **state)
     delivered(f, known[3]);
     assert_int_equal(journal_commit(f->j), 0);
     assert_int_equal(journal_begin(f->j), 0);
-    for (int e = 0; e < 5; e++) {
+    for (int e = 0; e < N; e++) {
         struct journal_attempt a = orphan_attempt(DELIVERY_DELIVERED);
         a.number = e == 3 ? 2 : 1;
         memcpy(a.notification_id, known[e], sizeof(a.notification_id));
