@@ -139,11 +139,13 @@ int journal_body_add(struct journal *j, const char *run_id, const char *body, in
  * Multi-row INSERTs, for the writes a batch defers in long runs (a fan-out
  * chunk's notifications, the attempts that settle them).  Writing 16 rows
  * a statement instead of one cut the writer's instructions by 13% in a
- * 10,000-endpoint fan-out; 64 rows saved 2% more, for 150 KB of prepared
- * statements (docs/performance.md, "Ninth round").
+ * 10,000-endpoint fan-out; statements of 64, 16 and 4 rows saved 2% more,
+ * for about 150 KB more of prepared statements (docs/performance.md,
+ * "Ninth round").
  */
 #define JOURNAL_ROWS 16
-_Static_assert(JOURNAL_GROUP_MAX >= JOURNAL_ROWS, "a group can fill a statement");
+_Static_assert(JOURNAL_GROUP_MAX % JOURNAL_ROWS == 0,
+               "a full group fills whole statements: only a run's rest goes row by row");
 
 /*
  * The cached statement "head row,row,..." of JOURNAL_ROWS rows, each with
@@ -168,6 +170,9 @@ static sqlite3_stmt *rows_stmt(struct journal *j, enum journal_stmt_slot slot, c
     if (st && sqlite3_bind_parameter_count(st) != JOURNAL_ROWS * params) {
         error("journal '%s': a %d-row statement has %d parameters, not %d", j->path,
               JOURNAL_ROWS, sqlite3_bind_parameter_count(st), JOURNAL_ROWS * params);
+        /* Not cached: the next call checks again. */
+        sqlite3_finalize(st);
+        j->stmt[slot] = NULL;
         return NULL;
     }
     return st;
@@ -177,8 +182,10 @@ static sqlite3_stmt *rows_stmt(struct journal *j, enum journal_stmt_slot slot, c
  * Steps a multi-row INSERT of notifications: 0, 1 when one of their ids is
  * journaled already or repeated in it (SQLite has undone the statement,
  * not the batch: the caller writes its rows one by one), or -1 after
- * reporting "cannot WHAT".  UNIQUE as well as PRIMARY KEY: which one a
- * TEXT key reports is SQLite's to choose.
+ * reporting "cannot WHAT".  SQLite 3.40 reports the id, a TEXT primary
+ * key, as PRIMARYKEY; UNIQUE, the code of the same conflict on a unique
+ * index, is taken too so that the meaning does not hang on that choice:
+ * the rows written one by one then say which of them existed.
  */
 static int step_rows(struct journal *j, sqlite3_stmt *st, const char *what)
 {
@@ -660,7 +667,7 @@ static int run_attempt_group(struct journal *j, struct journal_op **ops, int n)
             bind_attempt(st, r * ATTEMPT_PARAMS, &o[i + r]->a);
         if (journal_step_write(j, st, "add delivery attempts") < 0)
             return -1;
-        j->grouped_rows += k;
+        j->grouped_rows += JOURNAL_ROWS;
     }
     return 0;
 }

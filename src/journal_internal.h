@@ -136,6 +136,8 @@ struct journal_op {
      */
     int (*run_group)(struct journal *j, struct journal_op **ops, int n);
 };
+/* The most ops one run_group call takes: bounds its array of ops on the
+ * writer's stack; a longer run of one kind is several groups. */
 #define JOURNAL_GROUP_MAX 64
 /* 1 when a write may be deferred now: a writer, a batch open, not failed. */
 int journal_deferring(const struct journal *j);

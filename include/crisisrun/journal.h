@@ -88,9 +88,10 @@ int journal_rollback(struct journal *j);
  * recorded when called inside a batch, and run with the batch's COMMIT on
  * the writer thread; every other call first waits for the writer and runs
  * the writes recorded so far, in order, so reads see them and the writes
- * have the result they would have in the order of calls (the writer runs
- * a run of writes of one kind in multi-row statements).  The outermost journal_begin() runs BEGIN
- * with the batch's first statement.
+ * have the result they would have in the order of calls (the writer, or
+ * a call that waits for it, runs a run of writes of one kind in multi-row
+ * statements).  The outermost journal_begin() runs BEGIN with the batch's
+ * first statement.
  *
  * journal_commit_start() hands the outermost batch over and returns at
  * once (without a writer it commits, as journal_commit()); the batch is

@@ -502,10 +502,11 @@ static void test_grouped_writes(void **state)
 
 /*
  * A group meets what single writes meet: the same notification twice
- * (added, then existed), a body that does not exist (a failure, not
- * "existed"), an attempt on no notification or settling a settled one
- * among good ones (the batch fails and leaves nothing).  Groups of 20: a
- * statement of 16 rows and 4 alone.
+ * (added, then existed: the 16-row statement holding both is undone and
+ * its rows written one by one), a body that does not exist, an attempt on
+ * no notification, settling a settled one, or the same attempt twice in
+ * one statement, among good ones (the batch fails and leaves nothing).
+ * Groups of 20: a statement of 16 rows and 4 alone.
  */
 static void test_grouped_refusals(void **state)
 {
@@ -513,10 +514,12 @@ static void test_grouped_refusals(void **state)
     enum { N = 20 };
     char ids[N][JOURNAL_NOTIFICATION_ID_LEN + 1];
     int existed[N];
+    long grouped = f->j->grouped_rows;
     assert_int_equal(journal_begin(f->j), 0);
     for (int e = 0; e < N; e++)
         add(f, "declare", e == 5 ? 2 : e, ids[e], &existed[e]);
     assert_int_equal(journal_commit(f->j), 0);
+    assert_int_equal(f->j->grouped_rows, grouped);
     for (int e = 0; e < N; e++)
         assert_int_equal(existed[e], e == 5);
     assert_string_equal(ids[5], ids[2]);
@@ -566,6 +569,21 @@ static void test_grouped_refusals(void **state)
     assert_int_equal(count_rows(f->path, "SELECT count(*) FROM attempts"), 1);
     assert_int_equal(
         count_rows(f->path, "SELECT count(*) FROM notifications WHERE state <> 'pending'"), 1);
+
+    /* Retries settle nothing, so every UPDATE passes; the 16-row INSERT
+     * meets the same attempt twice, and that fails the batch. */
+    assert_int_equal(journal_begin(f->j), 0);
+    for (int e = 0; e < N; e++) {
+        struct journal_attempt a = orphan_attempt(DELIVERY_PENDING);
+        a.number = 5;
+        a.outcome = ATTEMPT_RETRY;
+        memcpy(a.notification_id, known[e == 7 ? 6 : e], sizeof(a.notification_id));
+        assert_int_equal(journal_attempt_add(f->j, &a), 0);
+    }
+    assert_int_equal(journal_commit(f->j), -1);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM attempts"), 1);
+    assert_int_equal(
+        count_rows(f->path, "SELECT count(*) FROM notifications WHERE attempts >= 5"), 0);
 }
 
 int main(void)
