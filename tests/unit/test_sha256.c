@@ -1,12 +1,17 @@
 /* Unit tests for sha256.h: the examples of FIPS 180-4 (and the longer ones
  * NIST publishes), and agreement with OpenSSL on every length from 0 to
- * 300 bytes, which covers the one- and two-block tails and several blocks. */
+ * 300 bytes, which covers the one- and two-block tails and several blocks;
+ * each with the portable code and, where the processor has them, the SHA
+ * extensions. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,9 +35,8 @@ static void check(const void *data, size_t len, const char *want)
     assert_string_equal(got, want);
 }
 
-static void test_standard_examples(void **state)
+static void standard_examples(void)
 {
-    (void)state;
     check("", 0, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     check("abc", 3, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     const char *two = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
@@ -47,9 +51,8 @@ static void test_standard_examples(void **state)
     free(a);
 }
 
-static void test_agrees_with_openssl(void **state)
+static void agrees_with_openssl(void)
 {
-    (void)state;
     unsigned char buf[300];
     uint32_t x = 2463534242u;
     for (size_t i = 0; i < sizeof(buf); i++) {
@@ -67,9 +70,45 @@ static void test_agrees_with_openssl(void **state)
     }
 }
 
+/* Both checks with the code sha256() chose, then with the portable code. */
+static void test_standard_examples(void **state)
+{
+    (void)state;
+    standard_examples();
+    sha256_portable(1);
+    assert_int_equal(sha256_accelerated(), 0);
+    standard_examples();
+    sha256_portable(0);
+}
+
+static void test_agrees_with_openssl(void **state)
+{
+    (void)state;
+    agrees_with_openssl();
+    sha256_portable(1);
+    agrees_with_openssl();
+    sha256_portable(0);
+}
+
+/* The extensions are used wherever the processor says it has them (valgrind
+ * says it has not: it runs the portable code). */
+static void test_extensions_used_when_present(void **state)
+{
+    (void)state;
+    int want = 0;
+#if defined(__x86_64__)
+    unsigned a, b, c, d;
+    want = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_SSSE3) && (c & bit_SSE4_1) &&
+           __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & bit_SHA);
+#endif
+    print_message("SHA extensions: %s\n", want ? "present" : "absent");
+    assert_int_equal(sha256_accelerated(), want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_extensions_used_when_present),
         cmocka_unit_test(test_standard_examples),
         cmocka_unit_test(test_agrees_with_openssl),
     };
