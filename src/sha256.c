@@ -90,9 +90,9 @@ static void compress_portable(uint32_t h[8], const unsigned char *p, size_t bloc
 
 #ifdef SHA256_X86
 /*
- * The blocks into h with the SHA extensions: a tenth of the portable
- * code's instructions, and the ids of a fan-out hash one URL an endpoint
- * on the journal's writer thread, its busiest.  The instructions keep the
+ * The blocks into h with the SHA extensions, a third of the portable
+ * code's time: the journal's writer, a fan-out's busiest thread, hashes
+ * each endpoint's URL for its notification id.  The instructions keep the
  * state as two vectors, ABEF and CDGH (A in the highest lane);
  * sha256rnds2 runs two rounds with the two lowest words of its third
  * operand, W[t] + K[t]; sha256msg1 and sha256msg2 compute the message
@@ -191,8 +191,10 @@ void sha256(const void *data, size_t len, unsigned char out[SHA256_LEN])
                      0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
     const unsigned char *p = data;
     size_t left = len % 64;
-    compress(h, p, len / 64);
-    p += len - left;
+    if (len >= 64) {
+        compress(h, p, len / 64);
+        p += len - left;
+    }
     /* The tail, 0x80, zeros, and the length in bits: one or two blocks. */
     unsigned char last[128] = {0};
     if (left)
