@@ -142,9 +142,9 @@ static int add_env(struct strbuf *out, const char *body, size_t n, size_t off,
     }
     size_t nlen = sep ? (size_t)(sep - body) : n;
     if (!env_name_ok(body, nlen)) {
-        report_f(report, arg, off,
-                 "invalid environment variable name '%.*s' (use letters, digits and '_')",
-                 (int)nlen, body);
+        /* Not quoted: what was written there may be the secret itself. */
+        report(arg, off, "invalid environment variable name in '${env:...}' (use letters, "
+                         "digits and '_')");
         return -1;
     }
     char *name = xstrndup(body, nlen);
@@ -207,10 +207,20 @@ int interp_expand(const char *s, const char *dir, char **out, interp_report_fn r
                 failed = 1;
             free(rel);
         } else {
-            report_f(report, arg, off,
-                     "unknown substitution '${%.*s}' (use ${env:NAME} or ${file:PATH}, "
-                     "or '$${' for a literal '${')",
-                     (int)(n > 40 ? 40 : n), body);
+            /* Quotes only a short word before a ':' ("vault" of
+             * ${vault:...}): the rest may be a secret written in place. */
+            size_t k = 0;
+            while (k < n && k < 16 && (isalnum((unsigned char)body[k]) || body[k] == '_'))
+                k++;
+            if (k && k < n && body[k] == ':')
+                report_f(report, arg, off,
+                         "unknown substitution '${%.*s:...}' (use ${env:NAME} or "
+                         "${file:PATH}, or '$${' for a literal '${')",
+                         (int)k, body);
+            else
+                report(arg, off,
+                       "unknown substitution '${...}' (use ${env:NAME} or ${file:PATH}, "
+                       "or '$${' for a literal '${')");
             failed = 1;
         }
         changed = 1;

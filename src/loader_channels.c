@@ -65,9 +65,16 @@ static const char *url_problem(const char *u, char *buf, size_t size)
     }
     const char *auth = sep + 3, *end = auth + strcspn(auth, "/?#");
     const char *at = NULL;
-    for (const char *p = auth; p < end; p++)
+    for (const char *p = auth; p < end; p++) {
+        /* Parsers disagree on which '@' ends the user name and password:
+         * one more would put part of a password where the host is read
+         * (and where a redacted URL shows it). */
+        if (*p == '@' && at)
+            return "url has more than one '@' before its host (percent-encode an '@' "
+                   "in a user name or password as %40)";
         if (*p == '@')
             at = p;
+    }
     const char *host = at ? at + 1 : auth, *port = NULL;
     const char *hend = end;
     if (*host == '[') {

@@ -267,9 +267,10 @@ char *url_redact(const char *url)
     if (!p)
         return xstrdup("(invalid url)");
     const char *host = p + 3;
-    /* Drop any userinfo: it is a credential. */
+    /* Drop any userinfo: it is a credential, and a password may hold an
+     * '@' of its own, so the host starts after the last one. */
     const char *end = host + strcspn(host, "/?#");
-    const char *at = memchr(host, '@', (size_t)(end - host));
+    const char *at = memrchr(host, '@', (size_t)(end - host));
     if (at)
         host = at + 1;
     struct strbuf sb = STRBUF_INIT;
@@ -278,6 +279,17 @@ char *url_redact(const char *url)
     if (*end && !(end[0] == '/' && end[1] == '\0'))
         strbuf_addstr(&sb, "/\xe2\x80\xa6");
     return strbuf_detach(&sb, NULL);
+}
+
+const char *public_url_problem(const char *url)
+{
+    if (!starts_with(url, "http://") && !starts_with(url, "https://"))
+        return "invalid --public-url (use http:// or https://)";
+    const char *host = strstr(url, "://") + 3;
+    if (memchr(host, '@', strcspn(host, "/?#")))
+        return "--public-url must not hold a user name or password: it goes into the "
+               "feedback links people receive";
+    return NULL;
 }
 
 int64_t wallclock_ms(void)

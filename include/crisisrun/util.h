@@ -92,6 +92,13 @@ int starts_with(const char *s, const char *prefix);
  */
 char *url_redact(const char *url);
 
+/*
+ * The problem with url as a --public-url, or NULL: it must be http or
+ * https, and must not carry a user name or password, which would go out in
+ * every feedback link.  The message never quotes the URL.
+ */
+const char *public_url_problem(const char *url);
+
 /* Wall clock in milliseconds since the epoch. */
 int64_t wallclock_ms(void);
 /* Monotonic clock in milliseconds (CLOCK_MONOTONIC). */

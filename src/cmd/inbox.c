@@ -53,13 +53,21 @@ static int inbox_exec(struct cmd_ctx *ctx, int argc, char **argv)
             io.dir = optarg;
             break;
         case 's': {
-            char *eq = strchr(optarg, '=');
+            /* The secret's base64 may end in '=': the prefix ends where
+             * "=whsec_" begins. */
+            char *eq = strstr(optarg, "=whsec_");
             if (!eq || !signature_secret_valid(eq + 1)) {
-                /* Name the prefix only: the value is a secret. */
-                ret = cmd_usage_error(&cmd_inbox,
-                                      "invalid --secret for '%.*s' (expected "
-                                      "PATH_PREFIX=whsec_BASE64)",
-                                      eq ? (int)(eq - optarg) : 0, optarg);
+                /* Name the prefix only, and only when there is one: the
+                 * rest is a secret. */
+                if (eq)
+                    ret = cmd_usage_error(&cmd_inbox,
+                                          "invalid --secret for '%.*s' (expected "
+                                          "PATH_PREFIX=whsec_BASE64)",
+                                          (int)(eq - optarg), optarg);
+                else
+                    ret = cmd_usage_error(&cmd_inbox, "invalid --secret (expected "
+                                                      "PATH_PREFIX=whsec_BASE64; the value "
+                                                      "is not printed)");
                 goto out;
             }
             *eq = '\0';

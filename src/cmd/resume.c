@@ -5,6 +5,7 @@
 
 #include "crisisrun/cmd.h"
 #include "crisisrun/runner.h"
+#include "crisisrun/util.h"
 
 static int resume_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -24,6 +25,8 @@ static int resume_exec(struct cmd_ctx *ctx, int argc, char **argv)
             o.listen = optarg;
             break;
         case 'p':
+            if (public_url_problem(optarg))
+                return cmd_usage_error(&cmd_resume, "%s", public_url_problem(optarg));
             o.public_url = optarg;
             break;
         case 'c':

@@ -55,9 +55,8 @@ static int run_exec(struct cmd_ctx *ctx, int argc, char **argv)
             o.listen = optarg;
             break;
         case 'p':
-            if (!starts_with(optarg, "http://") && !starts_with(optarg, "https://")) {
-                ret = cmd_usage_error(&cmd_run, "invalid --public-url '%s' (use http:// or https://)",
-                                      optarg);
+            if (public_url_problem(optarg)) {
+                ret = cmd_usage_error(&cmd_run, "%s", public_url_problem(optarg));
                 goto out;
             }
             o.public_url = optarg;

@@ -44,10 +44,8 @@ static int serve_exec(struct cmd_ctx *ctx, int argc, char **argv)
             so.listen = optarg;
             break;
         case 'p':
-            if (!starts_with(optarg, "http://") && !starts_with(optarg, "https://"))
-                return cmd_usage_error(
-                    &cmd_serve, "invalid --public-url '%s' (use http:// or https://)",
-                    optarg);
+            if (public_url_problem(optarg))
+                return cmd_usage_error(&cmd_serve, "%s", public_url_problem(optarg));
             so.public_url = optarg;
             break;
         default:

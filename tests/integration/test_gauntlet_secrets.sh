@@ -83,6 +83,39 @@ assert_contains "$OUT/plan" "http://127.0.0.1:"
 # And a playbook error that concerns a secret-bearing value.
 SLACK_URL="ftp://example.invalid/$M_PATH1" crisisrun validate "$TMP/secrets.yaml" \
     >"$OUT/validate-bad" 2>&1 && fail "an ftp URL is valid?"
+# A password with an '@' of its own would put part of it where the host
+# is read: refused, as are substitutions written with a secret in them
+# (the errors point at them without quoting them).
+SLACK_URL="http://u@x.example:$M_PATH1@127.0.0.1:9/s" crisisrun validate "$TMP/secrets.yaml" \
+    >"$OUT/validate-at" 2>&1 && fail "a URL with two '@' is valid?"
+assert_contains "$OUT/validate-at" "more than one '@' before its host"
+cat >"$TMP/substitutions.yaml" <<EOF
+crisisrun: 1
+name: subst
+vars:
+  a: "\${env:https://hooks.example/$M_PATH2}"
+  b: "Bearer ab\${cd$M_QUERY3}"
+  c: "\${vault:$M_QUERY4}"
+channels:
+  oncall: {type: slack, url: "http://127.0.0.1:9/s"}
+steps:
+  - {id: s, at: 0s, notify: [oncall], message: "m"}
+EOF
+crisisrun validate "$TMP/substitutions.yaml" >"$OUT/validate-subst" 2>&1 &&
+    fail "bad substitutions are valid?"
+assert_contains "$OUT/validate-subst" "invalid environment variable name in '\${env:...}'"
+assert_contains "$OUT/validate-subst" "unknown substitution '\${...}'"
+assert_contains "$OUT/validate-subst" "unknown substitution '\${vault:...}'"
+# Options that take a secret, or a URL that could hold one.
+crisisrun inbox --secret "$SIGNING_SECRET" >"$OUT/inbox-secret" 2>&1 &&
+    fail "inbox took a secret without a path prefix"
+assert_contains "$OUT/inbox-secret" "invalid --secret (expected PATH_PREFIX=whsec_BASE64"
+crisisrun --db "$TMP/unused.db" run --public-url "https://u:$M_PATH3@status.example/" \
+    "$TMP/secrets.yaml" >"$OUT/public-url" 2>&1 && fail "run took a public URL with a password"
+assert_contains "$OUT/public-url" "must not hold a user name or password"
+crisisrun --db "$TMP/unused.db" resume --public-url "https://u:$M_QUERY3@status.example/" \
+    abc >"$OUT/public-url-resume" 2>&1 && fail "resume took a public URL with a password"
+assert_contains "$OUT/public-url-resume" "must not hold a user name or password"
 
 # --- the run, and the operator commands while it goes ---
 start_crisisrun "$OUT/run" --db "$DB" run --drill --speed 60 --quiet "$TMP/secrets.yaml"

@@ -22,7 +22,11 @@ RUN_B=$(head -1 "$TMP/b.out")
 crisisrun --db "$DB" serve extra >"$TMP/err" 2>&1 && fail "serve took an argument"
 assert_contains "$TMP/err" "crisisrun: unexpected argument 'extra'"
 crisisrun --db "$DB" serve --public-url ftp://x >"$TMP/err" 2>&1 && fail "serve took an ftp URL"
-assert_contains "$TMP/err" "invalid --public-url 'ftp://x'"
+assert_contains "$TMP/err" "invalid --public-url (use http:// or https://)"
+crisisrun --db "$DB" serve --public-url https://u:pw@x.example >"$TMP/err" 2>&1 &&
+    fail "serve took a public URL with a password"
+assert_contains "$TMP/err" "must not hold a user name or password"
+assert_not_contains "$TMP/err" "u:pw"
 crisisrun serve --help >"$TMP/out" || fail "serve --help"
 assert_contains "$TMP/out" "usage: crisisrun [--db PATH] serve [--listen ADDR] [--public-url URL]"
 

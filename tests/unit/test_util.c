@@ -25,6 +25,20 @@ static void test_url_redact(void **state)
     check_redact("https://example.com/", "https://example.com");
     check_redact("https://example.com?secret=1", "https://example.com/\xe2\x80\xa6");
     check_redact("not a url", "(invalid url)");
+    /* A password with an '@' of its own: the host is after the last one. */
+    check_redact("https://svc:pa@ss@hooks.example.com/x", "https://hooks.example.com/\xe2\x80\xa6");
+    check_redact("http://a@b.example:pw@127.0.0.1:9/x", "http://127.0.0.1:9/\xe2\x80\xa6");
+}
+
+static void test_public_url_problem(void **state)
+{
+    (void)state;
+    assert_null(public_url_problem("https://status.example.com/crisis"));
+    assert_null(public_url_problem("http://127.0.0.1:8080"));
+    assert_non_null(public_url_problem("ftp://example.com/"));
+    assert_non_null(public_url_problem("https://user:pw@status.example.com/"));
+    /* An '@' after the host is part of the path. */
+    assert_null(public_url_problem("https://status.example.com/a@b"));
 }
 
 static void test_strbuf(void **state)
@@ -50,6 +64,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_url_redact),
+        cmocka_unit_test(test_public_url_problem),
         cmocka_unit_test(test_strbuf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
