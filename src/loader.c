@@ -461,6 +461,32 @@ static void read_kv(struct ld *l, const struct ynode *m, const char *what,
     free(skip);
 }
 
+void ld_check_public_text(struct ld *l, const struct ynode *n, const char *what,
+                          const char *text)
+{
+    enum { SHORTEST = 8 };
+    const struct playbook *pb = l->pb;
+    for (size_t i = 0; text && i < pb->nchannels; i++) {
+        const struct channel *c = &pb->channels[i];
+        const char *kind = NULL;
+        if (!c->urls_file && c->nurls == 1 && strlen(c->urls[0]) >= SHORTEST &&
+            strstr(text, c->urls[0]))
+            kind = "url";
+        else if (c->secret && strlen(c->secret) >= SHORTEST && strstr(text, c->secret))
+            kind = "signing secret";
+        for (size_t h = 0; !kind && h < c->nheaders; h++)
+            if (strlen(c->headers[h].value) >= SHORTEST && strstr(text, c->headers[h].value))
+                kind = "header value";
+        if (kind) {
+            ld_error(l, n,
+                     "%s holds channel '%s''s %s, a secret: it would go to everyone the "
+                     "message reaches (link to something public instead)",
+                     what, c->name, kind);
+            return;
+        }
+    }
+}
+
 static void apply_overrides(struct playbook *pb, const struct loader_options *opt)
 {
     if (!opt || !opt->noverrides)
@@ -606,6 +632,7 @@ static void read_feedback(struct ld *l, const struct ynode *m)
             ld_channel_list(l, v, "notify", &f->notify, &f->nnotify);
         if ((v = ld_get(req, "message")) != NULL) {
             f->message_src = ld_text(l, v, "message");
+            ld_check_public_text(l, v, "the feedback request's message", f->message_src);
             if (f->message_src)
                 f->message =
                     ld_template(l, v, f->message_src, TEMPLATE_ALLOW_FEEDBACK_URL);
@@ -708,6 +735,16 @@ static void read_playbook(struct ld *l, const struct ynode *root)
     if ((v = ld_get(root, "feedback")) != NULL)
         read_feedback(l, v);
     check_overrides(l, declared);
+    /* Messages show the title and the vars: checked now that the
+     * channels are known (an override has no place in the file). */
+    ld_check_public_text(l, ld_get(root, "title"), "the title", pb->title);
+    const struct ynode *vars = ld_get(root, "vars");
+    for (size_t i = 0; i < pb->nvars; i++) {
+        char *what = xasprintf("var '%s'", pb->vars[i].key);
+        ld_check_public_text(l, vars ? ld_get(vars, pb->vars[i].key) : NULL, what,
+                             pb->vars[i].value);
+        free(what);
+    }
 }
 
 static char *dir_of(const char *path)

@@ -77,6 +77,17 @@ void ld_check_dups(struct ld *l, const struct ynode *m, const char *noun, int no
  * reporting that n is not a string or that a substitution failed.
  */
 char *ld_text(struct ld *l, const struct ynode *n, const char *what);
+/*
+ * Reports n when text, which people will read (a message, the title, a
+ * var a message may show), holds one of the secrets of the channels read
+ * so far: a channel's `url` (webhook URLs carry their secret), a header
+ * value or a signing secret, as written or from ${env:...}.  It would go
+ * to every audience of the message, and `plan` would print it.  Nothing
+ * is quoted.  urls_file endpoints are not searched (there may be 100,000),
+ * nor values shorter than 8 bytes, which could match anywhere.
+ */
+void ld_check_public_text(struct ld *l, const struct ynode *n, const char *what,
+                          const char *text);
 /* A duration (>= min_ms); 0, or -1 after reporting. */
 int ld_duration(struct ld *l, const struct ynode *n, const char *what, int64_t min_ms,
                 int64_t *ms);

@@ -236,6 +236,7 @@ static void read_step(struct ld *l, size_t i, const struct ynode *m)
         ld_channel_list(l, notify, "notify", &s->notify, &s->nnotify);
     if ((v = ld_get(m, "message"))) {
         s->message_src = ld_text(l, v, "message");
+        ld_check_public_text(l, v, "the message", s->message_src);
         unsigned allow =
             s->timing == TIMING_ON && s->on == ON_ESCALATION ? TEMPLATE_ALLOW_TRIGGER : 0;
         if (s->message_src)

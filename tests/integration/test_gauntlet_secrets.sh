@@ -106,6 +106,19 @@ crisisrun validate "$TMP/substitutions.yaml" >"$OUT/validate-subst" 2>&1 &&
 assert_contains "$OUT/validate-subst" "invalid environment variable name in '\${env:...}'"
 assert_contains "$OUT/validate-subst" "unknown substitution '\${...}'"
 assert_contains "$OUT/validate-subst" "unknown substitution '\${vault:...}'"
+# A message (or a var, or the title) that would carry a channel's secret
+# to everyone is refused when the playbook is loaded, before plan prints
+# it: here the Slack URL, the signing secret and the bearer token.
+sed -e 's|"Manual page: {{latest_note}}"|"Manual page: see ${env:SLACK_URL}"|' \
+    -e 's|^title: .*|title: "Outage ${env:SIGNING_SECRET}"|' \
+    -e 's|^targets:|vars: {auth: "Bearer ${env:BEARER}"}\ntargets:|' \
+    "$TMP/secrets.yaml" >"$TMP/public.yaml"
+crisisrun validate "$TMP/public.yaml" >"$OUT/validate-public" 2>&1 &&
+    fail "a message with a channel's URL is valid?"
+crisisrun plan "$TMP/public.yaml" >"$OUT/plan-public" 2>&1 && fail "plan showed it?"
+assert_contains "$OUT/validate-public" "the message holds channel 'oncall''s url, a secret"
+assert_contains "$OUT/validate-public" "the title holds channel 'customers''s signing secret"
+assert_contains "$OUT/validate-public" "var 'auth' holds channel 'customers''s header value"
 # Options that take a secret, or a URL that could hold one.
 crisisrun inbox --secret "$SIGNING_SECRET" >"$OUT/inbox-secret" 2>&1 &&
     fail "inbox took a secret without a path prefix"
