@@ -632,13 +632,17 @@ static void job_outcome(struct delivery *d, struct job *j, int64_t now, long sta
         double u = backoff_unit(next_random(d));
         int64_t delay =
             backoff_retry_delay_ms(ch->retry_backoff_ms, j->attempt, retry_after_ms, u);
+        /* now is in whole milliseconds, up to one behind the answer: one
+         * more keeps the wait at least what a Retry-After asked for. */
+        if (retry_after_ms >= 0)
+            delay++;
         a.retry_at = now + delay;
         /* A 429 on a rate-limited (single-service) channel is the service
          * saying the whole channel is over its limit: hold all of it. */
         if (status == 429 && retry_after_ms >= 0 && ratelimit_enabled(&c->rl)) {
             int64_t ra =
                 retry_after_ms < RETRY_AFTER_CAP_MS ? retry_after_ms : RETRY_AFTER_CAP_MS;
-            ratelimit_block(&c->rl, now + ra);
+            ratelimit_block(&c->rl, now + ra + 1);
         }
         j->attempt++;
         j->retrying = 1;

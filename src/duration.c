@@ -155,6 +155,12 @@ char *walltime_format(int64_t t_ms, int64_t ref_ms, char *buf, size_t size)
     return buf;
 }
 
+char *walltime_format_by(int64_t t_ms, int64_t ref_ms, char *buf, size_t size)
+{
+    int64_t up = t_ms % 60000 ? t_ms - t_ms % 60000 + 60000 : t_ms;
+    return walltime_format(up, ref_ms, buf, size);
+}
+
 char *iso8601_format(int64_t t_ms, char *buf, size_t size)
 {
     time_t t = (time_t)(t_ms / 1000);

@@ -136,15 +136,21 @@ static int parse_listen(const char *listen_addr, struct sockaddr_storage *ss,
     return 0;
 }
 
+int httpd_listen_valid(const char *listen_addr)
+{
+    struct sockaddr_storage ss;
+    socklen_t sslen;
+    return parse_listen(listen_addr, &ss, &sslen) == 0;
+}
+
 /* Returns the listening descriptor and fills h->port and h->url, or -1. */
 static int open_listener(struct httpd *h, const char *listen_addr)
 {
     struct sockaddr_storage ss;
     socklen_t sslen;
     if (parse_listen(listen_addr, &ss, &sslen) < 0)
-        return error(
-            "invalid listen address '%s' (expected HOST:PORT, [IPV6]:PORT or :PORT)",
-            listen_addr);
+        return error("invalid listen address '%s' (expected " HTTPD_LISTEN_FORMS ")",
+                     listen_addr);
     int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     if (fd < 0)
         return error("cannot listen on '%s': %s", listen_addr, strerror(errno));

@@ -652,8 +652,8 @@ static void handle_fire(struct runner *r, const struct sched_fire *f)
             char next_text[64] = "";
             int64_t nx = sched_next_update(r->sched, ch, f->fired);
             if (nx >= 0)
-                walltime_format(runner_wall(r, nx), runner_wall(r, f->fired), next_text,
-                                sizeof(next_text));
+                walltime_format_by(runner_wall(r, nx), runner_wall(r, f->fired), next_text,
+                                   sizeof(next_text));
             if (fo) {
                 /* Rendered now, as of its firing, for every chunk. */
                 struct outgoing *out =

@@ -139,7 +139,7 @@ int runner_op_note(struct runner *r, const char *text, const char *const *notify
         char next[64] = "", next_iso[40] = "";
         int64_t nx = sched_next_update(r->sched, ch, now);
         if (nx >= 0) {
-            walltime_format(runner_wall(r, nx), runner_wall(r, now), next, sizeof(next));
+            walltime_format_by(runner_wall(r, nx), runner_wall(r, now), next, sizeof(next));
             iso8601_format(runner_wall(r, nx), next_iso, sizeof(next_iso));
         }
         runner_notify_channel(r, ch, RUNNER_NOTE_STEP, (int)id, body, r->status, next, next_iso);

@@ -765,7 +765,7 @@ const char *sched_next_update_text(struct sched *s, size_t ch, int64_t now,
     int64_t next = sched_next_update(s, ch, now);
     if (next < 0)
         return SCHED_NO_UPDATE_TEXT;
-    return walltime_format(start_ms + next, start_ms + now, buf, size);
+    return walltime_format_by(start_ms + next, start_ms + now, buf, size);
 }
 
 static int cmp_deadline(const void *a, const void *b)

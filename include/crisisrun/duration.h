@@ -39,6 +39,12 @@ int rate_parse(const char *s, int *count, int64_t *per_ms, const char **why);
  * "2026-11-27 14:35 UTC".
  */
 char *walltime_format(int64_t t_ms, int64_t ref_ms, char *buf, size_t size);
+/*
+ * walltime_format() of a promise ("next update by 14:36 UTC"): rounded up
+ * to the minute, so that what the message says is never earlier than
+ * when the update comes.
+ */
+char *walltime_format_by(int64_t t_ms, int64_t ref_ms, char *buf, size_t size);
 
 /* Formats an ISO 8601 UTC timestamp with milliseconds: "2026-11-26T14:35:02.120Z". */
 char *iso8601_format(int64_t t_ms, char *buf, size_t size);

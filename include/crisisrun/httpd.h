@@ -81,6 +81,14 @@ struct httpd_config {
 };
 
 /*
+ * 1 when listen_addr is an address httpd_start() can parse, so that a
+ * command refuses a bad --listen as a usage error before it starts
+ * anything (a run would otherwise be journaled, and fail, first).
+ */
+int httpd_listen_valid(const char *listen_addr);
+#define HTTPD_LISTEN_FORMS "HOST:PORT, [IPV6]:PORT or :PORT"
+
+/*
  * Binds, listens and starts the server.  Returns NULL after reporting the
  * problem (bad address, port in use, ...).
  */

@@ -4,6 +4,7 @@
 #include <getopt.h>
 
 #include "crisisrun/cmd.h"
+#include "crisisrun/httpd.h"
 #include "crisisrun/runner.h"
 #include "crisisrun/util.h"
 
@@ -22,6 +23,10 @@ static int resume_exec(struct cmd_ctx *ctx, int argc, char **argv)
     while ((c = getopt_long(argc, argv, "q", opts, NULL)) != -1) {
         switch (c) {
         case 'l':
+            if (!httpd_listen_valid(optarg)) {
+                return cmd_usage_error(
+                    &cmd_resume, "invalid --listen '%s' (expected " HTTPD_LISTEN_FORMS ")", optarg);
+            }
             o.listen = optarg;
             break;
         case 'p':

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "crisisrun/cmd.h"
+#include "crisisrun/httpd.h"
 #include "crisisrun/runner.h"
 #include "crisisrun/util.h"
 
@@ -52,6 +53,11 @@ static int run_exec(struct cmd_ctx *ctx, int argc, char **argv)
             o.capture_dir = optarg;
             break;
         case 'l':
+            if (!httpd_listen_valid(optarg)) {
+                ret = cmd_usage_error(
+                    &cmd_run, "invalid --listen '%s' (expected " HTTPD_LISTEN_FORMS ")", optarg);
+                goto out;
+            }
             o.listen = optarg;
             break;
         case 'p':

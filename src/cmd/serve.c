@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "crisisrun/cmd.h"
+#include "crisisrun/httpd.h"
 #include "crisisrun/journal.h"
 #include "crisisrun/serve.h"
 #include "crisisrun/util.h"
@@ -41,6 +42,10 @@ static int serve_exec(struct cmd_ctx *ctx, int argc, char **argv)
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'l':
+            if (!httpd_listen_valid(optarg)) {
+                return cmd_usage_error(
+                    &cmd_serve, "invalid --listen '%s' (expected " HTTPD_LISTEN_FORMS ")", optarg);
+            }
             so.listen = optarg;
             break;
         case 'p':

@@ -69,6 +69,17 @@ TAKEN=$(head -n 1 "$TMP/taken.out")
 assert_eq "$(sq "SELECT state || ' ' || (ended_ms IS NOT NULL) || ' ' || ifnull(owner_pid, 'none')
                  FROM runs WHERE id = '$TAKEN'")" "failed 1 none" "the run that could not listen"
 assert_contains <(crisisrun show "$TAKEN") "the control API could not be started"
+# A malformed address is a usage error, found before anything is
+# journaled: no run to fail, none for resume to take up.
+RUNS=$(sq "SELECT count(*) FROM runs")
+for bad in bad 127.0.0.1:99999 '[::1'; do
+    rc=0
+    crisisrun run --listen "$bad" "$TMP/pb.yaml" >"$TMP/bad.out" 2>"$TMP/bad.err" || rc=$?
+    assert_eq "$rc" 2 "exit status with --listen '$bad'"
+    assert_contains "$TMP/bad.err" "crisisrun: invalid --listen '$bad'"
+    assert_eq "$(wc -c <"$TMP/bad.out")" 0 "a run id printed for --listen '$bad'"
+done
+assert_eq "$(sq "SELECT count(*) FROM runs")" "$RUNS" "runs journaled by a bad --listen"
 # A resume told to listen there leaves its run as it was: interrupted, to
 # be resumed again.
 cat >"$TMP/quiet.yaml" <<'YAML'

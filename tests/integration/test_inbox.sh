@@ -210,7 +210,7 @@ assert_eq "$rc" 2 "bad secret is a usage error"
 assert_contains "$TMP/err" "invalid --secret for 'webhook'"
 assert_not_contains "$TMP/err" "whsec_%%%"
 rc=0; crisisrun inbox --listen nonsense --dir "$TMP/x" 2>"$TMP/err" || rc=$?
-assert_eq "$rc" 1 "bad listen address"
-assert_contains "$TMP/err" "invalid listen address 'nonsense'"
+assert_eq "$rc" 2 "bad listen address"
+assert_contains "$TMP/err" "invalid --listen 'nonsense'"
 
 echo "ok: $TEST_NAME"

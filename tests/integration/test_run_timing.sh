@@ -85,8 +85,10 @@ for r in reqs:
           "%s: not marked as a drill: %r" % (r["path"], b))
 
 # {{next_update}} of the recurring step is the time of its next occurrence
-# (the third falls back to started + update_interval: 10m).
+# (the third falls back to started + update_interval: 10m), rounded up to
+# the minute: a promise is never earlier than the update.
 def hhmm(ms, ref):
+    ms = -(-ms // 60000) * 60000
     t, r = time.gmtime(ms / 1000), time.gmtime(ref / 1000)
     fmt = "%H:%M UTC" if t[:3] == r[:3] else "%Y-%m-%d %H:%M UTC"
     return time.strftime(fmt, t)
