@@ -9,6 +9,7 @@
 #include "loader_priv.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,32 @@ static void add_url(struct channel *c, size_t *alloc, char *url)
     c->urls[c->nurls++] = url;
 }
 
+/*
+ * Reports every url of c listed again (lines[i] is the line of url i): an
+ * endpoint listed twice would get every message twice, under two ids a
+ * receiver cannot match.  A table of url indices, 4 bytes a slot.
+ */
+static void check_repeats(struct ld *l, const struct channel *c, const int *lines)
+{
+    size_t cap = 16;
+    while (cap < c->nurls * 2)
+        cap *= 2;
+    uint32_t *slot = xcalloc(cap, sizeof(*slot)); /* url index + 1; 0 when free */
+    for (size_t i = 0; i < c->nurls; i++) {
+        size_t h = ld_hash(c->urls[i]) & (cap - 1);
+        while (slot[h] && strcmp(c->urls[slot[h] - 1], c->urls[i]))
+            h = (h + 1) & (cap - 1);
+        if (slot[h])
+            ld_error_at(l, c->urls_file, lines[i], 1,
+                        "this url is listed already, on line %d: list each endpoint once "
+                        "(it would get every message twice)",
+                        lines[slot[h] - 1]);
+        else
+            slot[h] = (uint32_t)i + 1;
+    }
+    free(slot);
+}
+
 /* Reads one endpoint a line: blank lines and "#" comments are skipped. */
 static void read_urls_file(struct ld *l, struct channel *c, const struct ynode *n,
                            const char *rel)
@@ -128,7 +155,8 @@ static void read_urls_file(struct ld *l, struct channel *c, const struct ynode *
     /* The URLs go into one buffer; their offsets become pointers at the
      * end, when the buffer no longer moves. */
     struct strbuf store = STRBUF_INIT;
-    size_t *offsets = NULL, alloc = 0;
+    size_t *offsets = NULL, alloc = 0, lines_alloc = 0;
+    int *lines = NULL;
     int lineno = 0, too_long = 0, bad = 0;
     while (fgets(line, sizeof(line), f)) {
         size_t len = strlen(line);
@@ -165,6 +193,8 @@ static void read_urls_file(struct ld *l, struct channel *c, const struct ynode *
             bad++;
         } else {
             ALLOC_GROW(offsets, c->nurls + 1, alloc);
+            ALLOC_GROW(lines, c->nurls + 1, lines_alloc);
+            lines[c->nurls] = lineno;
             offsets[c->nurls++] = store.len;
             strbuf_add(&store, s, (size_t)(e - s) + 1);
         }
@@ -176,9 +206,11 @@ static void read_urls_file(struct ld *l, struct channel *c, const struct ynode *
         c->urls = xmalloc(c->nurls * sizeof(*c->urls));
         for (size_t i = 0; i < c->nurls; i++)
             c->urls[i] = c->url_store + offsets[i];
+        check_repeats(l, c, lines);
     }
     strbuf_release(&store);
     free(offsets);
+    free(lines);
     if (ferror(f))
         ld_error(l, n, "cannot read urls_file '%s': %s", rel, strerror(errno));
     else if (!c->nurls && !bad)
