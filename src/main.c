@@ -37,6 +37,10 @@ int main(int argc, char **argv)
             ctx.db_path = argv[++i];
         } else if (!strncmp(argv[i], "--db=", 5)) {
             ctx.db_path = argv[i] + 5;
+        } else if (!strcmp(argv[i], "--db")) {
+            fprintf(stderr, "crisisrun: option '--db' needs a path\n");
+            usage(stderr);
+            return EXIT_USAGE;
         } else {
             fprintf(stderr, "crisisrun: unknown option '%s'\n", argv[i]);
             usage(stderr);

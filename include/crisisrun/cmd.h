@@ -57,6 +57,13 @@ const struct cmd_entry *cmd_find(const char *name);
 void cmd_print_help(const struct cmd_entry *e, FILE *out);
 /* Reports a usage error for e ("crisisrun: MSG" + usage line); returns EXIT_USAGE. */
 int cmd_usage_error(const struct cmd_entry *e, const char *fmt, ...);
+/*
+ * The usage error for what getopt_long() returned as c ('?' or ':'), naming
+ * the option (argv[optind - 1]).  Commands set opterr = 0 and begin their
+ * option string with ':', so that getopt itself prints nothing and a
+ * missing value is told apart from an unknown option.
+ */
+int cmd_option_error(const struct cmd_entry *e, int c, char *const *argv);
 
 /*
  * Parses a "--var K=V" argument into the growing array *vars.

@@ -61,6 +61,14 @@ int cmd_usage_error(const struct cmd_entry *e, const char *fmt, ...)
     return EXIT_USAGE;
 }
 
+int cmd_option_error(const struct cmd_entry *e, int c, char *const *argv)
+{
+    const char *opt = argv[optind - 1];
+    if (c == ':')
+        return cmd_usage_error(e, "option '%s' needs a value", opt);
+    return cmd_usage_error(e, "unknown option '%s'", opt);
+}
+
 int cmd_parse_var(const char *arg, struct kv **vars, size_t *n, size_t *alloc)
 {
     const char *eq = strchr(arg, '=');

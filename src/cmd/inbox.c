@@ -44,7 +44,8 @@ static int inbox_exec(struct cmd_ctx *ctx, int argc, char **argv)
     int c, ret = EXIT_OK;
     (void)ctx;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         switch (c) {
         case 'l':
             if (!httpd_listen_valid(optarg)) {
@@ -83,7 +84,7 @@ static int inbox_exec(struct cmd_ctx *ctx, int argc, char **argv)
             break;
         }
         default:
-            ret = cmd_usage_error(&cmd_inbox, "invalid option");
+            ret = cmd_option_error(&cmd_inbox, c, argv);
             goto out;
         }
     }

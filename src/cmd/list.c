@@ -18,9 +18,10 @@ static int list_exec(struct cmd_ctx *ctx, int argc, char **argv)
     };
     int json = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         if (c != 'j')
-            return cmd_usage_error(&cmd_list, "invalid option");
+            return cmd_option_error(&cmd_list, c, argv);
         json = 1;
     }
     if (optind < argc)

@@ -17,7 +17,8 @@ static int note_exec(struct cmd_ctx *ctx, int argc, char **argv)
     json_t *notify = json_array();
     int action = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         if (c == 'a') {
             action = 1;
         } else if (c == 'n') {
@@ -34,7 +35,7 @@ static int note_exec(struct cmd_ctx *ctx, int argc, char **argv)
             }
         } else {
             json_decref(notify);
-            return cmd_usage_error(&cmd_note, "invalid option");
+            return cmd_option_error(&cmd_note, c, argv);
         }
     }
     if (argc - optind != 2) {

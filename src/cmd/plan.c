@@ -481,7 +481,8 @@ static int plan_exec(struct cmd_ctx *ctx, int argc, char **argv)
     int horizon_given = 0, start_given = 0, json = 0, c, ret = EXIT_USAGE;
     (void)ctx;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         switch (c) {
         case 'v':
             if (cmd_parse_var(optarg, &vars, &nvars, &avars) < 0)
@@ -513,7 +514,7 @@ static int plan_exec(struct cmd_ctx *ctx, int argc, char **argv)
             p.drill = 1;
             break;
         default:
-            cmd_usage_error(&cmd_plan, "invalid option");
+            cmd_option_error(&cmd_plan, c, argv);
             goto out;
         }
     }

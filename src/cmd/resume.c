@@ -20,7 +20,8 @@ static int resume_exec(struct cmd_ctx *ctx, int argc, char **argv)
     struct runner_options o = {.speed = 1.0};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "q", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":q", opts, NULL)) != -1) {
         switch (c) {
         case 'l':
             if (!httpd_listen_valid(optarg)) {
@@ -41,7 +42,7 @@ static int resume_exec(struct cmd_ctx *ctx, int argc, char **argv)
             o.quiet = 1;
             break;
         default:
-            return cmd_usage_error(&cmd_resume, "invalid option");
+            return cmd_option_error(&cmd_resume, c, argv);
         }
     }
     if (optind != argc - 1)

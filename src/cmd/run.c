@@ -27,7 +27,8 @@ static int run_exec(struct cmd_ctx *ctx, int argc, char **argv)
     struct runner_options o = {.speed = 1.0};
     int c, speed_set = 0, ret;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "q", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":q", opts, NULL)) != -1) {
         switch (c) {
         case 'v':
             if (cmd_parse_var(optarg, &vars, &nvars, &avars) < 0) {
@@ -71,7 +72,7 @@ static int run_exec(struct cmd_ctx *ctx, int argc, char **argv)
             o.quiet = 1;
             break;
         default:
-            ret = cmd_usage_error(&cmd_run, "invalid option");
+            ret = cmd_option_error(&cmd_run, c, argv);
             goto out;
         }
     }

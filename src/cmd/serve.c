@@ -39,7 +39,8 @@ static int serve_exec(struct cmd_ctx *ctx, int argc, char **argv)
     struct serve_options so = {0};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         switch (c) {
         case 'l':
             if (!httpd_listen_valid(optarg)) {
@@ -54,7 +55,7 @@ static int serve_exec(struct cmd_ctx *ctx, int argc, char **argv)
             so.public_url = optarg;
             break;
         default:
-            return cmd_usage_error(&cmd_serve, "invalid option");
+            return cmd_option_error(&cmd_serve, c, argv);
         }
     }
     if (optind < argc)

@@ -19,9 +19,10 @@ static int show_exec(struct cmd_ctx *ctx, int argc, char **argv)
     };
     int json = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         if (c != 'j')
-            return cmd_usage_error(&cmd_show, "invalid option");
+            return cmd_option_error(&cmd_show, c, argv);
         json = 1;
     }
     if (optind >= argc)

@@ -14,9 +14,10 @@ static int status_exec(struct cmd_ctx *ctx, int argc, char **argv)
     const char *note = NULL;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         if (c != 'n')
-            return cmd_usage_error(&cmd_status, "invalid option");
+            return cmd_option_error(&cmd_status, c, argv);
         note = optarg;
     }
     if (argc - optind != 2)

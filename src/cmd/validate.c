@@ -20,7 +20,8 @@ static int validate_exec(struct cmd_ctx *ctx, int argc, char **argv)
     size_t nvars = 0, avars = 0;
     int quiet = 0, c, ret = EXIT_OK;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "q", opts, NULL)) != -1) {
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":q", opts, NULL)) != -1) {
         switch (c) {
         case 'v':
             if (cmd_parse_var(optarg, &vars, &nvars, &avars) < 0) {
@@ -33,7 +34,7 @@ static int validate_exec(struct cmd_ctx *ctx, int argc, char **argv)
             break;
         default:
             cmd_free_vars(vars, nvars);
-            return cmd_usage_error(&cmd_validate, "invalid option");
+            return cmd_option_error(&cmd_validate, c, argv);
         }
     }
     if (optind >= argc) {

@@ -48,7 +48,10 @@ check "XDG_STATE_HOME is the fallback" 1 "no journal at '$tmp/xdg/crisisrun/cris
 check "show needs a run" 2 "no run given" -- "$CRISISRUN" --db "$db" show
 check "show takes one run" 2 "unexpected argument 'b'" -- "$CRISISRUN" --db "$db" show a b
 check "list takes no argument" 2 "unexpected argument 'x'" -- "$CRISISRUN" --db "$db" list x
-check "list rejects unknown options" 2 "invalid option" -- "$CRISISRUN" --db "$db" list --jsn
+check "list rejects unknown options" 2 "crisisrun: unknown option '--jsn'" -- "$CRISISRUN" --db "$db" list --jsn
+check "run names a value missing" 2 "crisisrun: option '--speed' needs a value" -- \
+    "$CRISISRUN" --db "$db" run x.yaml --speed
+check "--db needs a path" 2 "crisisrun: option '--db' needs a path" -- "$CRISISRUN" --db
 check "list --help" 0 "" -- "$CRISISRUN" list --help
 grep -q "usage: crisisrun \[--db PATH\] list \[--json\]" "$tmp/out" ||
     { echo "FAIL list --help prints its usage" >&2; fails=$((fails + 1)); }
