@@ -39,7 +39,7 @@ static int write_atomically(const char *path, const char *data, size_t len)
     int ret = 0;
     int fd = mkstemp(tmp);
     if (fd < 0) {
-        ret = error("cannot create '%s': %s", tmp, strerror(errno));
+        ret = error("cannot write '%s': %s", path, strerror(errno));
         goto out;
     }
     /* mkstemp makes 0600; a report is meant to be shared: honour the umask. */

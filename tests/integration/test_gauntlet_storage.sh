@@ -163,6 +163,12 @@ assert_eq "$rc" 1 "report onto a full disk"
 assert_contains "$TMP/report.err" "crisisrun: "
 assert_contains "$TMP/report.err" "$OUT/report.html"
 assert_eq "$(ls "$OUT")" filler "no report, whole or half, and no temporary file left behind"
+# Into a directory that does not exist: the error names the file asked
+# for, not the temporary one beside it.
+rc=0
+crisisrun --db "$DB" report "$RUN" -o "$TMP/no-such-dir/r.md" 2>"$TMP/report.err" || rc=$?
+assert_eq "$rc" 1 "report into a missing directory"
+assert_contains "$TMP/report.err" "crisisrun: cannot write '$TMP/no-such-dir/r.md': No such file or directory"
 # An existing report survives a failed rewrite.
 rm "$OUT/filler"
 crisisrun --db "$DB" report "$RUN" --format md -o "$OUT/report.md"
