@@ -307,7 +307,9 @@ int ld_int(struct ld *l, const struct ynode *n, const char *what, long lo, long 
     char *s = ld_text(l, n, what);
     if (!s)
         return -1;
-    const char *p = s + (*s == '+');
+    /* A sign is read, so that -1 is told it is out of range, not that
+     * it is no integer. */
+    const char *p = s + (*s == '+' || *s == '-');
     long v = 0;
     int ok = *p != '\0';
     for (; *p && ok; p++) {
@@ -316,6 +318,8 @@ int ld_int(struct ld *l, const struct ynode *n, const char *what, long lo, long 
         else
             v = v * 10 + (*p - '0');
     }
+    if (*s == '-')
+        v = -v;
     free(s);
     if (!ok) {
         ld_error(l, n, "'%s' must be an integer", what);
