@@ -632,17 +632,13 @@ static void job_outcome(struct delivery *d, struct job *j, int64_t now, long sta
         double u = backoff_unit(next_random(d));
         int64_t delay =
             backoff_retry_delay_ms(ch->retry_backoff_ms, j->attempt, retry_after_ms, u);
-        /* now is in whole milliseconds, up to one behind the answer: one
-         * more keeps the wait at least what a Retry-After asked for. */
-        if (retry_after_ms >= 0)
-            delay++;
         a.retry_at = now + delay;
         /* A 429 on a rate-limited (single-service) channel is the service
          * saying the whole channel is over its limit: hold all of it. */
         if (status == 429 && retry_after_ms >= 0 && ratelimit_enabled(&c->rl)) {
             int64_t ra =
                 retry_after_ms < RETRY_AFTER_CAP_MS ? retry_after_ms : RETRY_AFTER_CAP_MS;
-            ratelimit_block(&c->rl, now + ra + 1);
+            ratelimit_block(&c->rl, now + ra);
         }
         j->attempt++;
         j->retrying = 1;
@@ -675,6 +671,10 @@ static void on_http_done(void *ctx, const struct http_result *r)
     int64_t ra =
         r->retry_after ? retry_after_parse(r->retry_after, d->opt.wallclock()) : -1;
     enum delivery_result res = j->prov->classify(r->status, r->body, r->len, &ra);
+    /* now is whole milliseconds, up to one behind the answer: a wait
+     * counted from it is one longer, so never shorter than asked. */
+    if (ra >= 0)
+        ra++;
     char err[32] = "";
     if (res != DELIVERY_OK)
         snprintf(err, sizeof(err), "HTTP %ld", r->status);

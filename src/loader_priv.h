@@ -22,10 +22,10 @@
 /* Problems reported for one file before the loader stops adding more. */
 #define LOADER_MAX_DIAGS 200
 
-/* Name -> index, for step ids and channel names (open addressing). */
 /* FNV-1a of the string: the loader's hash tables. */
 size_t ld_hash(const char *s);
 
+/* Name -> index, for step ids and channel names (open addressing). */
 struct nameidx {
     const char **keys; /* not owned */
     size_t *vals;

@@ -64,6 +64,12 @@ int cmd_usage_error(const struct cmd_entry *e, const char *fmt, ...);
  * missing value is told apart from an unknown option.
  */
 int cmd_option_error(const struct cmd_entry *e, int c, char *const *argv);
+/* 0 when addr is a --listen address the server can use, else the usage
+ * error (EXIT_USAGE): found before a command starts anything. */
+int cmd_check_listen(const struct cmd_entry *e, const char *addr);
+/* 0 when url can be a --public-url (public_url_problem()), else the usage
+ * error (EXIT_USAGE), which does not quote it. */
+int cmd_check_public_url(const struct cmd_entry *e, const char *url);
 
 /*
  * Parses a "--var K=V" argument into the growing array *vars.

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "crisisrun/httpd.h"
 #include "crisisrun/model.h"
 #include "crisisrun/util.h"
 
@@ -67,6 +68,19 @@ int cmd_option_error(const struct cmd_entry *e, int c, char *const *argv)
     if (c == ':')
         return cmd_usage_error(e, "option '%s' needs a value", opt);
     return cmd_usage_error(e, "unknown option '%s'", opt);
+}
+
+int cmd_check_listen(const struct cmd_entry *e, const char *addr)
+{
+    if (httpd_listen_valid(addr))
+        return 0;
+    return cmd_usage_error(e, "invalid --listen '%s' (expected " HTTPD_LISTEN_FORMS ")", addr);
+}
+
+int cmd_check_public_url(const struct cmd_entry *e, const char *url)
+{
+    const char *why = public_url_problem(url);
+    return why ? cmd_usage_error(e, "%s", why) : 0;
 }
 
 int cmd_parse_var(const char *arg, struct kv **vars, size_t *n, size_t *alloc)

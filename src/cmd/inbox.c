@@ -48,11 +48,8 @@ static int inbox_exec(struct cmd_ctx *ctx, int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         switch (c) {
         case 'l':
-            if (!httpd_listen_valid(optarg)) {
-                ret = cmd_usage_error(
-                    &cmd_inbox, "invalid --listen '%s' (expected " HTTPD_LISTEN_FORMS ")", optarg);
+            if ((ret = cmd_check_listen(&cmd_inbox, optarg)))
                 goto out;
-            }
             io.listen = optarg;
             break;
         case 'd':

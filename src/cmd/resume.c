@@ -4,9 +4,7 @@
 #include <getopt.h>
 
 #include "crisisrun/cmd.h"
-#include "crisisrun/httpd.h"
 #include "crisisrun/runner.h"
-#include "crisisrun/util.h"
 
 static int resume_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -24,15 +22,13 @@ static int resume_exec(struct cmd_ctx *ctx, int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":q", opts, NULL)) != -1) {
         switch (c) {
         case 'l':
-            if (!httpd_listen_valid(optarg)) {
-                return cmd_usage_error(
-                    &cmd_resume, "invalid --listen '%s' (expected " HTTPD_LISTEN_FORMS ")", optarg);
-            }
+            if (cmd_check_listen(&cmd_resume, optarg))
+                return EXIT_USAGE;
             o.listen = optarg;
             break;
         case 'p':
-            if (public_url_problem(optarg))
-                return cmd_usage_error(&cmd_resume, "%s", public_url_problem(optarg));
+            if (cmd_check_public_url(&cmd_resume, optarg))
+                return EXIT_USAGE;
             o.public_url = optarg;
             break;
         case 'c':

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "crisisrun/cmd.h"
-#include "crisisrun/httpd.h"
 #include "crisisrun/runner.h"
 #include "crisisrun/util.h"
 
@@ -54,18 +53,13 @@ static int run_exec(struct cmd_ctx *ctx, int argc, char **argv)
             o.capture_dir = optarg;
             break;
         case 'l':
-            if (!httpd_listen_valid(optarg)) {
-                ret = cmd_usage_error(
-                    &cmd_run, "invalid --listen '%s' (expected " HTTPD_LISTEN_FORMS ")", optarg);
+            if ((ret = cmd_check_listen(&cmd_run, optarg)))
                 goto out;
-            }
             o.listen = optarg;
             break;
         case 'p':
-            if (public_url_problem(optarg)) {
-                ret = cmd_usage_error(&cmd_run, "%s", public_url_problem(optarg));
+            if ((ret = cmd_check_public_url(&cmd_run, optarg)))
                 goto out;
-            }
             o.public_url = optarg;
             break;
         case 'q':

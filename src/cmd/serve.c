@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "crisisrun/cmd.h"
-#include "crisisrun/httpd.h"
 #include "crisisrun/journal.h"
 #include "crisisrun/serve.h"
 #include "crisisrun/util.h"
@@ -43,15 +42,13 @@ static int serve_exec(struct cmd_ctx *ctx, int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         switch (c) {
         case 'l':
-            if (!httpd_listen_valid(optarg)) {
-                return cmd_usage_error(
-                    &cmd_serve, "invalid --listen '%s' (expected " HTTPD_LISTEN_FORMS ")", optarg);
-            }
+            if (cmd_check_listen(&cmd_serve, optarg))
+                return EXIT_USAGE;
             so.listen = optarg;
             break;
         case 'p':
-            if (public_url_problem(optarg))
-                return cmd_usage_error(&cmd_serve, "%s", public_url_problem(optarg));
+            if (cmd_check_public_url(&cmd_serve, optarg))
+                return EXIT_USAGE;
             so.public_url = optarg;
             break;
         default:
