@@ -147,6 +147,12 @@ struct delivery {
     size_t nchans;
     struct delivery_host **buckets;
     size_t nbuckets, nhosts;
+    /* The host of the last URL looked up, and that URL's scheme and
+     * authority (last_auth_len bytes): a fan-out's URLs mostly share them
+     * with the one before, and a comparison is cheaper than a key. */
+    struct delivery_host *last_host;
+    char *last_auth;
+    size_t last_auth_len, last_auth_alloc;
     struct jlist ready, settle;
     struct tnode **heap;
     size_t nheap, heap_alloc;
@@ -360,8 +366,20 @@ static struct delivery_host *host_get(struct delivery *d, const char *key, size_
     return h;
 }
 
+/* The length of url's scheme and authority ("http://user@host:port"), the
+ * only part host_key() reads; 0 without "://". */
+static size_t authority_len(const char *url)
+{
+    const char *sep = strstr(url, "://");
+    return sep ? (size_t)(sep + 3 - url) + strcspn(sep + 3, "/?#") : 0;
+}
+
 struct delivery_host *delivery_host(struct delivery *d, const char *url)
 {
+    size_t alen = url ? authority_len(url) : 0;
+    if (alen && d->last_host && alen == d->last_auth_len &&
+        !memcmp(url, d->last_auth, alen))
+        return d->last_host;
     char buf[HOST_KEY_MAX], *key = buf;
     size_t klen = url ? host_key(url, key, sizeof(buf)) : 0;
     if (klen >= sizeof(buf))
@@ -369,6 +387,12 @@ struct delivery_host *delivery_host(struct delivery *d, const char *url)
     struct delivery_host *h = klen ? host_get(d, key, klen) : NULL;
     if (key != buf)
         free(key);
+    if (h) {
+        ALLOC_GROW(d->last_auth, alen, d->last_auth_alloc);
+        memcpy(d->last_auth, url, alen);
+        d->last_auth_len = alen;
+        d->last_host = h;
+    }
     return h;
 }
 
@@ -902,6 +926,7 @@ void delivery_free(struct delivery *d)
         }
     }
     free(d->buckets);
+    free(d->last_auth);
     free(d->heap);
     capture_close(d->capture);
     free(d->user_agent);

@@ -1062,6 +1062,34 @@ static void test_waiting_skips_held_jobs(void **state)
         free(urls[i]);
 }
 
+/*
+ * A URL's host is decided by its scheme and authority alone, whichever URL
+ * was looked up before it (delivery_host() remembers the last one).
+ */
+static void test_host_identity(void **state)
+{
+    (void)state;
+    struct delivery_options opt = {0};
+    struct recorder rec = {0};
+    struct delivery *d = engine(&opt, &rec);
+    struct delivery_host *co = delivery_host(d, "http://example.co/a");
+    struct delivery_host *com = delivery_host(d, "http://example.com/a");
+    assert_non_null(co);
+    assert_non_null(com);
+    assert_ptr_not_equal(co, com); /* the first authority is a prefix of the second */
+    assert_ptr_equal(delivery_host(d, "http://example.co?q"), co);
+    assert_ptr_equal(delivery_host(d, "http://example.com:8080/a"),
+                     delivery_host(d, "http://example.com:8080/b"));
+    assert_ptr_not_equal(delivery_host(d, "http://example.com:8080/a"), com);
+    assert_ptr_equal(delivery_host(d, "http://example.com/b"), com);
+    assert_ptr_equal(delivery_host(d, "http://EXAMPLE.com:80/c"), com);
+    assert_ptr_equal(delivery_host(d, "http://user:pw@example.com#f"), com);
+    assert_ptr_not_equal(delivery_host(d, "https://example.com/a"), com);
+    assert_null(delivery_host(d, "http:///a"));
+    assert_ptr_equal(delivery_host(d, "http://example.com"), com);
+    delivery_free(d);
+}
+
 /* A job waiting to retry counts in its host's retries, not in those
  * waiting for a connection: the run loop gives the two different limits. */
 static void test_host_counts_retries(void **state)
@@ -1198,6 +1226,7 @@ int main(void)
         cmocka_unit_test(test_fanout),
         cmocka_unit_test(test_waiting_by_host),
         cmocka_unit_test(test_waiting_skips_held_jobs),
+        cmocka_unit_test(test_host_identity),
         cmocka_unit_test(test_host_counts_retries),
         cmocka_unit_test(test_host_queue_after_gone),
         cmocka_unit_test(test_not_before_and_poll_integration),
