@@ -5,8 +5,8 @@
  * What may be printed: endpoints only in their redacted form (the journal
  * holds nothing else), never a notification body (it may embed a feedback
  * link), never a control token.  Machine-written text (event details,
- * delivery errors) goes through redact_urls() as a second line of defence;
- * notes are the team's own words and are printed as written.
+ * delivery errors) goes through text_redact_urls() as a second line of
+ * defence; notes are the team's own words and are printed as written.
  */
 #include "journal_internal.h"
 
@@ -55,41 +55,6 @@ static json_t *time_json(int64_t ms)
 {
     char buf[64];
     return ms ? json_string(iso8601_format(ms, buf, sizeof(buf))) : json_null();
-}
-
-/*
- * Replaces every URL in s by its url_redact() form.  A URL runs from its
- * scheme to the next space, quote or bracket.  Returns a new string.
- */
-static char *redact_urls(const char *s)
-{
-    struct strbuf sb = STRBUF_INIT;
-    strbuf_addstr(&sb, "");
-    const char *p = s;
-    const char *sep;
-    while ((sep = strstr(p, "://"))) {
-        const char *start = sep;
-        while (start > p && (isalnum((unsigned char)start[-1]) || start[-1] == '+' ||
-                             start[-1] == '-' || start[-1] == '.'))
-            start--;
-        const char *end = sep + 3;
-        while (*end && !isspace((unsigned char)*end) && !strchr("\"'<>()[]{}", *end))
-            end++;
-        strbuf_add(&sb, p, (size_t)(start - p));
-        if (start == sep) {
-            /* No scheme: keep the separator, but never what follows it. */
-            strbuf_addstr(&sb, "://\xe2\x80\xa6");
-        } else {
-            char *url = xstrndup(start, (size_t)(end - start));
-            char *red = url_redact(url);
-            strbuf_addstr(&sb, red);
-            free(red);
-            free(url);
-        }
-        p = end;
-    }
-    strbuf_addstr(&sb, p);
-    return strbuf_detach(&sb, NULL);
 }
 
 /* ---- list ------------------------------------------------------------------- */
@@ -227,7 +192,7 @@ static json_t *event_detail(const struct journal_event *e)
     json_object_foreach(d, key, v)
     {
         if (json_is_string(v)) {
-            char *red = redact_urls(json_string_value(v));
+            char *red = text_redact_urls(json_string_value(v));
             json_string_set(v, red);
             free(red);
         }
@@ -363,7 +328,7 @@ static void print_text(const struct timeline *t, FILE *out)
             fprintf(out, "  %-9s  %8d  %4s  %7s\n", journal_delivery_state_name(n->state),
                     n->attempts, http, lat);
             if (n->last_error && n->state != DELIVERY_DELIVERED) {
-                char *red = redact_urls(n->last_error);
+                char *red = text_redact_urls(n->last_error);
                 fprintf(out, "             error: %s\n", red);
                 free(red);
             }
@@ -425,7 +390,7 @@ static json_t *timeline_json(const struct timeline *t)
             const struct journal_attempt *a = &t->attempts[k];
             if (strcmp(a->notification_id, n->id))
                 continue;
-            char *err = a->error ? redact_urls(a->error) : NULL;
+            char *err = a->error ? text_redact_urls(a->error) : NULL;
             json_array_append_new(
                 attempts,
                 json_pack("{s:i, s:o, s:o, s:o, s:I, s:s, s:s?}", "number", a->number,
@@ -436,7 +401,7 @@ static json_t *timeline_json(const struct timeline *t)
                           journal_attempt_outcome_name(a->outcome), "error", err));
             free(err);
         }
-        char *err = n->last_error ? redact_urls(n->last_error) : NULL;
+        char *err = n->last_error ? text_redact_urls(n->last_error) : NULL;
         json_array_append_new(
             deliveries,
             json_pack("{s:s, s:s, s:i, s:s, s:i, s:s, s:s, s:s, s:i, s:o, s:o, s:o, s:o,"

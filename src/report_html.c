@@ -339,6 +339,38 @@ static void communication(const struct report *r, struct strbuf *sb)
     strbuf_addstr(sb, "</table>\n");
 }
 
+static void failures(const struct report *r, struct strbuf *sb)
+{
+    char a[32], why[512];
+    strbuf_addstr(sb, "<h2>Failed deliveries</h2>\n");
+    if (!r->nfailures) {
+        strbuf_addstr(sb, "<p>None.</p>\n");
+        return;
+    }
+    strbuf_addstr(sb, "<table><tr><th>Channel</th><th>Outcome</th><th>Reason</th>"
+                      "<th>Notifications</th><th>Endpoints</th><th>First</th>"
+                      "<th>Hosts</th></tr>\n");
+    for (size_t i = 0; i < r->nfailures; i++) {
+        const struct report_failure *f = &r->failures[i];
+        strbuf_addstr(sb, "<tr><td>");
+        strbuf_add_html(sb, f->channel);
+        strbuf_addf(sb, "</td><td style=\"color:%s\">%s</td><td>",
+                    outcome_colour(f->state), journal_delivery_state_name(f->state));
+        strbuf_add_html(sb, report_failure_reason(f, why, sizeof(why)));
+        strbuf_addf(sb,
+                    "</td><td class=\"n\">%d</td><td class=\"n\">%d</td>"
+                    "<td class=\"n\">%s</td><td>",
+                    f->notifications, f->endpoints, off(f->first_ms, a));
+        for (size_t e = 0; e < f->nhosts; e++) {
+            if (e)
+                strbuf_addstr(sb, "<br>");
+            strbuf_add_html(sb, f->hosts[e]);
+        }
+        strbuf_addstr(sb, "</td></tr>\n");
+    }
+    strbuf_addstr(sb, "</table>\n");
+}
+
 static void escalations(const struct report *r, struct strbuf *sb)
 {
     char a[32], b[32], c[32];
@@ -517,6 +549,7 @@ void report_render_html(const struct report *r, struct strbuf *sb)
     timeline(r, sb);
     steps(r, sb);
     communication(r, sb);
+    failures(r, sb);
     escalations(r, sb);
     notes(r, sb);
     feedback(r, sb);

@@ -180,6 +180,27 @@ static json_t *group_json(const struct report_feedback_group *g)
                      g->responses, "questions", qs, "comments", cs);
 }
 
+static json_t *failures_json(const struct report *r)
+{
+    char why[512];
+    json_t *a = json_array();
+    for (size_t i = 0; i < r->nfailures; i++) {
+        const struct report_failure *f = &r->failures[i];
+        json_t *hosts = json_array();
+        for (size_t e = 0; e < f->nhosts; e++)
+            json_array_append_new(hosts, json_string(f->hosts[e]));
+        json_array_append_new(
+            a, json_pack(
+                   "{s:s, s:s, s:o, s:o, s:s, s:i, s:i, s:o, s:o}", "channel", f->channel,
+                   "state", journal_delivery_state_name(f->state), "http_status",
+                   f->http_status ? json_integer(f->http_status) : json_null(), "error",
+                   str(f->error), "reason", report_failure_reason(f, why, sizeof(why)),
+                   "notifications", f->notifications, "endpoints", f->endpoints,
+                   "first_ms", ms(f->first_ms), "hosts", hosts));
+    }
+    return a;
+}
+
 static json_t *feedback_json(const struct report *r)
 {
     json_t *groups = json_array();
@@ -193,11 +214,12 @@ static json_t *feedback_json(const struct report *r)
 void report_render_json(const struct report *r, struct strbuf *sb)
 {
     json_t *root = json_pack(
-        "{s:i, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "report_version", 1, "drill",
-        r->drill, "run", run_json(r), "targets", targets_json(r), "status_timeline",
-        periods_json(r), "steps", steps_json(r), "communication",
-        communication_json(r, r->update_interval_ms), "escalations", escalations_json(r),
-        "notes", notes_json(r), "feedback", feedback_json(r));
+        "{s:i, s:b, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "report_version", 1,
+        "drill", r->drill, "run", run_json(r), "targets", targets_json(r),
+        "status_timeline", periods_json(r), "steps", steps_json(r), "communication",
+        communication_json(r, r->update_interval_ms), "failed_deliveries",
+        failures_json(r), "escalations", escalations_json(r), "notes", notes_json(r),
+        "feedback", feedback_json(r));
     char *s = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
     json_decref(root);
     if (!s)

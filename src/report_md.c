@@ -197,6 +197,35 @@ static void communication(const struct report *r, struct strbuf *sb)
     strbuf_addstr(sb, "\n");
 }
 
+static void failures(const struct report *r, struct strbuf *sb)
+{
+    char a[32], why[512];
+    strbuf_addstr(sb, "## Failed deliveries\n\n");
+    if (!r->nfailures) {
+        strbuf_addstr(sb, "None.\n\n");
+        return;
+    }
+    strbuf_addstr(sb,
+                  "| Channel | Outcome | Reason | Notifications | Endpoints | First | "
+                  "Hosts |\n|---|---|---|---|---|---|---|\n");
+    for (size_t i = 0; i < r->nfailures; i++) {
+        const struct report_failure *f = &r->failures[i];
+        strbuf_addstr(sb, "| ");
+        md_text(sb, f->channel);
+        strbuf_addf(sb, " | %s | ", journal_delivery_state_name(f->state));
+        md_text(sb, report_failure_reason(f, why, sizeof(why)));
+        strbuf_addf(sb, " | %d | %d | %s | ", f->notifications, f->endpoints,
+                    off(f->first_ms, a));
+        for (size_t e = 0; e < f->nhosts; e++) {
+            if (e)
+                strbuf_addstr(sb, ", ");
+            md_text(sb, f->hosts[e]);
+        }
+        strbuf_addstr(sb, " |\n");
+    }
+    strbuf_addstr(sb, "\n");
+}
+
 static void escalations(const struct report *r, struct strbuf *sb)
 {
     char a[32], b[32], c[32];
@@ -325,6 +354,7 @@ void report_render_markdown(const struct report *r, struct strbuf *sb)
     timeline(r, sb);
     steps(r, sb);
     communication(r, sb);
+    failures(r, sb);
     escalations(r, sb);
     notes(r, sb);
     feedback(r, sb);

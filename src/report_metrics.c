@@ -14,8 +14,10 @@
  */
 #include "crisisrun/report.h"
 
+#include <ctype.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -436,6 +438,203 @@ static void communication(struct build *b, const struct journal_notification *nv
           any && complete ? first : -1);
 }
 
+/* ---- failures ------------------------------------------------------------------ */
+
+#define FNV_OFFSET 14695981039346656037u
+#define FNV_PRIME 1099511628211u
+
+/* FNV-1a over s, each run of digits hashed as one '0' (same_error()). */
+static uint64_t hash_text(uint64_t h, const char *s)
+{
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (isdigit(c)) {
+            while (isdigit((unsigned char)s[1]))
+                s++;
+            c = '0';
+        }
+        h = (h ^ c) * FNV_PRIME;
+    }
+    return (h ^ 0xff) * FNV_PRIME; /* ends the text: "a" "b" is not "ab" */
+}
+
+/* Whether a and b are the same error once each run of digits is one. */
+static int same_error(const char *a, const char *b)
+{
+    if (!a || !b)
+        return a == b;
+    for (;;) {
+        if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
+            while (isdigit((unsigned char)*a))
+                a++;
+            while (isdigit((unsigned char)*b))
+                b++;
+            continue;
+        }
+        if (*a != *b)
+            return 0;
+        if (!*a)
+            return 1;
+        a++;
+        b++;
+    }
+}
+
+/* The hash of what makes a failure group (struct report_failure). */
+static uint64_t failure_hash(const char *channel, enum journal_delivery_state state,
+                             int status, const char *error)
+{
+    uint64_t h = hash_text(FNV_OFFSET, channel);
+    h = (h ^ (uint64_t)state) * FNV_PRIME;
+    h = (h ^ (uint64_t)(unsigned)status) * FNV_PRIME;
+    return hash_text(h, error);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Within a channel: the largest group first, then the earliest. */
+static int cmp_failure(const void *a, const void *b)
+{
+    const struct report_failure *x = a, *y = b;
+    if (x->notifications != y->notifications)
+        return x->notifications > y->notifications ? -1 : 1;
+    return (x->first_ms > y->first_ms) - (x->first_ms < y->first_ms);
+}
+
+/* A group's endpoint hashes, to count its distinct endpoints at the end. */
+struct failure_scratch {
+    const char **hashes;
+    size_t n, alloc;
+};
+
+/*
+ * Groups the failed and disabled notifications.  A hash table of group
+ * indexes (+1; 0 is an empty slot) finds a notification's group, so that
+ * thousands of distinct errors cost no more than thousands of equal ones.
+ */
+static void failures(struct build *b, const struct journal_notification *nv, size_t n)
+{
+    struct report *r = b->r;
+    size_t nslots = 64, alloc = 0;
+    size_t *slot = xcalloc(nslots, sizeof(*slot));
+    struct failure_scratch *scratch = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const struct journal_notification *nt = &nv[i];
+        if (nt->state != DELIVERY_FAILED && nt->state != DELIVERY_DISABLED)
+            continue;
+        char *error = nt->last_error ? text_redact_urls(nt->last_error) : NULL;
+        size_t k =
+            (size_t)failure_hash(nt->channel, nt->state, nt->last_http_status, error);
+        struct report_failure *f = NULL;
+        for (k &= nslots - 1; slot[k]; k = (k + 1) & (nslots - 1)) {
+            struct report_failure *g = &r->failures[slot[k] - 1];
+            if (g->state == nt->state && g->http_status == nt->last_http_status &&
+                !strcmp(g->channel, nt->channel) && same_error(g->error, error)) {
+                f = g;
+                break;
+            }
+        }
+        if (f) {
+            free(error);
+        } else {
+            size_t had = alloc;
+            ALLOC_GROW(r->failures, r->nfailures + 1, alloc);
+            if (alloc != had) {
+                scratch = xrealloc(scratch, alloc * sizeof(*scratch));
+                memset(scratch + had, 0, (alloc - had) * sizeof(*scratch));
+            }
+            f = &r->failures[r->nfailures++];
+            *f = (struct report_failure){.channel = xstrdup(nt->channel),
+                                         .state = nt->state,
+                                         .http_status = nt->last_http_status,
+                                         .error = error,
+                                         .first_ms = -1};
+            slot[k] = r->nfailures;
+            if (2 * r->nfailures > nslots) { /* rehash, twice the size */
+                free(slot);
+                nslots *= 2;
+                slot = xcalloc(nslots, sizeof(*slot));
+                for (size_t g = 0; g < r->nfailures; g++) {
+                    const struct report_failure *x = &r->failures[g];
+                    size_t kx = (size_t)failure_hash(x->channel, x->state, x->http_status,
+                                                     x->error);
+                    for (kx &= nslots - 1; slot[kx]; kx = (kx + 1) & (nslots - 1))
+                        ;
+                    slot[kx] = g + 1;
+                }
+            }
+        }
+        f->notifications++;
+        int64_t at = offset(r, nt->settled_ms ? nt->settled_ms : nt->updated_ms);
+        if (f->first_ms < 0 || at < f->first_ms)
+            f->first_ms = at;
+        if (f->nhosts < REPORT_FAILURE_HOSTS) {
+            /* The host of the redacted endpoint, "scheme://host[:port]/…". */
+            const char *host = strstr(nt->endpoint_redacted, "://");
+            host = host ? host + 3 : nt->endpoint_redacted;
+            size_t len = strcspn(host, "/");
+            int seen = 0;
+            for (size_t e = 0; e < f->nhosts && !seen; e++)
+                seen = !strncmp(f->hosts[e], host, len) && !f->hosts[e][len];
+            if (!seen)
+                f->hosts[f->nhosts++] = xstrndup(host, len);
+        }
+        struct failure_scratch *s = &scratch[f - r->failures];
+        ALLOC_GROW(s->hashes, s->n + 1, s->alloc);
+        s->hashes[s->n++] = nt->endpoint_hash;
+    }
+    for (size_t g = 0; g < r->nfailures; g++) {
+        struct failure_scratch *s = &scratch[g];
+        qsort(s->hashes, s->n, sizeof(*s->hashes), cmp_str);
+        for (size_t e = 0; e < s->n; e++)
+            r->failures[g].endpoints += !e || strcmp(s->hashes[e - 1], s->hashes[e]);
+        free(s->hashes);
+    }
+    free(scratch);
+    free(slot);
+
+    /* Channels in playbook order (communication() added every channel a
+     * notification names), each channel's groups by cmp_failure(). */
+    size_t nf = r->nfailures, m = 0;
+    struct report_failure *sorted = xcalloc(nf ? nf : 1, sizeof(*sorted));
+    char *placed = xcalloc(nf ? nf : 1, 1);
+    for (size_t c = 0; c <= r->nchannels; c++) {
+        size_t from = m;
+        for (size_t g = 0; g < nf; g++)
+            if (!placed[g] && (c == r->nchannels ||
+                               !strcmp(r->failures[g].channel, r->channels[c].name))) {
+                sorted[m++] = r->failures[g];
+                placed[g] = 1;
+            }
+        qsort(sorted + from, m - from, sizeof(*sorted), cmp_failure);
+    }
+    free(placed);
+    free(r->failures);
+    r->failures = sorted;
+}
+
+const char *report_failure_reason(const struct report_failure *f, char *buf, size_t size)
+{
+    /* The notification that met the 410 is failed or disabled (the
+     * runner's choice); the ones after it were never sent. */
+    if (f->http_status == 410)
+        snprintf(buf, size,
+                 "HTTP 410: the endpoint is gone and was disabled for the rest "
+                 "of the run");
+    else if (f->state == DELIVERY_DISABLED)
+        snprintf(buf, size, "not sent: the endpoint had answered 410 and was disabled");
+    else if (f->http_status)
+        snprintf(buf, size, "HTTP %d", f->http_status);
+    else if (f->error)
+        snprintf(buf, size, "%s", f->error);
+    else
+        snprintf(buf, size, "no answer was recorded");
+    return buf;
+}
+
 /* ---- escalations, notes --------------------------------------------------------- */
 
 static void add_escalation(struct report *r, size_t *alloc, const char *step, int occ,
@@ -642,6 +841,7 @@ struct report *report_build(struct journal *j, const char *run)
     fired_steps(&b, ev, nev);
     deliveries(&b, nv, nnv);
     communication(&b, nv, nnv);
+    failures(&b, nv, nnv);
     escalations(&b, ev, nev, w, nw);
     notes(&b, nn, nno);
     feedback_group(&b, &r->groups[0], -1, fv, nfv);
@@ -731,6 +931,13 @@ void report_free(struct report *r)
     for (size_t i = 0; i < r->nmarks; i++)
         free(r->marks[i].channel);
     free(r->marks);
+    for (size_t i = 0; i < r->nfailures; i++) {
+        free(r->failures[i].channel);
+        free(r->failures[i].error);
+        for (size_t e = 0; e < r->failures[i].nhosts; e++)
+            free(r->failures[i].hosts[e]);
+    }
+    free(r->failures);
     free(r);
 }
 

@@ -3,6 +3,7 @@
  */
 #include "crisisrun/util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -278,6 +279,37 @@ char *url_redact(const char *url)
     strbuf_add(&sb, host, (size_t)(end - host));
     if (*end && !(end[0] == '/' && end[1] == '\0'))
         strbuf_addstr(&sb, "/\xe2\x80\xa6");
+    return strbuf_detach(&sb, NULL);
+}
+
+char *text_redact_urls(const char *s)
+{
+    struct strbuf sb = STRBUF_INIT;
+    strbuf_addstr(&sb, "");
+    const char *p = s;
+    const char *sep;
+    while ((sep = strstr(p, "://"))) {
+        const char *start = sep;
+        while (start > p && (isalnum((unsigned char)start[-1]) || start[-1] == '+' ||
+                             start[-1] == '-' || start[-1] == '.'))
+            start--;
+        const char *end = sep + 3;
+        while (*end && !isspace((unsigned char)*end) && !strchr("\"'<>()[]{}", *end))
+            end++;
+        strbuf_add(&sb, p, (size_t)(start - p));
+        if (start == sep) {
+            /* No scheme: keep the separator, but never what follows it. */
+            strbuf_addstr(&sb, "://\xe2\x80\xa6");
+        } else {
+            char *url = xstrndup(start, (size_t)(end - start));
+            char *red = url_redact(url);
+            strbuf_addstr(&sb, red);
+            free(red);
+            free(url);
+        }
+        p = end;
+    }
+    strbuf_addstr(&sb, p);
     return strbuf_detach(&sb, NULL);
 }
 

@@ -145,6 +145,27 @@ struct report_feedback_group {
     size_t ncomments;
 };
 
+/* Hosts a failure group names, at most. */
+#define REPORT_FAILURE_HOSTS 3
+
+/*
+ * The notifications of one channel that did not get through for the same
+ * reason: the same final state, last HTTP status and last error (errors
+ * that differ only in their numbers, such as a timeout's milliseconds,
+ * count as one, shown with the first one's text).
+ */
+struct report_failure {
+    char *channel;
+    enum journal_delivery_state state; /* DELIVERY_FAILED or DELIVERY_DISABLED */
+    int http_status;                   /* the last answer's; 0 without one */
+    char *error; /* the last error, its URLs redacted; may be NULL */
+    int notifications;
+    int endpoints;                     /* distinct endpoints among them */
+    char *hosts[REPORT_FAILURE_HOSTS]; /* of its endpoints, the first distinct ones */
+    size_t nhosts;
+    int64_t first_ms; /* offset the first of them settled */
+};
+
 /* One notification on the HTML timeline. */
 struct report_mark {
     char *channel;
@@ -186,6 +207,8 @@ struct report {
     struct report_feedback_group groups[3]; /* all, internal, external */
     struct report_mark *marks;
     size_t nmarks;
+    struct report_failure *failures; /* by channel (playbook order), then size */
+    size_t nfailures;
 };
 
 /*
@@ -202,6 +225,14 @@ void report_free(struct report *r);
  */
 int report_audience_shown(const struct report *r, enum audience a);
 int report_group_shown(const struct report *r, size_t group);
+
+/*
+ * Why f's notifications did not get through, in the words every renderer
+ * shows: "HTTP 503", "HTTP 410: the endpoint is gone and was disabled for
+ * the rest of the run", the error libcurl gave, or for a disabled endpoint
+ * that it was not sent to.  Written to buf; returns buf.
+ */
+const char *report_failure_reason(const struct report_failure *f, char *buf, size_t size);
 
 /* Renders r into sb in the given format.  Never fails. */
 void report_render(const struct report *r, enum report_format fmt, struct strbuf *sb);

@@ -93,6 +93,13 @@ int starts_with(const char *s, const char *prefix);
 char *url_redact(const char *url);
 
 /*
+ * Replaces every URL in s by its url_redact() form, for text that may
+ * quote one (a delivery error): a URL runs from its scheme to the next
+ * space, quote or bracket.  Returns a new string.
+ */
+char *text_redact_urls(const char *s);
+
+/*
  * The problem with url as a --public-url, or NULL: it must be http or
  * https, and must not carry a user name or password, which would go out in
  * every feedback link.  The message never quotes the URL.

@@ -669,6 +669,110 @@ static void test_formats_agree(void **state)
     report_free(r);
 }
 
+/* A notification of step "extra" that failed for good at off. */
+static void failed_with(struct journal *j, const char *run, int occ, int idx,
+                        const char *url, int64_t off, int http, const char *error)
+{
+    char id[JOURNAL_NOTIFICATION_ID_LEN + 1];
+    notif(j, run, "extra", occ, "oncall", idx, url, off, id);
+    struct journal_attempt a = {.number = 1,
+                                .started_ms = T0 + off - 10,
+                                .finished_ms = T0 + off,
+                                .http_status = http,
+                                .latency_ms = 10,
+                                .outcome = ATTEMPT_FAILED,
+                                .error = (char *)error,
+                                .settles = DELIVERY_FAILED};
+    memcpy(a.notification_id, id, sizeof(a.notification_id));
+    assert_int_equal(journal_attempt_add(j, &a), 0);
+}
+
+static void assert_failure(const struct report_failure *f, const char *channel,
+                           enum journal_delivery_state state, const char *reason,
+                           int notifications, int endpoints, int64_t first_ms)
+{
+    char why[512];
+    assert_string_equal(f->channel, channel);
+    assert_int_equal(f->state, state);
+    assert_string_equal(report_failure_reason(f, why, sizeof(why)), reason);
+    assert_int_equal(f->notifications, notifications);
+    assert_int_equal(f->endpoints, endpoints);
+    assert_int_equal(f->first_ms, first_ms);
+}
+
+static void test_failed_deliveries(void **state)
+{
+    struct fixture *f = *state;
+    struct report *r = report_build(f->j, f->run);
+    assert_non_null(r);
+    /* customers/1: 410 at 30m0.15s, then disabled twice (1h0m5s, 1h15m). */
+    assert_int_equal(r->nfailures, 2);
+    assert_failure(&r->failures[0], "customers", DELIVERY_DISABLED,
+                   "not sent: the endpoint had answered 410 and was disabled", 2, 1,
+                   HOUR + 5 * SEC);
+    assert_failure(
+        &r->failures[1], "customers", DELIVERY_FAILED,
+        "HTTP 410: the endpoint is gone and was disabled for the rest of the run", 1, 1,
+        30 * MIN + 150);
+    assert_int_equal(r->failures[1].nhosts, 1);
+    assert_string_equal(r->failures[1].hosts[0], "partner.example.net");
+    report_free(r);
+
+    /* oncall: timeouts that differ only in their figures are one group;
+     * other errors, and other hosts' refusals, are not. */
+    static const char *const urls[] = {
+        "https://a.example.org/h/SECRET1", "https://b.example.org/h/SECRET2",
+        "https://c.example.org/h/SECRET3", "https://d.example.org/h/SECRET4",
+        "https://e.example.org/h/SECRET5"};
+    assert_int_equal(journal_begin(f->j), 0);
+    failed_with(f->j, f->run, 1, 1, urls[0], 2 * HOUR, 0,
+                "Operation timed out after 10001 milliseconds with 0 bytes received");
+    failed_with(f->j, f->run, 1, 2, urls[1], 2 * HOUR + 1 * SEC, 0,
+                "Operation timed out after 10002 milliseconds with 0 bytes received");
+    failed_with(f->j, f->run, 2, 1, urls[0], 2 * HOUR + 5 * SEC, 0,
+                "Operation timed out after 9998 milliseconds with 12 bytes received");
+    failed_with(f->j, f->run, 1, 3, urls[2], 2 * HOUR + 2 * SEC, 0,
+                "Failed to connect to c.example.org port 443: Connection refused");
+    failed_with(f->j, f->run, 2, 2, urls[1], 2 * HOUR + 6 * SEC, 0,
+                "Failed to connect to b.example.org port 443: Connection refused");
+    failed_with(f->j, f->run, 1, 4, urls[3], 2 * HOUR + 3 * SEC, 0,
+                "cannot use https://d.example.org/h/SECRET4 now");
+    failed_with(f->j, f->run, 1, 5, urls[4], 2 * HOUR + 4 * SEC, 503, "HTTP 503");
+    assert_int_equal(journal_commit(f->j), 0);
+
+    r = report_build(f->j, f->run);
+    assert_non_null(r);
+    assert_int_equal(r->nfailures, 7); /* oncall's five first: playbook order */
+    assert_failure(&r->failures[0], "oncall", DELIVERY_FAILED,
+                   "Operation timed out after 10001 milliseconds with 0 bytes received",
+                   3, 2, 2 * HOUR);
+    assert_int_equal(r->failures[0].nhosts, 2);
+    assert_string_equal(r->failures[0].hosts[0], "a.example.org");
+    assert_string_equal(r->failures[0].hosts[1], "b.example.org");
+    assert_failure(&r->failures[1], "oncall", DELIVERY_FAILED,
+                   "Failed to connect to c.example.org port 443: Connection refused", 1,
+                   1, 2 * HOUR + 2 * SEC);
+    assert_failure(&r->failures[2], "oncall", DELIVERY_FAILED,
+                   "cannot use https://d.example.org/\xe2\x80\xa6 now", 1, 1,
+                   2 * HOUR + 3 * SEC);
+    assert_failure(&r->failures[3], "oncall", DELIVERY_FAILED, "HTTP 503", 1, 1,
+                   2 * HOUR + 4 * SEC);
+    assert_failure(&r->failures[4], "oncall", DELIVERY_FAILED,
+                   "Failed to connect to b.example.org port 443: Connection refused", 1,
+                   1, 2 * HOUR + 6 * SEC);
+    assert_string_equal(r->failures[5].channel, "customers");
+
+    char *out[3] = {render(r, REPORT_JSON), render(r, REPORT_MARKDOWN),
+                    render(r, REPORT_HTML)};
+    for (int i = 0; i < 3; i++) {
+        assert_contains(out[i], "Failed to connect to c.example.org port 443");
+        assert_contains(out[i], "HTTP 410: the endpoint is gone");
+        assert_null(strstr(out[i], "SECRET"));
+        free(out[i]);
+    }
+    report_free(r);
+}
+
 static void test_user_text_is_inert(void **state)
 {
     struct fixture *f = *state;
@@ -908,6 +1012,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_communication, setup, teardown),
         cmocka_unit_test_setup_teardown(test_feedback_figures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_formats_agree, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_deliveries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_user_text_is_inert, setup, teardown),
         cmocka_unit_test_setup_teardown(test_drill_is_labelled, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_without_meta, setup, teardown),
