@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crisisrun/utf8.h"
+
 static const char *const target_names[TARGET_COUNT] = {"acknowledge", "first_update",
                                                         "resolve"};
 
@@ -443,51 +445,63 @@ static void communication(struct build *b, const struct journal_notification *nv
 #define FNV_OFFSET 14695981039346656037u
 #define FNV_PRIME 1099511628211u
 
-/* FNV-1a over s, each run of digits hashed as one '0' (same_error()). */
-static uint64_t hash_text(uint64_t h, const char *s)
+static uint64_t fnv(uint64_t h, const char *s)
 {
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (isdigit(c)) {
-            while (isdigit((unsigned char)s[1]))
-                s++;
-            c = '0';
-        }
-        h = (h ^ c) * FNV_PRIME;
-    }
+    for (; s && *s; s++)
+        h = (h ^ (unsigned char)*s) * FNV_PRIME;
     return (h ^ 0xff) * FNV_PRIME; /* ends the text: "a" "b" is not "ab" */
 }
 
-/* Whether a and b are the same error once each run of digits is one. */
-static int same_error(const char *a, const char *b)
+/*
+ * What makes two errors the same: the error with each figure that changes
+ * from one attempt to the next (the milliseconds a timeout or a connection
+ * took, the bytes received) written as N.  Hosts, addresses and ports stay.
+ * NULL for none.
+ */
+static char *error_key(const char *error)
 {
-    if (!a || !b)
-        return a == b;
-    for (;;) {
-        if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
-            while (isdigit((unsigned char)*a))
-                a++;
-            while (isdigit((unsigned char)*b))
-                b++;
-            continue;
+    static const char *const units[] = {" ms", " milliseconds", " bytes", " out of "};
+    if (!error)
+        return NULL;
+    struct strbuf sb = STRBUF_INIT;
+    strbuf_addstr(&sb, "");
+    for (const char *p = error; *p;) {
+        if (isdigit((unsigned char)*p) &&
+            (p == error || (!isalnum((unsigned char)p[-1]) && p[-1] != '.'))) {
+            const char *e = p;
+            while (isdigit((unsigned char)*e))
+                e++;
+            size_t k = 0;
+            for (; k < ARRAY_SIZE(units); k++) {
+                size_t ul = strlen(units[k]);
+                if (!strncmp(e, units[k], ul) &&
+                    (units[k][ul - 1] == ' ' || !isalnum((unsigned char)e[ul])))
+                    break;
+            }
+            if (k < ARRAY_SIZE(units)) {
+                strbuf_addch(&sb, 'N');
+                p = e;
+                continue;
+            }
         }
-        if (*a != *b)
-            return 0;
-        if (!*a)
-            return 1;
-        a++;
-        b++;
+        strbuf_addch(&sb, *p++);
     }
+    return strbuf_detach(&sb, NULL);
 }
 
-/* The hash of what makes a failure group (struct report_failure). */
+/* The hash of what makes a failure group: channel, state, status, error_key(). */
 static uint64_t failure_hash(const char *channel, enum journal_delivery_state state,
-                             int status, const char *error)
+                             int status, const char *key)
 {
-    uint64_t h = hash_text(FNV_OFFSET, channel);
+    uint64_t h = fnv(FNV_OFFSET, channel);
     h = (h ^ (uint64_t)state) * FNV_PRIME;
     h = (h ^ (uint64_t)(unsigned)status) * FNV_PRIME;
-    return hash_text(h, error);
+    return fnv(h, key);
+}
+
+static int same_text(const char *a, const char *b)
+{
+    return a && b ? !strcmp(a, b) : a == b;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -495,78 +509,120 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Within a channel: the largest group first, then the earliest. */
+/* Within a channel: the largest group first, then the earliest, then (for
+ * an order that does not depend on qsort) by state, status and error. */
 static int cmp_failure(const void *a, const void *b)
 {
     const struct report_failure *x = a, *y = b;
     if (x->notifications != y->notifications)
         return x->notifications > y->notifications ? -1 : 1;
-    return (x->first_ms > y->first_ms) - (x->first_ms < y->first_ms);
+    if (x->first_ms != y->first_ms)
+        return x->first_ms < y->first_ms ? -1 : 1;
+    if (x->state != y->state)
+        return x->state < y->state ? -1 : 1;
+    if (x->http_status != y->http_status)
+        return x->http_status < y->http_status ? -1 : 1;
+    if (!x->error || !y->error)
+        return !!x->error - !!y->error;
+    return strcmp(x->error, y->error);
 }
 
-/* A group's endpoint hashes, to count its distinct endpoints at the end. */
+/* A group's error_key(), and its endpoints' hashes, to count the distinct
+ * ones at the end. */
 struct failure_scratch {
+    char *key;
     const char **hashes;
     size_t n, alloc;
 };
 
+/* The group of a notification, made on first use. */
+struct failure_table {
+    struct report *r;
+    size_t *slot; /* group index + 1; 0 is an empty slot */
+    size_t nslots, alloc;
+    struct failure_scratch *scratch;
+};
+
+static size_t table_probe(const struct failure_table *t, uint64_t h, const char *channel,
+                          enum journal_delivery_state state, int status, const char *key)
+{
+    size_t k = (size_t)h & (t->nslots - 1);
+    for (; t->slot[k]; k = (k + 1) & (t->nslots - 1)) {
+        const struct report_failure *g = &t->r->failures[t->slot[k] - 1];
+        if (g->state == state && g->http_status == status &&
+            !strcmp(g->channel, channel) &&
+            same_text(t->scratch[t->slot[k] - 1].key, key))
+            break;
+    }
+    return k;
+}
+
+static struct report_failure *failure_group(struct failure_table *t,
+                                            const struct journal_notification *nt,
+                                            int status, const char *error)
+{
+    struct report *r = t->r;
+    char *key = error_key(error);
+    size_t k = table_probe(t, failure_hash(nt->channel, nt->state, status, key),
+                           nt->channel, nt->state, status, key);
+    if (t->slot[k]) {
+        free(key);
+        return &r->failures[t->slot[k] - 1];
+    }
+    size_t had = t->alloc;
+    ALLOC_GROW(r->failures, r->nfailures + 1, t->alloc);
+    if (t->alloc != had) {
+        t->scratch = xrealloc(t->scratch, t->alloc * sizeof(*t->scratch));
+        memset(t->scratch + had, 0, (t->alloc - had) * sizeof(*t->scratch));
+    }
+    char *red = error ? text_redact_urls(error) : NULL;
+    t->scratch[r->nfailures].key = key;
+    r->failures[r->nfailures] = (struct report_failure){
+        .channel = xstrdup(nt->channel),
+        .state = nt->state,
+        .http_status = status,
+        .error = red ? utf8_clean(red) : NULL,
+        .first_ms = -1,
+    };
+    free(red);
+    t->slot[k] = ++r->nfailures;
+    if (2 * r->nfailures > t->nslots) { /* half full: twice the size */
+        free(t->slot);
+        t->nslots *= 2;
+        t->slot = xcalloc(t->nslots, sizeof(*t->slot));
+        for (size_t g = 0; g < r->nfailures; g++) {
+            const struct report_failure *x = &r->failures[g];
+            const char *xk = t->scratch[g].key;
+            t->slot[table_probe(t, failure_hash(x->channel, x->state, x->http_status, xk),
+                                x->channel, x->state, x->http_status, xk)] = g + 1;
+        }
+    }
+    return &r->failures[r->nfailures - 1];
+}
+
 /*
- * Groups the failed and disabled notifications.  A hash table of group
- * indexes (+1; 0 is an empty slot) finds a notification's group, so that
- * thousands of distinct errors cost no more than thousands of equal ones.
+ * Groups the failed and disabled notifications (struct report_failure).
+ * A hash table finds a notification's group, so that thousands of
+ * distinct errors cost no more than thousands of equal ones.
  */
 static void failures(struct build *b, const struct journal_notification *nv, size_t n)
 {
     struct report *r = b->r;
-    size_t nslots = 64, alloc = 0;
-    size_t *slot = xcalloc(nslots, sizeof(*slot));
-    struct failure_scratch *scratch = NULL;
+    struct failure_table t = {.r = r, .nslots = 64};
+    t.slot = xcalloc(t.nslots, sizeof(*t.slot));
     for (size_t i = 0; i < n; i++) {
         const struct journal_notification *nt = &nv[i];
         if (nt->state != DELIVERY_FAILED && nt->state != DELIVERY_DISABLED)
             continue;
-        char *error = nt->last_error ? text_redact_urls(nt->last_error) : NULL;
-        size_t k =
-            (size_t)failure_hash(nt->channel, nt->state, nt->last_http_status, error);
-        struct report_failure *f = NULL;
-        for (k &= nslots - 1; slot[k]; k = (k + 1) & (nslots - 1)) {
-            struct report_failure *g = &r->failures[slot[k] - 1];
-            if (g->state == nt->state && g->http_status == nt->last_http_status &&
-                !strcmp(g->channel, nt->channel) && same_error(g->error, error)) {
-                f = g;
-                break;
-            }
+        /* A notification disabled while it waited to retry keeps its last
+         * answer (a 503, a timeout); what stopped it is another's 410. */
+        int status = nt->last_http_status;
+        const char *error = nt->last_error;
+        if (nt->state == DELIVERY_DISABLED && status != 410) {
+            status = 0;
+            error = NULL;
         }
-        if (f) {
-            free(error);
-        } else {
-            size_t had = alloc;
-            ALLOC_GROW(r->failures, r->nfailures + 1, alloc);
-            if (alloc != had) {
-                scratch = xrealloc(scratch, alloc * sizeof(*scratch));
-                memset(scratch + had, 0, (alloc - had) * sizeof(*scratch));
-            }
-            f = &r->failures[r->nfailures++];
-            *f = (struct report_failure){.channel = xstrdup(nt->channel),
-                                         .state = nt->state,
-                                         .http_status = nt->last_http_status,
-                                         .error = error,
-                                         .first_ms = -1};
-            slot[k] = r->nfailures;
-            if (2 * r->nfailures > nslots) { /* rehash, twice the size */
-                free(slot);
-                nslots *= 2;
-                slot = xcalloc(nslots, sizeof(*slot));
-                for (size_t g = 0; g < r->nfailures; g++) {
-                    const struct report_failure *x = &r->failures[g];
-                    size_t kx = (size_t)failure_hash(x->channel, x->state, x->http_status,
-                                                     x->error);
-                    for (kx &= nslots - 1; slot[kx]; kx = (kx + 1) & (nslots - 1))
-                        ;
-                    slot[kx] = g + 1;
-                }
-            }
-        }
+        struct report_failure *f = failure_group(&t, nt, status, error);
         f->notifications++;
         int64_t at = offset(r, nt->settled_ms ? nt->settled_ms : nt->updated_ms);
         if (f->first_ms < 0 || at < f->first_ms)
@@ -582,19 +638,20 @@ static void failures(struct build *b, const struct journal_notification *nv, siz
             if (!seen)
                 f->hosts[f->nhosts++] = xstrndup(host, len);
         }
-        struct failure_scratch *s = &scratch[f - r->failures];
+        struct failure_scratch *s = &t.scratch[f - r->failures];
         ALLOC_GROW(s->hashes, s->n + 1, s->alloc);
         s->hashes[s->n++] = nt->endpoint_hash;
     }
     for (size_t g = 0; g < r->nfailures; g++) {
-        struct failure_scratch *s = &scratch[g];
+        struct failure_scratch *s = &t.scratch[g];
         qsort(s->hashes, s->n, sizeof(*s->hashes), cmp_str);
         for (size_t e = 0; e < s->n; e++)
             r->failures[g].endpoints += !e || strcmp(s->hashes[e - 1], s->hashes[e]);
         free(s->hashes);
+        free(s->key);
     }
-    free(scratch);
-    free(slot);
+    free(t.scratch);
+    free(t.slot);
 
     /* Channels in playbook order (communication() added every channel a
      * notification names), each channel's groups by cmp_failure(). */
@@ -619,20 +676,16 @@ static void failures(struct build *b, const struct journal_notification *nv, siz
 const char *report_failure_reason(const struct report_failure *f, char *buf, size_t size)
 {
     /* The notification that met the 410 is failed or disabled (the
-     * runner's choice); the ones after it were never sent. */
+     * runner's choice); the endpoint's others were never delivered. */
     if (f->http_status == 410)
-        snprintf(buf, size,
-                 "HTTP 410: the endpoint is gone and was disabled for the rest "
-                 "of the run");
-    else if (f->state == DELIVERY_DISABLED)
-        snprintf(buf, size, "not sent: the endpoint had answered 410 and was disabled");
-    else if (f->http_status)
+        return "HTTP 410: the endpoint is gone and was disabled for the rest of the run";
+    if (f->state == DELIVERY_DISABLED)
+        return "not delivered: the endpoint had answered 410 and was disabled";
+    if (f->http_status) {
         snprintf(buf, size, "HTTP %d", f->http_status);
-    else if (f->error)
-        snprintf(buf, size, "%s", f->error);
-    else
-        snprintf(buf, size, "no answer was recorded");
-    return buf;
+        return buf;
+    }
+    return f->error ? f->error : "no answer was recorded";
 }
 
 /* ---- escalations, notes --------------------------------------------------------- */

@@ -293,8 +293,10 @@ char *text_redact_urls(const char *s)
         while (start > p && (isalnum((unsigned char)start[-1]) || start[-1] == '+' ||
                              start[-1] == '-' || start[-1] == '.'))
             start--;
+        /* Only what a URL cannot hold ends it: a quote, bracket or paren
+         * may be part of a path, and what follows must not show. */
         const char *end = sep + 3;
-        while (*end && !isspace((unsigned char)*end) && !strchr("\"'<>()[]{}", *end))
+        while (*end && !isspace((unsigned char)*end) && !strchr("\"<>{}|\\^`", *end))
             end++;
         strbuf_add(&sb, p, (size_t)(start - p));
         if (start == sep) {

@@ -151,8 +151,9 @@ struct report_feedback_group {
 /*
  * The notifications of one channel that did not get through for the same
  * reason: the same final state, last HTTP status and last error (errors
- * that differ only in their numbers, such as a timeout's milliseconds,
- * count as one, shown with the first one's text).
+ * that differ only in a figure of time or size count as one, shown with
+ * the first one's text).  A disabled notification that did not meet the
+ * 410 itself has neither status nor error here: the 410 is its reason.
  */
 struct report_failure {
     char *channel;
@@ -228,9 +229,10 @@ int report_group_shown(const struct report *r, size_t group);
 
 /*
  * Why f's notifications did not get through, in the words every renderer
- * shows: "HTTP 503", "HTTP 410: the endpoint is gone and was disabled for
- * the rest of the run", the error libcurl gave, or for a disabled endpoint
- * that it was not sent to.  Written to buf; returns buf.
+ * shows (docs/report.md): "HTTP 503", "HTTP 410: the endpoint is gone...",
+ * "not delivered: ..." for an endpoint's notifications after its 410, or
+ * the error libcurl gave.  Returns a constant, f->error, or buf (which
+ * takes "HTTP %d": 16 bytes are enough).
  */
 const char *report_failure_reason(const struct report_failure *f, char *buf, size_t size);
 

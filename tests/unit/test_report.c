@@ -669,22 +669,31 @@ static void test_formats_agree(void **state)
     report_free(r);
 }
 
-/* A notification of step "extra" that failed for good at off. */
-static void failed_with(struct journal *j, const char *run, int occ, int idx,
-                        const char *url, int64_t off, int http, const char *error)
+/* A notification of step "extra" whose one attempt ended at off, settling
+ * it in state (or leaving it pending, for a retry). */
+static void ended_with(struct journal *j, const char *run, const char *channel, int occ,
+                       int idx, const char *url, int64_t off, int http, const char *error,
+                       enum journal_delivery_state state)
 {
     char id[JOURNAL_NOTIFICATION_ID_LEN + 1];
-    notif(j, run, "extra", occ, "oncall", idx, url, off, id);
+    notif(j, run, "extra", occ, channel, idx, url, off, id);
     struct journal_attempt a = {.number = 1,
                                 .started_ms = T0 + off - 10,
                                 .finished_ms = T0 + off,
                                 .http_status = http,
                                 .latency_ms = 10,
-                                .outcome = ATTEMPT_FAILED,
+                                .outcome = state ? ATTEMPT_FAILED : ATTEMPT_RETRY,
                                 .error = (char *)error,
-                                .settles = DELIVERY_FAILED};
+                                .settles = state};
     memcpy(a.notification_id, id, sizeof(a.notification_id));
     assert_int_equal(journal_attempt_add(j, &a), 0);
+}
+
+/* ... to oncall, failed for good. */
+static void failed_with(struct journal *j, const char *run, int occ, int idx,
+                        const char *url, int64_t off, int http, const char *error)
+{
+    ended_with(j, run, "oncall", occ, idx, url, off, http, error, DELIVERY_FAILED);
 }
 
 static void assert_failure(const struct report_failure *f, const char *channel,
@@ -708,7 +717,7 @@ static void test_failed_deliveries(void **state)
     /* customers/1: 410 at 30m0.15s, then disabled twice (1h0m5s, 1h15m). */
     assert_int_equal(r->nfailures, 2);
     assert_failure(&r->failures[0], "customers", DELIVERY_DISABLED,
-                   "not sent: the endpoint had answered 410 and was disabled", 2, 1,
+                   "not delivered: the endpoint had answered 410 and was disabled", 2, 1,
                    HOUR + 5 * SEC);
     assert_failure(
         &r->failures[1], "customers", DELIVERY_FAILED,
@@ -770,6 +779,107 @@ static void test_failed_deliveries(void **state)
         assert_null(strstr(out[i], "SECRET"));
         free(out[i]);
     }
+    report_free(r);
+}
+
+/*
+ * What makes a failure group: figures of time and size do not, hosts,
+ * addresses and ports do; a disabled notification's old answer does not.
+ * Enough groups to outgrow the first hash table.
+ */
+static void test_failure_groups(void **state)
+{
+    struct fixture *f = *state;
+    char url[64], error[96];
+    assert_int_equal(journal_begin(f->j), 0);
+    failed_with(f->j, f->run, 1, 1, "http://10.0.0.1/x", 2 * HOUR, 0,
+                "Failed to connect to 10.0.0.1 port 443 after 3 ms: Connection refused");
+    failed_with(f->j, f->run, 1, 2, "http://10.0.0.2/x", 2 * HOUR + 1, 0,
+                "Failed to connect to 10.0.0.2 port 443 after 3 ms: Connection refused");
+    failed_with(f->j, f->run, 2, 1, "http://10.0.0.1/x", 2 * HOUR + 2, 0,
+                "Failed to connect to 10.0.0.1 port 443 after 12 ms: Connection refused");
+    failed_with(f->j, f->run, 1, 3, "http://10.0.0.1:8443/x", 2 * HOUR + 3, 0,
+                "Failed to connect to 10.0.0.1 port 8443 after 3 ms: Connection refused");
+    failed_with(f->j, f->run, 1, 4, "http://10.0.0.4/x", 2 * HOUR + 4, 0, NULL);
+    failed_with(f->j, f->run, 1, 5, "http://10.0.0.5/x", 2 * HOUR + 5, 0,
+                "<b>bold</b> | pipe");
+    failed_with(f->j, f->run, 1, 6, "http://10.0.0.6/x", 2 * HOUR + 6, 0,
+                "bad \xff byte");
+    /* customers/0 answered 503, and was disabled before its retry. */
+    ended_with(f->j, f->run, "customers", 1, 0, URL_CUST0, 2 * HOUR, 503, "HTTP 503",
+               DELIVERY_PENDING);
+    char id[JOURNAL_NOTIFICATION_ID_LEN + 1];
+    struct journal_notification_new nn = {.run_id = f->run,
+                                          .step = "extra",
+                                          .occurrence = 1,
+                                          .channel = "customers",
+                                          .endpoint_index = 0,
+                                          .endpoint_url = URL_CUST0,
+                                          .body = "{}"};
+    journal_notification_id(&nn, id);
+    assert_int_equal(journal_notification_set_state(f->j, id, DELIVERY_DISABLED,
+                                                    T0 + 2 * HOUR + SEC, 0),
+                     0);
+    for (int i = 1; i <= 40; i++) {
+        snprintf(url, sizeof(url), "https://h%d.example/SECRET", i);
+        snprintf(error, sizeof(error), "Could not resolve host: h%d.example", i);
+        ended_with(f->j, f->run, "leaders", 1, i, url, 3 * HOUR + i * SEC, 0, error,
+                   DELIVERY_FAILED);
+    }
+    assert_int_equal(journal_commit(f->j), 0);
+
+    struct report *r = report_build(f->j, f->run);
+    assert_non_null(r);
+    assert_int_equal(r->nfailures, 6 + 40 + 2);
+    const struct report_failure *g = r->failures;
+    assert_failure(
+        &g[0], "oncall", DELIVERY_FAILED,
+        "Failed to connect to 10.0.0.1 port 443 after 3 ms: Connection refused", 2, 1,
+        2 * HOUR);
+    assert_failure(
+        &g[1], "oncall", DELIVERY_FAILED,
+        "Failed to connect to 10.0.0.2 port 443 after 3 ms: Connection refused", 1, 1,
+        2 * HOUR + 1);
+    assert_failure(
+        &g[2], "oncall", DELIVERY_FAILED,
+        "Failed to connect to 10.0.0.1 port 8443 after 3 ms: Connection refused", 1, 1,
+        2 * HOUR + 3);
+    assert_string_equal(g[2].hosts[0], "10.0.0.1:8443");
+    assert_failure(&g[3], "oncall", DELIVERY_FAILED, "no answer was recorded", 1, 1,
+                   2 * HOUR + 4);
+    assert_failure(&g[4], "oncall", DELIVERY_FAILED, "<b>bold</b> | pipe", 1, 1,
+                   2 * HOUR + 5);
+    /* Not UTF-8: cleaned, or the JSON would lose the group. */
+    assert_failure(&g[5], "oncall", DELIVERY_FAILED, "bad \xef\xbf\xbd byte", 1, 1,
+                   2 * HOUR + 6);
+    for (int i = 1; i <= 40; i++) {
+        snprintf(error, sizeof(error), "Could not resolve host: h%d.example", i);
+        assert_failure(&g[5 + i], "leaders", DELIVERY_FAILED, error, 1, 1,
+                       3 * HOUR + i * SEC);
+    }
+    /* The 503 does not make a group of its own: the 410 stopped it. */
+    assert_failure(&g[46], "customers", DELIVERY_DISABLED,
+                   "not delivered: the endpoint had answered 410 and was disabled", 3, 2,
+                   HOUR + 5 * SEC);
+    assert_int_equal(g[46].http_status, 0);
+    assert_null(g[46].error);
+    assert_int_equal(g[46].nhosts, 2);
+    assert_string_equal(g[46].hosts[1], "status.example.com");
+
+    char *json = render(r, REPORT_JSON);
+    json_t *root = json_loads(json, 0, NULL);
+    assert_non_null(root);
+    assert_int_equal(json_array_size(json_object_get(root, "failed_deliveries")),
+                     r->nfailures);
+    json_decref(root);
+    free(json);
+    char *md = render(r, REPORT_MARKDOWN), *html = render(r, REPORT_HTML);
+    assert_contains(md, "&lt;b&gt;bold&lt;/b&gt; \\| pipe");
+    assert_contains(html, "&lt;b&gt;bold&lt;/b&gt; | pipe");
+    assert_not_contains(md, "<b>");
+    assert_not_contains(html, "<b>");
+    free(md);
+    free(html);
     report_free(r);
 }
 
@@ -1013,6 +1123,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_feedback_figures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_formats_agree, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_deliveries, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failure_groups, setup, teardown),
         cmocka_unit_test_setup_teardown(test_user_text_is_inert, setup, teardown),
         cmocka_unit_test_setup_teardown(test_drill_is_labelled, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_without_meta, setup, teardown),

@@ -30,6 +30,29 @@ static void test_url_redact(void **state)
     check_redact("http://a@b.example:pw@127.0.0.1:9/x", "http://127.0.0.1:9/\xe2\x80\xa6");
 }
 
+static void check_text(const char *in, const char *want)
+{
+    char *got = text_redact_urls(in);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+static void test_text_redact_urls(void **state)
+{
+    (void)state;
+    check_text("no url here", "no url here");
+    check_text("cannot reach https://h.example/a/SECRET now",
+               "cannot reach https://h.example/\xe2\x80\xa6 now");
+    /* Parens, quotes and brackets may be part of a path: none ends a URL. */
+    check_text("use https://h.example/a(SECRET) now",
+               "use https://h.example/\xe2\x80\xa6 now");
+    check_text("'https://h.example/a'SECRET' x", "'https://h.example/\xe2\x80\xa6 x");
+    check_text("at http://[::1]:9/SECRET]x", "at http://[::1]:9/\xe2\x80\xa6");
+    check_text("\"https://h.example/SECRET\", https://g.example",
+               "\"https://h.example/\xe2\x80\xa6\", https://g.example");
+    check_text("://SECRET", "://\xe2\x80\xa6");
+}
+
 static void test_public_url_problem(void **state)
 {
     (void)state;
@@ -64,6 +87,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_url_redact),
+        cmocka_unit_test(test_text_redact_urls),
         cmocka_unit_test(test_public_url_problem),
         cmocka_unit_test(test_strbuf),
     };
