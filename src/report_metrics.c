@@ -562,11 +562,20 @@ static struct report_failure *failure_group(struct failure_table *t,
                                             int status, const char *error)
 {
     struct report *r = t->r;
-    char *key = error_key(error);
+    /* The error as the report shows it (its URLs redacted, valid UTF-8)
+     * decides the group: two that read the same are one. */
+    char *shown = NULL;
+    if (error) {
+        char *red = text_redact_urls(error);
+        shown = utf8_clean(red);
+        free(red);
+    }
+    char *key = error_key(shown);
     size_t k = table_probe(t, failure_hash(nt->channel, nt->state, status, key),
                            nt->channel, nt->state, status, key);
     if (t->slot[k]) {
         free(key);
+        free(shown);
         return &r->failures[t->slot[k] - 1];
     }
     size_t had = t->alloc;
@@ -575,16 +584,14 @@ static struct report_failure *failure_group(struct failure_table *t,
         t->scratch = xrealloc(t->scratch, t->alloc * sizeof(*t->scratch));
         memset(t->scratch + had, 0, (t->alloc - had) * sizeof(*t->scratch));
     }
-    char *red = error ? text_redact_urls(error) : NULL;
     t->scratch[r->nfailures].key = key;
     r->failures[r->nfailures] = (struct report_failure){
         .channel = xstrdup(nt->channel),
         .state = nt->state,
         .http_status = status,
-        .error = red ? utf8_clean(red) : NULL,
+        .error = shown,
         .first_ms = -1,
     };
-    free(red);
     t->slot[k] = ++r->nfailures;
     if (2 * r->nfailures > t->nslots) { /* half full: twice the size */
         free(t->slot);

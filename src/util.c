@@ -293,10 +293,11 @@ char *text_redact_urls(const char *s)
         while (start > p && (isalnum((unsigned char)start[-1]) || start[-1] == '+' ||
                              start[-1] == '-' || start[-1] == '.'))
             start--;
-        /* Only what a URL cannot hold ends it: a quote, bracket or paren
-         * may be part of a path, and what follows must not show. */
+        /* Only a space or a control character ends a URL: the loader
+         * takes any other byte in an endpoint, and a URL cut short in its
+         * password or path would show the rest. */
         const char *end = sep + 3;
-        while (*end && !isspace((unsigned char)*end) && !strchr("\"<>{}|\\^`", *end))
+        while ((unsigned char)*end > ' ' && *end != 0x7f)
             end++;
         strbuf_add(&sb, p, (size_t)(start - p));
         if (start == sep) {

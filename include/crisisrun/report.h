@@ -150,10 +150,10 @@ struct report_feedback_group {
 
 /*
  * The notifications of one channel that did not get through for the same
- * reason: the same final state, last HTTP status and last error (errors
- * that differ only in a figure of time or size count as one, shown with
- * the first one's text).  A disabled notification that did not meet the
- * 410 itself has neither status nor error here: the 410 is its reason.
+ * reason: the same final state, last HTTP status and last error as shown
+ * (URLs redacted; errors that differ only in a figure of time or size
+ * count as one, shown with the first one's text).  A disabled notification
+ * that did not meet the 410 itself has neither status nor error here.
  */
 struct report_failure {
     char *channel;
@@ -230,9 +230,9 @@ int report_group_shown(const struct report *r, size_t group);
 /*
  * Why f's notifications did not get through, in the words every renderer
  * shows (docs/report.md): "HTTP 503", "HTTP 410: the endpoint is gone...",
- * "not delivered: ..." for an endpoint's notifications after its 410, or
- * the error libcurl gave.  Returns a constant, f->error, or buf (which
- * takes "HTTP %d": 16 bytes are enough).
+ * "not delivered: ..." for a disabled group that did not meet the 410
+ * itself, or the error libcurl gave.  Returns a constant, f->error, or buf
+ * (which takes "HTTP %d": 16 bytes are enough).
  */
 const char *report_failure_reason(const struct report_failure *f, char *buf, size_t size);
 

@@ -95,8 +95,8 @@ char *url_redact(const char *url);
 /*
  * Replaces every URL in s by its url_redact() form, for text that may
  * quote one (a delivery error): a URL runs from its scheme to the next
- * space or character a URL cannot hold ("<>{}|\^` and the double quote).
- * Returns a new string.
+ * space or control character, so a quote or bracket after it is taken
+ * with it.  Returns a new string.
  */
 char *text_redact_urls(const char *s);
 

@@ -805,6 +805,14 @@ static void test_failure_groups(void **state)
                 "<b>bold</b> | pipe");
     failed_with(f->j, f->run, 1, 6, "http://10.0.0.6/x", 2 * HOUR + 6, 0,
                 "bad \xff byte");
+    /* Errors that read the same once redacted are one group. */
+    failed_with(f->j, f->run, 1, 7, "http://10.0.0.7/a", 2 * HOUR + 7, 0,
+                "cannot use http://10.0.0.7/a/SECRET7 now");
+    failed_with(f->j, f->run, 1, 8, "http://10.0.0.7/b", 2 * HOUR + 8, 0,
+                "cannot use http://10.0.0.7/b/SECRET8 now");
+    /* The same size and time: in the error's order, not the journal's. */
+    failed_with(f->j, f->run, 1, 9, "http://10.0.0.9/x", 2 * HOUR + 9, 0, "zzz");
+    failed_with(f->j, f->run, 1, 10, "http://10.0.0.9/y", 2 * HOUR + 9, 0, "aaa");
     /* customers/0 answered 503, and was disabled before its retry. */
     ended_with(f->j, f->run, "customers", 1, 0, URL_CUST0, 2 * HOUR, 503, "HTTP 503",
                DELIVERY_PENDING);
@@ -820,51 +828,68 @@ static void test_failure_groups(void **state)
     assert_int_equal(journal_notification_set_state(f->j, id, DELIVERY_DISABLED,
                                                     T0 + 2 * HOUR + SEC, 0),
                      0);
-    for (int i = 1; i <= 40; i++) {
-        snprintf(url, sizeof(url), "https://h%d.example/SECRET", i);
-        snprintf(error, sizeof(error), "Could not resolve host: h%d.example", i);
-        ended_with(f->j, f->run, "leaders", 1, i, url, 3 * HOUR + i * SEC, 0, error,
-                   DELIVERY_FAILED);
-    }
+    /* 70 groups: the table grows at 33 and at 65; h1 and h70 are found
+     * again after that. */
+    for (int occ = 1; occ <= 2; occ++)
+        for (int i = 1; i <= 70; i += occ == 1 ? 1 : 69) {
+            snprintf(url, sizeof(url), "https://h%d.example/SECRET", i);
+            snprintf(error, sizeof(error), "Could not resolve host: h%d.example", i);
+            ended_with(f->j, f->run, "leaders", occ, i, url,
+                       occ == 1 ? 3 * HOUR + i * SEC : 4 * HOUR, 0, error,
+                       DELIVERY_FAILED);
+        }
     assert_int_equal(journal_commit(f->j), 0);
 
     struct report *r = report_build(f->j, f->run);
     assert_non_null(r);
-    assert_int_equal(r->nfailures, 6 + 40 + 2);
+    assert_int_equal(r->nfailures, 9 + 70 + 2);
     const struct report_failure *g = r->failures;
+    /* oncall: the two groups of two, then the others in time. */
     assert_failure(
         &g[0], "oncall", DELIVERY_FAILED,
         "Failed to connect to 10.0.0.1 port 443 after 3 ms: Connection refused", 2, 1,
         2 * HOUR);
+    assert_failure(&g[1], "oncall", DELIVERY_FAILED,
+                   "cannot use http://10.0.0.7/\xe2\x80\xa6 now", 2, 2, 2 * HOUR + 7);
+    assert_int_equal(g[1].nhosts, 1);
     assert_failure(
-        &g[1], "oncall", DELIVERY_FAILED,
+        &g[2], "oncall", DELIVERY_FAILED,
         "Failed to connect to 10.0.0.2 port 443 after 3 ms: Connection refused", 1, 1,
         2 * HOUR + 1);
     assert_failure(
-        &g[2], "oncall", DELIVERY_FAILED,
+        &g[3], "oncall", DELIVERY_FAILED,
         "Failed to connect to 10.0.0.1 port 8443 after 3 ms: Connection refused", 1, 1,
         2 * HOUR + 3);
-    assert_string_equal(g[2].hosts[0], "10.0.0.1:8443");
-    assert_failure(&g[3], "oncall", DELIVERY_FAILED, "no answer was recorded", 1, 1,
+    assert_string_equal(g[3].hosts[0], "10.0.0.1:8443");
+    assert_failure(&g[4], "oncall", DELIVERY_FAILED, "no answer was recorded", 1, 1,
                    2 * HOUR + 4);
-    assert_failure(&g[4], "oncall", DELIVERY_FAILED, "<b>bold</b> | pipe", 1, 1,
+    assert_failure(&g[5], "oncall", DELIVERY_FAILED, "<b>bold</b> | pipe", 1, 1,
                    2 * HOUR + 5);
     /* Not UTF-8: cleaned, or the JSON would lose the group. */
-    assert_failure(&g[5], "oncall", DELIVERY_FAILED, "bad \xef\xbf\xbd byte", 1, 1,
+    assert_failure(&g[6], "oncall", DELIVERY_FAILED, "bad \xef\xbf\xbd byte", 1, 1,
                    2 * HOUR + 6);
-    for (int i = 1; i <= 40; i++) {
+    assert_failure(&g[7], "oncall", DELIVERY_FAILED, "aaa", 1, 1, 2 * HOUR + 9);
+    assert_failure(&g[8], "oncall", DELIVERY_FAILED, "zzz", 1, 1, 2 * HOUR + 9);
+    /* leaders: h1 and h70 twice, then h2 to h69. */
+    assert_failure(&g[9], "leaders", DELIVERY_FAILED,
+                   "Could not resolve host: h1.example", 2, 1, 3 * HOUR + SEC);
+    assert_failure(&g[10], "leaders", DELIVERY_FAILED,
+                   "Could not resolve host: h70.example", 2, 1, 3 * HOUR + 70 * SEC);
+    for (int i = 2; i <= 69; i++) {
         snprintf(error, sizeof(error), "Could not resolve host: h%d.example", i);
-        assert_failure(&g[5 + i], "leaders", DELIVERY_FAILED, error, 1, 1,
+        assert_failure(&g[9 + i], "leaders", DELIVERY_FAILED, error, 1, 1,
                        3 * HOUR + i * SEC);
     }
     /* The 503 does not make a group of its own: the 410 stopped it. */
-    assert_failure(&g[46], "customers", DELIVERY_DISABLED,
+    g += 79;
+    assert_failure(&g[0], "customers", DELIVERY_DISABLED,
                    "not delivered: the endpoint had answered 410 and was disabled", 3, 2,
                    HOUR + 5 * SEC);
-    assert_int_equal(g[46].http_status, 0);
-    assert_null(g[46].error);
-    assert_int_equal(g[46].nhosts, 2);
-    assert_string_equal(g[46].hosts[1], "status.example.com");
+    assert_int_equal(g[0].http_status, 0);
+    assert_null(g[0].error);
+    assert_int_equal(g[0].nhosts, 2);
+    assert_string_equal(g[0].hosts[1], "status.example.com");
+    assert_int_equal(g[1].http_status, 410);
 
     char *json = render(r, REPORT_JSON);
     json_t *root = json_loads(json, 0, NULL);
@@ -872,12 +897,14 @@ static void test_failure_groups(void **state)
     assert_int_equal(json_array_size(json_object_get(root, "failed_deliveries")),
                      r->nfailures);
     json_decref(root);
-    free(json);
     char *md = render(r, REPORT_MARKDOWN), *html = render(r, REPORT_HTML);
     assert_contains(md, "&lt;b&gt;bold&lt;/b&gt; \\| pipe");
     assert_contains(html, "&lt;b&gt;bold&lt;/b&gt; | pipe");
     assert_not_contains(md, "<b>");
     assert_not_contains(html, "<b>");
+    for (char **s = (char *[]){json, md, html, NULL}; *s; s++)
+        assert_not_contains(*s, "SECRET");
+    free(json);
     free(md);
     free(html);
     report_free(r);

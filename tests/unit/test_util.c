@@ -49,7 +49,13 @@ static void test_text_redact_urls(void **state)
     check_text("'https://h.example/a'SECRET' x", "'https://h.example/\xe2\x80\xa6 x");
     check_text("at http://[::1]:9/SECRET]x", "at http://[::1]:9/\xe2\x80\xa6");
     check_text("\"https://h.example/SECRET\", https://g.example",
-               "\"https://h.example/\xe2\x80\xa6\", https://g.example");
+               "\"https://h.example/\xe2\x80\xa6 https://g.example");
+    /* Any printable byte may be in an endpoint's password or path. */
+    check_text("x https://bot:pa^ss@h.example/hook/SECRET y",
+               "x https://h.example/\xe2\x80\xa6 y");
+    check_text("https://u:p|w@h/SECRET", "https://h/\xe2\x80\xa6");
+    check_text("https://u:p\"w@h/SECRET", "https://h/\xe2\x80\xa6");
+    check_text("https://h.example/a{SECRET}|`x`", "https://h.example/\xe2\x80\xa6");
     check_text("://SECRET", "://\xe2\x80\xa6");
 }
 
