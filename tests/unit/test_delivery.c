@@ -536,6 +536,44 @@ static void test_retry_after(void **state)
     free(urls[1]);
 }
 
+static int64_t frozen_now;
+
+static int64_t frozen_clock(void)
+{
+    return frozen_now;
+}
+
+/*
+ * "Retry-After: 1" puts the retry 1001 ms after the millisecond the answer
+ * was read in: the engine's clock is whole milliseconds, up to one behind
+ * the answer, and a wait counted from it must not come out short.  The
+ * clock stands still here, so the figure is exact.
+ */
+static void test_retry_after_whole_ms(void **state)
+{
+    (void)state;
+    char *urls[] = {url_for("/ra/frozen")};
+    struct channel ch;
+    channel_init(&ch, urls, 1);
+    ch.retry_backoff_ms = 10;
+    struct recorder rec = {0};
+    struct note n = {0};
+    frozen_now = 1000000;
+    struct delivery_options opt = {.clock = frozen_clock};
+    struct delivery *d = engine(&opt, &rec);
+    submit(d, &ch, 0, 0, "n-frozen", "{}", &n);
+    int64_t limit = monotonic_ms() + 10000;
+    while (n.done < 1 && monotonic_ms() < limit) {
+        assert_int_equal(delivery_wait(d, NULL, 0, 100), 0);
+        delivery_perform(d);
+    }
+    assert_int_equal(n.done, 1);
+    assert_int_equal(n.status[0], 429);
+    assert_int_equal(n.retry_at[0], frozen_now + 1001);
+    delivery_free(d);
+    free(urls[0]);
+}
+
 static void test_gone_disables_endpoint(void **state)
 {
     char *urls[] = {url_for("/gone/1"), url_for("/ok/gone-neighbour")};
@@ -1215,6 +1253,7 @@ int main(void)
         cmocka_unit_test(test_success),
         cmocka_unit_test(test_retry_then_success),
         cmocka_unit_test(test_retry_after),
+        cmocka_unit_test(test_retry_after_whole_ms),
         cmocka_unit_test(test_gone_disables_endpoint),
         cmocka_unit_test(test_permanent_failures),
         cmocka_unit_test(test_hanging_endpoint_blocks_nobody),
