@@ -66,19 +66,11 @@ void ld_error_at(struct ld *l, const char *file, int line, int col, const char *
 
 /* ---- name index ---- */
 
-size_t ld_hash(const char *s)
-{
-    size_t h = 1469598103934665603u;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211u;
-    return h;
-}
-
 long nameidx_get(const struct nameidx *ix, const char *key)
 {
     if (!ix->cap)
         return -1;
-    for (size_t i = ld_hash(key) & (ix->cap - 1);; i = (i + 1) & (ix->cap - 1)) {
+    for (size_t i = (size_t)hash_str(key) & (ix->cap - 1);; i = (i + 1) & (ix->cap - 1)) {
         if (!ix->keys[i])
             return -1;
         if (!strcmp(ix->keys[i], key))
@@ -98,7 +90,7 @@ long nameidx_put(struct nameidx *ix, const char *key, size_t val)
         nameidx_release(ix);
         *ix = big;
     }
-    size_t i = ld_hash(key) & (ix->cap - 1);
+    size_t i = (size_t)hash_str(key) & (ix->cap - 1);
     for (; ix->keys[i]; i = (i + 1) & (ix->cap - 1))
         if (!strcmp(ix->keys[i], key))
             return (long)ix->vals[i];

@@ -128,7 +128,7 @@ static void check_repeats(struct ld *l, const struct channel *c, const int *line
         cap *= 2;
     uint32_t *slot = xcalloc(cap, sizeof(*slot)); /* url index + 1; 0 when free */
     for (size_t i = 0; i < c->nurls; i++) {
-        size_t h = ld_hash(c->urls[i]) & (cap - 1);
+        size_t h = (size_t)hash_str(c->urls[i]) & (cap - 1);
         while (slot[h] && strcmp(c->urls[slot[h] - 1], c->urls[i]))
             h = (h + 1) & (cap - 1);
         if (slot[h])

@@ -22,9 +22,6 @@
 /* Problems reported for one file before the loader stops adding more. */
 #define LOADER_MAX_DIAGS 200
 
-/* FNV-1a of the string: the loader's hash tables. */
-size_t ld_hash(const char *s);
-
 /* Name -> index, for step ids and channel names (open addressing). */
 struct nameidx {
     const char **keys; /* not owned */

@@ -442,16 +442,6 @@ static void communication(struct build *b, const struct journal_notification *nv
 
 /* ---- failures ------------------------------------------------------------------ */
 
-#define FNV_OFFSET 14695981039346656037u
-#define FNV_PRIME 1099511628211u
-
-static uint64_t fnv(uint64_t h, const char *s)
-{
-    for (; s && *s; s++)
-        h = (h ^ (unsigned char)*s) * FNV_PRIME;
-    return (h ^ 0xff) * FNV_PRIME; /* ends the text: "a" "b" is not "ab" */
-}
-
 /*
  * What makes two errors the same: the error with each figure that changes
  * from one attempt to the next (the milliseconds a timeout or a connection
@@ -493,10 +483,9 @@ static char *error_key(const char *error)
 static uint64_t failure_hash(const char *channel, enum journal_delivery_state state,
                              int status, const char *key)
 {
-    uint64_t h = fnv(FNV_OFFSET, channel);
-    h = (h ^ (uint64_t)state) * FNV_PRIME;
-    h = (h ^ (uint64_t)(unsigned)status) * FNV_PRIME;
-    return fnv(h, key);
+    uint64_t h = (hash_str(channel) ^ (uint64_t)state) * HASH_PRIME;
+    h = (h ^ (uint64_t)(unsigned)status) * HASH_PRIME;
+    return key ? hash_add(h, key) : h;
 }
 
 static int same_text(const char *a, const char *b)

@@ -327,6 +327,18 @@ const char *public_url_problem(const char *url)
     return NULL;
 }
 
+uint64_t hash_add(uint64_t h, const char *s)
+{
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * HASH_PRIME;
+    return h;
+}
+
+uint64_t hash_str(const char *s)
+{
+    return hash_add(HASH_INIT, s);
+}
+
 int64_t wallclock_ms(void)
 {
     struct timespec ts;

@@ -107,6 +107,16 @@ char *text_redact_urls(const char *s);
  */
 const char *public_url_problem(const char *url);
 
+/*
+ * FNV-1a, the hash of crisisrun's hash tables: hash_str(s) from the
+ * start, hash_add(h, s) going on from h (HASH_INIT to start), HASH_PRIME
+ * to mix in a number.
+ */
+#define HASH_INIT 14695981039346656037u
+#define HASH_PRIME 1099511628211u
+uint64_t hash_add(uint64_t h, const char *s);
+uint64_t hash_str(const char *s);
+
 /* Wall clock in milliseconds since the epoch. */
 int64_t wallclock_ms(void);
 /* Monotonic clock in milliseconds (CLOCK_MONOTONIC). */
