@@ -39,7 +39,11 @@ char *xvasprintf(const char *fmt, va_list ap);
  * `need` elements.  Amortised doubling.
  */
 void *xgrow(void *p, size_t *alloc, size_t need, size_t sz);
-#define ALLOC_GROW(p, need, alloc) ((p) = xgrow((p), &(alloc), (need), sizeof(*(p))))
+#define ALLOC_GROW(p, need, alloc)                                                       \
+    do {                                                                                 \
+        if ((need) > (alloc))                                                            \
+            (p) = xgrow((p), &(alloc), (need), sizeof(*(p)));                            \
+    } while (0)
 
 /* Prints "crisisrun: MESSAGE" to stderr and returns -1. */
 int error(const char *fmt, ...) CR_PRINTF(1, 2);

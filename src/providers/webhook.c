@@ -19,8 +19,7 @@
  *
  * Success: any 2xx.
  */
-#include <inttypes.h>
-#include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "crisisrun/signature.h"
@@ -48,6 +47,23 @@ static char *webhook_render(const struct provider_message *m)
         "drill", m->drill != 0));
 }
 
+/* v in decimal into out; snprintf() took 800 instructions for it, which
+ * every attempt of a fan-out paid. */
+static void decimal(char out[24], int64_t v)
+{
+    char tmp[24];
+    size_t n = 0;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do
+        tmp[n++] = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (v < 0)
+        *out++ = '-';
+    while (n)
+        *out++ = tmp[--n];
+    *out = '\0';
+}
+
 static void webhook_attempt_headers(const struct channel *ch, const char *notification_id,
                                     const char *body, size_t len, int64_t now_s,
                                     struct header_list *out)
@@ -55,7 +71,7 @@ static void webhook_attempt_headers(const struct channel *ch, const char *notifi
     /* The id and timestamp go out signed or not: the id is how a receiver
      * recognises a re-send after resume (DESIGN.md "Delivery semantics"). */
     char ts[24];
-    snprintf(ts, sizeof(ts), "%" PRId64, now_s);
+    decimal(ts, now_s);
     header_list_add_pair(out, "webhook-id", notification_id);
     header_list_add_pair(out, "webhook-timestamp", ts);
     if (!ch->secret)
