@@ -114,7 +114,7 @@ struct job {
     struct delivery_host *host; /* NULL when the URL is unusable */
     size_t endpoint;
     const struct provider *prov;
-    char *id, *url;
+    const char *id, *url; /* in text */
     const char *body; /* owned unless body_release is set */
     size_t len;
     void (*body_release)(void *owner);
@@ -132,6 +132,10 @@ struct job {
      * (NULL: settle without reporting an attempt). */
     enum delivery_result early;
     const char *early_error;
+    /* The id, then the URL when there is one, each ended by a NUL: one
+     * allocation with the job, where two copies were two more mallocs
+     * and frees for every notification of a fan-out. */
+    char text[];
 };
 
 struct delivery {
@@ -586,8 +590,6 @@ static void job_free(struct delivery *d, struct job *j)
         (*host_count(j, j->counted))--;
     attempt_headers_clear(&j->ah);
     free(j->hdrv);
-    free(j->id);
-    free(j->url);
     if (j->body_release)
         j->body_release(j->body_owner);
     else
@@ -929,14 +931,28 @@ void delivery_free(struct delivery *d)
 void delivery_submit(struct delivery *d, const struct delivery_request *req)
 {
     const struct channel *ch = req->channel;
-    struct job *j = xcalloc(1, sizeof(*j));
+    const char *url = req->url, *id = req->notification_id ? req->notification_id : "";
+    if (!url && req->endpoint_index < ch->nurls)
+        url = ch->urls[req->endpoint_index];
+    char *own_url = NULL;
+    if (url && req->msg && req->provider->request_url &&
+        (own_url = req->provider->request_url(url, req->msg)))
+        url = own_url;
+    size_t id_len = strlen(id), url_len = url ? strlen(url) : 0;
+    struct job *j = xcalloc(1, sizeof(*j) + id_len + 1 + url_len + 1);
+    memcpy(j->text, id, id_len + 1);
+    j->id = j->text;
+    if (url) {
+        memcpy(j->text + id_len + 1, url, url_len + 1);
+        j->url = j->text + id_len + 1;
+    }
+    free(own_url);
     j->d = d;
     j->timer.pos = NOT_IN_HEAP;
     j->timer.kind = T_JOB;
     j->chan = chan_get(d, req->channel_index, ch);
     j->endpoint = req->endpoint_index;
     j->prov = req->provider;
-    j->id = xstrdup(req->notification_id ? req->notification_id : "");
     if (req->body_release) {
         j->body = req->body;
         j->body_release = req->body_release;
@@ -951,14 +967,6 @@ void delivery_submit(struct delivery *d, const struct delivery_request *req)
     j->len = req->len;
     j->attempt = req->attempt > 0 ? req->attempt : 1;
     j->tag = req->tag;
-
-    const char *url = req->url;
-    if (!url && req->endpoint_index < ch->nurls)
-        url = ch->urls[req->endpoint_index];
-    if (url && req->msg && j->prov->request_url)
-        j->url = j->prov->request_url(url, req->msg);
-    if (url && !j->url)
-        j->url = xstrdup(url);
 
     j->anext = d->all;
     if (d->all)
