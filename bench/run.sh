@@ -485,7 +485,7 @@ hol_run() {
 }
 : >"$tmp/c3.clean" && : >"$tmp/c3.hang"
 log "bench: case 3 head-of-line: $hol_n endpoints, $hol_hang of them hanging"
-# Twice the repetitions: the figure is some 50 ms, where the machine's
+# Twice the repetitions: the figure is some 30 to 40 ms, where the machine's
 # noise alone moved single pairs by a third either way.
 for ((r = 0; r < 2 * reps; r++)); do
     hol_run "$tmp/hol-clean.yaml" "$hol_n" 0 >>"$tmp/c3.clean"
