@@ -123,13 +123,16 @@ int journal_run_find(struct journal *j, const char *prefix, char *out)
     if (!len)
         return error("no run given");
     if (len > JOURNAL_RUN_ID_LEN)
-        return error("no run '%s'", prefix);
+        return error("no run '%s' (a run id is %d hexadecimal digits, as 'list' shows)",
+                     prefix, JOURNAL_RUN_ID_LEN);
     for (size_t i = 0; i < len; i++) {
         char c = prefix[i];
         if (c >= 'A' && c <= 'F')
             c = (char)(c - 'A' + 'a');
         if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-            return error("no run '%s'", prefix);
+            return error(
+                "no run '%s' (a run id is %d hexadecimal digits, as 'list' shows)",
+                prefix, JOURNAL_RUN_ID_LEN);
         norm[i] = c;
     }
     norm[len] = '\0';
@@ -147,7 +150,12 @@ int journal_run_find(struct journal *j, const char *prefix, char *out)
     if (rc != SQLITE_DONE)
         ret = journal_fail(j, "look up a run");
     else if (!matches)
-        ret = error("no run '%s'", prefix);
+        /* Most often the run is in another journal: a second terminal
+         * without the --db or CRISISRUN_DB the run was started with. */
+        ret = error(
+            "no run '%s' in the journal '%s' (for another journal: crisisrun --db PATH "
+            "COMMAND, or CRISISRUN_DB)",
+            prefix, j->path);
     else if (matches > 1)
         ret = error("run '%s' is ambiguous (matches %d runs)", prefix, matches);
     sqlite3_reset(st);

@@ -7,8 +7,13 @@
 
 static int ack_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
-    if (argc < 2 || argc > 3 || argv[1][0] == '-')
-        return cmd_usage_error(&cmd_ack, argc < 2 ? "no run given" : "invalid arguments");
+    if (argc < 2)
+        return cmd_usage_error(&cmd_ack, "no run given");
+    for (int i = 1; i < argc; i++)
+        if (argv[i][0] == '-')
+            return cmd_usage_error(&cmd_ack, "unknown option '%s'", argv[i]);
+    if (argc > 3)
+        return cmd_usage_error(&cmd_ack, "unexpected argument '%s'", argv[3]);
     json_t *body = argc == 3 ? json_pack("{s:s}", "step", argv[2]) : json_object();
     return control_call(ctx, argv[1], "ack", body);
 }

@@ -57,7 +57,7 @@ int cmd_usage_error(const struct cmd_entry *e, const char *fmt, ...)
     va_start(ap, fmt);
     char *msg = xvasprintf(fmt, ap);
     va_end(ap);
-    fprintf(stderr, "crisisrun: %s\nusage: crisisrun %s\n", msg, e->usage);
+    fprintf(stderr, "crisisrun: %s\nusage: crisisrun [--db PATH] %s\n", msg, e->usage);
     free(msg);
     return EXIT_USAGE;
 }

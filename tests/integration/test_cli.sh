@@ -36,5 +36,48 @@ for c in validate plan run resume ack status note trigger resolve show report; d
     set -e
     assert_eq "$rc" 2 "'$c' without arguments"
     grep -q "^crisisrun: " "$TMP/err" || fail "'$c' without arguments: no 'crisisrun: ' message"
+    # The usage line after the message is the one --help prints.
+    grep -q "^usage: crisisrun \[--db PATH\] $c" "$TMP/err" || fail "'$c' usage error: usage line"
 done
+
+# --db after the command: said where it goes, for any command, before
+# anything is opened or sent.
+for args in "show 0123456789ab --db $TMP/j.db" "ack 0123456789ab --db=$TMP/j.db" "list --db $TMP/j.db"; do
+    set +e
+    crisisrun $args 2>"$TMP/err"; rc=$?
+    set -e
+    assert_eq "$rc" 2 "'$args' exit code"
+    assert_contains "$TMP/err" "crisisrun: --db goes before the command: crisisrun --db PATH ${args%% *} ..."
+done
+[[ ! -e $TMP/j.db ]] || fail "a misplaced --db created the journal"
+
+# A run id the journal does not have: the message names the journal and
+# how to reach another one; a malformed id says what an id looks like.
+cat >"$TMP/p.yaml" <<'EOF'
+crisisrun: 1
+name: cli
+title: "CLI"
+channels:
+  c: {type: webhook, url: "http://127.0.0.1:9/x"}
+steps:
+  - {id: a, at: 0s, status: resolved, notify: [c], message: "m"}
+EOF
+crisisrun --db "$TMP/j.db" run --quiet --capture "$TMP/cap" "$TMP/p.yaml" >/dev/null
+set +e
+crisisrun --db "$TMP/j.db" show 0123456789ab 2>"$TMP/err"; rc=$?
+set -e
+assert_eq "$rc" 1 "unknown run exit code"
+assert_contains "$TMP/err" "crisisrun: no run '0123456789ab' in the journal '$TMP/j.db' (for another journal: crisisrun --db PATH COMMAND, or CRISISRUN_DB)"
+set +e
+crisisrun --db "$TMP/j.db" show not-a-run 2>"$TMP/err"; rc=$?
+set -e
+assert_eq "$rc" 1 "malformed run id exit code"
+assert_contains "$TMP/err" "crisisrun: no run 'not-a-run' (a run id is 12 hexadecimal digits, as 'list' shows)"
+
+# ack names what it refuses.
+set +e
+crisisrun --db "$TMP/j.db" ack 0123456789ab step extra 2>"$TMP/err"; rc=$?
+set -e
+assert_eq "$rc" 2 "ack with an extra argument"
+assert_contains "$TMP/err" "crisisrun: unexpected argument 'extra'"
 echo "test_cli: ok"
