@@ -123,7 +123,10 @@ int runner_op_note(struct runner *r, const char *text, const char *const *notify
     char *njs = nnotify ? json_dumps(nj, JSON_COMPACT) : NULL;
     json_decref(nj);
     int64_t id = 0;
-    set_note(r, text);
+    /* An action item is a follow-up for after the incident, not news:
+     * it stays out of {{latest_note}}, which customers' messages may use. */
+    if (!action)
+        set_note(r, text);
     int ret = add_note(r, text, action, njs, who, &id);
     free(njs);
     if (ret < 0) {

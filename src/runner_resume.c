@@ -203,7 +203,8 @@ static int rebuild(struct runner *r, int64_t *last_out)
         case EV_NOTE: {
             json_t *d = ev[i].detail_json ? json_loads(ev[i].detail_json, 0, NULL) : NULL;
             const char *t = json_string_value(json_object_get(d, "text"));
-            if (t) {
+            /* As runner_op_note(): an action item is not {{latest_note}}. */
+            if (t && !json_is_true(json_object_get(d, "action"))) {
                 free(r->latest_note);
                 r->latest_note = xstrdup(t);
             }

@@ -54,7 +54,8 @@ const struct cmd_entry cmd_note = {
     .help = "options:\n"
             "  --notify CH,...  send the note now to these channels\n"
             "  --action         a follow-up action item, listed in the report\n\n"
-            "The note becomes {{latest_note}} in the next messages.\n"
+            "A note that is not an action item becomes {{latest_note}} in the next\n"
+            "messages of every channel that uses it.\n"
             "exit status: 0 done; 1 the run's process is gone; 2 unknown channel\n",
     .exec = note_exec,
 };

@@ -95,7 +95,19 @@ cli 0 note "$RUN" "write the post-mortem" --action
 assert_eq "$(sq "SELECT group_concat(author || '|' || action_item || '|' || ifnull(notify, '-'), ' ')
                  FROM notes WHERE run_id = '$RUN' AND text != 'a bad deploy of the payment service'")" \
     "$ME|0|[\"ops\",\"customers\"] $ME|1|-" "notes are journaled with who, channels, action"
-sleep 0.3
+# An action item is a follow-up, not news: the next update still carries
+# the note before it.
+before=$(sq "SELECT max(occurrence) FROM events WHERE run_id = '$RUN' AND kind = 'step_fired'
+             AND step = 'update'")
+wait_for "(( \$(sq \"SELECT max(occurrence) FROM events WHERE run_id = '$RUN'
+           AND kind = 'step_fired' AND step = 'update'\") > $before ))" 10
+next=$(sq "SELECT min(occurrence) FROM events WHERE run_id = '$RUN' AND kind = 'step_fired'
+           AND step = 'update' AND occurrence > $before")
+wait_for "[[ \$(sq \"SELECT state FROM notifications WHERE run_id = '$RUN' AND step = 'update'
+           AND occurrence = $next\") == delivered ]]" 10
+assert_eq "$(received update "$next" customers)" \
+    "[DRILL] Status: investigating. customers see errors at checkout" \
+    "an action item does not become {{latest_note}}"
 if messages /webhook/ops | grep -q post-mortem; then
     fail "a note without --notify was broadcast"
 fi

@@ -61,6 +61,8 @@ PID=$BG_PID
 RUN=$(wait_run_id "$TMP/run.out")
 wait_fired "$RUN" page
 cli 0 status "$RUN" identified --note "the cause is found"
+# An action item, replayed by resume, must not become {{latest_note}} either.
+cli 0 note "$RUN" "write the post-mortem" --action
 kill -TERM "$PID"
 wait_exit "$PID"
 assert_eq "$EXIT_RC" 1 "exit status of an interrupted run"
