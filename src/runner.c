@@ -1202,9 +1202,15 @@ not_started:
     if (opt->resume_run) {
         if (r.run.state != RUN_STATE_RESOLVED)
             journal_run_set_state(r.j, r.run.id, r.run.state, r.run.ended_ms);
+        error("run %s was not resumed (%s): resume it again once the cause is fixed",
+              r.run.id, why);
     } else {
         runner_event(&r, EV_FAILED, NULL, 0, json_pack("{s:s}", "reason", why), "runner");
         journal_run_set_state(r.j, r.run.id, RUN_STATE_FAILED, wallclock_ms());
+        /* Its steps are still due from its start: say how to go on. */
+        error("run %s did not start (%s) and has sent nothing: once the cause is fixed, "
+              "continue it with 'crisisrun resume %s' or start a new run",
+              r.run.id, why, r.run.id);
     }
 release:
     journal_run_release_owner(r.j, r.run.id, getpid(), r.host);

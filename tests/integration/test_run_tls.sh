@@ -79,6 +79,7 @@ for bad in "$TMP/missing.pem:No such file or directory" "$TMP:it is not a regula
     assert_contains "$TMP/bad.err" \
         "crisisrun: SSL_CERT_FILE names '$file', which cannot serve as a CA bundle: $why"
     RUN_ID=$(head -n 1 "$TMP/bad.out")
+    assert_contains "$TMP/bad.err" "crisisrun: run $RUN_ID did not start (delivery could not be set up) and has sent nothing: once the cause is fixed, continue it with 'crisisrun resume $RUN_ID' or start a new run"
     assert_eq "$(sql "SELECT state || ' ' || (ended_ms IS NOT NULL) || ' ' || ifnull(owner_pid, 'none')
                       FROM runs WHERE id = '$RUN_ID'")" "failed 1 none" "the run that could not start"
     assert_eq "$(sql "SELECT count(*) FROM notifications WHERE run_id = '$RUN_ID'")" 0 "its notifications"
