@@ -1139,9 +1139,12 @@ int runner_main(const struct cmd_ctx *ctx, const struct runner_options *opt)
                                 r.public_url) < 0)
         goto not_started;
 
-    liveview_event(&r.lv, runner_wall(&r, runner_offset(&r)), "%s %s: %s%s (%zu steps, %zu channels)",
-                   opt->resume_run ? "resumed" : "started", r.run.id, r.drill ? "[DRILL] " : "",
-                   r.pb->title, r.pb->nsteps, r.pb->nchannels);
+    liveview_event(&r.lv, runner_wall(&r, runner_offset(&r)),
+                   "%s %s: %s%s (%zu step%s, %zu channel%s)",
+                   opt->resume_run ? "resumed" : "started", r.run.id,
+                   r.drill ? "[DRILL] " : "", r.pb->title, r.pb->nsteps,
+                   r.pb->nsteps == 1 ? "" : "s", r.pb->nchannels,
+                   r.pb->nchannels == 1 ? "" : "s");
     if (opt->resume_run) {
         runner_resend_unsettled(&r);
         runner_complete_fanouts(&r);

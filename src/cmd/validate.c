@@ -50,7 +50,9 @@ static int validate_exec(struct cmd_ctx *ctx, int argc, char **argv)
         if (!pb) {
             ret = EXIT_USAGE;
         } else if (!quiet) {
-            printf("%s: ok (%zu steps, %zu channels)\n", argv[i], pb->nsteps, pb->nchannels);
+            printf("%s: ok (%zu step%s, %zu channel%s)\n", argv[i], pb->nsteps,
+                   pb->nsteps == 1 ? "" : "s", pb->nchannels,
+                   pb->nchannels == 1 ? "" : "s");
         }
         playbook_free(pb);
         diag_release(&d);
