@@ -42,6 +42,10 @@ static int note_exec(struct cmd_ctx *ctx, int argc, char **argv)
         json_decref(notify);
         return cmd_usage_error(&cmd_note, "expected RUN and TEXT");
     }
+    if (!*argv[optind + 1]) {
+        json_decref(notify);
+        return cmd_usage_error(&cmd_note, "the note's TEXT is empty");
+    }
     json_t *body = json_pack("{s:s, s:o, s:b}", "text", argv[optind + 1], "notify", notify,
                              "action", action);
     return control_call(ctx, argv[optind], "note", body);

@@ -83,6 +83,8 @@ assert_eq "$(received update 1 customers)" "[DRILL] Status: investigating. " "th
 cli 2 note "$RUN" "to nowhere" --notify ops,nosuch
 assert_contains "$TMP/e" "no channel 'nosuch' in this playbook"
 cli 2 note "$RUN" "x" --notify ops,,customers
+cli 2 note "$RUN" ""
+assert_contains "$TMP/e" "crisisrun: the note's TEXT is empty"
 cli 0 note "$RUN" "customers see errors at checkout" --notify ops,customers
 assert_contains "$TMP/o" "$RUN: note 1 added"
 wait_for "[[ \$(messages /webhook/ops) == *'[DRILL] customers see errors at checkout'* ]]" 10
