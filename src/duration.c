@@ -55,6 +55,10 @@ int duration_parse(const char *s, int64_t *ms, const char **why)
                 return -1;
             }
         }
+        if (*p == '.' || *p == ',') {
+            *why = "whole numbers only: a smaller unit instead (1m30s, not 1.5m)";
+            return -1;
+        }
         int u = unit_index(&p);
         if (u < 0) {
             *why = "missing or unknown unit (use d, h, m, s or ms, as in 90s, 5m or 1h30m)";

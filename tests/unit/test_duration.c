@@ -40,6 +40,15 @@ static void test_parse_invalid(void **state)
         assert_int_equal(duration_parse(bad[i], &ms, &why), -1);
         assert_non_null(why);
     }
+    /* A fraction is the likely slip: say what to write instead. */
+    int64_t ms = 0;
+    const char *why = NULL;
+    assert_int_equal(duration_parse("1.5m", &ms, &why), -1);
+    assert_string_equal(why,
+                        "whole numbers only: a smaller unit instead (1m30s, not 1.5m)");
+    assert_int_equal(duration_parse("2,5h", &ms, &why), -1);
+    assert_string_equal(why,
+                        "whole numbers only: a smaller unit instead (1m30s, not 1.5m)");
 }
 
 static void test_format(void **state)
