@@ -97,15 +97,14 @@ static void targets(const struct report *r, struct strbuf *sb)
     static const char *const titles[TARGET_COUNT] = {
         "Time to acknowledge", "Time to first update", "Time to resolve"};
     char a[32], b[32];
-    int over = r->state != RUN_STATE_RUNNING || r->resolved_ms;
     strbuf_addstr(sb, "<h2>Targets</h2>\n<table><tr><th>Target</th><th>Promise</th>"
                       "<th>Actual</th><th>Result</th></tr>\n");
     for (int k = 0; k < TARGET_COUNT; k++) {
         const struct report_target *t = &r->targets[k];
         const char *v = t->target_ms < 0 ? "<span class=\"muted\">no target</span>"
                         : t->met > 0     ? "<span class=\"met\">met</span>"
-                        : t->met == 0 || over ? "<span class=\"missed\">missed</span>"
-                                              : "pending";
+                        : t->met == 0    ? "<span class=\"missed\">missed</span>"
+                                         : "pending";
         strbuf_addf(sb, "<tr><td>%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
                         "<td>%s</td></tr>\n",
                     titles[k], dur(t->target_ms, a),

@@ -53,12 +53,12 @@ static const char *off(int64_t ms, char *buf)
 static const char *const target_titles[TARGET_COUNT] = {
     "Time to acknowledge", "Time to first update", "Time to resolve"};
 
-static const char *verdict(const struct report_target *t, int over)
+static const char *verdict(const struct report_target *t)
 {
     if (t->target_ms < 0)
         return "no target";
     if (t->met < 0)
-        return over ? "missed" : "pending";
+        return "pending";
     return t->met ? "**met**" : "**missed**";
 }
 
@@ -94,13 +94,13 @@ static void summary(const struct report *r, struct strbuf *sb)
 static void targets(const struct report *r, struct strbuf *sb)
 {
     char a[32], b[32];
-    int over = r->state != RUN_STATE_RUNNING || r->resolved_ms;
     strbuf_addstr(sb, "## Targets\n\n| Target | Promise | Actual | Result |\n|---|---|---|---|\n");
     for (int k = 0; k < TARGET_COUNT; k++) {
         const struct report_target *t = &r->targets[k];
         strbuf_addf(sb, "| %s | %s | %s | %s |\n", target_titles[k], dur(t->target_ms, a),
-                    t->actual_ms < 0 ? "not reached" : report_fmt_duration(t->actual_ms, b, 32),
-                    verdict(t, over));
+                    t->actual_ms < 0 ? "not reached"
+                                     : report_fmt_duration(t->actual_ms, b, 32),
+                    verdict(t));
     }
     strbuf_addstr(sb, "\n");
 }

@@ -188,7 +188,10 @@ static void summarize(struct build *b)
 /* met: 1 / 0, or -1 when there is no target or it is not decided yet. */
 static void judge(struct report *r, enum report_target_kind k, int64_t target, int64_t actual)
 {
-    int over = r->state != RUN_STATE_RUNNING || r->resolved_ms;
+    /* What has not happened is missed once the run is resolved.  An
+     * interrupted or failed run can be resumed: there it is missed only
+     * if its promised time had passed when the run stopped. */
+    int over = r->resolved_ms || (r->state != RUN_STATE_RUNNING && r->end_ms > target);
     struct report_target *t = &r->targets[k];
     t->target_ms = target;
     t->actual_ms = actual;

@@ -981,6 +981,52 @@ static void test_drill_is_labelled(void **state)
     report_free(r);
 }
 
+/*
+ * An interrupted run can be resumed, so what has not happened is missed
+ * only if its promised time had passed when the run stopped: pending
+ * before that, in every format.
+ */
+static void test_interrupted_targets(void **state)
+{
+    struct fixture *f = *state;
+    char *meta = fixture_meta(); /* acknowledge 15m, first update 5m, resolve 4h */
+    struct journal_run early, late;
+    assert_int_equal(fixture_run(f->j, &early, 0, meta), 0);
+    assert_int_equal(
+        journal_run_set_state(f->j, early.id, RUN_STATE_INTERRUPTED, T0 + 10 * MIN), 0);
+    assert_int_equal(fixture_run(f->j, &late, 0, meta), 0);
+    assert_int_equal(
+        journal_run_set_state(f->j, late.id, RUN_STATE_INTERRUPTED, T0 + HOUR), 0);
+    free(meta);
+
+    struct report *r = report_build(f->j, early.id);
+    assert_non_null(r);
+    assert_int_equal(r->targets[TARGET_ACKNOWLEDGE].met, -1); /* 10m < 15m */
+    assert_int_equal(r->targets[TARGET_FIRST_UPDATE].met, 0); /* 10m > 5m */
+    assert_int_equal(r->targets[TARGET_RESOLVE].met, -1);
+    char *md = render(r, REPORT_MARKDOWN), *html = render(r, REPORT_HTML),
+         *json = render(r, REPORT_JSON);
+    assert_contains(md, "| Time to acknowledge | 15m | not reached | pending |");
+    assert_contains(md, "| Time to first update | 5m | not reached | **missed** |");
+    assert_contains(md, "| Time to resolve | 4h | not reached | pending |");
+    assert_contains(html, "<td>pending</td>");
+    assert_contains(json, "\"met\": null");
+    free(md);
+    free(html);
+    free(json);
+    report_free(r);
+
+    r = report_build(f->j, late.id);
+    assert_non_null(r);
+    assert_int_equal(r->targets[TARGET_ACKNOWLEDGE].met, 0); /* 1h > 15m */
+    assert_int_equal(r->targets[TARGET_RESOLVE].met, -1);    /* 1h < 4h */
+    md = render(r, REPORT_MARKDOWN);
+    assert_contains(md, "| Time to acknowledge | 15m | not reached | **missed** |");
+    assert_contains(md, "| Time to resolve | 4h | not reached | pending |");
+    free(md);
+    report_free(r);
+}
+
 /* A run recorded without metadata still has a report, without targets. */
 static void test_run_without_meta(void **state)
 {
@@ -1153,6 +1199,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failure_groups, setup, teardown),
         cmocka_unit_test_setup_teardown(test_user_text_is_inert, setup, teardown),
         cmocka_unit_test_setup_teardown(test_drill_is_labelled, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_interrupted_targets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_run_without_meta, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_run, setup, teardown),
         cmocka_unit_test_setup_teardown(test_command, setup, teardown),
