@@ -585,7 +585,7 @@ static void handle_run(struct ctx *c, const char *suffix, int64_t wall_ms)
     if (is_get)
         show_form(c, 200, NULL);
     else
-        handle_post(c, feedback_run_clock(&c->run, wall_ms));
+        handle_post(c, journal_run_clock(&c->run, wall_ms));
 }
 
 int feedback_form_handle(struct journal *j, struct httpd_request *req, int64_t wall_ms)

@@ -1,6 +1,7 @@
 /*
  * feedback_questions.c - a run's feedback questions, from the journal
- * (see feedback_form.h), and the run's clock and window.
+ * (see feedback_form.h), and its feedback window, judged on the run's
+ * clock (journal_run_clock).
  *
  * The questions come from the run's metadata (runs.meta_json, runmeta.h),
  * which the runner records when it creates the run.  A run recorded before
@@ -26,18 +27,11 @@
 #include "crisisrun/util.h"
 #include "crisisrun/yamltree.h"
 
-int64_t feedback_run_clock(const struct journal_run *run, int64_t wall_ms)
-{
-    if (!run->drill || !(run->speed > 1))
-        return wall_ms;
-    return run->started_ms + (int64_t)((double)(wall_ms - run->started_ms) * run->speed);
-}
-
 enum feedback_window feedback_window_at(const struct journal_run *run, int64_t wall_ms)
 {
     if (!run->resolved_ms || !run->feedback_closes_ms)
         return FEEDBACK_WINDOW_NOT_OPEN;
-    if (feedback_run_clock(run, wall_ms) >= run->feedback_closes_ms)
+    if (journal_run_clock(run, wall_ms) >= run->feedback_closes_ms)
         return FEEDBACK_WINDOW_CLOSED;
     return FEEDBACK_WINDOW_OPEN;
 }

@@ -1,5 +1,5 @@
 /*
- * journal_timeline.c - a run's timeline in the journal: events,
+ * journal_timeline.c - a run's timeline in the journal: its clock, events,
  * acknowledgement waits and escalations, notes, and feedback (tokens and
  * responses).
  *
@@ -14,6 +14,18 @@
 #include <string.h>
 
 #include "crisisrun/util.h"
+
+/*
+ * A drill at speed 1 is on the wall clock already; the speed is checked
+ * with > so that a damaged or missing speed (0, NaN) leaves the wall clock
+ * rather than stopping or reversing time.
+ */
+int64_t journal_run_clock(const struct journal_run *r, int64_t wall_ms)
+{
+    if (!r->drill || !(r->speed > 1))
+        return wall_ms;
+    return r->started_ms + (int64_t)((double)(wall_ms - r->started_ms) * r->speed);
+}
 
 static const char *const event_kind_names[] = {
     "run_started", "step_fired", "status_changed", "acknowledged", "ack_waiting",

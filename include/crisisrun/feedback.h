@@ -42,20 +42,23 @@ struct feedback_input {
     const char *audience;   /* a channel name, "internal", "external", or NULL (internal) */
     int anonymous;
     const char *respondent; /* ignored when anonymous */
-    int64_t received_ms;    /* 0 = now */
+    int64_t received_ms;    /* on the run's clock; 0 = now (see feedback_check) */
     const char *source;     /* "cli" or "import" */
 };
 
 /*
  * Checks in against meta and fills out (its strings and answers are owned
- * by out: free them with feedback_release).
+ * by out: free them with feedback_release).  A response without a
+ * received_ms is received at now_ms, now on the run's clock
+ * (journal_run_clock): for a drill, its virtual time, where the form puts
+ * an answer given at the same moment.
  * Problems are reported with error(), each prefixed by `where` ("" or
  * "FILE:LINE: "); all of them are reported, not only the first.
  * Returns 0, 1 when the response is empty (no answer, no comment: nothing
  * to store, nothing reported), or FEEDBACK_INVALID.
  */
 int feedback_check(const struct runmeta *meta, const struct feedback_input *in,
-                   const char *where, struct journal_feedback *out);
+                   int64_t now_ms, const char *where, struct journal_feedback *out);
 /* Frees what feedback_check put in f and zeroes it. */
 void feedback_release(struct journal_feedback *f);
 

@@ -49,25 +49,20 @@ struct journal_run;
 /*
  * Answers req when its path is /feedback/... and returns 1; returns 0
  * (without answering) for any other path.  wall_ms is the wall clock; each
- * run's window is judged on that run's own clock (feedback_run_clock), so
- * a drill's window, which is in virtual time, closes when the drill says.
+ * run's window is judged, and a response stamped, on that run's own clock
+ * (journal_run_clock), so a drill's window, which is in virtual time,
+ * closes when the drill says.
  * Uses j for reads and, on a valid post, one write (journal_feedback_add).
  */
 int feedback_form_handle(struct journal *j, struct httpd_request *req, int64_t wall_ms);
-
-/*
- * The run's clock at wall time wall_ms: the wall clock for a normal run;
- * for a drill at --speed N, started + (wall - started) * N, the virtual
- * time the runner journals (its feedback_closes_ms is on that clock).
- */
-int64_t feedback_run_clock(const struct journal_run *run, int64_t wall_ms);
 
 enum feedback_window {
     FEEDBACK_WINDOW_NOT_OPEN, /* not resolved yet, or no feedback configured */
     FEEDBACK_WINDOW_OPEN,
     FEEDBACK_WINDOW_CLOSED,
 };
-/* Where the run's feedback window stands at wall time wall_ms. */
+/* Where the run's feedback window stands at wall time wall_ms, on the
+ * run's clock (journal_run_clock: feedback_closes_ms is on that clock). */
 enum feedback_window feedback_window_at(const struct journal_run *run, int64_t wall_ms);
 const char *
 feedback_window_name(enum feedback_window w); /* "not_open", "open", "closed" */

@@ -213,6 +213,18 @@ int journal_run_get(struct journal *j, const char *id, struct journal_run *out);
 void journal_run_release(struct journal_run *r);
 
 /*
+ * The run's clock at wall-clock time wall_ms: what "now" is on the run's
+ * timeline.  For a normal run that is the wall clock; for a drill at
+ * --speed N it is started + (wall - started) * N, the virtual time its
+ * runner journals (events, resolved_ms, feedback_closes_ms), before,
+ * during and after the runner's life, and after a resume (which keeps the
+ * same formula).  Anything that stamps or measures "now" against a run's
+ * journaled times goes through here: the form and the feedback commands
+ * (received_ms), the feedback window.
+ */
+int64_t journal_run_clock(const struct journal_run *r, int64_t wall_ms);
+
+/*
  * All runs, newest first, without playbook_text.  *out is a new array of
  * *n runs; free it with journal_run_list_free().  0 or -1.
  */
@@ -285,7 +297,7 @@ int journal_event_kind_from_name(const char *s); /* -1 if unknown */
 /* As input only read; as output (journal_event_list) owned by the array. */
 struct journal_event {
     int64_t seq;   /* output: insertion order */
-    int64_t at_ms; /* wall clock */
+    int64_t at_ms; /* on the run's clock (journal_run_clock) */
     enum journal_event_kind kind;
     char *step;    /* may be NULL */
     int occurrence; /* 0 when not about a step occurrence; else 1-based */

@@ -163,8 +163,8 @@ void feedback_release(struct journal_feedback *f)
     memset(f, 0, sizeof(*f));
 }
 
-int feedback_check(const struct runmeta *m, const struct feedback_input *in, const char *where,
-                   struct journal_feedback *out)
+int feedback_check(const struct runmeta *m, const struct feedback_input *in,
+                   int64_t now_ms, const char *where, struct journal_feedback *out)
 {
     int ret = 0;
     memset(out, 0, sizeof(*out));
@@ -203,7 +203,7 @@ int feedback_check(const struct runmeta *m, const struct feedback_input *in, con
         feedback_release(out);
         return 1;
     }
-    out->received_ms = in->received_ms ? in->received_ms : wallclock_ms();
+    out->received_ms = in->received_ms ? in->received_ms : now_ms;
     out->source = xstrdup(in->source ? in->source : "cli");
     out->anonymous = in->anonymous;
     out->respondent = !in->anonymous && in->respondent && *in->respondent
@@ -213,12 +213,20 @@ int feedback_check(const struct runmeta *m, const struct feedback_input *in, con
     return 0;
 }
 
-/* Resolves run and reads its metadata; a run without feedback is refused. */
-static int load_run(struct journal *j, const char *run, char *id, struct runmeta *m)
+/*
+ * Resolves run and reads its metadata; a run without feedback is refused.
+ * *now_ms is now on the run's clock, what a response without a received
+ * time is stamped with: for a drill, its virtual time, as the form stamps
+ * it (the wall clock would put the response minutes before the drill's
+ * resolution on its rehearsed timeline).
+ */
+static int load_run(struct journal *j, const char *run, char *id, struct runmeta *m,
+                    int64_t *now_ms)
 {
     struct journal_run r;
     if (journal_run_find(j, run, id) < 0 || journal_run_get(j, id, &r) < 0)
         return -1;
+    *now_ms = journal_run_clock(&r, wallclock_ms());
     int ret = runmeta_parse(r.meta_json, m);
     if (!ret && !m->feedback)
         ret = bad("", "run '%s' asks for no feedback (its playbook has no feedback section)",
@@ -234,11 +242,12 @@ int feedback_add(struct journal *j, const char *run, const struct feedback_input
 {
     char id[JOURNAL_RUN_ID_LEN + 1];
     struct runmeta m;
-    int ret = load_run(j, run, id, &m);
+    int64_t now;
+    int ret = load_run(j, run, id, &m, &now);
     if (ret < 0)
         return ret;
     struct journal_feedback f;
-    ret = feedback_check(&m, in, "", &f);
+    ret = feedback_check(&m, in, now, "", &f);
     if (ret == 1)
         ret = bad("", "empty response: give a --rating, an --answer or a --comment");
     else if (ret == 0) {
@@ -324,7 +333,7 @@ static int parse_bool(const char *s, int *out)
 /* Checks one data row into *f.  0, 1 (empty row) or FEEDBACK_INVALID. */
 static int read_row(const struct runmeta *m, const struct csv_record *rec,
                     const struct column *cols, size_t ncols, const char *path,
-                    struct journal_feedback *f)
+                    int64_t now_ms, struct journal_feedback *f)
 {
     if (rec->nfields != ncols)
         return bad("", "%s:%d: expected %zu fields as in the header, found %zu", path,
@@ -362,7 +371,7 @@ static int read_row(const struct runmeta *m, const struct csv_record *rec,
         }
     }
     /* Check the answers even after a bad cell: report every problem of the row. */
-    int checked = feedback_check(m, &in, where, f);
+    int checked = feedback_check(m, &in, now_ms, where, f);
     free(values);
     free(where);
     if (ret < 0) {
@@ -400,10 +409,11 @@ int feedback_import_csv(struct journal *j, const char *run, const char *path, lo
     struct runmeta m;
     char *data = NULL;
     size_t len = 0;
+    int64_t now;
     *count = *skipped = 0;
     if (read_file(path, CSV_MAX_FILE, &data, &len) < 0)
         return -1;
-    int ret = load_run(j, run, id, &m);
+    int ret = load_run(j, run, id, &m, &now);
     if (ret < 0) {
         free(data);
         return ret;
@@ -430,7 +440,7 @@ int feedback_import_csv(struct journal *j, const char *run, const char *path, lo
     }
     while ((rc = csv_read(&rd, &rec)) > 0) {
         ALLOC_GROW(responses, n + 1, alloc);
-        int row = read_row(&m, &rec, cols, ncols, path, &responses[n]);
+        int row = read_row(&m, &rec, cols, ncols, path, now, &responses[n]);
         if (row == 0)
             n++;
         else if (row == 1)
@@ -604,24 +614,28 @@ static int feedback_exec(struct cmd_ctx *ctx, int argc, char **argv)
 
 const struct cmd_entry cmd_feedback = {
     .name = "feedback",
-    .usage = "feedback add RUN [--rating Q=N]... [--answer Q=TEXT]... [--comment TEXT]\n"
-             "                          [--audience CH] [--anonymous | --respondent NAME]\n"
-             "       crisisrun [--db PATH] feedback import RUN FILE.csv",
+    .usage =
+        "feedback add RUN [--rating Q=N]... [--answer Q=TEXT]... [--comment TEXT]\n"
+        "                          [--audience CH] [--anonymous | --respondent NAME]\n"
+        "       crisisrun [--db PATH] feedback import RUN FILE.csv",
     .summary = "record feedback responses: one by hand, or a survey export",
-    .help = "add options:\n"
-            "  --rating Q=N        rate question Q (1..its scale); repeat per question\n"
-            "  --answer Q=TEXT     answer the text question Q\n"
-            "  --comment TEXT      a free comment\n"
-            "  --audience CH       the channel the respondent belongs to (its audience is\n"
-            "                      recorded), or internal / external; default internal\n"
-            "  --anonymous         record no respondent\n"
-            "  --respondent NAME   who answered\n"
-            "  --received TIME     when (UTC ISO 8601); default now\n\n"
-            "import: the CSV header names question ids, plus optional columns comment,\n"
-            "audience, anonymous (yes/no), respondent and received (ISO 8601).  An empty\n"
-            "cell is not answered.  Every bad row is reported as FILE:LINE and then\n"
-            "nothing is imported.  Format: docs/report.md.\n"
-            "exit status: 0 recorded, 1 when the run or the journal cannot be read or\n"
-            "written, 2 on a usage error or an invalid response or file\n",
+    .help =
+        "add options:\n"
+        "  --rating Q=N        rate question Q (1..its scale); repeat per question\n"
+        "  --answer Q=TEXT     answer the text question Q\n"
+        "  --comment TEXT      a free comment\n"
+        "  --audience CH       the channel the respondent belongs to (its audience is\n"
+        "                      recorded), or internal / external; default internal\n"
+        "  --anonymous         record no respondent\n"
+        "  --respondent NAME   who answered\n"
+        "  --received TIME     when (UTC ISO 8601); default now on the run's clock\n"
+        "                      (a drill's virtual time, as the form records it)\n\n"
+        "import: the CSV header names question ids, plus optional columns comment,\n"
+        "audience, anonymous (yes/no), respondent and received (ISO 8601; empty is\n"
+        "now, as for --received).  An empty answer cell is not answered.  Every bad\n"
+        "row is reported as FILE:LINE and then nothing is imported.  Format:\n"
+        "docs/report.md.\n"
+        "exit status: 0 recorded, 1 when the run or the journal cannot be read or\n"
+        "written, 2 on a usage error or an invalid response or file\n",
     .exec = feedback_exec,
 };

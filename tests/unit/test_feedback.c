@@ -425,6 +425,137 @@ static void test_command(void **state)
     assert_int_equal(count_responses(f), 3);
 }
 
+/* ---- the run's clock ----------------------------------------------------------- */
+
+#define DRILL_SPEED 20
+
+/* A drill at DRILL_SPEED that started real_ago_ms of real time ago (the
+ * fixture's runs start at T0), read back into *r: release it. */
+static void drill_run(struct fixture *f, struct journal_run *r, int64_t real_ago_ms)
+{
+    char *meta = fixture_meta();
+    struct journal_run c = {.playbook_name = "database-outage",
+                            .title = "Checkout database outage",
+                            .playbook_path = "/srv/playbooks/db.yaml",
+                            .playbook_text = "crisisrun: 1\nname: database-outage\n",
+                            .meta_json = meta,
+                            .drill = 1,
+                            .speed = DRILL_SPEED,
+                            .started_ms = wallclock_ms() - real_ago_ms};
+    assert_int_equal(journal_run_create(f->j, &c), 0);
+    free(meta);
+    assert_int_equal(journal_run_get(f->j, c.id, r), 0);
+}
+
+/* The drill's clock at wall time wall: start + real time elapsed * speed. */
+static int64_t drill_clock(const struct journal_run *r, int64_t wall)
+{
+    return r->started_ms + (int64_t)((double)(wall - r->started_ms) * DRILL_SPEED);
+}
+
+/* The received_ms of the only response of run r. */
+static int64_t received_of(struct fixture *f, const struct journal_run *r)
+{
+    struct journal_feedback *fb;
+    size_t n;
+    assert_int_equal(journal_feedback_list(f->j, r->id, &fb, &n), 0);
+    assert_int_equal(n, 1);
+    int64_t at = fb[0].received_ms;
+    journal_feedback_list_free(fb, n);
+    return at;
+}
+
+/*
+ * A response given without a time is received now on the run's clock:
+ * for a drill, the rehearsed timeline its runner journals and its form
+ * stores on (docs/feedback.md), not the wall clock.  Each drill below
+ * started a real minute or an hour ago, so at --speed 20 its clock reads
+ * twenty minutes or twenty hours in.  The bounds are the drill's clock
+ * read just before and just after the call.
+ */
+static void test_received_on_drill_clock(void **state)
+{
+    struct fixture *f = *state;
+    struct feedback_value v[] = {{"informed", "4", FEEDBACK_RATING}};
+    struct feedback_input in = {.values = v, .nvalues = 1, .source = "cli"};
+    char *err;
+
+    /* Still running: now is twenty minutes in, not one. */
+    struct journal_run running;
+    drill_run(f, &running, MIN);
+    int64_t before = drill_clock(&running, wallclock_ms());
+    capture_begin();
+    assert_int_equal(feedback_add(f->j, running.id, &in, NULL), 0);
+    err = capture_end();
+    int64_t after = drill_clock(&running, wallclock_ms());
+    assert_string_equal(err, "");
+    free(err);
+    int64_t at = received_of(f, &running);
+    assert_true(at >= before && at <= after);
+    assert_true(at >= running.started_ms + 20 * MIN);
+
+    /* Resolved at +10m, its window open: after the resolution, before the
+     * close, as an answer through the form at the same moment. */
+    struct journal_run open;
+    drill_run(f, &open, MIN);
+    assert_int_equal(journal_run_set_status(f->j, open.id, STATUS_RESOLVED,
+                                            open.started_ms + 10 * MIN),
+                     0);
+    assert_int_equal(journal_run_set_feedback_closes(
+                         f->j, open.id, open.started_ms + 10 * MIN + 72 * HOUR),
+                     0);
+    char *path = write_csv(f, "survey.csv", "informed,received\n3,\n");
+    long count, skipped;
+    before = drill_clock(&open, wallclock_ms());
+    capture_begin();
+    assert_int_equal(feedback_import_csv(f->j, open.id, path, &count, &skipped), 0);
+    err = capture_end();
+    after = drill_clock(&open, wallclock_ms());
+    assert_string_equal(err, "");
+    free(err);
+    free(path);
+    assert_int_equal(count, 1);
+    at = received_of(f, &open);
+    assert_true(at >= before && at <= after);
+    assert_true(at > open.started_ms + 10 * MIN);
+    assert_true(at < open.started_ms + 10 * MIN + 72 * HOUR);
+
+    /* Over, its 30m window closed long ago on its clock: the commands are
+     * not held to the window, so the response is received now on that
+     * clock, after the close, where `serve` says the window stands. */
+    struct journal_run closed;
+    drill_run(f, &closed, HOUR);
+    assert_int_equal(journal_run_set_status(f->j, closed.id, STATUS_RESOLVED,
+                                            closed.started_ms + 10 * MIN),
+                     0);
+    assert_int_equal(
+        journal_run_set_feedback_closes(f->j, closed.id, closed.started_ms + 40 * MIN),
+        0);
+    before = drill_clock(&closed, wallclock_ms());
+    capture_begin();
+    assert_int_equal(feedback_add(f->j, closed.id, &in, NULL), 0);
+    err = capture_end();
+    after = drill_clock(&closed, wallclock_ms());
+    free(err);
+    at = received_of(f, &closed);
+    assert_true(at >= before && at <= after);
+    assert_true(at > closed.started_ms + 40 * MIN);
+
+    /* A time given is kept as given, on a drill too. */
+    struct journal_run given;
+    drill_run(f, &given, MIN);
+    in.received_ms = given.started_ms + 15 * MIN;
+    capture_begin();
+    assert_int_equal(feedback_add(f->j, given.id, &in, NULL), 0);
+    free(capture_end());
+    assert_int_equal(received_of(f, &given), given.started_ms + 15 * MIN);
+
+    journal_run_release(&running);
+    journal_run_release(&open);
+    journal_run_release(&closed);
+    journal_run_release(&given);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -434,6 +565,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_import_bad_rows, setup, teardown),
         cmocka_unit_test_setup_teardown(test_import_bad_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_command, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_received_on_drill_clock, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -122,12 +122,12 @@ static void test_clock_and_window(void **state)
     r.started_ms = 1000000;
     r.speed = 60;
     /* Not a drill: the wall clock, whatever the speed says. */
-    assert_int_equal(feedback_run_clock(&r, 1001000), 1001000);
+    assert_int_equal(journal_run_clock(&r, 1001000), 1001000);
     r.drill = 1;
     /* A drill at 60x: one real second is a virtual minute. */
-    assert_int_equal(feedback_run_clock(&r, 1001000), 1000000 + 60000);
+    assert_int_equal(journal_run_clock(&r, 1001000), 1000000 + 60000);
     r.speed = 1;
-    assert_int_equal(feedback_run_clock(&r, 1001000), 1001000);
+    assert_int_equal(journal_run_clock(&r, 1001000), 1001000);
     r.speed = 60;
 
     assert_int_equal(feedback_window_at(&r, 1001000), FEEDBACK_WINDOW_NOT_OPEN);
