@@ -59,13 +59,19 @@ static json_t *time_json(int64_t ms)
 
 /* ---- list ------------------------------------------------------------------- */
 
+/*
+ * Where a run's duration ends; now_ms is the wall clock.  A run still going
+ * is measured to now on its own clock: its start and events are on that
+ * clock, and for a drill at --speed N the wall clock would show it N times
+ * shorter than `show` shows it.
+ */
 static int64_t run_end_ms(const struct journal_run *r, int64_t now_ms)
 {
     if (r->resolved_ms)
         return r->resolved_ms;
     if (r->ended_ms)
         return r->ended_ms;
-    return now_ms;
+    return journal_run_clock(r, now_ms);
 }
 
 static json_t *run_json(const struct journal_run *r, int64_t now_ms)

@@ -220,7 +220,7 @@ void journal_run_release(struct journal_run *r);
  * during and after the runner's life, and after a resume (which keeps the
  * same formula).  Anything that stamps or measures "now" against a run's
  * journaled times goes through here: the form and the feedback commands
- * (received_ms), the feedback window.
+ * (received_ms), the feedback window, `list` (a running run's duration).
  */
 int64_t journal_run_clock(const struct journal_run *r, int64_t wall_ms);
 
@@ -575,7 +575,8 @@ void journal_feedback_list_free(struct journal_feedback *v, size_t n);
 
 /*
  * Prints every run, newest first: a table, or with json a JSON array.
- * now_ms measures the duration of runs still going.  0 or -1.
+ * now_ms (the wall clock) measures the duration of runs still going, each
+ * on its own clock (journal_run_clock).  0 or -1.
  */
 int journal_print_runs(struct journal *j, int json, int64_t now_ms, FILE *out);
 

@@ -1205,6 +1205,54 @@ static void test_list_view(void **state)
     free(buf);
 }
 
+/*
+ * A drill's times are its rehearsed timeline, so `list` measures a running
+ * drill on its clock too (journal_run_clock), as `show` places its events:
+ * 25 real seconds into a drill at --speed 20, the drill is 8m20s in, with
+ * an event at +7m13s; measured on the wall clock it would last 25s.
+ */
+static void test_list_view_drill(void **state)
+{
+    struct fixture *f = *state;
+    struct journal_run r;
+    memset(&r, 0, sizeof(r));
+    r.playbook_name = "database-outage";
+    r.playbook_path = "/srv/playbooks/db.yaml";
+    r.playbook_text = "crisisrun: 1\nname: database-outage\n";
+    r.drill = 1;
+    r.speed = 20;
+    r.started_ms = T0;
+    assert_int_equal(journal_run_create(f->j, &r), 0);
+    struct journal_event ev = {.kind = EV_NOTE, .at_ms = T0 + 433000};
+    assert_int_equal(journal_event_add(f->j, r.id, &ev), 0);
+
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    assert_int_equal(journal_print_runs(f->j, 0, T0 + 25000, out), 0);
+    fclose(out);
+    assert_contains(buf, "running");
+    assert_contains(buf, "8m20s");
+    free(buf);
+    out = open_memstream(&buf, &len);
+    assert_int_equal(journal_print_runs(f->j, 1, T0 + 25000, out), 0);
+    fclose(out);
+    json_t *arr = json_loads(buf, 0, NULL);
+    json_t *o = json_array_get(arr, 0);
+    assert_int_equal(json_integer_value(json_object_get(o, "duration_ms")), 500000);
+    assert_true(json_integer_value(json_object_get(o, "duration_ms")) >= 433000);
+    json_decref(arr);
+    free(buf);
+
+    /* Resolved at +12m31s on its clock: that is its duration from then on. */
+    assert_int_equal(journal_run_set_status(f->j, r.id, STATUS_RESOLVED, T0 + 751000), 0);
+    out = open_memstream(&buf, &len);
+    assert_int_equal(journal_print_runs(f->j, 0, T0 + 3600000, out), 0);
+    fclose(out);
+    assert_contains(buf, "12m31s");
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1228,6 +1276,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_acks_notes_feedback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_show_never_prints_secrets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_view, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_view_drill, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
