@@ -482,6 +482,24 @@ static struct journal *open_journal(struct cmd_ctx *ctx)
     return j;
 }
 
+/*
+ * The usage of each subcommand, for its usage errors.  cmd.c puts
+ * "crisisrun " (a usage error) or "crisisrun [--db PATH] " (--help) before
+ * a command's usage, so a usage is one line that never names crisisrun
+ * itself: a second line could not get the prefix of the first.  An error
+ * in `feedback add` shows add's usage; cmd_feedback's own (--help, no or an
+ * unknown subcommand) names both.  These entries are not in cmd_table[].
+ */
+static const struct cmd_entry feedback_add_usage = {
+    .name = "feedback",
+    .usage = "feedback add RUN [--rating Q=N]... [--answer Q=TEXT]... [--comment TEXT] "
+             "[--audience CH] [--anonymous | --respondent NAME] [--received TIME]",
+};
+static const struct cmd_entry feedback_import_usage = {
+    .name = "feedback",
+    .usage = "feedback import RUN FILE.csv",
+};
+
 /* Splits "Q=V" into values[]; Q must not be empty. */
 static int add_value(const struct cmd_entry *e, const char *arg, enum feedback_kind kind,
                      struct feedback_value **v, size_t *n, size_t *alloc)
@@ -518,8 +536,9 @@ static int feedback_add_cmd(struct cmd_ctx *ctx, int argc, char **argv)
         switch (c) {
         case 'r':
         case 'a':
-            if (add_value(&cmd_feedback, optarg, c == 'r' ? FEEDBACK_RATING : FEEDBACK_TEXT,
-                          &values, &nvalues, &alloc) != 0)
+            if (add_value(&feedback_add_usage, optarg,
+                          c == 'r' ? FEEDBACK_RATING : FEEDBACK_TEXT, &values, &nvalues,
+                          &alloc) != 0)
                 ret = EXIT_USAGE;
             break;
         case 'c':
@@ -536,26 +555,32 @@ static int feedback_add_cmd(struct cmd_ctx *ctx, int argc, char **argv)
             break;
         case 't':
             if (iso8601_parse(optarg, &in.received_ms) < 0)
-                ret = cmd_usage_error(&cmd_feedback,
-                                      "invalid --received '%s' (expected UTC ISO 8601, like "
-                                      "2026-11-26T14:35:00Z)",
-                                      optarg);
+                ret = cmd_usage_error(
+                    &feedback_add_usage,
+                    "invalid --received '%s' (expected UTC ISO 8601, like "
+                    "2026-11-26T14:35:00Z)",
+                    optarg);
             break;
         case ':':
-            ret = cmd_usage_error(&cmd_feedback, "option '%s' needs a value", argv[optind - 1]);
+            ret = cmd_usage_error(&feedback_add_usage, "option '%s' needs a value",
+                                  argv[optind - 1]);
             break;
         default:
-            ret = cmd_usage_error(&cmd_feedback, "unknown option '%s'", argv[optind - 1]);
+            ret = cmd_usage_error(&feedback_add_usage, "unknown option '%s'",
+                                  argv[optind - 1]);
         }
     }
     if (ret == EXIT_OK && in.anonymous && in.respondent)
-        ret = cmd_usage_error(&cmd_feedback, "--anonymous and --respondent exclude each other");
+        ret = cmd_usage_error(&feedback_add_usage,
+                              "--anonymous and --respondent exclude each other");
     if (ret == EXIT_OK && optind >= argc)
-        ret = cmd_usage_error(&cmd_feedback, "no run given");
+        ret = cmd_usage_error(&feedback_add_usage, "no run given");
     if (ret == EXIT_OK && optind + 1 < argc)
-        ret = cmd_usage_error(&cmd_feedback, "unexpected argument '%s'", argv[optind + 1]);
+        ret = cmd_usage_error(&feedback_add_usage, "unexpected argument '%s'",
+                              argv[optind + 1]);
     if (ret == EXIT_OK && !nvalues && !in.comment)
-        ret = cmd_usage_error(&cmd_feedback, "give at least one --rating, --answer or --comment");
+        ret = cmd_usage_error(&feedback_add_usage,
+                              "give at least one --rating, --answer or --comment");
     if (ret == EXIT_OK) {
         struct journal *j = open_journal(ctx);
         in.values = values;
@@ -575,11 +600,13 @@ static int feedback_add_cmd(struct cmd_ctx *ctx, int argc, char **argv)
 static int feedback_import_cmd(struct cmd_ctx *ctx, int argc, char **argv)
 {
     if (argc > 1 && argv[1][0] == '-' && argv[1][1])
-        return cmd_usage_error(&cmd_feedback, "unknown option '%s'", argv[1]);
+        return cmd_usage_error(&feedback_import_usage, "unknown option '%s'", argv[1]);
     if (argc < 3)
-        return cmd_usage_error(&cmd_feedback, "feedback import needs a run and a CSV file");
+        return cmd_usage_error(&feedback_import_usage,
+                               "feedback import needs a run and a CSV file");
     if (argc > 3)
-        return cmd_usage_error(&cmd_feedback, "unexpected argument '%s'", argv[3]);
+        return cmd_usage_error(&feedback_import_usage, "unexpected argument '%s'",
+                               argv[3]);
     struct journal *j = open_journal(ctx);
     if (!j)
         return EXIT_RUNTIME;
@@ -614,13 +641,10 @@ static int feedback_exec(struct cmd_ctx *ctx, int argc, char **argv)
 
 const struct cmd_entry cmd_feedback = {
     .name = "feedback",
-    .usage =
-        "feedback add RUN [--rating Q=N]... [--answer Q=TEXT]... [--comment TEXT]\n"
-        "                          [--audience CH] [--anonymous | --respondent NAME]\n"
-        "       crisisrun [--db PATH] feedback import RUN FILE.csv",
+    .usage = "feedback add RUN OPTION... | feedback import RUN FILE.csv",
     .summary = "record feedback responses: one by hand, or a survey export",
     .help =
-        "add options:\n"
+        "add options (at least one --rating, --answer or --comment):\n"
         "  --rating Q=N        rate question Q (1..its scale); repeat per question\n"
         "  --answer Q=TEXT     answer the text question Q\n"
         "  --comment TEXT      a free comment\n"
