@@ -316,9 +316,22 @@ static void print_text(const struct timeline *t, FILE *out)
     }
 
     if (t->nnotifs) {
-        fprintf(out, "\ndeliveries\n  %-9s  %-16s  %-12s  %-28s  %-9s  %8s  %4s  %7s\n",
-                "CREATED", "STEP", "CHANNEL", "ENDPOINT", "STATE", "ATTEMPTS", "HTTP",
-                "LATENCY");
+        /* The step and channel columns as wide as their longest entry
+         * (ids are at most 64 bytes), so long ids keep the table aligned. */
+        int wstep = 16, wchan = 12;
+        for (size_t i = 0; i < t->nnotifs; i++) {
+            char step[128];
+            int n = snprintf(step, sizeof(step), "%s #%d", t->notifs[i].step,
+                             t->notifs[i].occurrence);
+            size_t c = strlen(t->notifs[i].channel);
+            if (n > wstep)
+                wstep = n;
+            if (c > (size_t)wchan)
+                wchan = (int)c;
+        }
+        fprintf(out, "\ndeliveries\n  %-9s  %-*s  %-*s  %-28s  %-9s  %8s  %4s  %7s\n",
+                "CREATED", wstep, "STEP", wchan, "CHANNEL", "ENDPOINT", "STATE",
+                "ATTEMPTS", "HTTP", "LATENCY");
         for (size_t i = 0; i < t->nnotifs; i++) {
             const struct journal_notification *n = &t->notifs[i];
             char step[128], http[16] = "-", lat[32] = "-";
@@ -327,9 +340,9 @@ static void print_text(const struct timeline *t, FILE *out)
                 snprintf(http, sizeof(http), "%d", n->last_http_status);
             if (n->last_latency_ms >= 0)
                 snprintf(lat, sizeof(lat), "%" PRId64 "ms", n->last_latency_ms);
-            fprintf(out, "  %-9s  %-16s  %-12s  ",
-                    offset_format(n->created_ms - r->started_ms, off, sizeof(off)), step,
-                    n->channel);
+            fprintf(out, "  %-9s  %-*s  %-*s  ",
+                    offset_format(n->created_ms - r->started_ms, off, sizeof(off)), wstep,
+                    step, wchan, n->channel);
             print_padded(out, n->endpoint_redacted, 28);
             fprintf(out, "  %-9s  %8d  %4s  %7s\n", journal_delivery_state_name(n->state),
                     n->attempts, http, lat);

@@ -1,10 +1,8 @@
 #!/usr/bin/env bash
 # test_list_show.sh - `crisisrun list` and `crisisrun show` through the real
-# binary: journal location, missing journal, usage errors.
-#
-# No command creates runs yet (`run` lands separately), so the timeline
-# itself is tested through the journal API in tests/unit/test_journal.c;
-# cases with real runs belong here once `run` exists.
+# binary: journal location, missing journal, usage errors, and the layout
+# of show's deliveries table.  The timeline's content is tested through the
+# journal API in tests/unit/test_journal.c.
 set -u
 : "${CRISISRUN:?path of the crisisrun binary}"
 
@@ -58,5 +56,32 @@ grep -q "usage: crisisrun \[--db PATH\] list \[--json\]" "$tmp/out" ||
 check "show --help" 0 "" -- "$CRISISRUN" show --help
 grep -q "unique prefix" "$tmp/out" ||
     { echo "FAIL show --help mentions prefixes" >&2; fails=$((fails + 1)); }
+
+# show's deliveries table stays aligned when a step id and a channel name
+# are longer than the columns' usual width: each row's channel starts
+# under CHANNEL, its endpoint under ENDPOINT.
+cat >"$tmp/long.yaml" <<'EOF'
+crisisrun: 1
+name: long
+channels:
+  leadership-escalations: {type: webhook, url: "http://127.0.0.1:9/x"}
+  ops: {type: webhook, url: "http://127.0.0.1:9/y"}
+steps:
+  - {id: tell-leads-identified-with-details, at: 0s, notify: [leadership-escalations, ops], message: "m"}
+  - {id: a, at: 0s, status: resolved, notify: [ops], message: "m"}
+EOF
+"$CRISISRUN" --db "$tmp/long.db" run --quiet --capture "$tmp/cap" "$tmp/long.yaml" >"$tmp/id" ||
+    { echo "FAIL the long-id run" >&2; fails=$((fails + 1)); }
+"$CRISISRUN" --db "$tmp/long.db" show "$(head -n 1 "$tmp/id")" >"$tmp/show"
+awk '/^deliveries$/ { on = 1; next }
+     on && /CREATED/ { ch = index($0, "CHANNEL"); ep = index($0, "ENDPOINT"); next }
+     on && /^  [+-]/ {
+         rows++
+         split($0, f, /  +/)
+         if (index($0, f[4]) != ch || index($0, f[5]) != ep) bad++
+     }
+     on && /^$/ { on = 0 }
+     END { exit !(rows == 3 && bad == 0) }' "$tmp/show" ||
+    { echo "FAIL show's deliveries table is not aligned:" >&2; sed -n '/^deliveries/,$p' "$tmp/show" >&2; fails=$((fails + 1)); }
 
 [ "$fails" -eq 0 ] || { echo "$fails failure(s)" >&2; exit 1; }
