@@ -179,14 +179,21 @@ int journal_ack_wait_add(struct journal *j, const char *run_id, const char *step
     return journal_step_write(j, st, "add an acknowledgement wait");
 }
 
+/*
+ * A wait ends once, acknowledged or escalated, as its deadline does in the
+ * scheduler.  An escalated wait is no longer waiting: the run-level ack
+ * calls this for every step with ack:, and marking such a wait would make
+ * show claim the page was answered when it had in fact escalated.
+ */
 int journal_ack_step(struct journal *j, const char *run_id, const char *step, int64_t at_ms,
                      const char *by)
 {
     static const char sql[] =
         "UPDATE ack_waits SET acknowledged_ms = ?3, acknowledged_by = ?4"
-        " WHERE run_id = ?1 AND step = ?2 AND acknowledged_ms IS NULL AND occurrence ="
+        " WHERE run_id = ?1 AND step = ?2 AND acknowledged_ms IS NULL"
+        " AND escalated_ms IS NULL AND occurrence ="
         " (SELECT max(occurrence) FROM ack_waits WHERE run_id = ?1 AND step = ?2"
-        "  AND acknowledged_ms IS NULL)";
+        "  AND acknowledged_ms IS NULL AND escalated_ms IS NULL)";
     sqlite3_stmt *st = journal_stmt(j, ST_ACK_STEP, sql);
     if (!st)
         return -1;

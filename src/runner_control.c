@@ -36,7 +36,11 @@ int runner_op_ack(struct runner *r, const char *step, const char *who, char **ms
         runner_event(r, EV_ACKNOWLEDGED, NULL, 0, json_pack("{s:b}", "first", first), who);
         liveview_event(&r->lv, wall, "run acknowledged by %s%s", who, first ? "" : " (again)");
         *msg = xstrdup(first ? "run acknowledged" : "run was already acknowledged");
-        /* Acknowledging the run acknowledges every waiting step too. */
+        /*
+         * Acknowledging the run acknowledges every waiting step too, but
+         * not one that already escalated: journal_ack_step leaves that
+         * wait alone, as sched_ack_run found its deadline no longer pending.
+         */
         for (size_t i = 0; i < r->pb->nsteps; i++)
             if (r->pb->steps[i].has_ack &&
                 journal_ack_step(r->j, r->run.id, r->pb->steps[i].id, wall, who) < 0)

@@ -3,8 +3,10 @@
 # binary and the inbox: an unacknowledged step escalates in two levels at
 # the deadlines the playbook sets; `ack RUN STEP` before the deadline
 # prevents the escalation; `ack RUN` acknowledges the run (time to
-# acknowledge, on: acknowledged, every pending deadline cancelled); the
-# commands' exit codes and messages.
+# acknowledge, on: acknowledged, every pending deadline cancelled) and
+# answers the steps still waiting, but leaves a wait that already escalated
+# (or was acknowledged on its own) as it was; the commands' exit codes and
+# messages.
 . "$(dirname "$0")/lib.sh"
 . "$CRISISRUN_TEST_DATA/control/helpers.sh"
 
@@ -149,5 +151,75 @@ assert_eq "$(sq "SELECT group_concat(step || ':' || (acknowledged_by = '$ME'), '
                  WHERE run_id = '$RUN' ORDER BY step")" "page:1 page2:1" \
     "both waits acknowledged"
 assert_eq "$(inbox_count /webhook/acks-leaders)" 0 "the leaders were never paged"
+
+# ---- a run acknowledged after one of its pages escalated -----------------------------
+# The run-level ack answers the pages still waiting; page-payments had
+# already escalated, so its wait stays escalated and unacknowledged, and
+# page-net keeps the step-level ack it had before.
+cat >"$TMP/late.yaml" <<'YAML'
+crisisrun: 1
+name: late
+title: "Acknowledged after an escalation"
+channels:
+  oncall:  {type: webhook, url: "${env:INBOX_URL}/webhook/late-oncall"}
+  leaders: {type: webhook, url: "${env:INBOX_URL}/webhook/late-leaders"}
+steps:
+  - id: page-payments
+    at: 1m
+    notify: [oncall]
+    message: "page the payments on-call"
+    ack: {within: 5m, escalate: escalate-leads}
+  - id: page-db
+    at: 1m
+    notify: [oncall]
+    message: "page the database on-call"
+    ack: {within: 1d, escalate: escalate-leads}
+  - id: page-net
+    at: 1m
+    notify: [oncall]
+    message: "page the network on-call"
+    ack: {within: 1d, escalate: escalate-leads}
+  - id: escalate-leads
+    on: escalation
+    notify: [leaders]
+    message: "{{trigger.step}} not acknowledged after {{trigger.waited}}"
+YAML
+start_crisisrun "$TMP/late.out" run --drill --speed "$SPEED" "$TMP/late.yaml"
+PID=$BG_PID
+RUN=$(wait_run_id "$TMP/late.out")
+wait_fired "$RUN" page-net
+crisisrun ack "$RUN" page-net >"$TMP/o" || fail "ack RUN page-net failed"
+assert_contains "$TMP/o" "$RUN: step 'page-net' acknowledged"
+NET_ACK=$(sq "SELECT acknowledged_ms FROM ack_waits WHERE run_id = '$RUN' AND step = 'page-net'")
+[[ -n $NET_ACK ]] || fail "page-net's step-level ack was not journaled"
+
+wait_fired "$RUN" escalate-leads
+crisisrun ack "$RUN" >"$TMP/o" || fail "ack RUN after the escalation failed"
+assert_contains "$TMP/o" "$RUN: run acknowledged"
+rc=0; crisisrun ack "$RUN" page-payments >"$TMP/o" 2>"$TMP/e" || rc=$?
+assert_eq "$rc" 1 "ack of the step that escalated"
+assert_contains "$TMP/e" "step 'page-payments' is not waiting for acknowledgement"
+crisisrun resolve "$RUN" >"$TMP/o" || fail "resolve RUN failed"
+wait_exit "$PID" 30
+[[ $EXIT_RC == 0 ]] || { cat "$TMP/late.out"; fail "the late run exited $EXIT_RC"; }
+
+assert_eq "$(fired "$RUN" escalate-leads)" 1 "only page-payments escalated"
+assert_eq "$(sq "SELECT acknowledged_ms IS NULL, acknowledged_by IS NULL, escalated_ms IS NOT NULL
+                 FROM ack_waits WHERE run_id = '$RUN' AND step = 'page-payments'")" "1|1|1" \
+    "the escalated wait is not acknowledged by the later run-level ack"
+assert_eq "$(sq "SELECT w.acknowledged_ms = r.acknowledged_ms, w.acknowledged_by, w.escalated_ms IS NULL
+                 FROM ack_waits w JOIN runs r ON r.id = w.run_id
+                 WHERE w.run_id = '$RUN' AND w.step = 'page-db'")" "1|$ME|1" \
+    "the run-level ack answered the page still waiting"
+assert_eq "$(sq "SELECT acknowledged_ms FROM ack_waits WHERE run_id = '$RUN' AND step = 'page-net'")" \
+    "$NET_ACK" "a step acknowledged before keeps its own acknowledgement"
+crisisrun show "$RUN" >"$TMP/show" || fail "show RUN failed"
+grep -F "page-payments #1" "$TMP/show" >"$TMP/line" || fail "show lists no wait of page-payments"
+assert_contains "$TMP/line" "; escalated "
+assert_not_contains "$TMP/line" "acknowledged"
+crisisrun show "$RUN" --json >"$TMP/show.json" || fail "show RUN --json failed"
+assert_eq "$(json_query '[[a["acknowledged"], a["acknowledged_by"], a["escalated"] is not None]
+                          for a in d["acknowledgements"] if a["step"] == "page-payments"]' \
+                        "$TMP/show.json")" '[[null, null, true]]' "show --json agrees"
 
 echo "ok test_control_ack"

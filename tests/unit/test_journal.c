@@ -994,17 +994,43 @@ static void test_acks_notes_feedback(void **state)
     assert_int_equal(journal_ack_wait_add(f->j, r.id, "page-db", 1, T0, T0 + 600000,
                                           "escalate-db"),
                      0); /* idempotent */
+    assert_int_equal(journal_ack_wait_add(f->j, r.id, "page-net", 1, T0 + 1, T0 + 600001,
+                                          "escalate-db"),
+                     0);
     assert_int_equal(journal_ack_escalated(f->j, r.id, "page-db", 1, T0 + 600000), 0);
-    assert_int_equal(journal_ack_step(f->j, r.id, "page-db", T0 + 700000, "bob"), 1);
-    assert_int_equal(journal_ack_step(f->j, r.id, "page-db", T0 + 800000, "bob"), 0);
+    /* An escalated wait is over: a later ack (the run's) answers nothing. */
+    assert_int_equal(journal_ack_step(f->j, r.id, "page-db", T0 + 700000, "root"), 0);
+    assert_int_equal(journal_ack_step(f->j, r.id, "page-net", T0 + 300000, "alice"), 1);
+    /* Nor does it overwrite an acknowledgement already there. */
+    assert_int_equal(journal_ack_step(f->j, r.id, "page-net", T0 + 800000, "bob"), 0);
+    /* The latest occurrence that is still waiting, past one that escalated. */
+    assert_int_equal(journal_ack_wait_add(f->j, r.id, "page-ops", 1, T0 + 2, T0 + 600002,
+                                          "escalate-db"),
+                     0);
+    assert_int_equal(journal_ack_wait_add(f->j, r.id, "page-ops", 2, T0 + 3, T0 + 600003,
+                                          "escalate-db"),
+                     0);
+    assert_int_equal(journal_ack_escalated(f->j, r.id, "page-ops", 2, T0 + 600003), 0);
+    assert_int_equal(journal_ack_step(f->j, r.id, "page-ops", T0 + 700000, "bob"), 1);
     struct journal_ack_wait *w;
     size_t n;
     assert_int_equal(journal_ack_wait_list(f->j, r.id, &w, &n), 0);
-    assert_int_equal(n, 1);
-    assert_int_equal(w[0].acknowledged_ms, T0 + 700000);
-    assert_string_equal(w[0].acknowledged_by, "bob");
+    assert_int_equal(n, 4);
+    assert_string_equal(w[0].step, "page-db");
+    assert_int_equal(w[0].acknowledged_ms, 0);
+    assert_null(w[0].acknowledged_by);
     assert_int_equal(w[0].escalated_ms, T0 + 600000);
     assert_string_equal(w[0].escalate_step, "escalate-db");
+    assert_string_equal(w[1].step, "page-net");
+    assert_int_equal(w[1].acknowledged_ms, T0 + 300000);
+    assert_string_equal(w[1].acknowledged_by, "alice");
+    assert_int_equal(w[1].escalated_ms, 0);
+    assert_string_equal(w[2].step, "page-ops");
+    assert_int_equal(w[2].occurrence, 1);
+    assert_int_equal(w[2].acknowledged_ms, T0 + 700000);
+    assert_int_equal(w[3].occurrence, 2);
+    assert_int_equal(w[3].acknowledged_ms, 0);
+    assert_int_equal(w[3].escalated_ms, T0 + 600003);
     journal_ack_wait_list_free(w, n);
 
     struct journal_note note = {.at_ms = T0 + 5, .author = "alice",
