@@ -191,9 +191,7 @@ int journal_ack_step(struct journal *j, const char *run_id, const char *step, in
     static const char sql[] =
         "UPDATE ack_waits SET acknowledged_ms = ?3, acknowledged_by = ?4"
         " WHERE run_id = ?1 AND step = ?2 AND acknowledged_ms IS NULL"
-        " AND escalated_ms IS NULL AND occurrence ="
-        " (SELECT max(occurrence) FROM ack_waits WHERE run_id = ?1 AND step = ?2"
-        "  AND acknowledged_ms IS NULL AND escalated_ms IS NULL)";
+        " AND escalated_ms IS NULL";
     sqlite3_stmt *st = journal_stmt(j, ST_ACK_STEP, sql);
     if (!st)
         return -1;

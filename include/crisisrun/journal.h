@@ -498,9 +498,11 @@ int journal_ack_wait_add(struct journal *j, const char *run_id, const char *step
                          int occurrence, int64_t since_ms, int64_t deadline_ms,
                          const char *escalate_step);
 /*
- * Acknowledges the latest waiting occurrence of step: one neither
- * acknowledged nor escalated yet.  Returns 1 when one was acknowledged, 0
- * when none was waiting (a wait that escalated stays escalated), -1 on error.
+ * Acknowledges every waiting occurrence of step (neither acknowledged nor
+ * escalated yet), as the scheduler cancels every pending deadline of it:
+ * a repeating step can have several.  Returns 1 when any was acknowledged,
+ * 0 when none was waiting (a wait that escalated stays escalated), -1 on
+ * error.
  */
 int journal_ack_step(struct journal *j, const char *run_id, const char *step, int64_t at_ms,
                      const char *by);

@@ -1003,11 +1003,16 @@ static void test_acks_notes_feedback(void **state)
     assert_int_equal(journal_ack_step(f->j, r.id, "page-net", T0 + 300000, "alice"), 1);
     /* Nor does it overwrite an acknowledgement already there. */
     assert_int_equal(journal_ack_step(f->j, r.id, "page-net", T0 + 800000, "bob"), 0);
-    /* The latest occurrence that is still waiting, past one that escalated. */
+    /* Every occurrence still waiting, past one that escalated: a repeating
+     * step's earlier pages are answered by the same ack (the scheduler
+     * cancels all their deadlines). */
     assert_int_equal(journal_ack_wait_add(f->j, r.id, "page-ops", 1, T0 + 2, T0 + 600002,
                                           "escalate-db"),
                      0);
     assert_int_equal(journal_ack_wait_add(f->j, r.id, "page-ops", 2, T0 + 3, T0 + 600003,
+                                          "escalate-db"),
+                     0);
+    assert_int_equal(journal_ack_wait_add(f->j, r.id, "page-ops", 3, T0 + 4, T0 + 600004,
                                           "escalate-db"),
                      0);
     assert_int_equal(journal_ack_escalated(f->j, r.id, "page-ops", 2, T0 + 600003), 0);
@@ -1015,7 +1020,7 @@ static void test_acks_notes_feedback(void **state)
     struct journal_ack_wait *w;
     size_t n;
     assert_int_equal(journal_ack_wait_list(f->j, r.id, &w, &n), 0);
-    assert_int_equal(n, 4);
+    assert_int_equal(n, 5);
     assert_string_equal(w[0].step, "page-db");
     assert_int_equal(w[0].acknowledged_ms, 0);
     assert_null(w[0].acknowledged_by);
@@ -1031,6 +1036,10 @@ static void test_acks_notes_feedback(void **state)
     assert_int_equal(w[3].occurrence, 2);
     assert_int_equal(w[3].acknowledged_ms, 0);
     assert_int_equal(w[3].escalated_ms, T0 + 600003);
+    assert_int_equal(w[4].occurrence, 3);
+    assert_int_equal(w[4].acknowledged_ms, T0 + 700000);
+    assert_string_equal(w[4].acknowledged_by, "bob");
+    assert_int_equal(w[4].escalated_ms, 0);
     journal_ack_wait_list_free(w, n);
 
     struct journal_note note = {.at_ms = T0 + 5, .author = "alice",
