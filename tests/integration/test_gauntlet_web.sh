@@ -132,6 +132,9 @@ assert_eq "$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $
 assert_eq "$(sqlite3 "$DB" "SELECT count(*) FROM notes")" 0 "no oversize note stored"
 
 # --- hostile text through the operator commands, then resolution ---
+# As a note it becomes {{latest_note}} (an action item does not), and as
+# an action item it is listed in the report.
+crisisrun --db "$DB" note "$RUN1" "$XSS_NOTE" >/dev/null
 crisisrun --db "$DB" note "$RUN1" "$XSS_NOTE" --action >/dev/null
 crisisrun --db "$DB" resolve "$RUN1" >/dev/null
 wait_requests 3
