@@ -12,6 +12,7 @@
 #include "crisisrun/journal.h"
 #include "crisisrun/runner_ops.h"
 #include "crisisrun/sched.h"
+#include "crisisrun/suggest.h"
 #include "crisisrun/template.h"
 #include "runner_internal.h"
 
@@ -19,6 +20,18 @@ static int refuse(char **msg, int status, const char *fmt, const char *arg)
 {
     *msg = xasprintf(fmt, arg);
     return status;
+}
+
+/* 404 for a step or channel the playbook does not have, with the closest
+ * of the candidates in sg when it is a plausible typo; releases sg. */
+static int unknown(char **msg, const char *what, const char *name, struct suggest *sg)
+{
+    const char *best = suggest_best(sg, name);
+    *msg = best ? xasprintf("no %s '%s' in this playbook (did you mean '%s'?)", what,
+                            name, best)
+                : xasprintf("no %s '%s' in this playbook", what, name);
+    suggest_release(sg);
+    return 404;
 }
 
 int runner_op_ack(struct runner *r, const char *step, const char *who, char **msg)
@@ -48,8 +61,14 @@ int runner_op_ack(struct runner *r, const char *step, const char *who, char **ms
         return 200;
     }
     long idx = playbook_find_step(r->pb, step);
-    if (idx < 0)
-        return refuse(msg, 404, "no step '%s' in this playbook", step);
+    if (idx < 0) {
+        /* Only steps that can wait for an acknowledgement are offered. */
+        struct suggest sg = SUGGEST_INIT;
+        for (size_t i = 0; i < r->pb->nsteps; i++)
+            if (r->pb->steps[i].has_ack)
+                suggest_add(&sg, r->pb->steps[i].id);
+        return unknown(msg, "step", step, &sg);
+    }
     if (sched_ack_step(r->sched, (size_t)idx, now) < 0)
         return refuse(msg, 409, "step '%s' is not waiting for acknowledgement", step);
     if (journal_ack_step(r->j, r->run.id, step, wall, who) < 0)
@@ -118,7 +137,10 @@ int runner_op_note(struct runner *r, const char *text, const char *const *notify
         chans[i] = playbook_find_channel(r->pb, notify[i]);
         if (chans[i] < 0) {
             free(chans);
-            return refuse(msg, 404, "no channel '%s' in this playbook", notify[i]);
+            struct suggest sg = SUGGEST_INIT;
+            for (size_t c = 0; c < r->pb->nchannels; c++)
+                suggest_add(&sg, r->pb->channels[c].name);
+            return unknown(msg, "channel", notify[i], &sg);
         }
     }
     json_t *nj = json_array();
@@ -163,8 +185,14 @@ int runner_op_note(struct runner *r, const char *text, const char *const *notify
 int runner_op_trigger(struct runner *r, const char *step, const char *who, char **msg)
 {
     long idx = step ? playbook_find_step(r->pb, step) : -1;
-    if (idx < 0)
-        return refuse(msg, 404, "no step '%s' in this playbook", step ? step : "");
+    if (idx < 0) {
+        /* Only the steps a trigger can fire are offered. */
+        struct suggest sg = SUGGEST_INIT;
+        for (size_t i = 0; i < r->pb->nsteps; i++)
+            if (r->pb->steps[i].timing == TIMING_ON && r->pb->steps[i].on == ON_MANUAL)
+                suggest_add(&sg, r->pb->steps[i].id);
+        return unknown(msg, "step", step ? step : "", &sg);
+    }
     if (sched_trigger(r->sched, (size_t)idx, runner_offset(r)) < 0)
         return refuse(msg, 400, "step '%s' is not an 'on: manual' step", step);
     runner_event(r, EV_TRIGGERED, step, 0, NULL, who);

@@ -117,6 +117,11 @@ wait_fired "$RUN" page
 rc=0; crisisrun ack "$RUN" nosuch >"$TMP/o" 2>"$TMP/e" || rc=$?
 assert_eq "$rc" 2 "ack of an unknown step"
 assert_contains "$TMP/e" "crisisrun: run $RUN: no step 'nosuch' in this playbook"
+assert_not_contains "$TMP/e" "did you mean"
+# A typo gets the closest step that can wait for an acknowledgement.
+rc=0; crisisrun ack "$RUN" pgae2 >"$TMP/o" 2>"$TMP/e" || rc=$?
+assert_eq "$rc" 2 "ack of a misspelt step"
+assert_contains "$TMP/e" "no step 'pgae2' in this playbook (did you mean 'page2'?)"
 rc=0; crisisrun ack "$RUN" marker >"$TMP/o" 2>"$TMP/e" || rc=$?
 assert_eq "$rc" 1 "ack of a step that is not waiting"
 assert_contains "$TMP/e" "step 'marker' is not waiting for acknowledgement"

@@ -82,6 +82,8 @@ assert_eq "$(received update 1 customers)" "[DRILL] Status: investigating. " "th
 # ---- note ----------------------------------------------------------------------------
 cli 2 note "$RUN" "to nowhere" --notify ops,nosuch
 assert_contains "$TMP/e" "no channel 'nosuch' in this playbook"
+cli 2 note "$RUN" "to a typo" --notify opps
+assert_contains "$TMP/e" "no channel 'opps' in this playbook (did you mean 'ops'?)"
 cli 2 note "$RUN" "x" --notify ops,,customers
 cli 2 note "$RUN" ""
 assert_contains "$TMP/e" "crisisrun: the note's TEXT is empty"
@@ -146,6 +148,8 @@ cli 2 trigger "$RUN" update
 assert_contains "$TMP/e" "step 'update' is not an 'on: manual' step"
 cli 2 trigger "$RUN" nosuch
 assert_contains "$TMP/e" "no step 'nosuch' in this playbook"
+cli 2 trigger "$RUN" rollbak
+assert_contains "$TMP/e" "no step 'rollbak' in this playbook (did you mean 'rollback'?)"
 cli 0 trigger "$RUN" rollback
 assert_contains "$TMP/o" "$RUN: step 'rollback' triggered"
 wait_fired "$RUN" rollback
