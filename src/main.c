@@ -61,15 +61,6 @@ int main(int argc, char **argv)
             cmd_print_help(e, stdout);
             return EXIT_OK;
         }
-        /* A natural slip, typed from another terminal mid-incident: say
-         * where the option goes rather than calling it unknown. */
-        if (!strcmp(argv[j], "--db") || !strncmp(argv[j], "--db=", 5)) {
-            fprintf(
-                stderr,
-                "crisisrun: --db goes before the command: crisisrun --db PATH %s ...\n",
-                e->name);
-            return EXIT_USAGE;
-        }
     }
     return e->exec(&ctx, argc - i, argv + i);
 }

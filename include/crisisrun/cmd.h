@@ -64,6 +64,12 @@ int cmd_usage_error(const struct cmd_entry *e, const char *fmt, ...);
  * missing value is told apart from an unknown option.
  */
 int cmd_option_error(const struct cmd_entry *e, int c, char *const *argv);
+/*
+ * The usage error for an option e does not take.  --db, the global option,
+ * typed after the command (a natural slip from a second terminal) is told
+ * where it goes instead.
+ */
+int cmd_unknown_option(const struct cmd_entry *e, const char *opt);
 /* 0 when addr is a --listen address the server can use, else the usage
  * error (EXIT_USAGE): found before a command starts anything. */
 int cmd_check_listen(const struct cmd_entry *e, const char *addr);

@@ -11,7 +11,7 @@ static int ack_exec(struct cmd_ctx *ctx, int argc, char **argv)
         return cmd_usage_error(&cmd_ack, "no run given");
     for (int i = 1; i < argc; i++)
         if (argv[i][0] == '-')
-            return cmd_usage_error(&cmd_ack, "unknown option '%s'", argv[i]);
+            return cmd_unknown_option(&cmd_ack, argv[i]);
     if (argc > 3)
         return cmd_usage_error(&cmd_ack, "unexpected argument '%s'", argv[3]);
     json_t *body = argc == 3 ? json_pack("{s:s}", "step", argv[2]) : json_object();

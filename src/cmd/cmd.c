@@ -67,6 +67,14 @@ int cmd_option_error(const struct cmd_entry *e, int c, char *const *argv)
     const char *opt = argv[optind - 1];
     if (c == ':')
         return cmd_usage_error(e, "option '%s' needs a value", opt);
+    return cmd_unknown_option(e, opt);
+}
+
+int cmd_unknown_option(const struct cmd_entry *e, const char *opt)
+{
+    if (!strcmp(opt, "--db") || !strncmp(opt, "--db=", 5))
+        return cmd_usage_error(
+            e, "--db goes before the command: crisisrun --db PATH %s ...", e->name);
     return cmd_usage_error(e, "unknown option '%s'", opt);
 }
 

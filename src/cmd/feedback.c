@@ -566,8 +566,7 @@ static int feedback_add_cmd(struct cmd_ctx *ctx, int argc, char **argv)
                                   argv[optind - 1]);
             break;
         default:
-            ret = cmd_usage_error(&feedback_add_usage, "unknown option '%s'",
-                                  argv[optind - 1]);
+            ret = cmd_unknown_option(&feedback_add_usage, argv[optind - 1]);
         }
     }
     if (ret == EXIT_OK && in.anonymous && in.respondent)
@@ -600,7 +599,7 @@ static int feedback_add_cmd(struct cmd_ctx *ctx, int argc, char **argv)
 static int feedback_import_cmd(struct cmd_ctx *ctx, int argc, char **argv)
 {
     if (argc > 1 && argv[1][0] == '-' && argv[1][1])
-        return cmd_usage_error(&feedback_import_usage, "unknown option '%s'", argv[1]);
+        return cmd_unknown_option(&feedback_import_usage, argv[1]);
     if (argc < 3)
         return cmd_usage_error(&feedback_import_usage,
                                "feedback import needs a run and a CSV file");

@@ -93,7 +93,7 @@ static int report_exec(struct cmd_ctx *ctx, int argc, char **argv)
         case ':':
             return cmd_usage_error(&cmd_report, "option '%s' needs a value", argv[optind - 1]);
         default:
-            return cmd_usage_error(&cmd_report, "unknown option '%s'", argv[optind - 1]);
+            return cmd_unknown_option(&cmd_report, argv[optind - 1]);
         }
     }
     if (optind >= argc)

@@ -6,7 +6,10 @@
 
 static int trigger_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
-    if (argc != 3 || argv[1][0] == '-')
+    for (int i = 1; i < argc; i++)
+        if (argv[i][0] == '-')
+            return cmd_unknown_option(&cmd_trigger, argv[i]);
+    if (argc != 3)
         return cmd_usage_error(&cmd_trigger, "expected RUN and STEP");
     return control_call(ctx, argv[1], "trigger", json_pack("{s:s}", "step", argv[2]));
 }

@@ -56,6 +56,17 @@ for args in "show 0123456789ab --db $TMP/j.db" "ack 0123456789ab --db=$TMP/j.db"
     assert_contains "$TMP/err" "crisisrun: --db goes before the command: crisisrun --db PATH ${args%% *} ..."
 done
 [[ ! -e $TMP/j.db ]] || fail "a misplaced --db created the journal"
+# ... but an option's value that reads "--db" is that option's value.
+set +e
+crisisrun --db "$TMP/none.db" feedback add 0123456789ab --comment --db 2>"$TMP/err"; rc=$?
+set -e
+assert_eq "$rc" 1 "'--comment --db' exit code"
+assert_contains "$TMP/err" "crisisrun: no journal at '$TMP/none.db'"
+set +e
+crisisrun trigger 0123456789ab --db 2>"$TMP/err"; rc=$?
+set -e
+assert_eq "$rc" 2 "'trigger RUN --db' exit code"
+assert_contains "$TMP/err" "crisisrun: --db goes before the command: crisisrun --db PATH trigger ..."
 
 # A run id the journal does not have: the message names the journal and
 # how to reach another one; a malformed id says what an id looks like.
