@@ -53,8 +53,10 @@ int runner_op_ack(struct runner *r, const char *step, const char *who, char **ms
          * Acknowledging the run acknowledges every waiting step too, but
          * not one that already escalated: journal_ack_step leaves that
          * wait alone, as sched_ack_run found its deadline no longer pending.
+         * Nor, once the run is resolved, a wait whose deadline the
+         * resolution cancelled: nobody answered that page.
          */
-        for (size_t i = 0; i < r->pb->nsteps; i++)
+        for (size_t i = 0; sched_resolved_at(r->sched) < 0 && i < r->pb->nsteps; i++)
             if (r->pb->steps[i].has_ack &&
                 journal_ack_step(r->j, r->run.id, r->pb->steps[i].id, wall, who) < 0)
                 r->journal_failed = 1;

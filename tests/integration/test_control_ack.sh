@@ -227,4 +227,44 @@ assert_eq "$(json_query '[[a["acknowledged"], a["acknowledged_by"], a["escalated
                           for a in d["acknowledgements"] if a["step"] == "page-payments"]' \
                         "$TMP/show.json")" '[[null, null, true]]' "show --json agrees"
 
+# ---- a run acknowledged after its resolution ---------------------------------------
+# Resolving cancels the pending deadlines; an ack RUN in the feedback
+# window that follows does not make the page that nobody answered look
+# answered.
+cat >"$TMP/after.yaml" <<'YAML'
+crisisrun: 1
+name: after
+title: "Acknowledged after the resolution"
+channels:
+  oncall: {type: webhook, url: "${env:INBOX_URL}/webhook/after-oncall"}
+steps:
+  - id: page
+    at: 0s
+    notify: [oncall]
+    message: "page the on-call"
+    ack: {within: 1d, escalate: esc}
+  - id: esc
+    on: escalation
+    notify: [oncall]
+    message: "escalated"
+feedback:
+  window: 1d
+  request: {notify: [oncall], message: "How did we do? {{feedback_url}}"}
+  questions:
+    - {id: informed, text: "How well were you kept informed?", scale: 5}
+YAML
+start_crisisrun "$TMP/after.out" run --drill --speed "$SPEED" "$TMP/after.yaml"
+PID=$BG_PID
+RUN=$(wait_run_id "$TMP/after.out")
+wait_fired "$RUN" page
+crisisrun resolve "$RUN" >"$TMP/o" || fail "resolve RUN failed"
+crisisrun ack "$RUN" >"$TMP/o" || fail "ack RUN in the feedback window failed"
+assert_contains "$TMP/o" "$RUN: run acknowledged"
+stop_pid "$PID" "the resolved run (SIGTERM in its feedback window)"
+assert_eq "$(sq "SELECT acknowledged_ms IS NULL, escalated_ms IS NULL
+                 FROM ack_waits WHERE run_id = '$RUN' AND step = 'page'")" "1|1" \
+    "a wait the resolution cancelled is not acknowledged by a later ack RUN"
+assert_eq "$(sq "SELECT acknowledged_ms IS NOT NULL FROM runs WHERE id = '$RUN'")" 1 \
+    "the run's own acknowledgement is still journaled"
+
 echo "ok test_control_ack"
