@@ -186,12 +186,17 @@ static void summarize(struct build *b)
 }
 
 /* met: 1 / 0, or -1 when there is no target or it is not decided yet. */
-static void judge(struct report *r, enum report_target_kind k, int64_t target, int64_t actual)
+static void judge(struct build *b, enum report_target_kind k, int64_t target,
+                  int64_t actual)
 {
+    struct report *r = b->r;
     /* What has not happened is missed once the run is resolved.  An
-     * interrupted or failed run can be resumed: there it is missed only
-     * if its promised time had passed when the run stopped. */
-    int over = r->resolved_ms || (r->state != RUN_STATE_RUNNING && r->end_ms > target);
+     * interrupted or failed run can be resumed, and its clock runs on
+     * while it is down (resume counts that time): there it is missed once
+     * the promised time has passed on the run's clock. */
+    int over = r->resolved_ms != 0;
+    if (!over && r->state != RUN_STATE_RUNNING && target >= 0)
+        over = offset(r, journal_run_clock(&b->run, wallclock_ms())) > target;
     struct report_target *t = &r->targets[k];
     t->target_ms = target;
     t->actual_ms = actual;
@@ -439,7 +444,7 @@ static void communication(struct build *b, const struct journal_notification *nv
         else if (c->first_update_ms > first)
             first = c->first_update_ms;
     }
-    judge(r, TARGET_FIRST_UPDATE, b->meta.targets.first_update_ms,
+    judge(b, TARGET_FIRST_UPDATE, b->meta.targets.first_update_ms,
           any && complete ? first : -1);
 }
 
@@ -885,9 +890,9 @@ struct report *report_build(struct journal *j, const char *run)
     r = xcalloc(1, sizeof(*r));
     b.r = r;
     summarize(&b);
-    judge(r, TARGET_ACKNOWLEDGE, b.meta.targets.acknowledge_ms,
+    judge(&b, TARGET_ACKNOWLEDGE, b.meta.targets.acknowledge_ms,
           b.run.acknowledged_ms ? offset(r, b.run.acknowledged_ms) : -1);
-    judge(r, TARGET_RESOLVE, b.meta.targets.resolve_ms,
+    judge(&b, TARGET_RESOLVE, b.meta.targets.resolve_ms,
           b.run.resolved_ms ? offset(r, b.run.resolved_ms) : -1);
     status_periods(&b, ev, nev);
     fired_steps(&b, ev, nev);

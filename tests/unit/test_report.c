@@ -981,50 +981,108 @@ static void test_drill_is_labelled(void **state)
     report_free(r);
 }
 
+/* The fixture's run, started at started_ms instead of T0. */
+static void run_started_at(struct journal *j, struct journal_run *run, const char *meta,
+                           int64_t started_ms)
+{
+    memset(run, 0, sizeof(*run));
+    run->playbook_name = "database-outage";
+    run->title = "Checkout database outage";
+    run->playbook_path = "/srv/playbooks/db.yaml";
+    run->playbook_text = "crisisrun: 1\nname: database-outage\n";
+    run->meta_json = (char *)meta;
+    run->speed = 1;
+    run->started_ms = started_ms;
+    assert_int_equal(journal_run_create(j, run), 0);
+}
+
+/* Renders r in every format and checks each target's verdict. */
+static void check_verdicts(const struct report *r, const char *const want[TARGET_COUNT])
+{
+    static const char *const titles[TARGET_COUNT] = {
+        "Time to acknowledge", "Time to first update", "Time to resolve"};
+    static const char *const promises[TARGET_COUNT] = {"15m", "5m", "4h"};
+    char *md = render(r, REPORT_MARKDOWN), *html = render(r, REPORT_HTML),
+         *json = render(r, REPORT_JSON);
+    json_t *root = json_loads(json, 0, NULL);
+    assert_non_null(root);
+    for (int k = 0; k < TARGET_COUNT; k++) {
+        char row[256];
+        const char *md_word = !strcmp(want[k], "pending")  ? "pending"
+                              : !strcmp(want[k], "missed") ? "**missed**"
+                                                           : "**met**";
+        snprintf(row, sizeof(row), "| %s | %s | not reached | %s |", titles[k],
+                 promises[k], md_word);
+        assert_contains(md, row);
+        snprintf(row, sizeof(row),
+                 "<tr><td>%s</td><td class=\"n\">%s</td><td class=\"n\">not "
+                 "reached</td><td>%s",
+                 titles[k], promises[k],
+                 !strcmp(want[k], "pending") ? "pending"
+                                             : "<span class=\"missed\">missed");
+        assert_contains(html, row);
+        json_t *met = json_object_get(
+            json_object_get(json_object_get(root, "targets"),
+                            report_target_name((enum report_target_kind)k)),
+            "met");
+        assert_non_null(met);
+        if (!strcmp(want[k], "pending"))
+            assert_true(json_is_null(met));
+        else
+            assert_true(json_is_false(met));
+    }
+    json_decref(root);
+    free(md);
+    free(html);
+    free(json);
+}
+
 /*
- * An interrupted run can be resumed, so what has not happened is missed
- * only if its promised time had passed when the run stopped: pending
- * before that, in every format.
+ * An interrupted or failed run can be resumed, and its clock runs on while
+ * it is down: what has not happened is missed once the promised time has
+ * passed on that clock, pending before.  A resolved run's unmet targets
+ * are missed.
  */
 static void test_interrupted_targets(void **state)
 {
     struct fixture *f = *state;
     char *meta = fixture_meta(); /* acknowledge 15m, first update 5m, resolve 4h */
-    struct journal_run early, late;
-    assert_int_equal(fixture_run(f->j, &early, 0, meta), 0);
+    int64_t now = wallclock_ms();
+    struct journal_run run;
+    struct report *r;
+
+    /* Started 10 minutes ago, interrupted at once: only the 5m promise
+     * has passed. */
+    run_started_at(f->j, &run, meta, now - 10 * MIN);
+    assert_int_equal(journal_run_set_state(f->j, run.id, RUN_STATE_INTERRUPTED, now), 0);
+    assert_non_null(r = report_build(f->j, run.id));
+    check_verdicts(r, (const char *const[]){"pending", "missed", "pending"});
+    report_free(r);
+
+    /* Interrupted 10 minutes in, an hour ago: the 15m promise has passed
+     * since, while the run was down. */
+    run_started_at(f->j, &run, meta, now - HOUR);
     assert_int_equal(
-        journal_run_set_state(f->j, early.id, RUN_STATE_INTERRUPTED, T0 + 10 * MIN), 0);
-    assert_int_equal(fixture_run(f->j, &late, 0, meta), 0);
-    assert_int_equal(
-        journal_run_set_state(f->j, late.id, RUN_STATE_INTERRUPTED, T0 + HOUR), 0);
+        journal_run_set_state(f->j, run.id, RUN_STATE_INTERRUPTED, now - HOUR + 10 * MIN),
+        0);
+    assert_non_null(r = report_build(f->j, run.id));
+    check_verdicts(r, (const char *const[]){"missed", "missed", "pending"});
+    report_free(r);
+
+    /* A failed run (it never started): the same rule. */
+    run_started_at(f->j, &run, meta, now - HOUR);
+    assert_int_equal(journal_run_set_state(f->j, run.id, RUN_STATE_FAILED, now - HOUR),
+                     0);
+    assert_non_null(r = report_build(f->j, run.id));
+    check_verdicts(r, (const char *const[]){"missed", "missed", "pending"});
+    report_free(r);
+
+    /* Still running, an hour in: pending, whatever the clock says. */
+    run_started_at(f->j, &run, meta, now - HOUR);
+    assert_non_null(r = report_build(f->j, run.id));
+    check_verdicts(r, (const char *const[]){"pending", "pending", "pending"});
+    report_free(r);
     free(meta);
-
-    struct report *r = report_build(f->j, early.id);
-    assert_non_null(r);
-    assert_int_equal(r->targets[TARGET_ACKNOWLEDGE].met, -1); /* 10m < 15m */
-    assert_int_equal(r->targets[TARGET_FIRST_UPDATE].met, 0); /* 10m > 5m */
-    assert_int_equal(r->targets[TARGET_RESOLVE].met, -1);
-    char *md = render(r, REPORT_MARKDOWN), *html = render(r, REPORT_HTML),
-         *json = render(r, REPORT_JSON);
-    assert_contains(md, "| Time to acknowledge | 15m | not reached | pending |");
-    assert_contains(md, "| Time to first update | 5m | not reached | **missed** |");
-    assert_contains(md, "| Time to resolve | 4h | not reached | pending |");
-    assert_contains(html, "<td>pending</td>");
-    assert_contains(json, "\"met\": null");
-    free(md);
-    free(html);
-    free(json);
-    report_free(r);
-
-    r = report_build(f->j, late.id);
-    assert_non_null(r);
-    assert_int_equal(r->targets[TARGET_ACKNOWLEDGE].met, 0); /* 1h > 15m */
-    assert_int_equal(r->targets[TARGET_RESOLVE].met, -1);    /* 1h < 4h */
-    md = render(r, REPORT_MARKDOWN);
-    assert_contains(md, "| Time to acknowledge | 15m | not reached | **missed** |");
-    assert_contains(md, "| Time to resolve | 4h | not reached | pending |");
-    free(md);
-    report_free(r);
 }
 
 /* A run recorded without metadata still has a report, without targets. */
