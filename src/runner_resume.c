@@ -330,9 +330,7 @@ static int run_is_over(struct runner *r)
     int incomplete = fanouts_incomplete(r);
     if (incomplete)
         return incomplete < 0 ? -1 : 0;
-    double speed = r->run.speed > 0 ? r->run.speed : 1.0;
-    int64_t now = r->run.started_ms +
-                  (int64_t)((double)(wallclock_ms() - r->run.started_ms) * speed);
+    int64_t now = journal_run_clock(&r->run, wallclock_ms());
     return !r->run.feedback_closes_ms || now >= r->run.feedback_closes_ms;
 }
 

@@ -220,7 +220,10 @@ void journal_run_release(struct journal_run *r);
  * during and after the runner's life, and after a resume (which keeps the
  * same formula).  Anything that stamps or measures "now" against a run's
  * journaled times goes through here: the form and the feedback commands
- * (received_ms), the feedback window, `list` (a running run's duration).
+ * (received_ms), the feedback window, `list` (a running run's duration),
+ * the report's verdict on an interrupted run's targets, and resume's test
+ * of whether a run is over.  (A resumed runner keeps its own offsets from
+ * the same formula, never behind the last journaled event.)
  */
 int64_t journal_run_clock(const struct journal_run *r, int64_t wall_ms);
 

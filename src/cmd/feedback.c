@@ -484,9 +484,9 @@ static struct journal *open_journal(struct cmd_ctx *ctx)
 
 /*
  * The usage of each subcommand, for its usage errors.  cmd.c puts
- * "crisisrun " (a usage error) or "crisisrun [--db PATH] " (--help) before
- * a command's usage, so a usage is one line that never names crisisrun
- * itself: a second line could not get the prefix of the first.  An error
+ * "crisisrun [--db PATH] " before a command's usage (in a usage error and
+ * in --help), so a usage is one line that never names crisisrun itself: a
+ * second line would not get the prefix.  An error
  * in `feedback add` shows add's usage; cmd_feedback's own (--help, no or an
  * unknown subcommand) names both.  These entries are not in cmd_table[].
  */

@@ -13,9 +13,9 @@ cmds=$(awk '/^commands:/{on=1; next} on && /^  [a-z]/{print $1} on && /^$/{exit}
 for c in $cmds; do
     crisisrun "$c" --help >"$TMP/h.$c" || fail "'$c --help' failed"
     head -n 1 "$TMP/h.$c" | grep -q "^usage: crisisrun \[--db PATH\] $c" || fail "'$c --help' usage line"
-    # cmd.c prefixes a usage with "crisisrun [--db PATH] " here and with
-    # "crisisrun " in a usage error: a usage that names crisisrun again, on
-    # a line of its own, has a prefix right in one of the two at most.
+    # cmd.c prefixes a usage with "crisisrun [--db PATH] ", in --help and
+    # in a usage error: a usage that names crisisrun again, on a line of its
+    # own, would not get it.
     if tail -n +2 "$TMP/h.$c" | grep -q '^ *crisisrun '; then
         fail "'$c --help': a usage line with its own 'crisisrun' prefix"
     fi

@@ -134,8 +134,9 @@ assert_eq "$(sqlite3 "$DB" "SELECT count(*) FROM notes")" 0 "no oversize note st
 # --- hostile text through the operator commands, then resolution ---
 # As a note it becomes {{latest_note}} (an action item does not), and as
 # an action item it is listed in the report.
+XSS_ACTION='<script>alert("action")</script>'
 crisisrun --db "$DB" note "$RUN1" "$XSS_NOTE" >/dev/null
-crisisrun --db "$DB" note "$RUN1" "$XSS_NOTE" --action >/dev/null
+crisisrun --db "$DB" note "$RUN1" "$XSS_ACTION" --action >/dev/null
 crisisrun --db "$DB" resolve "$RUN1" >/dev/null
 wait_requests 3
 declare -A TOKENS
@@ -186,6 +187,8 @@ assert_not_contains "$TMP/report.html" "<img"
 assert_contains "$TMP/report.html" "Checkout outage &lt;script&gt;alert(1)&lt;/script&gt;"
 assert_contains "$TMP/report.html" '&lt;script&gt;alert(&quot;note&quot;)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;'
 assert_contains "$TMP/report.html" '&lt;script&gt;alert(&quot;comment&quot;)&lt;/script&gt;'
+assert_contains "$TMP/report.html" '<li>☐ &lt;script&gt;alert(&quot;action&quot;)&lt;/script&gt; <span class="muted">'
+assert_not_contains "$TMP/inbox.html" 'alert(&quot;action&quot;)'
 # Only the markup crisisrun wrote: no attribute starts an event handler.
 if grep -Eio '<[a-z]+[^>]* on[a-z]+=' "$TMP/report.html"; then
     fail "an event handler attribute in report.html (above)"

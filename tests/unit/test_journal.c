@@ -1274,8 +1274,8 @@ static void test_list_view_drill(void **state)
     fclose(out);
     json_t *arr = json_loads(buf, 0, NULL);
     json_t *o = json_array_get(arr, 0);
+    /* 25 real seconds at 20x: past the last event show places (+7m13s). */
     assert_int_equal(json_integer_value(json_object_get(o, "duration_ms")), 500000);
-    assert_true(json_integer_value(json_object_get(o, "duration_ms")) >= 433000);
     json_decref(arr);
     free(buf);
 
