@@ -63,6 +63,20 @@ messages() {
     inbox_requests | json_query "[json.loads(r['body'])['message'] for r in d
                                   if r['path'] == '$1']"
 }
+# The customers' message of the first update to fire from now on, once
+# delivered: what an operator's change made of the next update.
+next_update() {
+    local before next
+    before=$(sq "SELECT max(occurrence) FROM events WHERE run_id = '$RUN' AND kind = 'step_fired'
+                 AND step = 'update'")
+    wait_for "(( \$(sq \"SELECT max(occurrence) FROM events WHERE run_id = '$RUN'
+               AND kind = 'step_fired' AND step = 'update'\") > $before ))" 10
+    next=$(sq "SELECT min(occurrence) FROM events WHERE run_id = '$RUN' AND kind = 'step_fired'
+               AND step = 'update' AND occurrence > $before")
+    wait_for "[[ \$(sq \"SELECT state FROM notifications WHERE run_id = '$RUN' AND step = 'update'
+               AND occurrence = $next\") == delivered ]]" 10
+    received update "$next" customers
+}
 # cli WANT_RC ARGS...: run a command, check its exit status; output in $TMP/o, $TMP/e.
 cli() {
     local want=$1 rc=0
@@ -101,16 +115,7 @@ assert_eq "$(sq "SELECT group_concat(author || '|' || action_item || '|' || ifnu
     "$ME|0|[\"ops\",\"customers\"] $ME|1|-" "notes are journaled with who, channels, action"
 # An action item is a follow-up, not news: the next update still carries
 # the note before it.
-before=$(sq "SELECT max(occurrence) FROM events WHERE run_id = '$RUN' AND kind = 'step_fired'
-             AND step = 'update'")
-wait_for "(( \$(sq \"SELECT max(occurrence) FROM events WHERE run_id = '$RUN'
-           AND kind = 'step_fired' AND step = 'update'\") > $before ))" 10
-next=$(sq "SELECT min(occurrence) FROM events WHERE run_id = '$RUN' AND kind = 'step_fired'
-           AND step = 'update' AND occurrence > $before")
-wait_for "[[ \$(sq \"SELECT state FROM notifications WHERE run_id = '$RUN' AND step = 'update'
-           AND occurrence = $next\") == delivered ]]" 10
-assert_eq "$(received update "$next" customers)" \
-    "[DRILL] Status: investigating. customers see errors at checkout" \
+assert_eq "$(next_update)" "[DRILL] Status: investigating. customers see errors at checkout" \
     "an action item does not become {{latest_note}}"
 if messages /webhook/ops | grep -q post-mortem; then
     fail "a note without --notify was broadcast"
@@ -121,16 +126,7 @@ cli 2 status "$RUN" bogus
 assert_contains "$TMP/e" "crisisrun: run $RUN: unknown status 'bogus'"
 cli 0 status "$RUN" identified --note "a bad deploy of the payment service"
 assert_contains "$TMP/o" "$RUN: status is identified"
-before=$(sq "SELECT max(occurrence) FROM events WHERE run_id = '$RUN' AND kind = 'step_fired'
-             AND step = 'update'")
-wait_for "(( \$(sq \"SELECT max(occurrence) FROM events WHERE run_id = '$RUN'
-           AND kind = 'step_fired' AND step = 'update'\") > $before ))" 10
-next=$(sq "SELECT min(occurrence) FROM events WHERE run_id = '$RUN' AND kind = 'step_fired'
-           AND step = 'update' AND occurrence > $before")
-wait_for "[[ \$(sq \"SELECT state FROM notifications WHERE run_id = '$RUN' AND step = 'update'
-           AND occurrence = $next\") == delivered ]]" 10
-assert_eq "$(received update "$next" customers)" \
-    "[DRILL] Status: identified. a bad deploy of the payment service" \
+assert_eq "$(next_update)" "[DRILL] Status: identified. a bad deploy of the payment service" \
     "the next update carries the new status and the note"
 wait_fired "$RUN" on-identified
 assert_eq "$(step_detail "$RUN" on-identified 1 cause)" status "on: status:identified's cause"
