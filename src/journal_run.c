@@ -122,19 +122,21 @@ int journal_run_find(struct journal *j, const char *prefix, char *out)
     size_t len = strlen(prefix);
     if (!len)
         return error("no run given");
-    if (len > JOURNAL_RUN_ID_LEN)
+    /* Too long, or stopped short of its end by a byte that is not
+     * hexadecimal: no run can have it. */
+    size_t i = 0;
+    if (len <= JOURNAL_RUN_ID_LEN)
+        for (; i < len; i++) {
+            char c = prefix[i];
+            if (c >= 'A' && c <= 'F')
+                c = (char)(c - 'A' + 'a');
+            if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+                break;
+            norm[i] = c;
+        }
+    if (i < len)
         return error("no run '%s' (a run id is %d hexadecimal digits, as 'list' shows)",
                      prefix, JOURNAL_RUN_ID_LEN);
-    for (size_t i = 0; i < len; i++) {
-        char c = prefix[i];
-        if (c >= 'A' && c <= 'F')
-            c = (char)(c - 'A' + 'a');
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-            return error(
-                "no run '%s' (a run id is %d hexadecimal digits, as 'list' shows)",
-                prefix, JOURNAL_RUN_ID_LEN);
-        norm[i] = c;
-    }
     norm[len] = '\0';
     sqlite3_stmt *st = journal_stmt(j, ST_RUN_FIND, sql);
     if (!st)
