@@ -6,6 +6,7 @@
 
 #include "crisisrun/cmd.h"
 #include "crisisrun/control_client.h"
+#include "crisisrun/model.h"
 
 static int status_exec(struct cmd_ctx *ctx, int argc, char **argv)
 {
@@ -22,6 +23,14 @@ static int status_exec(struct cmd_ctx *ctx, int argc, char **argv)
     }
     if (argc - optind != 2)
         return cmd_usage_error(&cmd_status, "expected RUN and STATUS");
+    /* A misspelt status is a usage error whatever state the run is in:
+     * checked here, it does not turn into "the process has ended" (exit 1)
+     * once the run's process is gone.  The run checks it again. */
+    if (run_status_from_name(argv[optind + 1]) < 0)
+        return cmd_usage_error(&cmd_status,
+                               "unknown status '%s' (use investigating, identified, "
+                               "monitoring or resolved)",
+                               argv[optind + 1]);
     json_t *body = json_pack("{s:s}", "status", argv[optind + 1]);
     if (note)
         json_object_set_new(body, "note", json_string(note));

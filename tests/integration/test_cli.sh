@@ -97,4 +97,13 @@ crisisrun --db "$TMP/j.db" ack 0123456789ab step extra 2>"$TMP/err"; rc=$?
 set -e
 assert_eq "$rc" 2 "ack with an extra argument"
 assert_contains "$TMP/err" "crisisrun: unexpected argument 'extra'"
+
+# status checks the status name before the run: a misspelt one is a usage
+# error (2), also for a run whose process has ended (not "is resolved", 1).
+run_id=$(crisisrun --db "$TMP/j.db" list --json | json_query 'd[0]["id"]')
+set +e
+crisisrun --db "$TMP/j.db" status "$run_id" resovled 2>"$TMP/err"; rc=$?
+set -e
+assert_eq "$rc" 2 "status with an unknown status, run over"
+assert_contains "$TMP/err" "crisisrun: unknown status 'resovled' (use investigating, identified, monitoring or resolved)"
 echo "test_cli: ok"
