@@ -70,6 +70,13 @@ int cmd_option_error(const struct cmd_entry *e, int c, char *const *argv);
  * where it goes instead.
  */
 int cmd_unknown_option(const struct cmd_entry *e, const char *opt);
+/*
+ * 0 when run, a RUN argument, is not empty, else the usage error
+ * (EXIT_USAGE).  An empty one is most often a script's unset variable
+ * (`crisisrun ack "$RUN"`): a mistake in the command, not a run the
+ * journal lacks, so it exits 2 before any journal is opened.
+ */
+int cmd_check_run(const struct cmd_entry *e, const char *run);
 /* 0 when addr is a --listen address the server can use, else the usage
  * error (EXIT_USAGE): found before a command starts anything. */
 int cmd_check_listen(const struct cmd_entry *e, const char *addr);

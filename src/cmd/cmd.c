@@ -78,6 +78,11 @@ int cmd_unknown_option(const struct cmd_entry *e, const char *opt)
     return cmd_usage_error(e, "unknown option '%s'", opt);
 }
 
+int cmd_check_run(const struct cmd_entry *e, const char *run)
+{
+    return *run ? 0 : cmd_usage_error(e, "no run given (RUN is empty)");
+}
+
 int cmd_check_listen(const struct cmd_entry *e, const char *addr)
 {
     if (httpd_listen_valid(addr))

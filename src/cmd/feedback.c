@@ -577,6 +577,8 @@ static int feedback_add_cmd(struct cmd_ctx *ctx, int argc, char **argv)
     if (ret == EXIT_OK && optind + 1 < argc)
         ret = cmd_usage_error(&feedback_add_usage, "unexpected argument '%s'",
                               argv[optind + 1]);
+    if (ret == EXIT_OK)
+        ret = cmd_check_run(&feedback_add_usage, argv[optind]);
     if (ret == EXIT_OK && !nvalues && !in.comment)
         ret = cmd_usage_error(&feedback_add_usage,
                               "give at least one --rating, --answer or --comment");
@@ -606,6 +608,8 @@ static int feedback_import_cmd(struct cmd_ctx *ctx, int argc, char **argv)
     if (argc > 3)
         return cmd_usage_error(&feedback_import_usage, "unexpected argument '%s'",
                                argv[3]);
+    if (cmd_check_run(&feedback_import_usage, argv[1]))
+        return EXIT_USAGE;
     struct journal *j = open_journal(ctx);
     if (!j)
         return EXIT_RUNTIME;

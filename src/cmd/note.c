@@ -42,6 +42,10 @@ static int note_exec(struct cmd_ctx *ctx, int argc, char **argv)
         json_decref(notify);
         return cmd_usage_error(&cmd_note, "expected RUN and TEXT");
     }
+    if (cmd_check_run(&cmd_note, argv[optind])) {
+        json_decref(notify);
+        return EXIT_USAGE;
+    }
     if (!*argv[optind + 1]) {
         json_decref(notify);
         return cmd_usage_error(&cmd_note, "the note's TEXT is empty");

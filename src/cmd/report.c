@@ -100,6 +100,8 @@ static int report_exec(struct cmd_ctx *ctx, int argc, char **argv)
         return cmd_usage_error(&cmd_report, "no run given");
     if (optind + 1 < argc)
         return cmd_usage_error(&cmd_report, "unexpected argument '%s'", argv[optind + 1]);
+    if (cmd_check_run(&cmd_report, argv[optind]))
+        return EXIT_USAGE;
 
     char *path = cmd_db_path(ctx);
     struct journal *j = journal_open(path, 0);

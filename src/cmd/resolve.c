@@ -22,6 +22,8 @@ static int resolve_exec(struct cmd_ctx *ctx, int argc, char **argv)
     }
     if (argc - optind != 1)
         return cmd_usage_error(&cmd_resolve, "expected RUN");
+    if (cmd_check_run(&cmd_resolve, argv[optind]))
+        return EXIT_USAGE;
     json_t *body = json_object();
     if (note)
         json_object_set_new(body, "note", json_string(note));

@@ -43,6 +43,8 @@ static int resume_exec(struct cmd_ctx *ctx, int argc, char **argv)
     }
     if (optind != argc - 1)
         return cmd_usage_error(&cmd_resume, optind >= argc ? "no run given" : "too many arguments");
+    if (cmd_check_run(&cmd_resume, argv[optind]))
+        return EXIT_USAGE;
     o.resume_run = argv[optind];
     return runner_main(ctx, &o);
 }

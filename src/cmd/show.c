@@ -29,6 +29,8 @@ static int show_exec(struct cmd_ctx *ctx, int argc, char **argv)
         return cmd_usage_error(&cmd_show, "no run given");
     if (optind + 1 < argc)
         return cmd_usage_error(&cmd_show, "unexpected argument '%s'", argv[optind + 1]);
+    if (cmd_check_run(&cmd_show, argv[optind]))
+        return EXIT_USAGE;
 
     char *path = cmd_db_path(ctx);
     struct journal *j = journal_open(path, 0);

@@ -23,6 +23,8 @@ static int status_exec(struct cmd_ctx *ctx, int argc, char **argv)
     }
     if (argc - optind != 2)
         return cmd_usage_error(&cmd_status, "expected RUN and STATUS");
+    if (cmd_check_run(&cmd_status, argv[optind]))
+        return EXIT_USAGE;
     /* A misspelt status is a usage error whatever state the run is in:
      * checked here, it does not turn into "the process has ended" (exit 1)
      * once the run's process is gone.  The run checks it again. */

@@ -11,6 +11,8 @@ static int trigger_exec(struct cmd_ctx *ctx, int argc, char **argv)
             return cmd_unknown_option(&cmd_trigger, argv[i]);
     if (argc != 3)
         return cmd_usage_error(&cmd_trigger, "expected RUN and STEP");
+    if (cmd_check_run(&cmd_trigger, argv[1]))
+        return EXIT_USAGE;
     return control_call(ctx, argv[1], "trigger", json_pack("{s:s}", "step", argv[2]));
 }
 

@@ -98,6 +98,21 @@ set -e
 assert_eq "$rc" 2 "ack with an extra argument"
 assert_contains "$TMP/err" "crisisrun: unexpected argument 'extra'"
 
+# An empty RUN (a script's unset "$RUN") is a usage error, before any
+# journal is opened; not "no run" (1).
+for args in "ack" "status - identified" "note - text" "trigger - step" "resolve" "resume" \
+            "show" "report" "feedback add - --comment c" "feedback import - $TMP/p.yaml"; do
+    read -r -a words <<<"$args"
+    for i in "${!words[@]}"; do [[ ${words[$i]} == - ]] && words[$i]=""; done
+    [[ " $args " == *" - "* ]] || words+=("")
+    set +e
+    crisisrun --db "$TMP/none.db" "${words[@]}" 2>"$TMP/err"; rc=$?
+    set -e
+    assert_eq "$rc" 2 "'$args' with an empty RUN"
+    assert_contains "$TMP/err" "crisisrun: no run given (RUN is empty)"
+done
+[[ ! -e $TMP/none.db ]] || fail "an empty RUN created the journal"
+
 # status checks the status name before the run: a misspelt one is a usage
 # error (2), also for a run whose process has ended (not "is resolved", 1).
 run_id=$(crisisrun --db "$TMP/j.db" list --json | json_query 'd[0]["id"]')
