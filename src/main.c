@@ -33,11 +33,13 @@ int main(int argc, char **argv)
         } else if (!strcmp(argv[i], "--version")) {
             printf("crisisrun %s\n", CRISISRUN_VERSION_STRING);
             return EXIT_OK;
-        } else if (!strcmp(argv[i], "--db") && i + 1 < argc) {
+        } else if (!strcmp(argv[i], "--db") && i + 1 < argc && *argv[i + 1]) {
             ctx.db_path = argv[++i];
-        } else if (!strncmp(argv[i], "--db=", 5)) {
+        } else if (!strncmp(argv[i], "--db=", 5) && argv[i][5]) {
             ctx.db_path = argv[i] + 5;
-        } else if (!strcmp(argv[i], "--db")) {
+        } else if (!strcmp(argv[i], "--db") || !strncmp(argv[i], "--db=", 5)) {
+            /* Also an empty one ("--db $UNSET_VAR"): a mistake in the
+             * command, not a journal that cannot be opened. */
             fprintf(stderr, "crisisrun: option '--db' needs a path\n");
             usage(stderr);
             return EXIT_USAGE;

@@ -36,6 +36,19 @@ set +e
 crisisrun 2>"$TMP/err"; rc=$?
 set -e
 assert_eq "$rc" 2 "no command exit code"
+
+# An empty --db ("--db $UNSET") is a usage error, not a journal that
+# cannot be opened (1).
+set +e
+crisisrun --db= list 2>"$TMP/err"; rc=$?
+set -e
+assert_eq "$rc" 2 "'--db= list' exit code"
+assert_contains "$TMP/err" "crisisrun: option '--db' needs a path"
+set +e
+crisisrun --db "" list 2>"$TMP/err"; rc=$?
+set -e
+assert_eq "$rc" 2 "'--db \"\" list' exit code"
+assert_contains "$TMP/err" "crisisrun: option '--db' needs a path"
 for c in validate plan run resume ack status note trigger resolve show report; do
     set +e
     crisisrun "$c" 2>"$TMP/err"; rc=$?
