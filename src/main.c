@@ -14,12 +14,15 @@ static void usage(FILE *out)
                  "acknowledgement, feedback and a post-crisis report.\n\ncommands:\n");
     for (size_t i = 0; cmd_table[i]; i++)
         fprintf(out, "  %-10s %s\n", cmd_table[i]->name, cmd_table[i]->summary);
-    fprintf(out, "\noptions:\n"
-                 "  --db PATH  the journal (default $CRISISRUN_DB, else\n"
-                 "             $XDG_STATE_HOME/crisisrun/crisisrun.db)\n"
-                 "  --help     this help; `crisisrun COMMAND --help` for one command\n"
-                 "  --version  print the version\n\n"
-                 "exit status: 0 success, 1 runtime failure, 2 usage error or invalid playbook\n");
+    fprintf(
+        out,
+        "\noptions:\n"
+        "  --db PATH  the journal (default $CRISISRUN_DB, else\n"
+        "             $XDG_STATE_HOME/crisisrun/crisisrun.db, else\n"
+        "             ~/.local/state/crisisrun/crisisrun.db)\n"
+        "  --help     this help; `crisisrun COMMAND --help` for one command\n"
+        "  --version  print the version\n\n"
+        "exit status: 0 success, 1 runtime failure, 2 usage error or invalid playbook\n");
 }
 
 int main(int argc, char **argv)
@@ -50,6 +53,7 @@ int main(int argc, char **argv)
         }
     }
     if (i >= argc) {
+        fprintf(stderr, "crisisrun: no command given\n");
         usage(stderr);
         return EXIT_USAGE;
     }

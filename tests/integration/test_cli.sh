@@ -5,6 +5,9 @@
 
 crisisrun --help >"$TMP/help"
 assert_contains "$TMP/help" "usage: crisisrun [--db PATH] COMMAND [ARGS]"
+# The journal's default in full, as DESIGN.md gives it: with neither
+# variable set, it is under ~/.local/state.
+assert_contains "$TMP/help" "~/.local/state/crisisrun/crisisrun.db"
 crisisrun --version | grep -Eq '^crisisrun [0-9]+\.[0-9]+\.[0-9]+$' || fail "--version"
 
 # Every command listed by --help has its own --help and a section in docs/cli.md.
@@ -36,6 +39,7 @@ set +e
 crisisrun 2>"$TMP/err"; rc=$?
 set -e
 assert_eq "$rc" 2 "no command exit code"
+assert_contains "$TMP/err" "crisisrun: no command given"
 
 # An empty --db ("--db $UNSET") is a usage error, not a journal that
 # cannot be opened (1).
