@@ -22,16 +22,20 @@ static int note_exec(struct cmd_ctx *ctx, int argc, char **argv)
         if (c == 'a') {
             action = 1;
         } else if (c == 'n') {
-            /* CH,CH,... ; empty names are a typo, not a channel. */
+            /* CH,CH,... ; empty names are a typo, not a channel: so are
+             * an empty list ("--notify $UNSET", which would broadcast to
+             * nobody) and a trailing comma. */
             const char *p = optarg;
-            while (*p) {
+            for (;;) {
                 size_t n = strcspn(p, ",");
                 if (!n) {
                     json_decref(notify);
                     return cmd_usage_error(&cmd_note, "invalid --notify '%s'", optarg);
                 }
                 json_array_append_new(notify, json_stringn(p, n));
-                p += n + (p[n] == ',');
+                if (!p[n])
+                    break;
+                p += n + 1;
             }
         } else {
             json_decref(notify);

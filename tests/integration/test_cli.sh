@@ -130,6 +130,16 @@ for args in "ack" "status - identified" "note - text" "trigger - step" "resolve"
 done
 [[ ! -e $TMP/none.db ]] || fail "an empty RUN created the journal"
 
+# note --notify: an empty list or name is a typo, refused before the run
+# is looked up (not a note broadcast to nobody, or to fewer channels).
+for list in "" "oncall,"; do
+    set +e
+    crisisrun --db "$TMP/none.db" note 0123456789ab text --notify "$list" 2>"$TMP/err"; rc=$?
+    set -e
+    assert_eq "$rc" 2 "note --notify '$list'"
+    assert_contains "$TMP/err" "crisisrun: invalid --notify '$list'"
+done
+
 # status checks the status name before the run: a misspelt one is a usage
 # error (2), also for a run whose process has ended (not "is resolved", 1).
 run_id=$(crisisrun --db "$TMP/j.db" list --json | json_query 'd[0]["id"]')
