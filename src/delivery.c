@@ -694,9 +694,15 @@ static void on_http_done(void *ctx, const struct http_result *r)
      * counted from it is one longer, so never shorter than asked. */
     if (ra >= 0)
         ra++;
-    char err[32] = "";
+    char err[64] = "";
+    /* A 2xx refused by the provider's own rule (Slack's and Mattermost's
+     * "ok") would otherwise read as a success code next to a failure. */
     if (res != DELIVERY_OK)
-        snprintf(err, sizeof(err), "HTTP %ld", r->status);
+        snprintf(err, sizeof(err),
+                 r->status >= 200 && r->status < 300
+                     ? "HTTP %ld without the service's confirmation"
+                     : "HTTP %ld",
+                 r->status);
     job_outcome(d, j, now, r->status, res, res == DELIVERY_OK ? NULL : err, ra);
 }
 

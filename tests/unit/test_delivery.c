@@ -144,6 +144,8 @@ static enum MHD_Result answer(struct MHD_Connection *c, const char *url, int n)
         return reply(c, 302, "", "Location", "/target/1");
     if (starts_with(url, "/bad/"))
         return reply(c, 400, "bad", NULL, NULL);
+    if (starts_with(url, "/bad-ok/"))
+        return reply(c, 200, "invalid_token", NULL, NULL);
     if (starts_with(url, "/big/")) {
         struct MHD_Response *r = MHD_create_response_from_buffer(8 * 1024 * 1024, srv.big,
                                                                  MHD_RESPMEM_PERSISTENT);
@@ -648,6 +650,35 @@ static void test_permanent_failures(void **state)
     delivery_free(d);
     for (int i = 0; i < 4; i++)
         free(urls[i]);
+}
+
+/* Slack confirms with the body "ok": a 200 with any other body failed, and
+ * the error says why, not just "HTTP 200". */
+static void test_unconfirmed_success(void **state)
+{
+    char *urls[] = {url_for("/bad-ok/slack")};
+    struct channel ch;
+    channel_init(&ch, urls, 1);
+    ch.type = CHANNEL_SLACK;
+    struct recorder rec = {0};
+    struct note n = {0};
+    struct delivery *d = engine(NULL, &rec);
+    struct delivery_request rq = {
+        .notification_id = "n-unconfirmed",
+        .channel = &ch,
+        .body = "{}",
+        .len = 2,
+        .provider = provider_for(CHANNEL_SLACK),
+        .tag = &n,
+    };
+    delivery_submit(d, &rq);
+    run_all(d);
+    assert_int_equal(n.result, DELIVERY_PERMANENT);
+    assert_int_equal(n.done, 1);
+    assert_int_equal(n.status[0], 200);
+    assert_string_equal(n.error[0], "HTTP 200 without the service's confirmation");
+    delivery_free(d);
+    free(urls[0]);
 }
 
 static void test_hanging_endpoint_blocks_nobody(void **state)
@@ -1256,6 +1287,7 @@ int main(void)
         cmocka_unit_test(test_retry_after_whole_ms),
         cmocka_unit_test(test_gone_disables_endpoint),
         cmocka_unit_test(test_permanent_failures),
+        cmocka_unit_test(test_unconfirmed_success),
         cmocka_unit_test(test_hanging_endpoint_blocks_nobody),
         cmocka_unit_test(test_connection_caps),
         cmocka_unit_test(test_rate_limit_spaces_messages),
