@@ -7,7 +7,10 @@
 #include <string.h>
 
 #include "crisisrun/duration.h"
+#include "crisisrun/provider.h"
 #include "crisisrun/util.h"
+
+#define DRILL_PREFIX_CHARS 8 /* "[DRILL] " */
 
 const char *message_step_name(const struct playbook *pb, size_t step)
 {
@@ -49,7 +52,10 @@ char *message_render(const struct message_env *env, const struct sched_fire *f, 
         else
             next_iso[0] = '\0';
     }
-    char *msg = template_render(t, &c, esc);
+    size_t max = env->text_max;
+    if (max && env->drill) /* the prefix below takes its share */
+        max = max > DRILL_PREFIX_CHARS ? max - DRILL_PREFIX_CHARS : 1;
+    char *msg = template_render_fit(t, &c, esc, max, provider_truncate_text);
     if (env->drill) {
         char *d = xasprintf("[DRILL] %s", msg);
         free(msg);

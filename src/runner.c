@@ -267,6 +267,32 @@ static struct outgoing *channel_message(struct runner *r, size_t ch, const char 
 }
 
 /*
+ * How many characters of message text channel ch's service shows uncut
+ * with this status (0: no limit), so that the message is rendered to fit.
+ */
+static size_t channel_text_max(const struct runner *r, const struct provider *p,
+                               enum run_status status)
+{
+    if (!p->text_max)
+        return 0;
+    struct provider_message msg = {
+        .text = "",
+        .title = r->pb->title,
+        .playbook = r->pb->name,
+        .severity = r->pb->severity ? r->pb->severity : "",
+        .status = status,
+        .step = "",
+        .run_id = r->run.id,
+        .notification_id = "",
+        .next_update = "",
+        .next_update_iso = "",
+        .timestamp_iso = "",
+        .drill = r->drill,
+    };
+    return p->text_max(&msg);
+}
+
+/*
  * Journals endpoints [from, to) of channel ch with message out and queues
  * them for the engine, except those skip marks (MAY be NULL).  `step` and
  * `occurrence` name the notification (with channel and endpoint they make
@@ -647,6 +673,7 @@ static void handle_fire(struct runner *r, const struct sched_fire *f)
         if (!s)
             env.feedback_url = link = feedback_link(r, ch);
         char next_iso[40];
+        env.text_max = channel_text_max(r, p, f->status);
         char *text = message_render(&env, f, ch, p->escape, next_iso);
         if (text) {
             char next_text[64] = "";

@@ -15,6 +15,7 @@
 
 #include "crisisrun/model.h"
 #include "crisisrun/suggest.h"
+#include "crisisrun/utf8.h"
 #include "crisisrun/util.h"
 
 enum var_id {
@@ -363,6 +364,66 @@ char *template_render(const struct template *t, const struct template_ctx *ctx,
         strbuf_addstr(&sb, strbuf_str(&piece));
     }
     strbuf_release(&piece);
+    return strbuf_detach(&sb, NULL);
+}
+
+char *template_render_fit(const struct template *t, const struct template_ctx *ctx,
+                          enum template_escape esc, size_t max_chars, template_cut_fn cut)
+{
+    char *out = template_render(t, ctx, esc);
+    if (!max_chars || !t || !t->n || !cut)
+        return out;
+    char *clean = utf8_clean(out);
+    size_t have = utf8_len(clean);
+    free(clean);
+    if (have <= max_chars)
+        return out;
+    free(out);
+
+    /* Each segment as rendered; only values are candidates for the cut. */
+    size_t n = t->n, total = 0;
+    char **piece = xcalloc(n, sizeof(*piece));
+    size_t *len = xcalloc(n, sizeof(*len));
+    for (size_t i = 0; i < n; i++) {
+        const struct segment *s = &t->segs[i];
+        char *e = s->id == V_LITERAL ? xstrdup(s->text)
+                                     : template_escape_value(value_of(s, ctx), esc);
+        piece[i] = utf8_clean(e);
+        free(e);
+        len[i] = utf8_len(piece[i]);
+        total += len[i];
+    }
+    /* Discord: a zero-width space may come between any two pieces. */
+    size_t joins = esc == TEMPLATE_ESCAPE_DISCORD ? n - 1 : 0;
+    while (total + joins > max_chars) {
+        size_t big = n;
+        for (size_t i = 0; i < n; i++)
+            if (t->segs[i].id != V_LITERAL && len[i] > TEMPLATE_CUT_MIN &&
+                (big == n || len[i] > len[big]))
+                big = i;
+        if (big == n)
+            break; /* the author's words alone are too long */
+        size_t excess = total + joins - max_chars, was = len[big];
+        size_t keep = was > excess + TEMPLATE_CUT_MIN ? was - excess : TEMPLATE_CUT_MIN;
+        char *c = cut(piece[big], keep, esc == TEMPLATE_ESCAPE_SLACK);
+        free(piece[big]);
+        piece[big] = c;
+        len[big] = utf8_len(c);
+        total = total - was + len[big];
+        if (len[big] >= was)
+            break; /* a cut that does not shorten would loop forever */
+    }
+
+    struct strbuf sb = STRBUF_INIT;
+    strbuf_init(&sb, 256);
+    for (size_t i = 0; i < n; i++) {
+        if (esc == TEMPLATE_ESCAPE_DISCORD && discord_joins_mention(&sb, piece[i]))
+            strbuf_addstr(&sb, "\xe2\x80\x8b"); /* U+200B ZERO WIDTH SPACE */
+        strbuf_addstr(&sb, piece[i]);
+        free(piece[i]);
+    }
+    free(piece);
+    free(len);
     return strbuf_detach(&sb, NULL);
 }
 

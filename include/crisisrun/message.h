@@ -24,6 +24,10 @@ struct message_env {
     int drill;
     const char *latest_note;  /* NULL: none yet */
     const char *feedback_url; /* for the feedback request; NULL elsewhere */
+    /* The most characters the channel's service shows uncut ("[DRILL] "
+     * included), 0 for no limit: longer messages get their values, not
+     * the author's words, shortened (template_render_fit). */
+    size_t text_max;
 };
 
 /*

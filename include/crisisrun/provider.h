@@ -72,6 +72,14 @@ struct provider {
      */
     char *(*render)(const struct provider_message *m);
     /*
+     * MAY be NULL (no limit counted in characters).  How many characters
+     * of m->text render() sends uncut, given what it puts beside the text
+     * (a headline in the same field).  The runner renders a step's message
+     * to fit (message_env.text_max), shortening its values, so a long note
+     * does not cut off the "Next update by ..." the author wrote after it.
+     */
+    size_t (*text_max)(const struct provider_message *m);
+    /*
      * MAY be NULL.  Returns the URL to post to (new string) when the service
      * needs query parameters added to the configured one (Google Chat
      * threads); NULL return means "use url as is".
@@ -112,5 +120,12 @@ enum delivery_result provider_classify_http(long status);
  * the marker and the text is cut bare.  Returns a new string.
  */
 char *provider_truncate(const char *text, size_t max_chars);
+
+/*
+ * As provider_truncate(); with `entities` set, a cut never leaves half of
+ * an HTML entity ("&am") behind: Slack and Mattermost text carries "&amp;",
+ * "&lt;" and "&gt;" from template escaping.  A template_cut_fn.
+ */
+char *provider_truncate_text(const char *text, size_t max_chars, int entities);
 
 #endif

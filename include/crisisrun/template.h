@@ -71,6 +71,29 @@ struct template_ctx {
 char *template_render(const struct template *t, const struct template_ctx *ctx,
                       enum template_escape esc);
 
+/*
+ * Cuts an escaped value to at most max_chars characters (never asked for
+ * fewer than TEMPLATE_CUT_MIN, room for a marker), ending it with a visible
+ * marker; with `entities`, never inside an HTML entity ("&amp;").
+ * provider_truncate_text() is one.  Returns a new string.
+ */
+typedef char *(*template_cut_fn)(const char *value, size_t max_chars, int entities);
+#define TEMPLATE_CUT_MIN 16
+
+/*
+ * As template_render() when the result has at most max_chars characters
+ * (code points; 0: no limit).  Otherwise values are cut with cut(), the
+ * longest first, until it fits, so that the author's own words ("Next
+ * update by {{next_update}}.") reach the reader whole and only what made
+ * the message too long (a long note) is shortened.  Values are then made
+ * valid UTF-8 (U+FFFD) first, so they are counted as they will be sent.
+ * When the literal text alone is too long, so is the result: the caller's
+ * own cut still applies.  Returns a new string.
+ */
+char *template_render_fit(const struct template *t, const struct template_ctx *ctx,
+                          enum template_escape esc, size_t max_chars,
+                          template_cut_fn cut);
+
 /* Escapes one value as template_render would (new string). */
 char *template_escape_value(const char *s, enum template_escape esc);
 

@@ -54,6 +54,11 @@ static char *discord_render(const struct provider_message *m)
         json_pack("{s:{s:[]}, s:[o]}", "allowed_mentions", "parse", "embeds", embed));
 }
 
+static size_t discord_text_max(const struct provider_message *m)
+{
+    return DISCORD_DESCRIPTION_MAX;
+}
+
 static enum delivery_result discord_classify(long status, const char *body, size_t len,
                                              int64_t *retry_after_ms)
 {
@@ -79,5 +84,6 @@ const struct provider provider_discord = {
     .rate_count = 5,
     .rate_per_ms = 2000,
     .render = discord_render,
+    .text_max = discord_text_max,
     .classify = discord_classify,
 };

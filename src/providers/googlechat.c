@@ -23,15 +23,23 @@
 #define REPLY_OPTION_NAME "messageReplyOption"
 #define REPLY_OPTION REPLY_OPTION_NAME "=REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD"
 
-static char *googlechat_render(const struct provider_message *m)
+/* What `text` holds before the message: headline, status and severity. */
+static void text_prefix(struct strbuf *sb, const struct provider_message *m)
 {
     char *headline = provider_headline(m, TEMPLATE_ESCAPE_NONE, GOOGLECHAT_HEADLINE_MAX);
+
+    strbuf_addf(sb, "*%s*\nStatus: %s", headline, run_status_name(m->status));
+    if (*m->severity)
+        strbuf_addf(sb, " \xc2\xb7 Severity: %s", m->severity); /* U+00B7 middle dot */
+    free(headline);
+}
+
+static char *googlechat_render(const struct provider_message *m)
+{
     char *key = xasprintf("crisisrun-%s", m->run_id);
     struct strbuf sb = STRBUF_INIT;
 
-    strbuf_addf(&sb, "*%s*\nStatus: %s", headline, run_status_name(m->status));
-    if (*m->severity)
-        strbuf_addf(&sb, " \xc2\xb7 Severity: %s", m->severity); /* U+00B7 middle dot */
+    text_prefix(&sb, m);
     if (*m->text)
         strbuf_addf(&sb, "\n\n%s", m->text);
     json_t *root = json_pack("{s:o, s:{s:o}}", "text",
@@ -39,8 +47,21 @@ static char *googlechat_render(const struct provider_message *m)
                              "thread", "threadKey", provider_json_text(key, 0, 0));
     strbuf_release(&sb);
     free(key);
-    free(headline);
     return provider_json_dump(root);
+}
+
+static size_t googlechat_text_max(const struct provider_message *m)
+{
+    struct strbuf sb = STRBUF_INIT;
+
+    text_prefix(&sb, m);
+    strbuf_addstr(&sb, "\n\n");
+    /* Counted as sent: a severity that is not UTF-8 gets U+FFFD. */
+    char *clean = utf8_clean(strbuf_str(&sb));
+    size_t used = utf8_len(clean);
+    free(clean);
+    strbuf_release(&sb);
+    return used < GOOGLECHAT_TEXT_MAX ? GOOGLECHAT_TEXT_MAX - used : 1;
 }
 
 /* 1 when the query q[0..len) already has a parameter called name. */
@@ -92,6 +113,7 @@ const struct provider provider_googlechat = {
     .rate_count = 1,
     .rate_per_ms = 1000,
     .render = googlechat_render,
+    .text_max = googlechat_text_max,
     .request_url = googlechat_request_url,
     .classify = googlechat_classify,
 };

@@ -31,11 +31,19 @@ static json_t *field(const char *title, const char *value)
     return j;
 }
 
-static char *mattermost_render(const struct provider_message *m)
+/* What `text` holds before the message: the headline in bold. */
+static char *text_prefix(const struct provider_message *m)
 {
     char *headline = provider_headline(m, TEMPLATE_ESCAPE_SLACK, MATTERMOST_HEADLINE_MAX);
-    char *text = *m->text ? xasprintf("**%s**\n\n%s", headline, m->text)
-                          : xasprintf("**%s**", headline);
+    char *prefix = xasprintf("**%s**%s", headline, *m->text ? "\n\n" : "");
+    free(headline);
+    return prefix;
+}
+
+static char *mattermost_render(const struct provider_message *m)
+{
+    char *prefix = text_prefix(m);
+    char *text = xasprintf("%s%s", prefix, m->text);
     json_t *fields = json_array();
 
     if (*m->severity)
@@ -47,8 +55,18 @@ static char *mattermost_render(const struct provider_message *m)
         provider_json_text(run_status_name(m->status), 0, 0), "color",
         provider_status_hex(m->status), "fields", fields);
     free(text);
-    free(headline);
+    free(prefix);
     return provider_json_dump(root);
+}
+
+static size_t mattermost_text_max(const struct provider_message *m)
+{
+    struct provider_message with_text = *m;
+    with_text.text = "x"; /* the prefix as it is with a message */
+    char *prefix = text_prefix(&with_text);
+    size_t used = utf8_len(prefix);
+    free(prefix);
+    return used < MATTERMOST_TEXT_MAX ? MATTERMOST_TEXT_MAX - used : 1;
 }
 
 static enum delivery_result mattermost_classify(long status, const char *body, size_t len,
@@ -64,5 +82,6 @@ const struct provider provider_mattermost = {
     .type = CHANNEL_MATTERMOST,
     .escape = TEMPLATE_ESCAPE_SLACK,
     .render = mattermost_render,
+    .text_max = mattermost_text_max,
     .classify = mattermost_classify,
 };

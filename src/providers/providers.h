@@ -30,14 +30,6 @@ const char *provider_status_hex(enum run_status s);
 /* The same colour as an integer 0xRRGGBB (Discord embeds). */
 long provider_status_rgb(enum run_status s);
 
-
-/*
- * As provider_truncate(); with `entities` set, a cut never leaves half of
- * an HTML entity ("&am") behind: Slack and Mattermost text carries "&amp;",
- * "&lt;" and "&gt;" from template escaping.
- */
-char *provider_truncate_text(const char *text, size_t max_chars, int entities);
-
 /*
  * A new JSON string holding s made valid UTF-8 and, when max_chars is not
  * 0, truncated visibly to max_chars characters (entity-safe when

@@ -69,6 +69,11 @@ static char *slack_render(const struct provider_message *m)
     return provider_json_dump(root);
 }
 
+static size_t slack_text_max(const struct provider_message *m)
+{
+    return SLACK_SECTION_MAX;
+}
+
 static enum delivery_result slack_classify(long status, const char *body, size_t len,
                                            int64_t *retry_after_ms)
 {
@@ -84,5 +89,6 @@ const struct provider provider_slack = {
     .rate_count = 1,
     .rate_per_ms = 1000,
     .render = slack_render,
+    .text_max = slack_text_max,
     .classify = slack_classify,
 };

@@ -475,6 +475,67 @@ static void test_limits(void **state)
     free(raw);
 }
 
+/* The text of a chat payload: where the message goes. */
+static const char *payload_text(enum channel_type type, json_t *root)
+{
+    switch (type) {
+    case CHANNEL_SLACK:
+        return str_at(root, "attachments/0/blocks/1/text/text");
+    case CHANNEL_DISCORD:
+        return str_at(root, "embeds/0/description");
+    default:
+        return str_at(root, "text");
+    }
+}
+
+/*
+ * text_max() is exact: a message of that many characters goes out whole,
+ * one more and render() cuts it.  The runner renders messages to
+ * text_max() (shortening values, not the author's words), so a text_max()
+ * that promised too much would let render() cut "Next update by ..." off.
+ * Severity and a long title count where they share the text.
+ */
+static void test_text_max(void **state)
+{
+    static const enum channel_type types[] = {CHANNEL_SLACK, CHANNEL_DISCORD,
+                                              CHANNEL_GOOGLECHAT, CHANNEL_MATTERMOST};
+    char *title = long_text(1000);
+
+    for (size_t i = 0; i < ARRAY_SIZE(types); i++) {
+        const struct provider *p = provider_for(types[i]);
+        for (int long_title = 0; long_title < 2; long_title++) {
+            struct fixture f;
+            fixture_init(&f, types[i], "x");
+            if (long_title)
+                f.m.title = title;
+            f.m.severity = "sev1 \xff"; /* becomes U+FFFD where it is shown */
+            size_t max = p->text_max(&f.m);
+            assert_true(max > 2000);
+            char *text = xmalloc(max + 2);
+            memset(text, 'a', max + 1);
+            text[max] = '\0';
+            f.m.text = text;
+            json_t *root = render_parse(types[i], &f.m);
+            const char *got = payload_text(types[i], root);
+            if (!ends_with(got, text))
+                fail_msg("%s: %zu characters were cut", p->name, max);
+            json_decref(root);
+            text[max] = 'a';
+            text[max + 1] = '\0';
+            root = render_parse(types[i], &f.m);
+            if (!ends_with(payload_text(types[i], root), MARKER))
+                fail_msg("%s: %zu characters were not cut", p->name, max + 1);
+            json_decref(root);
+            free(text);
+            free(f.text);
+        }
+    }
+    /* Teams counts bytes and webhooks have no limit: not in characters. */
+    assert_null(provider_for(CHANNEL_TEAMS)->text_max);
+    assert_null(provider_for(CHANNEL_WEBHOOK)->text_max);
+    free(title);
+}
+
 static void test_truncate(void **state)
 {
     char *s;
@@ -733,6 +794,7 @@ int main(void)
         cmocka_unit_test(test_webhook),
         cmocka_unit_test(test_invalid_utf8),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_text_max),
         cmocka_unit_test(test_truncate),
         cmocka_unit_test(test_truncate_entities),
         cmocka_unit_test(test_classify_http),

@@ -9,8 +9,10 @@
 #include <string.h>
 
 #include "crisisrun/model.h"
+#include "crisisrun/provider.h"
 #include "crisisrun/suggest.h"
 #include "crisisrun/template.h"
+#include "crisisrun/utf8.h"
 #include "crisisrun/util.h"
 
 struct problems {
@@ -173,6 +175,118 @@ static void test_suggest(void **state)
     suggest_release(&sg);
 }
 
+#define MARKER " \xe2\x80\xa6 (truncated)"
+
+static char *render_fit(const char *src, enum template_escape esc, const char *note,
+                        size_t max)
+{
+    struct template_ctx c = {.pb = fake_pb(),
+                             .status = "identified",
+                             .next_update = "14:30 UTC",
+                             .latest_note = note};
+    struct problems p = {0};
+    struct template *t = template_compile(src, c.pb, 0, collect, &p);
+    assert_non_null(t);
+    char *out = template_render_fit(t, &c, esc, max, provider_truncate_text);
+    template_free(t);
+    return out;
+}
+
+static int ends_with(const char *s, const char *tail)
+{
+    size_t n = strlen(s), k = strlen(tail);
+    return n >= k && !strcmp(s + n - k, tail);
+}
+
+/* A long note is shortened where it stands: the author's words after it
+ * (the next update) are kept, and the message is within the limit. */
+static void test_render_fit_keeps_the_authors_words(void **state)
+{
+    (void)state;
+    char note[5001];
+    memset(note, 'n', 5000);
+    note[5000] = '\0';
+    const char *src = "Cause: {{latest_note}} Next update by {{next_update}}.";
+
+    /* Room enough: exactly template_render(). */
+    char *s = render_fit(src, TEMPLATE_ESCAPE_NONE, "short", 100);
+    assert_string_equal(s, "Cause: short Next update by 14:30 UTC.");
+    free(s);
+    s = render_fit(src, TEMPLATE_ESCAPE_NONE, note, 0); /* 0: no limit */
+    assert_int_equal(strlen(s), 7 + 5000 + 26);
+    free(s);
+
+    s = render_fit(src, TEMPLATE_ESCAPE_NONE, note, 3000);
+    assert_int_equal(utf8_len(s), 3000);
+    assert_true(ends_with(s, MARKER " Next update by 14:30 UTC."));
+    assert_true(!strncmp(s, "Cause: nnnn", 11));
+    free(s);
+
+    /* Two values: the longer is cut, the short one is kept whole. */
+    s = render_fit("{{vars.service}}: {{latest_note}} ({{status}})", TEMPLATE_ESCAPE_NONE,
+                   note, 100);
+    assert_int_equal(utf8_len(s), 100);
+    assert_true(!strncmp(s, "checkout: nnn", 13));
+    assert_true(ends_with(s, MARKER " (identified)"));
+    free(s);
+
+    /* Counted in characters, never splitting one; invalid bytes count as
+     * the U+FFFD they become. */
+    char wide[3 * 1000 + 2];
+    for (int i = 0; i < 1000; i++)
+        memcpy(wide + 3 * i, "\xe2\x9c\x93", 3);
+    memcpy(wide + 3000, "\xff", 2);
+    s = render_fit(src, TEMPLATE_ESCAPE_NONE, wide, 500);
+    assert_int_equal(utf8_check(s, strlen(s)), strlen(s));
+    assert_int_equal(utf8_len(s), 500);
+    assert_true(ends_with(s, MARKER " Next update by 14:30 UTC."));
+    free(s);
+    s = render_fit("{{latest_note}}!", TEMPLATE_ESCAPE_NONE,
+                   "\xff\xff\xff\xff\xff\xff\xff"
+                   "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff",
+                   20);
+    assert_int_equal(utf8_len(s), 20); /* 20 U+FFFD and "!" did not fit */
+    assert_true(ends_with(s, MARKER "!"));
+    free(s);
+
+    /* The author's words alone are too long: values go down to
+     * TEMPLATE_CUT_MIN characters, marker included,
+     * and the caller's cut deals with the rest. */
+    s = render_fit("A long literal text. {{latest_note}} Next update by {{next_update}}.",
+                   TEMPLATE_ESCAPE_NONE, note, 40);
+    assert_string_equal(s, "A long literal text. nn" MARKER " Next update by 14:30 UTC.");
+    free(s);
+}
+
+/* Slack: a cut never leaves half an entity; Discord: the joins' zero-width
+ * spaces are counted and no mention is made by the cut. */
+static void test_render_fit_escapes(void **state)
+{
+    (void)state;
+    char note[2001];
+    for (int i = 0; i < 2000; i++)
+        note[i] = "a&<@"[i % 4];
+    note[2000] = '\0';
+    for (size_t max = 40; max < 60; max++) {
+        char *s = render_fit("{{latest_note}} Next.", TEMPLATE_ESCAPE_SLACK, note, max);
+        assert_true(utf8_len(s) <= max);
+        assert_true(ends_with(s, MARKER " Next."));
+        const char *amp = strrchr(s, '&');
+        assert_non_null(amp);
+        assert_true(!strncmp(amp, "&amp;", 5) || !strncmp(amp, "&lt;", 4));
+        free(s);
+    }
+    for (size_t max = 40; max < 60; max++) {
+        char *s = render_fit("@{{latest_note}}{{latest_note}} @", TEMPLATE_ESCAPE_DISCORD,
+                             "everyone <@everyone @here", max);
+        assert_true(utf8_len(s) <= max);
+        assert_null(strstr(s, "@everyone"));
+        assert_null(strstr(s, "<@"));
+        assert_null(strstr(s, "@here"));
+        free(s);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -182,6 +296,8 @@ int main(void)
         cmocka_unit_test(test_contextual_variables),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_suggest),
+        cmocka_unit_test(test_render_fit_keeps_the_authors_words),
+        cmocka_unit_test(test_render_fit_escapes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
