@@ -258,6 +258,13 @@ static void escape_into(struct strbuf *sb, const char *s, enum template_escape e
             if ((c == '@' && discord_mention_at(s)) || (c == '<' && discord_mention_at(s)))
                 strbuf_addstr(sb, "\xe2\x80\x8b"); /* U+200B ZERO WIDTH SPACE */
             break;
+        case TEMPLATE_ESCAPE_GOOGLECHAT:
+            /* Chat reads "<users/all>" as a mention of everyone in the space
+             * and "<url|text>" as a link showing only text. */
+            strbuf_addch(sb, c);
+            if (c == '<')
+                strbuf_addstr(sb, "\xe2\x80\x8b"); /* U+200B ZERO WIDTH SPACE */
+            break;
         case TEMPLATE_ESCAPE_MARKDOWN:
             if (strchr("\\`*_{}[]()<>#+-!|~", c))
                 strbuf_addch(sb, '\\');
@@ -339,6 +346,22 @@ static int discord_joins_mention(const struct strbuf *sb, const char *next)
     return 0;
 }
 
+/*
+ * 1 when the end of sb and the start of next would join into markup that
+ * escaping each value alone cannot see: a mention on Discord, and on Google
+ * Chat an author's '<' before a value ("users/all>").  Every join has a
+ * value on one side (or between, when it is empty).
+ */
+static int joins_markup(enum template_escape esc, const struct strbuf *sb,
+                        const char *next)
+{
+    if (esc == TEMPLATE_ESCAPE_DISCORD)
+        return discord_joins_mention(sb, next);
+    if (esc == TEMPLATE_ESCAPE_GOOGLECHAT)
+        return sb->len && sb->buf[sb->len - 1] == '<' && *next;
+    return 0;
+}
+
 char *template_render(const struct template *t, const struct template_ctx *ctx,
                       enum template_escape esc)
 {
@@ -346,20 +369,19 @@ char *template_render(const struct template *t, const struct template_ctx *ctx,
     strbuf_init(&sb, 256);
     for (size_t i = 0; t && i < t->n; i++) {
         const struct segment *s = &t->segs[i];
-        if (esc != TEMPLATE_ESCAPE_DISCORD) {
+        if (esc != TEMPLATE_ESCAPE_DISCORD && esc != TEMPLATE_ESCAPE_GOOGLECHAT) {
             if (s->id == V_LITERAL)
                 strbuf_add(&sb, s->text, s->len);
             else
                 escape_into(&sb, value_of(s, ctx), esc);
             continue;
         }
-        /* Every join has a value on one side (or between, when it is empty). */
         strbuf_reset(&piece);
         if (s->id == V_LITERAL)
             strbuf_add(&piece, s->text, s->len);
         else
             escape_into(&piece, value_of(s, ctx), esc);
-        if (discord_joins_mention(&sb, strbuf_str(&piece)))
+        if (joins_markup(esc, &sb, strbuf_str(&piece)))
             strbuf_addstr(&sb, "\xe2\x80\x8b"); /* U+200B ZERO WIDTH SPACE */
         strbuf_addstr(&sb, strbuf_str(&piece));
     }
@@ -393,8 +415,9 @@ char *template_render_fit(const struct template *t, const struct template_ctx *c
         len[i] = utf8_len(piece[i]);
         total += len[i];
     }
-    /* Discord: a zero-width space may come between any two pieces. */
-    size_t joins = esc == TEMPLATE_ESCAPE_DISCORD ? n - 1 : 0;
+    /* A zero-width space may come between any two pieces (joins_markup). */
+    size_t joins =
+        esc == TEMPLATE_ESCAPE_DISCORD || esc == TEMPLATE_ESCAPE_GOOGLECHAT ? n - 1 : 0;
     while (total + joins > max_chars) {
         size_t big = n;
         for (size_t i = 0; i < n; i++)
@@ -417,7 +440,7 @@ char *template_render_fit(const struct template *t, const struct template_ctx *c
     struct strbuf sb = STRBUF_INIT;
     strbuf_init(&sb, 256);
     for (size_t i = 0; i < n; i++) {
-        if (esc == TEMPLATE_ESCAPE_DISCORD && discord_joins_mention(&sb, piece[i]))
+        if (joins_markup(esc, &sb, piece[i]))
             strbuf_addstr(&sb, "\xe2\x80\x8b"); /* U+200B ZERO WIDTH SPACE */
         strbuf_addstr(&sb, piece[i]);
         free(piece[i]);

@@ -27,10 +27,12 @@ struct template;
 #define TEMPLATE_ALLOW_FEEDBACK_URL 0x2 /* feedback_url: feedback.request.message */
 
 enum template_escape {
-    TEMPLATE_ESCAPE_NONE,    /* plain text (generic webhooks, Teams, Google Chat) */
-    TEMPLATE_ESCAPE_SLACK,   /* Slack/Mattermost mrkdwn: & < > as entities */
-    TEMPLATE_ESCAPE_DISCORD, /* Discord: defuse @everyone, @here, <@id>, <#id> */
-    TEMPLATE_ESCAPE_MARKDOWN,/* Markdown reports: backslash-escape control chars */
+    TEMPLATE_ESCAPE_NONE,       /* plain text (generic webhooks, Teams) */
+    TEMPLATE_ESCAPE_SLACK,      /* Slack/Mattermost mrkdwn: & < > as entities */
+    TEMPLATE_ESCAPE_DISCORD,    /* Discord: defuse @everyone, @here, <@id>, <#id> */
+    TEMPLATE_ESCAPE_MARKDOWN,   /* Markdown reports: backslash-escape control chars */
+    TEMPLATE_ESCAPE_GOOGLECHAT, /* Google Chat: defuse <users/all>, <users/id>,
+                                 * <url|text> (a zero-width space after '<') */
 };
 
 /*

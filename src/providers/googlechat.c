@@ -9,6 +9,11 @@
  * Chat ignores the key and starts a new thread each time.  The deprecated
  * `threadKey` query parameter is not sent: the body's key replaces it.
  *
+ * Escaping: Chat reads "<users/all>" in a text as a mention of everyone in
+ * the space, "<users/ID>" as a mention and "<url|text>" as a link that
+ * shows only its text; values, the title and the severity get a zero-width
+ * space after every '<', so a note can quote one without doing it.
+ *
  * Limits: the text is cut visibly at 4096 characters.
  *
  * Success: any 2xx.
@@ -26,11 +31,14 @@
 /* What `text` holds before the message: headline, status and severity. */
 static void text_prefix(struct strbuf *sb, const struct provider_message *m)
 {
-    char *headline = provider_headline(m, TEMPLATE_ESCAPE_NONE, GOOGLECHAT_HEADLINE_MAX);
+    char *headline =
+        provider_headline(m, TEMPLATE_ESCAPE_GOOGLECHAT, GOOGLECHAT_HEADLINE_MAX);
+    char *severity = template_escape_value(m->severity, TEMPLATE_ESCAPE_GOOGLECHAT);
 
     strbuf_addf(sb, "*%s*\nStatus: %s", headline, run_status_name(m->status));
-    if (*m->severity)
-        strbuf_addf(sb, " \xc2\xb7 Severity: %s", m->severity); /* U+00B7 middle dot */
+    if (*severity)
+        strbuf_addf(sb, " \xc2\xb7 Severity: %s", severity); /* U+00B7 middle dot */
+    free(severity);
     free(headline);
 }
 
@@ -109,7 +117,7 @@ static enum delivery_result googlechat_classify(long status, const char *body, s
 const struct provider provider_googlechat = {
     .name = "googlechat",
     .type = CHANNEL_GOOGLECHAT,
-    .escape = TEMPLATE_ESCAPE_NONE,
+    .escape = TEMPLATE_ESCAPE_GOOGLECHAT,
     .rate_count = 1,
     .rate_per_ms = 1000,
     .render = googlechat_render,

@@ -158,6 +158,17 @@ static void fuzz_template_check_escaped(const char *v, const char *e,
         strbuf_addstr(&sb, v);
         break;
     }
+    case TEMPLATE_ESCAPE_GOOGLECHAT: {
+        /* Every '<' is followed by U+200B; without them, e is v. */
+        for (const char *p = strchr(e, '<'); p; p = strchr(p + 1, '<'))
+            FUZZ_CHECK(starts_with(p + 1, FUZZ_TEMPLATE_ZWSP));
+        char *a = fuzz_template_strip_zwsp(e), *b = fuzz_template_strip_zwsp(v);
+        FUZZ_CHECK(!strcmp(a, b));
+        free(a);
+        free(b);
+        strbuf_addstr(&sb, v);
+        break;
+    }
     case TEMPLATE_ESCAPE_MARKDOWN:
         for (const char *p = e; *p; p++) {
             if (*p == '\\') {
@@ -183,7 +194,7 @@ static void fuzz_template_check_render(const struct template *t, const char *v, 
     fuzz_template_playbook(&blank, bv, br, " ");
     struct template_ctx hc = fuzz_template_ctx(&hostile, v, drill);
     struct template_ctx bc = fuzz_template_ctx(&blank, " ", drill);
-    for (int esc = TEMPLATE_ESCAPE_NONE; esc <= TEMPLATE_ESCAPE_MARKDOWN; esc++) {
+    for (int esc = TEMPLATE_ESCAPE_NONE; esc <= TEMPLATE_ESCAPE_GOOGLECHAT; esc++) {
         char *h = template_render(t, &hc, (enum template_escape)esc);
         char *b = template_render(t, &bc, (enum template_escape)esc);
         FUZZ_CHECK(h && b);
@@ -195,6 +206,9 @@ static void fuzz_template_check_render(const struct template *t, const char *v, 
         if (esc == TEMPLATE_ESCAPE_DISCORD)
             FUZZ_CHECK(fuzz_template_count_mentions(h) ==
                        fuzz_template_count_mentions(b));
+        /* A hostile value adds no Chat markup the blank one lacks. */
+        if (esc == TEMPLATE_ESCAPE_GOOGLECHAT)
+            FUZZ_CHECK(fuzz_count(h, "<users/") == fuzz_count(b, "<users/"));
         free(h);
         free(b);
         char *e = template_escape_value(v, (enum template_escape)esc);

@@ -45,11 +45,13 @@ def body(path):
 
 # The value as each service must receive it (after JSON decoding): the
 # invalid byte becomes U+FFFD; Slack and Mattermost escape & < > as
-# entities; Discord defuses the mention with a zero-width space.
+# entities; Discord defuses the mention and Google Chat every '<' with a
+# zero-width space.
 raw = 'He said "hi"\nline2 <&> @everyone caf\u00e9 \u2713 bad\ufffd.'
 slack_msg = "Value: " + raw.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 discord_msg = "Value: " + raw.replace("@everyone", "@\u200beveryone")
 plain_msg = "Value: " + raw
+gchat_msg = "Value: " + raw.replace("<", "<\u200b")
 title = "Provider payloads"
 
 # --- Slack: text, a headline block, a coloured attachment with fields ---
@@ -110,7 +112,7 @@ if m is not None:
 # --- Google Chat: text, one thread a run, the reply option in the query ---
 g = body("/googlechat/ops")
 if g is not None:
-    check(g["text"] == "*" + title + "*\nStatus: investigating \u00b7 Severity: sev1\n\n" + plain_msg,
+    check(g["text"] == "*" + title + "*\nStatus: investigating \u00b7 Severity: sev1\n\n" + gchat_msg,
           "googlechat text %r" % g["text"])
     check(g["thread"] == {"threadKey": "crisisrun-" + run_id}, "googlechat thread %r" % g["thread"])
     check(reqs["/googlechat/ops"]["query"] == "messageReplyOption=REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD",

@@ -131,6 +131,8 @@ static void test_table(void **state)
     assert_int_equal(provider_for(CHANNEL_SLACK)->escape, TEMPLATE_ESCAPE_SLACK);
     assert_int_equal(provider_for(CHANNEL_MATTERMOST)->escape, TEMPLATE_ESCAPE_SLACK);
     assert_int_equal(provider_for(CHANNEL_DISCORD)->escape, TEMPLATE_ESCAPE_DISCORD);
+    assert_int_equal(provider_for(CHANNEL_GOOGLECHAT)->escape,
+                     TEMPLATE_ESCAPE_GOOGLECHAT);
     assert_non_null(provider_for(CHANNEL_GOOGLECHAT)->request_url);
     assert_non_null(provider_for(CHANNEL_WEBHOOK)->attempt_headers);
 }
@@ -280,9 +282,26 @@ static void test_googlechat(void **state)
     fixture_init(&f, CHANNEL_GOOGLECHAT, NASTY);
     json_t *root = render_parse(CHANNEL_GOOGLECHAT, &f.m);
 
-    assert_string_equal(str_at(root, "text"),
-                        "*[DRILL] " NASTY_TITLE "*\nStatus: investigating \xc2\xb7 "
-                        "Severity: sev1\n\n" NASTY);
+    /* The title's '<' is defused as values' are (a zero-width space). */
+    char *want = xasprintf("*[DRILL] Checkout <\xe2\x80\x8b"
+                           "db> & \"cache\"*\nStatus: "
+                           "investigating \xc2\xb7 Severity: sev1\n\n%s",
+                           f.text);
+    assert_string_equal(str_at(root, "text"), want);
+    assert_non_null(strstr(f.text, "<\xe2\x80\x8b"
+                                   "b>&<\xe2\x80\x8b/b>"));
+    free(want);
+    json_decref(root);
+    free(f.text);
+
+    /* Nothing in a value, the title or the severity mentions the space or
+     * hides a link behind text. */
+    fixture_init(&f, CHANNEL_GOOGLECHAT, "<users/all> <https://x.example|y>");
+    f.m.title = "<users/all>";
+    f.m.severity = "<users/123>";
+    root = render_parse(CHANNEL_GOOGLECHAT, &f.m);
+    assert_null(strstr(str_at(root, "text"), "<users/"));
+    assert_null(strstr(str_at(root, "text"), "<https:"));
     /* One thread per run: the key is the run's, not the notification's. */
     assert_string_equal(str_at(root, "thread/threadKey"), "crisisrun-r7f3a");
     json_decref(root);

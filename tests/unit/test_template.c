@@ -94,6 +94,22 @@ static void test_escaping_applies_to_values_only(void **state)
     assert_null(strstr(s, "<#4"));
     assert_null(strstr(s, "@here"));
     free(s);
+    /* Google Chat: "<users/all>" pings the space, "<url|text>" hides a link. */
+    c.latest_note = "<users/all> <https://x.example|y> a<b";
+    s = render("<{{latest_note}}", TEMPLATE_ESCAPE_GOOGLECHAT, &c);
+    assert_string_equal(
+        s, "<\xe2\x80\x8b<\xe2\x80\x8busers/all> <\xe2\x80\x8bhttps://x.example|y> "
+           "a<\xe2\x80\x8b"
+           "b");
+    free(s);
+    /* An author's '<' before a value cannot complete a mention either. */
+    c.latest_note = "users/all>";
+    s = render("<{{latest_note}}", TEMPLATE_ESCAPE_GOOGLECHAT, &c);
+    assert_string_equal(s, "<\xe2\x80\x8busers/all>");
+    free(s);
+    s = render("<users/all>{{latest_note}}", TEMPLATE_ESCAPE_GOOGLECHAT, &c);
+    assert_string_equal(s, "<users/all>users/all>"); /* the author's own is theirs */
+    free(s);
     c.latest_note = "Caf\xc3\xa9 \xe2\x9c\x93 *bold* [x](y)";
     s = render("{{latest_note}}", TEMPLATE_ESCAPE_MARKDOWN, &c);
     assert_string_equal(s, "Caf\xc3\xa9 \xe2\x9c\x93 \\*bold\\* \\[x\\]\\(y\\)");
