@@ -18,12 +18,14 @@
 #include "loader_priv.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "crisisrun/duration.h"
 #include "crisisrun/interp.h"
@@ -797,9 +799,20 @@ struct playbook *loader_load_mem(const char *name, const char *dir, const char *
 struct playbook *loader_load(const char *path, const struct loader_options *opt,
                              struct diag *d)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    /*
+     * O_NONBLOCK: opening a FIFO nobody writes to would otherwise wait for
+     * a writer forever.  It is cleared at once, so that a pipe with a
+     * writer (`<(...)`, /dev/stdin) is read to its end as before; one with
+     * no writer reads as empty, reported below.
+     */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    FILE *f = NULL;
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0 || fcntl(fd, F_SETFL, 0) < 0 ||
+        !(f = fdopen(fd, "rb"))) {
         diag_add(d, path, 0, 0, "cannot open the playbook: %s", strerror(errno));
+        if (fd >= 0)
+            close(fd);
         return NULL;
     }
     /*
@@ -807,9 +820,8 @@ struct playbook *loader_load(const char *path, const struct loader_options *opt,
      * whole; size the buffer from the file when it says, to read it in one go.
      */
     struct strbuf sb = STRBUF_INIT;
-    struct stat st;
     size_t hint = 0;
-    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+    if (S_ISREG(st.st_mode) && st.st_size > 0)
         hint =
             (size_t)st.st_size > LOADER_MAX_BYTES ? LOADER_MAX_BYTES : (size_t)st.st_size;
     strbuf_init(&sb, hint + 2);
@@ -827,6 +839,13 @@ struct playbook *loader_load(const char *path, const struct loader_options *opt,
     fclose(f);
     if (failed) {
         diag_add(d, path, 0, 0, "cannot read the playbook: %s", strerror(errno));
+        strbuf_release(&sb);
+        return NULL;
+    }
+    if (S_ISFIFO(st.st_mode) && !sb.len) {
+        diag_add(d, path, 0, 0,
+                 "cannot read the playbook: it is a FIFO and nothing was written to it "
+                 "(give a regular file, or start the writer first)");
         strbuf_release(&sb);
         return NULL;
     }

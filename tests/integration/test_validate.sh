@@ -81,6 +81,19 @@ checked=$((checked + 1))
 echo "big.yaml:0:0: error: the file is larger than 4194304 bytes" | diff -u - "$tmp/err" ||
     fail "big.yaml: wrong diagnostic"
 
+# A FIFO nobody writes to is refused at once, not waited on forever; one
+# with a writer (process substitution) is read as a file.
+checked=$((checked + 1))
+mkfifo "$tmp/fifo.yaml"
+(cd "$tmp" && timeout 10 "$CRISISRUN" validate fifo.yaml) 2>"$tmp/err"
+rc=$?
+[ $rc -eq 2 ] || fail "fifo.yaml: exit $rc, expected 2 (124: it waited for a writer)"
+grep -qx 'fifo.yaml:0:0: error: cannot read the playbook: it is a FIFO and nothing was written to it (give a regular file, or start the writer first)' "$tmp/err" ||
+    fail "fifo.yaml: wrong diagnostic: $(cat "$tmp/err")"
+checked=$((checked + 1))
+timeout 10 "$CRISISRUN" validate --quiet <(cat "$CRISISRUN_TEST_DATA/valid/minimal.yaml") ||
+    fail "a playbook read from a pipe is not valid"
+
 # Several files: each reported, exit 2 when any is invalid.
 checked=$((checked + 1))
 (cd "$CRISISRUN_TEST_DATA" && "$CRISISRUN" validate valid/minimal.yaml invalid/version.yaml) \
