@@ -799,6 +799,14 @@ struct playbook *loader_load_mem(const char *name, const char *dir, const char *
 struct playbook *loader_load(const char *path, const struct loader_options *opt,
                              struct diag *d)
 {
+    return loader_load_text(path, opt, d, NULL);
+}
+
+struct playbook *loader_load_text(const char *path, const struct loader_options *opt,
+                                  struct diag *d, char **text)
+{
+    if (text)
+        *text = NULL;
     /*
      * O_NONBLOCK: opening a FIFO nobody writes to would otherwise wait for
      * a writer forever.  It is cleared at once, so that a pipe with a
@@ -852,6 +860,8 @@ struct playbook *loader_load(const char *path, const struct loader_options *opt,
     char *dir = dir_of(path);
     struct playbook *pb = load(path, path, dir, strbuf_str(&sb), sb.len, opt, d);
     free(dir);
+    if (pb && text)
+        *text = strbuf_detach(&sb, NULL);
     strbuf_release(&sb);
     return pb;
 }

@@ -791,18 +791,12 @@ static int load_playbook(struct runner *r, const struct runner_options *opt)
 {
     struct diag d = DIAG_INIT;
     struct loader_options lo = {opt->vars, opt->nvars};
-    r->pb = loader_load(opt->playbook_path, &lo, &d);
+    /* The journal keeps the very bytes that were loaded (see loader.h). */
+    r->pb = loader_load_text(opt->playbook_path, &lo, &d, &r->playbook_text);
     diag_sort(&d);
     diag_print(&d, stderr);
     diag_release(&d);
-    if (!r->pb)
-        return -1;
-    char *text = NULL;
-    size_t len = 0;
-    if (read_file(opt->playbook_path, LOADER_MAX_BYTES, &text, &len) < 0)
-        return -1;
-    r->playbook_text = text;
-    return 0;
+    return r->pb ? 0 : -1;
 }
 
 static int create_run(struct runner *r, const struct runner_options *opt)

@@ -36,6 +36,15 @@ struct playbook *loader_load(const char *path, const struct loader_options *opt,
                              struct diag *d);
 
 /*
+ * loader_load that also hands back, in *text (to free), the bytes it loaded
+ * when it returns a playbook (else *text is NULL).  For the journal: a
+ * second read could meet other bytes (the file edited meanwhile) or none
+ * (a pipe, already drained), and resume would load what was not run.
+ */
+struct playbook *loader_load_text(const char *path, const struct loader_options *opt,
+                                  struct diag *d, char **text);
+
+/*
  * The same from memory: `name` is used in diagnostics and `dir` as the base
  * of relative paths.  Used by the fuzzer and by tests.
  */

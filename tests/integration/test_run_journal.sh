@@ -108,4 +108,19 @@ grep -E "^$RUN_ID +resolved +resolved +yes +sev2 +journal " "$TMP/list.txt" >/de
 crisisrun list --json >"$TMP/list.json"
 assert_eq "$(json_query "[[r['playbook'], r['state'], r['severity'], r['duration_ms'] >= 60000]
     for r in d if r['id'] == '$RUN_ID']" "$TMP/list.json")" '[["journal", "resolved", "sev2", true]]' "list --json"
+# The journal keeps the playbook that was run, byte for byte, even when it
+# can be read only once: through a pipe (a second read found it drained
+# and journaled an empty playbook, which resume could not load).
+cat >"$TMP/piped.yaml" <<'YAML'
+crisisrun: 1
+name: piped
+channels:
+  hook: {type: webhook, url: "https://hooks.example/piped"}
+steps:
+  - {id: only, at: 0s, status: resolved, notify: [hook], message: "done"}
+YAML
+run_pb piped --drill --quiet --capture "$TMP/piped-capture" <(cat "$TMP/piped.yaml")
+[[ $RUN_RC == 0 ]] || { cat "$TMP/piped.err" >&2; fail "piped run exited $RUN_RC"; }
+assert_eq "$(sql "SELECT playbook_sha256 FROM runs WHERE id = '$RUN_ID'")" \
+    "$(sha256sum <"$TMP/piped.yaml" | cut -d' ' -f1)" "journaled text of a piped playbook"
 echo "ok"
