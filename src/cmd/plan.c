@@ -56,6 +56,14 @@ struct plan {
     struct plan_cond *cond; /* per step: the condition of its first occurrence */
     int64_t *first_at;      /* per step: offset of its first occurrence, or -1 */
     size_t count;
+    /*
+     * Per channel, worked out at its first occurrence and kept: its distinct
+     * redacted endpoints and its description.  A urls_file may list 100,000
+     * endpoints, and a schedule may notify the channel hundreds of times.
+     */
+    char ***eps;
+    size_t *neps;
+    char **desc;
 };
 
 /*
@@ -125,25 +133,40 @@ static char *redacted_host(const char *redacted)
     return xstrndup(h, strcspn(h, "/"));
 }
 
+/*
+ * Keeps the first of each string of v[0..n) in order, frees the others;
+ * returns how many are left.  Hashed: comparing each with those kept
+ * before it took minutes for a urls_file of 100,000 hosts.
+ */
+static size_t keep_distinct(char **v, size_t n)
+{
+    size_t cap = 16, kept = 0;
+    while (cap < n * 2)
+        cap *= 2;
+    size_t *slot = xcalloc(cap, sizeof(*slot)); /* index in v + 1; 0 when free */
+    for (size_t i = 0; i < n; i++) {
+        size_t h = (size_t)hash_str(v[i]) & (cap - 1);
+        while (slot[h] && strcmp(v[slot[h] - 1], v[i]))
+            h = (h + 1) & (cap - 1);
+        if (slot[h]) {
+            free(v[i]);
+            continue;
+        }
+        v[kept] = v[i];
+        slot[h] = ++kept;
+    }
+    free(slot);
+    return kept;
+}
+
 /* Distinct redacted endpoints of a channel, in order (caller frees each and the array).
  */
 static char **distinct_endpoints(const struct channel *c, size_t *n)
 {
-    char **v = NULL;
-    size_t alloc = 0;
-    *n = 0;
-    for (size_t i = 0; i < c->nurls; i++) {
-        char *r = url_redact(c->urls[i]);
-        size_t j;
-        for (j = 0; j < *n && strcmp(v[j], r); j++)
-            ;
-        if (j < *n) {
-            free(r);
-            continue;
-        }
-        ALLOC_GROW(v, *n + 1, alloc);
-        v[(*n)++] = r;
-    }
+    char **v = xcalloc(c->nurls ? c->nurls : 1, sizeof(*v));
+    for (size_t i = 0; i < c->nurls; i++)
+        v[i] = url_redact(c->urls[i]);
+    *n = keep_distinct(v, c->nurls);
     return v;
 }
 
@@ -156,30 +179,19 @@ static void free_strings(char **v, size_t n)
 
 /* "oncall (slack https://hooks.slack.com/…)", "customers (webhook, 3 endpoints on
  * example.com)". */
-static void describe_channel(struct strbuf *sb, const struct channel *c)
+static void describe_channel(struct strbuf *sb, const struct channel *c, char **eps,
+                             size_t n)
 {
-    size_t n;
-    char **eps = distinct_endpoints(c, &n);
     strbuf_addf(sb, "%s (%s", c->name, channel_type_name(c->type));
     if (c->nurls == 1) {
         strbuf_addf(sb, " %s)", eps[0]);
     } else if (!c->nurls) {
         strbuf_addstr(sb, ", no endpoints)");
     } else {
-        char **hosts = NULL;
-        size_t nhosts = 0, alloc = 0;
-        for (size_t i = 0; i < n; i++) {
-            char *h = redacted_host(eps[i]);
-            size_t j;
-            for (j = 0; j < nhosts && strcmp(hosts[j], h); j++)
-                ;
-            if (j < nhosts) {
-                free(h);
-                continue;
-            }
-            ALLOC_GROW(hosts, nhosts + 1, alloc);
-            hosts[nhosts++] = h;
-        }
+        char **hosts = xcalloc(n, sizeof(*hosts));
+        for (size_t i = 0; i < n; i++)
+            hosts[i] = redacted_host(eps[i]);
+        size_t nhosts = keep_distinct(hosts, n);
         strbuf_addf(sb, ", %zu endpoints on ", c->nurls);
         for (size_t i = 0; i < nhosts && i < 3; i++)
             strbuf_addf(sb, "%s%s", i ? ", " : "", hosts[i]);
@@ -188,7 +200,18 @@ static void describe_channel(struct strbuf *sb, const struct channel *c)
         strbuf_addch(sb, ')');
         free_strings(hosts, nhosts);
     }
-    free_strings(eps, n);
+}
+
+/* Works out channel ch's endpoints and description once (see struct plan). */
+static void channel_prepare(struct plan *p, size_t ch)
+{
+    if (p->desc[ch])
+        return;
+    const struct channel *c = &p->pb->channels[ch];
+    p->eps[ch] = distinct_endpoints(c, &p->neps[ch]);
+    struct strbuf sb = STRBUF_INIT;
+    describe_channel(&sb, c, p->eps[ch], p->neps[ch]);
+    p->desc[ch] = strbuf_detach(&sb, NULL);
 }
 
 /* ---- output ------------------------------------------------------------ */
@@ -233,7 +256,7 @@ static void text_occurrence(struct plan *p, const struct sched_fire *f,
     for (size_t i = 0; i < nnotify; i++) {
         if (i)
             strbuf_addstr(&line, ", ");
-        describe_channel(&line, &p->pb->channels[notify[i]]);
+        strbuf_addstr(&line, p->desc[notify[i]]);
     }
     fprintf(p->out, "%s\n", strbuf_str(&line));
     strbuf_release(&line);
@@ -269,12 +292,9 @@ static void json_occurrence(struct plan *p, const struct sched_fire *f,
     json_t *chans = json_array();
     for (size_t i = 0; i < nnotify; i++) {
         const struct channel *c = &p->pb->channels[notify[i]];
-        size_t n;
-        char **eps = distinct_endpoints(c, &n);
         json_t *jeps = json_array();
-        for (size_t j = 0; j < n; j++)
-            json_array_append_new(jeps, json_string(eps[j]));
-        free_strings(eps, n);
+        for (size_t j = 0; j < p->neps[notify[i]]; j++)
+            json_array_append_new(jeps, json_string(p->eps[notify[i]][j]));
         json_t *jc = json_pack("{s:s, s:s, s:o, s:I}", "name", c->name, "type",
                                channel_type_name(c->type), "endpoints", jeps, "count",
                                (json_int_t)c->nurls);
@@ -320,6 +340,8 @@ static void emit(struct plan *p, const struct sched_fire *f)
             p->cond[f->step] = cond;
         }
     }
+    for (size_t i = 0; i < nnotify; i++)
+        channel_prepare(p, notify[i]);
     size_t nmsgs = nnotify ? nnotify : 1;
     char **msgs = xcalloc(nmsgs, sizeof(*msgs));
     for (size_t i = 0; i < nmsgs; i++)
@@ -557,6 +579,9 @@ static int plan_exec(struct cmd_ctx *ctx, int argc, char **argv)
     p.first_at = xmalloc((pb->nsteps + 1) * sizeof(*p.first_at));
     for (size_t i = 0; i < pb->nsteps; i++)
         p.first_at[i] = -1;
+    p.eps = xcalloc(pb->nchannels + 1, sizeof(*p.eps));
+    p.neps = xcalloc(pb->nchannels + 1, sizeof(*p.neps));
+    p.desc = xcalloc(pb->nchannels + 1, sizeof(*p.desc));
     if (json)
         p.json = json_array();
     ret = plan_run(&p) < 0 ? EXIT_RUNTIME : EXIT_OK;
@@ -564,6 +589,14 @@ static int plan_exec(struct cmd_ctx *ctx, int argc, char **argv)
     sched_free(p.s);
     free(p.cond);
     free(p.first_at);
+    for (size_t i = 0; i < pb->nchannels; i++) {
+        if (p.desc[i])
+            free_strings(p.eps[i], p.neps[i]);
+        free(p.desc[i]);
+    }
+    free(p.eps);
+    free(p.neps);
+    free(p.desc);
     playbook_free(pb);
 out:
     cmd_free_vars(vars, nvars);

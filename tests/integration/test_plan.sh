@@ -101,5 +101,30 @@ else
     fi
 fi
 
+# A fan-out to the most endpoints a urls_file may list, every one on its
+# own host, notified 48 times: each occurrence compared every endpoint
+# with every other (minutes); now each channel is described once.
+checked=$((checked + 1))
+awk 'BEGIN { for (i = 0; i < 100000; i++) printf "https://h%d.example/hook\n", i }' \
+    >"$tmp/hosts.txt"
+cat >"$tmp/fanout.yaml" <<'YAML'
+crisisrun: 1
+name: fanout
+channels:
+  subscribers: {type: webhook, urls_file: hosts.txt}
+steps:
+  - {id: update, every: 5m, notify: [subscribers], message: "Still on it."}
+YAML
+for fmt in text json; do
+    args=(plan --start 2026-11-26T14:30:00Z fanout.yaml)
+    [ "$fmt" = json ] && args+=(--json)
+    (cd "$tmp" && timeout 60 "$CRISISRUN" "${args[@]}") >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    [ "$rc" -eq 0 ] || fail "plan of a 100,000-host fan-out ($fmt): exit $rc (124: too slow)"
+done
+grep -q '^+4h .*subscribers (webhook, 100000 endpoints on h0.example, h1.example, h2.example and 99997 other hosts)$' \
+    <(cd "$tmp" && "$CRISISRUN" plan --start 2026-11-26T14:30:00Z fanout.yaml) ||
+    fail "plan of a 100,000-host fan-out: wrong description"
+
 echo "$checked checks, $failures failures"
 [ "$failures" -eq 0 ]
