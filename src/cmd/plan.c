@@ -31,6 +31,7 @@
 #include "crisisrun/model.h"
 #include "crisisrun/sched.h"
 #include "crisisrun/template.h"
+#include "crisisrun/utf8.h"
 #include "crisisrun/util.h"
 
 #define PLAN_DEFAULT_HORIZON_MS (4 * 3600 * 1000LL)
@@ -117,7 +118,17 @@ static char *render(struct plan *p, const struct sched_fire *f, size_t ch)
         .drill = p->drill,
         .feedback_url = PLAN_FEEDBACK_URL,
     };
-    return message_render(&env, f, ch, TEMPLATE_ESCAPE_NONE, NULL);
+    /*
+     * A --var need not be UTF-8.  Shown as the services receive it, each
+     * bad byte as U+FFFD (docs/run.md); jansson would refuse the raw text
+     * and --json would drop the whole occurrence, exiting 0.
+     */
+    char *raw = message_render(&env, f, ch, TEMPLATE_ESCAPE_NONE, NULL);
+    if (!raw)
+        return NULL;
+    char *clean = utf8_clean(raw);
+    free(raw);
+    return clean;
 }
 
 static int same_message(const char *a, const char *b)

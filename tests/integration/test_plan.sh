@@ -101,6 +101,25 @@ else
     fi
 fi
 
+# A --var that is not UTF-8 is shown as the services get it, U+FFFD for
+# each bad byte, in text and in JSON (which dropped the occurrence).
+checked=$((checked + 1))
+cat >"$tmp/var.yaml" <<'YAML'
+crisisrun: 1
+name: var
+vars: {service: checkout}
+steps:
+  - {id: declare, at: 0s, message: "{{vars.service}} is down"}
+YAML
+(cd "$tmp" && "$CRISISRUN" plan --json --var "$(printf 'service=caf\xe9')" var.yaml) \
+    >"$tmp/out" 2>"$tmp/err" || fail "plan --json with a non-UTF-8 --var: $(cat "$tmp/err")"
+python3 -c 'import json, sys; d = json.load(open(sys.argv[1]))
+assert [o["message"] for o in d] == ["caf\ufffd is down"], d' "$tmp/out" ||
+    fail "plan --json with a non-UTF-8 --var: $(cat "$tmp/out")"
+(cd "$tmp" && "$CRISISRUN" plan --var "$(printf 'service=caf\xe9')" var.yaml) >"$tmp/out"
+grep -qx "    caf$(printf '\xef\xbf\xbd') is down" "$tmp/out" ||
+    fail "plan with a non-UTF-8 --var: $(cat "$tmp/out")"
+
 # A fan-out to the most endpoints a urls_file may list, every one on its
 # own host, notified 48 times: each occurrence compared every endpoint
 # with every other (minutes); now each channel is described once.
