@@ -6,6 +6,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * A copy of s with its control characters written as \xNN (C0 and DEL) or
+ * \uNNNN (C1).  Messages quote what the file says (an id, a name, a
+ * duration), and a double-quoted YAML value can hold any character: an
+ * ESC sequence would act on the terminal that shows the error (clear it,
+ * retitle it, hide the lines above), a line break would forge a line of
+ * its own.  Everything else, other UTF-8 included, is kept.
+ */
+static char *escape_controls(const char *s)
+{
+    struct strbuf sb = STRBUF_INIT;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f)
+            strbuf_addf(&sb, "\\x%02x", *p);
+        else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+            strbuf_addf(&sb, "\\u%04x", *++p);
+        else
+            strbuf_addch(&sb, (char)*p);
+    }
+    return strbuf_detach(&sb, NULL);
+}
+
 void diag_add(struct diag *d, const char *file, int line, int col, const char *fmt, ...)
 {
     va_list ap;
@@ -14,10 +36,11 @@ void diag_add(struct diag *d, const char *file, int line, int col, const char *f
     va_end(ap);
     ALLOC_GROW(d->v, d->n + 1, d->alloc);
     struct diag_entry *e = &d->v[d->n++];
-    e->file = xstrdup(file ? file : "-");
+    e->file = escape_controls(file ? file : "-");
     e->line = line;
     e->col = col;
-    e->msg = msg;
+    e->msg = escape_controls(msg);
+    free(msg);
 }
 
 static int cmp_pos(const struct diag_entry *a, const struct diag_entry *b)
