@@ -169,6 +169,11 @@ static void read_urls_file(struct ld *l, struct channel *c, const struct ynode *
             continue;
         }
         lineno++;
+        /* A byte order mark (Windows editors write one) is not part of the url. */
+        if (lineno == 1 && len >= 3 && !memcmp(line, "\xef\xbb\xbf", 3)) {
+            memmove(line, line + 3, len - 2);
+            len -= 3;
+        }
         if (!complete && !feof(f)) {
             ld_error_at(l, c->urls_file, lineno, 1, "url is longer than %d bytes",
                         URL_MAX_LEN);

@@ -450,6 +450,15 @@ int ytree_parse(struct ytree *t, const char *file, const char *data, size_t len,
     b.t = t;
     b.file = file;
     b.d = d;
+    /*
+     * A UTF-8 byte order mark, which Windows editors write, is allowed by
+     * YAML; libyaml, told the encoding, would take it for content.  Left
+     * out, so that positions on line 1 are the ones an editor shows.
+     */
+    if (len >= 3 && !memcmp(data, "\xef\xbb\xbf", 3)) {
+        data += 3;
+        len -= 3;
+    }
     t->src = data;
     t->len = len;
     if (len > LOADER_MAX_BYTES) {
