@@ -216,6 +216,12 @@ int ld_check_keys(struct ld *l, const struct ynode *m, const char *what,
             j++;
         if (known[j])
             continue;
+        if (key_is(k, "<<")) {
+            /* YAML 1.1's merge key, which libyaml leaves to the application. */
+            ld_error(l, k,
+                     "merge keys ('<<') are not supported: write the keys out in full");
+            continue;
+        }
         struct suggest sg = SUGGEST_INIT;
         for (j = 0; known[j]; j++)
             suggest_add(&sg, known[j]);
