@@ -308,6 +308,9 @@ static void read_secret(struct ld *l, struct channel *c, const struct ynode *n)
         ld_error(l, n,
                  "'secret' is only for webhook channels (%s messages are not signed)",
                  channel_type_name(c->type));
+    else if (!*s) /* most often "${env:NAME}" with NAME set but empty */
+        ld_error(l, n,
+                 "'secret' is empty: a signing secret is 'whsec_' followed by base64");
     else if (strncmp(s, "whsec_", 6))
         ld_error(l, n, "'secret' must start with 'whsec_'");
     else if (!base64_ok(s + 6))

@@ -283,7 +283,21 @@ static void test_env_values(void **state)
     assert_int_equal(d.v[0].line, 19);
     assert_string_equal(d.v[0].msg, "'secret' must start with 'whsec_'");
     diag_release(&d);
+
     free(path);
+
+    /* Set but empty, with no default: said so, not "must start with". */
+    static const char empty[] = "crisisrun: 1\nname: e\nchannels:\n"
+                                "  c: {type: webhook, url: \"https://h.example/x\","
+                                " secret: \"${env:CRISISRUN_TEST_SECRET}\"}\n"
+                                "steps:\n  - {id: s, at: 0s, notify: [c], message: m}\n";
+    setenv("CRISISRUN_TEST_SECRET", "", 1);
+    assert_null(loader_load_mem("empty.yaml", ".", empty, strlen(empty), NULL, &d));
+    assert_int_equal(d.n, 1);
+    assert_int_equal(d.v[0].line, 4);
+    assert_string_equal(
+        d.v[0].msg, "'secret' is empty: a signing secret is 'whsec_' followed by base64");
+    diag_release(&d);
     unset_test_env();
 }
 
