@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "crisisrun/model.h"
 #include "crisisrun/suggest.h"
@@ -232,6 +233,43 @@ static int discord_mention_at(const char *s)
            starts_with(s, "<#");
 }
 
+/*
+ * Mattermost notifies every member of a channel for "@channel", "@all" and
+ * "@here", in any case ("@ALL"), unless a letter or digit follows: "@all."
+ * and "@all_" do it, and older servers read "@all-hands" and "@all_hands"
+ * as "@all" too; "@allison" is a person.  Returns 1 when s starts with one;
+ * a zero-width space after the '@' defuses it.
+ */
+static const char *const mattermost_mentions[] = {"@channel", "@all", "@here"};
+
+static int mattermost_word_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+static int mattermost_mention_at(const char *s)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(mattermost_mentions); i++) {
+        size_t len = strlen(mattermost_mentions[i]);
+        if (!strncasecmp(s, mattermost_mentions[i], len) && !mattermost_word_char(s[len]))
+            return 1;
+    }
+    return 0;
+}
+
+/* Slack's (and Mattermost's) entities for the characters mrkdwn reads. */
+static void slack_escape_char(struct strbuf *sb, char c)
+{
+    if (c == '&')
+        strbuf_addstr(sb, "&amp;");
+    else if (c == '<')
+        strbuf_addstr(sb, "&lt;");
+    else if (c == '>')
+        strbuf_addstr(sb, "&gt;");
+    else
+        strbuf_addch(sb, c);
+}
+
 static void escape_into(struct strbuf *sb, const char *s, enum template_escape esc)
 {
     if (!s)
@@ -244,14 +282,12 @@ static void escape_into(struct strbuf *sb, const char *s, enum template_escape e
         char c = *s;
         switch (esc) {
         case TEMPLATE_ESCAPE_SLACK:
-            if (c == '&')
-                strbuf_addstr(sb, "&amp;");
-            else if (c == '<')
-                strbuf_addstr(sb, "&lt;");
-            else if (c == '>')
-                strbuf_addstr(sb, "&gt;");
-            else
-                strbuf_addch(sb, c);
+            slack_escape_char(sb, c);
+            break;
+        case TEMPLATE_ESCAPE_MATTERMOST:
+            slack_escape_char(sb, c);
+            if (c == '@' && mattermost_mention_at(s))
+                strbuf_addstr(sb, "\xe2\x80\x8b"); /* U+200B ZERO WIDTH SPACE */
             break;
         case TEMPLATE_ESCAPE_DISCORD:
             strbuf_addch(sb, c);
@@ -347,16 +383,44 @@ static int discord_joins_mention(const struct strbuf *sb, const char *next)
 }
 
 /*
+ * Mattermost: 1 when the end of sb and the start of next would join into a
+ * channel-wide mention, as an author's "@" (or "@cha") before a value "all"
+ * ("nnel.") would, or a value ending in '@' before the author's "here".
+ */
+static int mattermost_joins_mention(const struct strbuf *sb, const char *next)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(mattermost_mentions); i++) {
+        const char *m = mattermost_mentions[i];
+        size_t len = strlen(m);
+        for (size_t k = 1; k < len; k++)
+            if (sb->len >= k && !strncasecmp(sb->buf + sb->len - k, m, k) &&
+                !strncasecmp(next, m + k, len - k) &&
+                !mattermost_word_char(next[len - k]))
+                return 1;
+    }
+    return 0;
+}
+
+/* 1 when esc has joins that escaping each value alone cannot see. */
+static int escape_has_joins(enum template_escape esc)
+{
+    return esc == TEMPLATE_ESCAPE_DISCORD || esc == TEMPLATE_ESCAPE_GOOGLECHAT ||
+           esc == TEMPLATE_ESCAPE_MATTERMOST;
+}
+
+/*
  * 1 when the end of sb and the start of next would join into markup that
- * escaping each value alone cannot see: a mention on Discord, and on Google
- * Chat an author's '<' before a value ("users/all>").  Every join has a
- * value on one side (or between, when it is empty).
+ * escaping each value alone cannot see: a mention on Discord and Mattermost,
+ * and on Google Chat an author's '<' before a value ("users/all>").  Every
+ * join has a value on one side (or between, when it is empty).
  */
 static int joins_markup(enum template_escape esc, const struct strbuf *sb,
                         const char *next)
 {
     if (esc == TEMPLATE_ESCAPE_DISCORD)
         return discord_joins_mention(sb, next);
+    if (esc == TEMPLATE_ESCAPE_MATTERMOST)
+        return mattermost_joins_mention(sb, next);
     if (esc == TEMPLATE_ESCAPE_GOOGLECHAT)
         return sb->len && sb->buf[sb->len - 1] == '<' && *next;
     return 0;
@@ -369,7 +433,7 @@ char *template_render(const struct template *t, const struct template_ctx *ctx,
     strbuf_init(&sb, 256);
     for (size_t i = 0; t && i < t->n; i++) {
         const struct segment *s = &t->segs[i];
-        if (esc != TEMPLATE_ESCAPE_DISCORD && esc != TEMPLATE_ESCAPE_GOOGLECHAT) {
+        if (!escape_has_joins(esc)) {
             if (s->id == V_LITERAL)
                 strbuf_add(&sb, s->text, s->len);
             else
@@ -416,8 +480,7 @@ char *template_render_fit(const struct template *t, const struct template_ctx *c
         total += len[i];
     }
     /* A zero-width space may come between any two pieces (joins_markup). */
-    size_t joins =
-        esc == TEMPLATE_ESCAPE_DISCORD || esc == TEMPLATE_ESCAPE_GOOGLECHAT ? n - 1 : 0;
+    size_t joins = escape_has_joins(esc) ? n - 1 : 0;
     while (total + joins > max_chars) {
         size_t big = n;
         for (size_t i = 0; i < n; i++)
@@ -428,7 +491,8 @@ char *template_render_fit(const struct template *t, const struct template_ctx *c
             break; /* the author's words alone are too long */
         size_t excess = total + joins - max_chars, was = len[big];
         size_t keep = was > excess + TEMPLATE_CUT_MIN ? was - excess : TEMPLATE_CUT_MIN;
-        char *c = cut(piece[big], keep, esc == TEMPLATE_ESCAPE_SLACK);
+        char *c = cut(piece[big], keep,
+                      esc == TEMPLATE_ESCAPE_SLACK || esc == TEMPLATE_ESCAPE_MATTERMOST);
         free(piece[big]);
         piece[big] = c;
         len[big] = utf8_len(c);

@@ -28,11 +28,14 @@ struct template;
 
 enum template_escape {
     TEMPLATE_ESCAPE_NONE,       /* plain text (generic webhooks, Teams) */
-    TEMPLATE_ESCAPE_SLACK,      /* Slack/Mattermost mrkdwn: & < > as entities */
+    TEMPLATE_ESCAPE_SLACK,      /* Slack mrkdwn: & < > as entities */
     TEMPLATE_ESCAPE_DISCORD,    /* Discord: defuse @everyone, @here, <@id>, <#id> */
     TEMPLATE_ESCAPE_MARKDOWN,   /* Markdown reports: backslash-escape control chars */
     TEMPLATE_ESCAPE_GOOGLECHAT, /* Google Chat: defuse <users/all>, <users/id>,
                                  * <url|text> (a zero-width space after '<') */
+    TEMPLATE_ESCAPE_MATTERMOST, /* Mattermost: as Slack, and defuse @channel,
+                                 * @all, @here in any case (a zero-width space
+                                 * after '@'); @username stays */
 };
 
 /*
@@ -87,7 +90,9 @@ typedef char *(*template_cut_fn)(const char *value, size_t max_chars, int entiti
  * (code points; 0: no limit).  Otherwise values are cut with cut(), the
  * longest first, until it fits, so that the author's own words ("Next
  * update by {{next_update}}.") reach the reader whole and only what made
- * the message too long (a long note) is shortened.  Values are then made
+ * the message too long (a long note) is shortened, with `entities` for the
+ * Slack and Mattermost escapes; the zero-width spaces that joins may add
+ * (Discord, Google Chat, Mattermost) are counted.  Values are then made
  * valid UTF-8 (U+FFFD) first, so they are counted as they will be sent.
  * When the literal text alone is too long, so is the result: the caller's
  * own cut still applies.  Returns a new string.

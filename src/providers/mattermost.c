@@ -7,12 +7,19 @@
  * Markdown reads the "&amp;", "&lt;", "&gt;" that template escaping
  * produces as the characters they stand for.
  *
+ * Escaping: Mattermost notifies every member of the channel for "@channel",
+ * "@all" and "@here" (in any case) in a post, its attachments' fields
+ * included; values, the title and the severity get a zero-width space after
+ * such an '@' (TEMPLATE_ESCAPE_MATTERMOST), so a note can quote one without
+ * doing it.  "@username" is left alone.
+ *
  * Limits: a post's text is at most 16383 characters; the text is cut
  * visibly below that, never splitting an entity.
  *
  * Success: 200 with the body "ok", as for Slack; a 200 with another body
  * is permanent (see slack.c for why).
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,7 +31,7 @@
 
 static json_t *field(const char *title, const char *value)
 {
-    char *escaped = template_escape_value(value, TEMPLATE_ESCAPE_SLACK);
+    char *escaped = template_escape_value(value, TEMPLATE_ESCAPE_MATTERMOST);
     json_t *j = json_pack("{s:s, s:o, s:b}", "title", title, "value",
                           provider_json_text(escaped, MATTERMOST_FIELD_MAX, 1), "short", 1);
     free(escaped);
@@ -34,9 +41,15 @@ static json_t *field(const char *title, const char *value)
 /* What `text` holds before the message: the headline in bold. */
 static char *text_prefix(const struct provider_message *m)
 {
-    char *headline = provider_headline(m, TEMPLATE_ESCAPE_SLACK, MATTERMOST_HEADLINE_MAX);
+    /* provider_headline() cuts entity-safely for Slack's escape only: the
+     * headline is escaped and cut here, never leaving half an "&amp;". */
+    char *plain = provider_headline(m, TEMPLATE_ESCAPE_NONE, SIZE_MAX);
+    char *escaped = template_escape_value(plain, TEMPLATE_ESCAPE_MATTERMOST);
+    char *headline = provider_truncate_text(escaped, MATTERMOST_HEADLINE_MAX, 1);
     char *prefix = xasprintf("**%s**%s", headline, *m->text ? "\n\n" : "");
     free(headline);
+    free(escaped);
+    free(plain);
     return prefix;
 }
 
@@ -80,7 +93,7 @@ static enum delivery_result mattermost_classify(long status, const char *body, s
 const struct provider provider_mattermost = {
     .name = "mattermost",
     .type = CHANNEL_MATTERMOST,
-    .escape = TEMPLATE_ESCAPE_SLACK,
+    .escape = TEMPLATE_ESCAPE_MATTERMOST,
     .render = mattermost_render,
     .text_max = mattermost_text_max,
     .classify = mattermost_classify,

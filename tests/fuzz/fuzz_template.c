@@ -12,10 +12,15 @@
  * problem; a template that compiles also compiles with more allowed; every
  * render of valid UTF-8 is valid UTF-8; each escaped value decodes back to
  * the value and holds nothing its target would interpret (Slack: no '<' or
- * '>'; Discord: no "@everyone", "@here", "<@", "<#"; Markdown: every
- * special character backslash-escaped); and a value never adds a '<', a
- * '>' (Slack) or a mention (Discord) to a rendered message: the message
- * holds exactly as many as it holds with a blank value.
+ * '>'; Discord: no "@everyone", "@here", "<@", "<#"; Google Chat: no '<'
+ * without a U+200B after it; Mattermost: Slack's, and no "@channel",
+ * "@all", "@here" in any case unless a letter or digit follows;
+ * Markdown: every special character backslash-escaped); and a value never
+ * adds a '<', a '>' (Slack, Mattermost), a mention (Discord), "<users/"
+ * (Google Chat) to a rendered message: the message holds exactly as many
+ * as it holds with a blank value; nor a channel-wide mention (Mattermost):
+ * it holds at most as many (a value may end one of the author's, as
+ * "@all" + "ison").
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -30,7 +35,8 @@
 
 int fuzz_template_one(const uint8_t *data, size_t size);
 
-#define TEMPLATE_HOSTILE "<!channel> @everyone & <@123> <#9> @here *_`#[x](y)\\"
+#define TEMPLATE_HOSTILE                                                                 \
+    "<!channel> @everyone & <@123> <#9> @here *_`#[x](y)\\ @Channel @ALL. @allison @"
 
 struct fuzz_template_reports {
     size_t n;
@@ -110,6 +116,25 @@ static size_t fuzz_template_count_mentions(const char *s)
     return n;
 }
 
+/* Mattermost's channel-wide mentions in s: "@all" in any case, not "@allison". */
+static size_t fuzz_template_count_mm_mentions(const char *s)
+{
+    static const char *const mm[] = {"@channel", "@all", "@here"};
+    size_t n = 0;
+    for (const char *p = s; *p; p++) {
+        for (size_t i = 0; i < ARRAY_SIZE(mm); i++) {
+            size_t len = strlen(mm[i]), k = 0;
+            while (k < len && (p[k] >= 'A' && p[k] <= 'Z' ? p[k] + 32 : p[k]) == mm[i][k])
+                k++;
+            char after = k == len ? p[len] : 'x';
+            n += k == len &&
+                 !((after >= 'a' && after <= 'z') || (after >= 'A' && after <= 'Z') ||
+                   (after >= '0' && after <= '9'));
+        }
+    }
+    return n;
+}
+
 /* s without any U+200B (new string). */
 static char *fuzz_template_strip_zwsp(const char *s)
 {
@@ -125,6 +150,23 @@ static char *fuzz_template_strip_zwsp(const char *s)
     return strbuf_detach(&sb, NULL);
 }
 
+/* Decodes e, escaped as for Slack, into sb; checks it holds no '<' or '>'. */
+static void fuzz_template_slack_decode(const char *e, struct strbuf *sb)
+{
+    FUZZ_CHECK(!strchr(e, '<') && !strchr(e, '>'));
+    for (const char *p = e; *p;) {
+        if (starts_with(p, "&lt;")) {
+            strbuf_addch(sb, '<'), p += 4;
+        } else if (starts_with(p, "&gt;")) {
+            strbuf_addch(sb, '>'), p += 4;
+        } else {
+            FUZZ_CHECK(*p != '&' || starts_with(p, "&amp;"));
+            strbuf_addch(sb, *p);
+            p += *p == '&' ? 5 : 1;
+        }
+    }
+}
+
 /* Checks that e is v escaped for esc, and decodes back to v. */
 static void fuzz_template_check_escaped(const char *v, const char *e,
                                         enum template_escape esc)
@@ -136,19 +178,25 @@ static void fuzz_template_check_escaped(const char *v, const char *e,
         strbuf_addstr(&sb, e);
         break;
     case TEMPLATE_ESCAPE_SLACK:
-        FUZZ_CHECK(!strchr(e, '<') && !strchr(e, '>'));
-        for (const char *p = e; *p;) {
-            if (starts_with(p, "&lt;")) {
-                strbuf_addch(&sb, '<'), p += 4;
-            } else if (starts_with(p, "&gt;")) {
-                strbuf_addch(&sb, '>'), p += 4;
-            } else {
-                FUZZ_CHECK(*p != '&' || starts_with(p, "&amp;"));
-                strbuf_addch(&sb, *p);
-                p += *p == '&' ? 5 : 1;
-            }
-        }
+        fuzz_template_slack_decode(e, &sb);
         break;
+    case TEMPLATE_ESCAPE_MATTERMOST: {
+        /* Slack's entities, no channel-wide mention, and every U+200B added
+         * right after an '@': without them, e decodes to v. */
+        FUZZ_CHECK(fuzz_template_count_mm_mentions(e) == 0);
+        FUZZ_CHECK(
+            fuzz_count(e, FUZZ_TEMPLATE_ZWSP) - fuzz_count(e, "@" FUZZ_TEMPLATE_ZWSP) ==
+            fuzz_count(v, FUZZ_TEMPLATE_ZWSP) - fuzz_count(v, "@" FUZZ_TEMPLATE_ZWSP));
+        struct strbuf d = STRBUF_INIT;
+        char *a = fuzz_template_strip_zwsp(e), *b = fuzz_template_strip_zwsp(v);
+        fuzz_template_slack_decode(a, &d);
+        FUZZ_CHECK(!strcmp(strbuf_str(&d), b));
+        strbuf_release(&d);
+        free(a);
+        free(b);
+        strbuf_addstr(&sb, v);
+        break;
+    }
     case TEMPLATE_ESCAPE_DISCORD: {
         FUZZ_CHECK(fuzz_template_count_mentions(e) == 0);
         char *a = fuzz_template_strip_zwsp(e), *b = fuzz_template_strip_zwsp(v);
@@ -194,12 +242,12 @@ static void fuzz_template_check_render(const struct template *t, const char *v, 
     fuzz_template_playbook(&blank, bv, br, " ");
     struct template_ctx hc = fuzz_template_ctx(&hostile, v, drill);
     struct template_ctx bc = fuzz_template_ctx(&blank, " ", drill);
-    for (int esc = TEMPLATE_ESCAPE_NONE; esc <= TEMPLATE_ESCAPE_GOOGLECHAT; esc++) {
+    for (int esc = TEMPLATE_ESCAPE_NONE; esc <= TEMPLATE_ESCAPE_MATTERMOST; esc++) {
         char *h = template_render(t, &hc, (enum template_escape)esc);
         char *b = template_render(t, &bc, (enum template_escape)esc);
         FUZZ_CHECK(h && b);
         FUZZ_CHECK(!utf8 || fuzz_template_utf8(h));
-        if (esc == TEMPLATE_ESCAPE_SLACK) {
+        if (esc == TEMPLATE_ESCAPE_SLACK || esc == TEMPLATE_ESCAPE_MATTERMOST) {
             FUZZ_CHECK(fuzz_count(h, "<") == fuzz_count(b, "<"));
             FUZZ_CHECK(fuzz_count(h, ">") == fuzz_count(b, ">"));
         }
@@ -209,6 +257,10 @@ static void fuzz_template_check_render(const struct template *t, const char *v, 
         /* A hostile value adds no Chat markup the blank one lacks. */
         if (esc == TEMPLATE_ESCAPE_GOOGLECHAT)
             FUZZ_CHECK(fuzz_count(h, "<users/") == fuzz_count(b, "<users/"));
+        /* Nor a Mattermost channel-wide mention (it may end the author's). */
+        if (esc == TEMPLATE_ESCAPE_MATTERMOST)
+            FUZZ_CHECK(fuzz_template_count_mm_mentions(h) <=
+                       fuzz_template_count_mm_mentions(b));
         free(h);
         free(b);
         char *e = template_escape_value(v, (enum template_escape)esc);

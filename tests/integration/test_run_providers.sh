@@ -10,16 +10,17 @@ SECRET=whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
 start_inbox --secret webhook/customers="$SECRET"
 export SIGNING_SECRET=$SECRET
 
-# Quotes, a newline, markup characters, a Discord mass mention, non-ASCII
-# (two and three byte sequences) and one byte that is not UTF-8 at all.
-MSG=$'He said "hi"\nline2 <&> @everyone caf\xc3\xa9 \xe2\x9c\x93 bad\xff.'
+# Quotes, a newline, markup characters, Discord's and Mattermost's mass
+# mentions and a person's, non-ASCII (two and three byte sequences) and one
+# byte that is not UTF-8 at all.
+MSG=$'He said "hi"\nline2 <&> @everyone @channel @ALL. @here @alice caf\xc3\xa9 \xe2\x9c\x93 bad\xff.'
 run_pb run --var "msg=$MSG" "$RUN_DATA/providers.yaml"
 [[ $RUN_RC == 0 ]] || { cat "$TMP/run.err" >&2; fail "run exited $RUN_RC"; }
 [[ -s "$TMP/run.err" ]] && { cat "$TMP/run.err" >&2; fail "run wrote to stderr"; }
 assert_eq "$(inbox_count /)" 6 "one request per channel"
 
 RUN_ID=$RUN_ID SECRET=$SECRET python3 - "$INBOX_LOG" <<'EOF'
-import base64, hashlib, hmac, json, os, sys
+import base64, hashlib, hmac, json, os, re, sys
 
 run_id, secret = os.environ["RUN_ID"], os.environ["SECRET"]
 reqs = {}
@@ -45,11 +46,13 @@ def body(path):
 
 # The value as each service must receive it (after JSON decoding): the
 # invalid byte becomes U+FFFD; Slack and Mattermost escape & < > as
-# entities; Discord defuses the mention and Google Chat every '<' with a
+# entities; Discord defuses its mentions, Mattermost @channel, @all and
+# @here in any case (not @alice), and Google Chat every '<' with a
 # zero-width space.
-raw = 'He said "hi"\nline2 <&> @everyone caf\u00e9 \u2713 bad\ufffd.'
+raw = 'He said "hi"\nline2 <&> @everyone @channel @ALL. @here @alice caf\u00e9 \u2713 bad\ufffd.'
 slack_msg = "Value: " + raw.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-discord_msg = "Value: " + raw.replace("@everyone", "@\u200beveryone")
+discord_msg = "Value: " + raw.replace("@everyone", "@\u200beveryone").replace("@here", "@\u200bhere")
+mattermost_msg = re.sub(r"(?i)@(channel|all|here)(?![A-Za-z0-9])", "@\u200b\\1", slack_msg)
 plain_msg = "Value: " + raw
 gchat_msg = "Value: " + raw.replace("<", "<\u200b")
 title = "Provider payloads"
@@ -102,7 +105,7 @@ if d is not None:
 # --- Mattermost: headline and message in text, colour in the attachment ---
 m = body("/mattermost/eng")
 if m is not None:
-    check(m["text"] == "**" + title + "**\n\n" + slack_msg, "mattermost text %r" % m["text"])
+    check(m["text"] == "**" + title + "**\n\n" + mattermost_msg, "mattermost text %r" % m["text"])
     a = m["attachments"][0]
     check(a["color"] == "#E01E5A", "mattermost colour")
     check([(f["title"], f["value"]) for f in a["fields"]] ==
@@ -159,5 +162,6 @@ assert_eq "$(sql "SELECT count(*), sum(state = 'delivered'), sum(attempts)
                   FROM notifications WHERE run_id = '$RUN_ID'")" "6|6|6" "journal"
 # The journal keeps the --var for resume, cleaned as the services got it.
 assert_eq "$(sql "SELECT json_extract(vars_json, '\$.msg') FROM runs WHERE id = '$RUN_ID'")" \
-    $'He said "hi"\nline2 <&> @everyone caf\xc3\xa9 \xe2\x9c\x93 bad\xef\xbf\xbd.' "journaled --var"
+    $'He said "hi"\nline2 <&> @everyone @channel @ALL. @here @alice caf\xc3\xa9 \xe2\x9c\x93 bad\xef\xbf\xbd.' \
+    "journaled --var"
 echo "ok"

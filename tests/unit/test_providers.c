@@ -19,6 +19,7 @@
 #include "crisisrun/util.h"
 
 #define MARKER " \xe2\x80\xa6 (truncated)"
+#define ZWSP "\xe2\x80\x8b" /* U+200B ZERO WIDTH SPACE */
 
 /* Everything a payload can trip over: quotes, newlines, backslashes, markup,
  * a mass mention, accents, a check mark and an emoji. */
@@ -129,7 +130,8 @@ static void test_table(void **state)
     assert_int_equal(provider_for(CHANNEL_DISCORD)->rate_per_ms, 2000);
     assert_int_equal(provider_for(CHANNEL_WEBHOOK)->rate_count, 0);
     assert_int_equal(provider_for(CHANNEL_SLACK)->escape, TEMPLATE_ESCAPE_SLACK);
-    assert_int_equal(provider_for(CHANNEL_MATTERMOST)->escape, TEMPLATE_ESCAPE_SLACK);
+    assert_int_equal(provider_for(CHANNEL_MATTERMOST)->escape,
+                     TEMPLATE_ESCAPE_MATTERMOST);
     assert_int_equal(provider_for(CHANNEL_DISCORD)->escape, TEMPLATE_ESCAPE_DISCORD);
     assert_int_equal(provider_for(CHANNEL_GOOGLECHAT)->escape,
                      TEMPLATE_ESCAPE_GOOGLECHAT);
@@ -273,6 +275,36 @@ static void test_mattermost(void **state)
     assert_string_equal(str_at(root, "attachments/0/color"), "#ECB22E");
     json_decref(root);
     free(want);
+    free(f.text);
+
+    /* Nothing in a value, the title or the severity notifies the whole
+     * channel (Mattermost reads fields' values for mentions too); a
+     * person's @name stays, and the entities are Slack's. */
+    fixture_init(&f, CHANNEL_MATTERMOST, "@channel: @ALL & @here. cc @alice");
+    f.m.title = "@Here <db>";
+    f.m.severity = "@all";
+    root = render_parse(CHANNEL_MATTERMOST, &f.m);
+    assert_string_equal(str_at(root, "text"),
+                        "**[DRILL] @" ZWSP "Here &lt;db&gt;**\n\n"
+                        "@" ZWSP "channel: @" ZWSP "ALL &amp; @" ZWSP "here. cc @alice");
+    assert_string_equal(str_at(root, "attachments/0/fields/0/value"), "@" ZWSP "all");
+    json_decref(root);
+
+    /* A long title is cut at 256 characters, never inside an entity. */
+    char title[301];
+    memset(title, '&', 300);
+    title[300] = '\0';
+    f.m.title = title;
+    root = render_parse(CHANNEL_MATTERMOST, &f.m);
+    const char *text = str_at(root, "text");
+    const char *end = strstr(text, MARKER "**\n\n");
+    assert_non_null(end);
+    assert_true(cp_len(text) - cp_len(end) <= 2 + 256 - cp_len(MARKER)); /* "**" */
+    for (const char *p = text; p < end; p++)
+        if (*p == '&')
+            assert_true(!strncmp(p, "&amp;", 5));
+    assert_true(!strncmp(end - 5, "&amp;", 5));
+    json_decref(root);
     free(f.text);
 }
 

@@ -116,6 +116,63 @@ static void test_escaping_applies_to_values_only(void **state)
     free(s);
 }
 
+#define ZW "\xe2\x80\x8b" /* U+200B ZERO WIDTH SPACE */
+
+/* Mattermost notifies the whole channel for "@channel", "@all", "@here" in
+ * any case: a value quotes one without doing it; a person's name stays. */
+static void test_mattermost_mentions(void **state)
+{
+    (void)state;
+    struct template_ctx c = {
+        .pb = fake_pb(),
+        .latest_note = "@channel, @ALL. @Here! @all-hands @here_ops x@here <b> & @alice "
+                       "@allison @Channel42 @all"};
+    char *s = render("@here {{latest_note}}", TEMPLATE_ESCAPE_MATTERMOST, &c);
+    assert_string_equal(s, "@here @" ZW "channel, @" ZW "ALL. @" ZW "Here! @" ZW
+                           "all-hands @" ZW "here_ops x@" ZW
+                           "here &lt;b&gt; &amp; @alice @allison @Channel42 @" ZW "all");
+    free(s);
+    /* Slack's escape, which Mattermost had before, leaves them alone. */
+    s = render("{{latest_note}}", TEMPLATE_ESCAPE_SLACK, &c);
+    assert_non_null(strstr(s, "@channel, @ALL. @Here!"));
+    free(s);
+
+    /* An author's '@' (or "@cha") before a value cannot complete one... */
+    c.latest_note = "ALL is down";
+    s = render("@{{latest_note}}", TEMPLATE_ESCAPE_MATTERMOST, &c);
+    assert_string_equal(s, "@" ZW "ALL is down");
+    free(s);
+    c.latest_note = "nnel: db";
+    s = render("@cha{{latest_note}}", TEMPLATE_ESCAPE_MATTERMOST, &c);
+    assert_string_equal(s, "@cha" ZW "nnel: db");
+    free(s);
+    /* ...nor a value ending in '@' before the author's "here", or an empty
+     * value between the two halves... */
+    c.latest_note = "ping @";
+    s = render("{{latest_note}}here.", TEMPLATE_ESCAPE_MATTERMOST, &c);
+    assert_string_equal(s, "ping @" ZW "here.");
+    free(s);
+    c.latest_note = "";
+    s = render("@he{{latest_note}}re", TEMPLATE_ESCAPE_MATTERMOST, &c);
+    assert_string_equal(s, "@he" ZW "re");
+    free(s);
+    /* ...but "@{{roles.x}}" still pings the person the role names, and the
+     * author's own "@channel" is theirs. */
+    c.latest_note = "allison";
+    s = render("@{{latest_note}} @channel", TEMPLATE_ESCAPE_MATTERMOST, &c);
+    assert_string_equal(s, "@allison @channel");
+    free(s);
+    c.latest_note = "alice";
+    s = render("@{{latest_note}}", TEMPLATE_ESCAPE_MATTERMOST, &c);
+    assert_string_equal(s, "@alice");
+    free(s);
+
+    /* template_escape_value (headlines, fields, broadcast notes) too. */
+    s = template_escape_value("[DRILL] @CHANNEL & <x>", TEMPLATE_ESCAPE_MATTERMOST);
+    assert_string_equal(s, "[DRILL] @" ZW "CHANNEL &amp; &lt;x&gt;");
+    free(s);
+}
+
 static void test_unknown_variable_is_an_error(void **state)
 {
     (void)state;
@@ -274,8 +331,9 @@ static void test_render_fit_keeps_the_authors_words(void **state)
     free(s);
 }
 
-/* Slack: a cut never leaves half an entity; Discord: the joins' zero-width
- * spaces are counted and no mention is made by the cut. */
+/* Slack and Mattermost: a cut never leaves half an entity; Discord and
+ * Mattermost: the joins' zero-width spaces are counted and no mention is
+ * made by the cut. */
 static void test_render_fit_escapes(void **state)
 {
     (void)state;
@@ -301,6 +359,28 @@ static void test_render_fit_escapes(void **state)
         assert_null(strstr(s, "@here"));
         free(s);
     }
+    char mm[2001];
+    for (int i = 0; i < 2000; i++)
+        mm[i] = "@all&<"[i % 6];
+    mm[2000] = '\0';
+    for (size_t max = 40; max < 60; max++) {
+        char *s =
+            render_fit("{{latest_note}} Next.", TEMPLATE_ESCAPE_MATTERMOST, mm, max);
+        assert_true(utf8_len(s) <= max);
+        assert_true(ends_with(s, MARKER " Next."));
+        assert_null(strstr(s, "@all"));
+        const char *amp = strrchr(s, '&');
+        assert_non_null(amp);
+        assert_true(!strncmp(amp, "&amp;", 5) || !strncmp(amp, "&lt;", 4));
+        free(s);
+        /* Each join may add a zero-width space: counted, and no mention. */
+        s = render_fit("@cha{{latest_note}}{{latest_note}} @", TEMPLATE_ESCAPE_MATTERMOST,
+                       "nnel. @here @cha", max);
+        assert_true(utf8_len(s) <= max);
+        assert_null(strstr(s, "@here"));
+        assert_null(strstr(s, "@channel"));
+        free(s);
+    }
 }
 
 int main(void)
@@ -308,6 +388,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_render_all_variables),
         cmocka_unit_test(test_escaping_applies_to_values_only),
+        cmocka_unit_test(test_mattermost_mentions),
         cmocka_unit_test(test_unknown_variable_is_an_error),
         cmocka_unit_test(test_contextual_variables),
         cmocka_unit_test(test_malformed),
