@@ -685,6 +685,11 @@ const char *report_failure_reason(const struct report_failure *f, char *buf, siz
         return "HTTP 410: the endpoint is gone and was disabled for the rest of the run";
     if (f->state == DELIVERY_DISABLED)
         return "not delivered: the endpoint had answered 410 and was disabled";
+    /* A 2xx the provider did not take as confirmation (Slack's 200
+     * without "ok"): the error says so, where the status alone reads as
+     * a success. */
+    if (f->http_status >= 200 && f->http_status < 300 && f->error)
+        return f->error;
     if (f->http_status) {
         snprintf(buf, size, "HTTP %d", f->http_status);
         return buf;

@@ -732,7 +732,7 @@ static void test_failed_deliveries(void **state)
     static const char *const urls[] = {
         "https://a.example.org/h/SECRET1", "https://b.example.org/h/SECRET2",
         "https://c.example.org/h/SECRET3", "https://d.example.org/h/SECRET4",
-        "https://e.example.org/h/SECRET5"};
+        "https://e.example.org/h/SECRET5", "https://f.example.org/h/SECRET6"};
     assert_int_equal(journal_begin(f->j), 0);
     failed_with(f->j, f->run, 1, 1, urls[0], 2 * HOUR, 0,
                 "Operation timed out after 10001 milliseconds with 0 bytes received");
@@ -747,11 +747,14 @@ static void test_failed_deliveries(void **state)
     failed_with(f->j, f->run, 1, 4, urls[3], 2 * HOUR + 3 * SEC, 0,
                 "cannot use https://d.example.org/h/SECRET4 now");
     failed_with(f->j, f->run, 1, 5, urls[4], 2 * HOUR + 4 * SEC, 503, "HTTP 503");
+    /* Slack's 200 without "ok": the error, not a bare success code. */
+    failed_with(f->j, f->run, 1, 6, urls[5], 2 * HOUR + 7 * SEC, 200,
+                "HTTP 200 without the service's confirmation");
     assert_int_equal(journal_commit(f->j), 0);
 
     r = report_build(f->j, f->run);
     assert_non_null(r);
-    assert_int_equal(r->nfailures, 7); /* oncall's five first: playbook order */
+    assert_int_equal(r->nfailures, 8); /* oncall's six first: playbook order */
     assert_failure(&r->failures[0], "oncall", DELIVERY_FAILED,
                    "Operation timed out after 10001 milliseconds with 0 bytes received",
                    3, 2, 2 * HOUR);
@@ -769,13 +772,17 @@ static void test_failed_deliveries(void **state)
     assert_failure(&r->failures[4], "oncall", DELIVERY_FAILED,
                    "Failed to connect to b.example.org port 443: Connection refused", 1,
                    1, 2 * HOUR + 6 * SEC);
-    assert_string_equal(r->failures[5].channel, "customers");
+    assert_failure(&r->failures[5], "oncall", DELIVERY_FAILED,
+                   "HTTP 200 without the service's confirmation", 1, 1,
+                   2 * HOUR + 7 * SEC);
+    assert_string_equal(r->failures[6].channel, "customers");
 
     char *out[3] = {render(r, REPORT_JSON), render(r, REPORT_MARKDOWN),
                     render(r, REPORT_HTML)};
     for (int i = 0; i < 3; i++) {
         assert_contains(out[i], "Failed to connect to c.example.org port 443");
         assert_contains(out[i], "HTTP 410: the endpoint is gone");
+        assert_contains(out[i], "HTTP 200 without the service");
         assert_null(strstr(out[i], "SECRET"));
         free(out[i]);
     }
