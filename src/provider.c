@@ -190,7 +190,7 @@ char *provider_headline(const struct provider_message *m, enum template_escape e
     strbuf_release(&sb);
     escaped = template_escape_value(clean, esc);
     free(clean);
-    out = provider_truncate_text(escaped, max_chars, esc == TEMPLATE_ESCAPE_SLACK);
+    out = provider_truncate_text(escaped, max_chars, template_escape_entities(esc));
     free(escaped);
     return out;
 }

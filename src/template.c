@@ -312,6 +312,11 @@ static void escape_into(struct strbuf *sb, const char *s, enum template_escape e
     }
 }
 
+int template_escape_entities(enum template_escape esc)
+{
+    return esc == TEMPLATE_ESCAPE_SLACK || esc == TEMPLATE_ESCAPE_MATTERMOST;
+}
+
 char *template_escape_value(const char *s, enum template_escape esc)
 {
     struct strbuf sb = STRBUF_INIT;
@@ -365,39 +370,21 @@ static const char *value_of(const struct segment *s, const struct template_ctx *
 }
 
 /*
- * Discord: 1 when the end of sb and the start of next would join into a
- * mention, as an author's "@" before a value "everyone" would, or a value
- * ending in '<' before "@id": escaping each value alone cannot see that.
+ * 1 when the end of sb and the start of next join into markup m that
+ * escaping each value alone cannot see, as an author's "@" before a value
+ * "everyone" would on Discord, or a value ending in '<' before "@id".
+ * `fold`: in any case; `word_end`: only when no letter or digit follows.
  */
-static int discord_joins_mention(const struct strbuf *sb, const char *next)
+static int joins_one(const struct strbuf *sb, const char *next, const char *m, int fold,
+                     int word_end)
 {
-    static const char *const mentions[] = {"@everyone", "@here", "<@", "<#"};
-    for (size_t i = 0; i < ARRAY_SIZE(mentions); i++) {
-        size_t len = strlen(mentions[i]);
-        for (size_t k = 1; k < len; k++)
-            if (sb->len >= k && !memcmp(sb->buf + sb->len - k, mentions[i], k) &&
-                starts_with(next, mentions[i] + k))
-                return 1;
-    }
-    return 0;
-}
-
-/*
- * Mattermost: 1 when the end of sb and the start of next would join into a
- * channel-wide mention, as an author's "@" (or "@cha") before a value "all"
- * ("nnel.") would, or a value ending in '@' before the author's "here".
- */
-static int mattermost_joins_mention(const struct strbuf *sb, const char *next)
-{
-    for (size_t i = 0; i < ARRAY_SIZE(mattermost_mentions); i++) {
-        const char *m = mattermost_mentions[i];
-        size_t len = strlen(m);
-        for (size_t k = 1; k < len; k++)
-            if (sb->len >= k && !strncasecmp(sb->buf + sb->len - k, m, k) &&
-                !strncasecmp(next, m + k, len - k) &&
-                !mattermost_word_char(next[len - k]))
-                return 1;
-    }
+    int (*cmp)(const char *, const char *, size_t) = fold ? strncasecmp : strncmp;
+    size_t len = strlen(m);
+    for (size_t k = 1; k < len; k++)
+        if (sb->len >= k && !cmp(sb->buf + sb->len - k, m, k) &&
+            !cmp(next, m + k, len - k) &&
+            (!word_end || !mattermost_word_char(next[len - k])))
+            return 1;
     return 0;
 }
 
@@ -410,20 +397,26 @@ static int escape_has_joins(enum template_escape esc)
 
 /*
  * 1 when the end of sb and the start of next would join into markup that
- * escaping each value alone cannot see: a mention on Discord and Mattermost,
- * and on Google Chat an author's '<' before a value ("users/all>").  Every
+ * escaping each value alone cannot see: a mention on Discord, Mattermost
+ * and Google Chat (an author's '<' before a value "users/all>").  Every
  * join has a value on one side (or between, when it is empty).
  */
 static int joins_markup(enum template_escape esc, const struct strbuf *sb,
                         const char *next)
 {
+    static const char *const discord[] = {"@everyone", "@here", "<@", "<#"};
+    int hit = 0;
     if (esc == TEMPLATE_ESCAPE_DISCORD)
-        return discord_joins_mention(sb, next);
+        for (size_t i = 0; !hit && i < ARRAY_SIZE(discord); i++)
+            hit = joins_one(sb, next, discord[i], 0, 0);
     if (esc == TEMPLATE_ESCAPE_MATTERMOST)
-        return mattermost_joins_mention(sb, next);
+        for (size_t i = 0; !hit && i < ARRAY_SIZE(mattermost_mentions); i++)
+            hit = joins_one(sb, next, mattermost_mentions[i], 1, 1);
+    /* Only a mention: an author's "<{{vars.runbook}}|Runbook>" is their
+     * own link, and stays one. */
     if (esc == TEMPLATE_ESCAPE_GOOGLECHAT)
-        return sb->len && sb->buf[sb->len - 1] == '<' && *next;
-    return 0;
+        hit = joins_one(sb, next, "<users/", 1, 0);
+    return hit;
 }
 
 char *template_render(const struct template *t, const struct template_ctx *ctx,
@@ -483,16 +476,17 @@ char *template_render_fit(const struct template *t, const struct template_ctx *c
     size_t joins = escape_has_joins(esc) ? n - 1 : 0;
     while (total + joins > max_chars) {
         size_t big = n;
+        /* Not the feedback link either: cut, it leads nowhere, and it is
+         * what the feedback request is for. */
         for (size_t i = 0; i < n; i++)
-            if (t->segs[i].id != V_LITERAL && len[i] > TEMPLATE_CUT_MIN &&
-                (big == n || len[i] > len[big]))
+            if (t->segs[i].id != V_LITERAL && t->segs[i].id != V_FEEDBACK_URL &&
+                len[i] > TEMPLATE_CUT_MIN && (big == n || len[i] > len[big]))
                 big = i;
         if (big == n)
             break; /* the author's words alone are too long */
         size_t excess = total + joins - max_chars, was = len[big];
         size_t keep = was > excess + TEMPLATE_CUT_MIN ? was - excess : TEMPLATE_CUT_MIN;
-        char *c = cut(piece[big], keep,
-                      esc == TEMPLATE_ESCAPE_SLACK || esc == TEMPLATE_ESCAPE_MATTERMOST);
+        char *c = cut(piece[big], keep, template_escape_entities(esc));
         free(piece[big]);
         piece[big] = c;
         len[big] = utf8_len(c);

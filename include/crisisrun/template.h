@@ -36,6 +36,7 @@ enum template_escape {
     TEMPLATE_ESCAPE_MATTERMOST, /* Mattermost: as Slack, and defuse @channel,
                                  * @all, @here in any case (a zero-width space
                                  * after '@'); @username stays */
+    TEMPLATE_ESCAPE_COUNT
 };
 
 /*
@@ -88,10 +89,11 @@ typedef char *(*template_cut_fn)(const char *value, size_t max_chars, int entiti
 /*
  * As template_render() when the result has at most max_chars characters
  * (code points; 0: no limit).  Otherwise values are cut with cut(), the
- * longest first, until it fits, so that the author's own words ("Next
- * update by {{next_update}}.") reach the reader whole and only what made
- * the message too long (a long note) is shortened, with `entities` for the
- * Slack and Mattermost escapes; the zero-width spaces that joins may add
+ * longest first (never {{feedback_url}}, which cut leads nowhere), until
+ * it fits, so that the author's own words ("Next update by
+ * {{next_update}}.") reach the reader whole and only what made the message
+ * too long (a long note) is shortened, with `entities` where the escape
+ * writes entities (template_escape_entities()); the zero-width spaces that joins may add
  * (Discord, Google Chat, Mattermost) are counted.  Values are then made
  * valid UTF-8 (U+FFFD) first, so they are counted as they will be sent.
  * When the literal text alone is too long, so is the result: the caller's
@@ -100,6 +102,12 @@ typedef char *(*template_cut_fn)(const char *value, size_t max_chars, int entiti
 char *template_render_fit(const struct template *t, const struct template_ctx *ctx,
                           enum template_escape esc, size_t max_chars,
                           template_cut_fn cut);
+
+/*
+ * 1 when esc writes HTML entities ("&amp;"), which a cut must not split
+ * (Slack's and Mattermost's mrkdwn).
+ */
+int template_escape_entities(enum template_escape esc);
 
 /* Escapes one value as template_render would (new string). */
 char *template_escape_value(const char *s, enum template_escape esc);

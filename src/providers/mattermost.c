@@ -19,7 +19,6 @@
  * Success: 200 with the body "ok", as for Slack; a 200 with another body
  * is permanent (see slack.c for why).
  */
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,15 +40,10 @@ static json_t *field(const char *title, const char *value)
 /* What `text` holds before the message: the headline in bold. */
 static char *text_prefix(const struct provider_message *m)
 {
-    /* provider_headline() cuts entity-safely for Slack's escape only: the
-     * headline is escaped and cut here, never leaving half an "&amp;". */
-    char *plain = provider_headline(m, TEMPLATE_ESCAPE_NONE, SIZE_MAX);
-    char *escaped = template_escape_value(plain, TEMPLATE_ESCAPE_MATTERMOST);
-    char *headline = provider_truncate_text(escaped, MATTERMOST_HEADLINE_MAX, 1);
+    char *headline =
+        provider_headline(m, TEMPLATE_ESCAPE_MATTERMOST, MATTERMOST_HEADLINE_MAX);
     char *prefix = xasprintf("**%s**%s", headline, *m->text ? "\n\n" : "");
     free(headline);
-    free(escaped);
-    free(plain);
     return prefix;
 }
 

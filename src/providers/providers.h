@@ -41,7 +41,8 @@ json_t *provider_json_text(const char *s, size_t max_chars, int entities);
  * The message's headline: the playbook title (its name when the title is
  * empty), prefixed with "[DRILL] " in drills, control characters replaced
  * by spaces so it stays one line, escaped for `esc`, and truncated to
- * max_chars.  Returns a new valid UTF-8 string.
+ * max_chars, never inside an entity (template_escape_entities()).  Returns
+ * a new valid UTF-8 string.
  */
 char *provider_headline(const struct provider_message *m, enum template_escape esc,
                         size_t max_chars);

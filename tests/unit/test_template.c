@@ -98,7 +98,7 @@ static void test_escaping_applies_to_values_only(void **state)
     c.latest_note = "<users/all> <https://x.example|y> a<b";
     s = render("<{{latest_note}}", TEMPLATE_ESCAPE_GOOGLECHAT, &c);
     assert_string_equal(
-        s, "<\xe2\x80\x8b<\xe2\x80\x8busers/all> <\xe2\x80\x8bhttps://x.example|y> "
+        s, "<<\xe2\x80\x8busers/all> <\xe2\x80\x8bhttps://x.example|y> "
            "a<\xe2\x80\x8b"
            "b");
     free(s);
@@ -109,6 +109,16 @@ static void test_escaping_applies_to_values_only(void **state)
     free(s);
     s = render("<users/all>{{latest_note}}", TEMPLATE_ESCAPE_GOOGLECHAT, &c);
     assert_string_equal(s, "<users/all>users/all>"); /* the author's own is theirs */
+    free(s);
+    c.latest_note = "ers/all>";
+    s = render("<us{{latest_note}}", TEMPLATE_ESCAPE_GOOGLECHAT, &c);
+    assert_string_equal(s, "<us\xe2\x80\x8b"
+                           "ers/all>");
+    free(s);
+    /* ... but an author's own link around a value stays a link. */
+    c.latest_note = "https://runbook.example/db";
+    s = render("<{{latest_note}}|Runbook>", TEMPLATE_ESCAPE_GOOGLECHAT, &c);
+    assert_string_equal(s, "<https://runbook.example/db|Runbook>");
     free(s);
     c.latest_note = "Caf\xc3\xa9 \xe2\x9c\x93 *bold* [x](y)";
     s = render("{{latest_note}}", TEMPLATE_ESCAPE_MARKDOWN, &c);
@@ -302,6 +312,17 @@ static void test_render_fit_keeps_the_authors_words(void **state)
     assert_true(!strncmp(s, "checkout: nnn", 13));
     assert_true(ends_with(s, MARKER " (identified)"));
     free(s);
+    /* Both long enough to cut: the longest goes, wherever it stands. */
+    s = render_fit("{{vars.status_url}}: {{latest_note}}", TEMPLATE_ESCAPE_NONE, note,
+                   100);
+    assert_int_equal(utf8_len(s), 100);
+    assert_true(!strncmp(s, "https://status.example.com: nnn", 31));
+    free(s);
+    s = render_fit("{{latest_note}} at {{vars.status_url}}", TEMPLATE_ESCAPE_NONE, note,
+                   100);
+    assert_int_equal(utf8_len(s), 100);
+    assert_true(ends_with(s, MARKER " at https://status.example.com"));
+    free(s);
 
     /* Counted in characters, never splitting one; invalid bytes count as
      * the U+FFFD they become. */
@@ -314,9 +335,32 @@ static void test_render_fit_keeps_the_authors_words(void **state)
     assert_int_equal(utf8_len(s), 500);
     assert_true(ends_with(s, MARKER " Next update by 14:30 UTC."));
     free(s);
+    /* The feedback link is never the one cut, even when longest. */
+    {
+        char url[151], shortnote[101];
+        memset(url, 'u', 150);
+        memcpy(url, "https://", 8);
+        url[150] = '\0';
+        memset(shortnote, 'n', 100);
+        shortnote[100] = '\0';
+        struct template_ctx c = {
+            .pb = fake_pb(), .latest_note = shortnote, .feedback_url = url};
+        struct problems p = {0};
+        struct template *t = template_compile("{{latest_note}} {{feedback_url}}", c.pb,
+                                              TEMPLATE_ALLOW_FEEDBACK_URL, collect, &p);
+        assert_non_null(t);
+        s = template_render_fit(t, &c, TEMPLATE_ESCAPE_NONE, 200, provider_truncate_text);
+        template_free(t);
+        assert_int_equal(utf8_len(s), 200);
+        assert_true(ends_with(s, url));
+        assert_true(!strncmp(s, "nnn", 3));
+        free(s);
+    }
+
+    /* Lone continuation bytes: nothing until they are made U+FFFD. */
     s = render_fit("{{latest_note}}!", TEMPLATE_ESCAPE_NONE,
-                   "\xff\xff\xff\xff\xff\xff\xff"
-                   "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff",
+                   "\x80\x80\x80\x80\x80\x80\x80"
+                   "\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80",
                    20);
     assert_int_equal(utf8_len(s), 20); /* 20 U+FFFD and "!" did not fit */
     assert_true(ends_with(s, MARKER "!"));
