@@ -93,11 +93,11 @@ typedef char *(*template_cut_fn)(const char *value, size_t max_chars, int entiti
  * it fits, so that the author's own words ("Next update by
  * {{next_update}}.") reach the reader whole and only what made the message
  * too long (a long note) is shortened, with `entities` where the escape
- * writes entities (template_escape_entities()); the zero-width spaces that joins may add
- * (Discord, Google Chat, Mattermost) are counted.  Values are then made
- * valid UTF-8 (U+FFFD) first, so they are counted as they will be sent.
- * When the literal text alone is too long, so is the result: the caller's
- * own cut still applies.  Returns a new string.
+ * writes entities (template_escape_entities()); the zero-width spaces
+ * that joins may add (Discord, Google Chat, Mattermost) are counted.
+ * Values are made valid UTF-8 (U+FFFD) first, so they are counted as they
+ * will be sent.  When the literal text alone is too long, so is the
+ * result: the caller's own cut still applies.  Returns a new string.
  */
 char *template_render_fit(const struct template *t, const struct template_ctx *ctx,
                           enum template_escape esc, size_t max_chars,
