@@ -120,6 +120,43 @@ assert [o["message"] for o in d] == ["caf\ufffd is down"], d' "$tmp/out" ||
 grep -qx "    caf$(printf '\xef\xbf\xbd') is down" "$tmp/out" ||
     fail "plan with a non-UTF-8 --var: $(cat "$tmp/out")"
 
+# A value too long for a service: the run shortens it to fit the
+# channel's limit (docs/providers.md, "Truncation"), keeping the author's
+# "Next update by"; the plan shows the very text Slack gets, and the whole
+# message to the webhook, which has no such limit.
+checked=$((checked + 1))
+cat >"$tmp/long.yaml" <<'YAML'
+crisisrun: 1
+name: long
+vars: {lots: none}
+targets: {update_interval: 30m}
+channels:
+  chat: {type: slack, url: "http://127.0.0.1:9/slack/chat"}
+  hook: {type: webhook, url: "http://127.0.0.1:9/webhook/hook"}
+steps:
+  - {id: declare, at: 0s, status: resolved, notify: [chat, hook],
+     message: "Affected lots: {{vars.lots}}. Next update by {{next_update}}."}
+YAML
+lots=$(python3 -c 'print(" ".join("L%04d" % i for i in range(1000)))')
+(cd "$tmp" && "$CRISISRUN" plan --json --var "lots=$lots" long.yaml) >"$tmp/out" 2>"$tmp/err" ||
+    fail "plan --json with a long --var: $(cat "$tmp/err")"
+(cd "$tmp" && "$CRISISRUN" --db "$tmp/long.db" run --capture "$tmp/cap" --quiet \
+    --var "lots=$lots" long.yaml) >/dev/null 2>"$tmp/err" ||
+    fail "run --capture with a long --var: $(cat "$tmp/err")"
+python3 -c '
+import glob, json, sys
+plan = json.load(open(sys.argv[1]))[0]
+sent = {}
+for f in glob.glob(sys.argv[2] + "/*.http"):
+    head, body = open(f, encoding="utf-8").read().split("\n\n", 1)
+    body = json.loads(body)
+    sent["chat" if "text" in body else "hook"] = body.get("text", body.get("message"))
+msgs = {c["name"]: c.get("message", plan["message"]) for c in plan["channels"]}
+assert len(msgs["chat"]) <= 3000 and "\u2026 (truncated). Next update by" in msgs["chat"], msgs["chat"][-80:]
+assert msgs["chat"] == sent["chat"], (msgs["chat"][-80:], sent["chat"][-80:])
+assert msgs["hook"] == sent["hook"] and "(truncated)" not in msgs["hook"], msgs["hook"][-80:]
+' "$tmp/out" "$tmp/cap" || fail "plan and run differ on a message too long for Slack"
+
 # A fan-out to the most endpoints a urls_file may list, every one on its
 # own host, notified 48 times: each occurrence compared every endpoint
 # with every other (minutes); now each channel is described once.
