@@ -12,6 +12,32 @@
 
 #define DRILL_PREFIX_CHARS 8 /* "[DRILL] " */
 
+size_t message_text_max(const struct playbook *pb, size_t ch, enum run_status status,
+                        int drill)
+{
+    if (ch == SCHED_NO_CHANNEL)
+        return 0;
+    const struct provider *p = provider_for(pb->channels[ch].type);
+    if (!p->text_max)
+        return 0;
+    /* What the provider puts beside the text: the headline and status. */
+    struct provider_message m = {
+        .text = "",
+        .title = pb->title,
+        .playbook = pb->name,
+        .severity = pb->severity ? pb->severity : "",
+        .status = status,
+        .step = "",
+        .run_id = "",
+        .notification_id = "",
+        .next_update = "",
+        .next_update_iso = "",
+        .timestamp_iso = "",
+        .drill = drill,
+    };
+    return p->text_max(&m);
+}
+
 const char *message_step_name(const struct playbook *pb, size_t step)
 {
     return step == SCHED_FEEDBACK ? MESSAGE_FEEDBACK_STEP : pb->steps[step].id;

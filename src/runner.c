@@ -239,11 +239,17 @@ static void notif_free(struct notif *n)
     free(n);
 }
 
-/* What a provider renders for this run: the run's side of every message. */
-static struct provider_message run_message(const struct runner *r, const char *step,
-                                           const char *text, enum run_status status)
+/* The message to every endpoint of channel ch, rendered once: a
+ * 10,000-endpoint fan-out is one render, not ten thousand. */
+static struct outgoing *channel_message(struct runner *r, size_t ch, const char *step,
+                                        const char *text, enum run_status status,
+                                        const char *next_update, const char *next_iso)
 {
-    return (struct provider_message){
+    const struct channel *c = &r->pb->channels[ch];
+    const struct provider *p = provider_for(c->type);
+    char ts[40];
+    iso8601_format(runner_wall(r, runner_offset(r)), ts, sizeof(ts));
+    struct provider_message msg = {
         .text = text,
         .title = r->pb->title,
         .playbook = r->pb->name,
@@ -252,40 +258,12 @@ static struct provider_message run_message(const struct runner *r, const char *s
         .step = step,
         .run_id = r->run.id,
         .notification_id = "",
-        .next_update = "",
-        .next_update_iso = "",
-        .timestamp_iso = "",
+        .next_update = next_update ? next_update : "",
+        .next_update_iso = next_iso ? next_iso : "",
+        .timestamp_iso = ts,
         .drill = r->drill,
     };
-}
-
-/* The message to every endpoint of channel ch, rendered once: a
- * 10,000-endpoint fan-out is one render, not ten thousand. */
-static struct outgoing *channel_message(struct runner *r, size_t ch, const char *step,
-                                        const char *text, enum run_status status,
-                                        const char *next_update, const char *next_iso)
-{
-    const struct provider *p = provider_for(r->pb->channels[ch].type);
-    char ts[40];
-    iso8601_format(runner_wall(r, runner_offset(r)), ts, sizeof(ts));
-    struct provider_message msg = run_message(r, step, text, status);
-    msg.next_update = next_update ? next_update : "";
-    msg.next_update_iso = next_iso ? next_iso : "";
-    msg.timestamp_iso = ts;
     return outgoing_new(p->render(&msg), &msg);
-}
-
-/*
- * How many characters of message text provider p's service shows uncut
- * with this status (0: no limit), so that the message is rendered to fit.
- */
-static size_t channel_text_max(const struct runner *r, const struct provider *p,
-                               enum run_status status)
-{
-    if (!p->text_max)
-        return 0;
-    struct provider_message msg = run_message(r, "", "", status);
-    return p->text_max(&msg);
 }
 
 /*
@@ -669,7 +647,7 @@ static void handle_fire(struct runner *r, const struct sched_fire *f)
         if (!s)
             env.feedback_url = link = feedback_link(r, ch);
         char next_iso[40];
-        env.text_max = channel_text_max(r, p, f->status);
+        env.text_max = message_text_max(pb, ch, f->status, r->drill);
         char *text = message_render(&env, f, ch, p->escape, next_iso);
         if (text) {
             char next_text[64] = "";

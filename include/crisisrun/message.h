@@ -40,6 +40,15 @@ struct message_env {
 char *message_render(const struct message_env *env, const struct sched_fire *f, size_t ch,
                      enum template_escape esc, char *next_iso);
 
+/*
+ * How many characters of message text channel ch's service shows uncut
+ * while the run's status is `status` (0: no limit, or ch is
+ * SCHED_NO_CHANNEL): message_env.text_max, worked out one way for the run
+ * and for `plan`, so that the plan shows the cut the channel gets.
+ */
+size_t message_text_max(const struct playbook *pb, size_t ch, enum run_status status,
+                        int drill);
+
 /* The step id of an occurrence ("feedback.request" for the feedback request). */
 const char *message_step_name(const struct playbook *pb, size_t step);
 #define MESSAGE_FEEDBACK_STEP "feedback.request"

@@ -29,7 +29,6 @@
 #include "crisisrun/loader.h"
 #include "crisisrun/message.h"
 #include "crisisrun/model.h"
-#include "crisisrun/provider.h"
 #include "crisisrun/sched.h"
 #include "crisisrun/template.h"
 #include "crisisrun/utf8.h"
@@ -108,36 +107,6 @@ static const char *step_name(const struct plan *p, size_t step)
 
 /* ---- rendering ----------------------------------------------------------- */
 
-/*
- * How many characters of text channel ch's service shows uncut (0: no
- * limit), as the runner works it out (runner.c, channel_text_max): the
- * run renders a long message to fit by shortening its values, and the plan
- * shows the message the service's readers get.
- */
-static size_t text_max(const struct plan *p, size_t ch, enum run_status status)
-{
-    if (ch == SCHED_NO_CHANNEL)
-        return 0;
-    const struct provider *pv = provider_for(p->pb->channels[ch].type);
-    if (!pv->text_max)
-        return 0;
-    struct provider_message m = {
-        .text = "",
-        .title = p->pb->title,
-        .playbook = p->pb->name,
-        .severity = p->pb->severity ? p->pb->severity : "",
-        .status = status,
-        .step = "",
-        .run_id = "plan",
-        .notification_id = "",
-        .next_update = "",
-        .next_update_iso = "",
-        .timestamp_iso = "",
-        .drill = p->drill,
-    };
-    return pv->text_max(&m);
-}
-
 /* The message of an occurrence for one channel (ch may be SCHED_NO_CHANNEL). */
 static char *render(struct plan *p, const struct sched_fire *f, size_t ch)
 {
@@ -148,7 +117,7 @@ static char *render(struct plan *p, const struct sched_fire *f, size_t ch)
         .start_wall_ms = p->start,
         .drill = p->drill,
         .feedback_url = PLAN_FEEDBACK_URL,
-        .text_max = text_max(p, ch, f->status),
+        .text_max = message_text_max(p->pb, ch, f->status, p->drill),
     };
     /*
      * A --var need not be UTF-8.  Shown as the services receive it, each
