@@ -1181,11 +1181,22 @@ int runner_main(const struct cmd_ctx *ctx, const struct runner_options *opt)
             journal_run_set_state(r.j, r.run.id, RUN_STATE_RESOLVED, now);
         long counts[DELIVERY_STATE_COUNT] = {0};
         journal_notification_count(r.j, r.run.id, counts);
-        liveview_event(&r.lv, now, "%s %s: %ld delivered, %ld failed, %ld disabled",
+        /* A signal can stop a resolved run before its last notifications
+         * went out (held by a rate limit, waiting to retry): they are
+         * journaled, and resume sends them, but only if someone knows. */
+        long unsent = counts[DELIVERY_PENDING] + counts[DELIVERY_INFLIGHT];
+        char rest[96] = "";
+        if (unsent)
+            snprintf(rest, sizeof(rest),
+                     ", %ld not sent yet: continue with 'crisisrun resume %s'", unsent,
+                     r.run.id);
+        liveview_event(&r.lv, now, "%s %s: %ld delivered, %ld failed, %ld disabled%s",
                        r.status == STATUS_RESOLVED ? "resolved" : "ended", r.run.id,
                        counts[DELIVERY_DELIVERED], counts[DELIVERY_FAILED],
-                       counts[DELIVERY_DISABLED]);
-        ret = counts[DELIVERY_FAILED] || counts[DELIVERY_DISABLED] ? EXIT_RUNTIME : EXIT_OK;
+                       counts[DELIVERY_DISABLED], rest);
+        ret = counts[DELIVERY_FAILED] || counts[DELIVERY_DISABLED] || unsent
+                  ? EXIT_RUNTIME
+                  : EXIT_OK;
     }
     /* On a terminal the events above only reach the screen when it is
      * drawn: the last screen must say how the run ended. */
