@@ -1181,10 +1181,15 @@ int runner_main(const struct cmd_ctx *ctx, const struct runner_options *opt)
             journal_run_set_state(r.j, r.run.id, RUN_STATE_RESOLVED, now);
         long counts[DELIVERY_STATE_COUNT] = {0};
         journal_notification_count(r.j, r.run.id, counts);
-        /* A signal can stop a resolved run before its last notifications
+        /*
+         * A signal can stop a resolved run before its last notifications
          * went out (held by a rate limit, waiting to retry): they are
-         * journaled, and resume sends them, but only if someone knows. */
-        long unsent = counts[DELIVERY_PENDING] + counts[DELIVERY_INFLIGHT];
+         * journaled, and resume sends them, but only if someone knows.
+         * A run that ended by itself has settled all it can; a
+         * notification it still shows pending is one resume could not
+         * match to its endpoint any more (it said so), not one to send.
+         */
+        long unsent = lr > 0 ? counts[DELIVERY_PENDING] + counts[DELIVERY_INFLIGHT] : 0;
         char rest[96] = "";
         if (unsent)
             snprintf(rest, sizeof(rest),
