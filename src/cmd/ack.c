@@ -16,6 +16,11 @@ static int ack_exec(struct cmd_ctx *ctx, int argc, char **argv)
         return cmd_usage_error(&cmd_ack, "unexpected argument '%s'", argv[3]);
     if (cmd_check_run(&cmd_ack, argv[1]))
         return EXIT_USAGE;
+    /* An empty STEP ("$STEP" unset) would acknowledge the whole run. */
+    if (argc == 3 && !*argv[2])
+        return cmd_usage_error(
+            &cmd_ack, "no step given (STEP is empty; leave it out to acknowledge "
+                      "the run)");
     json_t *body = argc == 3 ? json_pack("{s:s}", "step", argv[2]) : json_object();
     return control_call(ctx, argv[1], "ack", body);
 }

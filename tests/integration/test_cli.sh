@@ -129,6 +129,13 @@ for args in "ack" "status - identified" "note - text" "trigger - step" "resolve"
     assert_contains "$TMP/err" "crisisrun: no run given (RUN is empty)"
 done
 [[ ! -e $TMP/none.db ]] || fail "an empty RUN created the journal"
+# ... and so is an empty STEP, which the API would take for the whole run.
+set +e
+crisisrun --db "$TMP/none.db" ack 0123456789ab "" 2>"$TMP/err"; rc=$?
+set -e
+assert_eq "$rc" 2 "ack with an empty STEP"
+assert_contains "$TMP/err" "crisisrun: no step given (STEP is empty; leave it out to acknowledge the run)"
+[[ ! -e $TMP/none.db ]] || fail "an empty STEP created the journal"
 
 # note --notify: an empty list or name is a typo, refused before the run
 # is looked up (not a note broadcast to nobody, or to fewer channels).
