@@ -32,6 +32,6 @@ const struct cmd_entry cmd_ack = {
     .help = "The first acknowledgement of the run sets its time to acknowledge and fires\n"
             "its 'on: acknowledged' steps; it also cancels every pending escalation.\n"
             "exit status: 0 done; 1 the run's process is gone, the run is over, or the\n"
-            "step is not waiting for acknowledgement; 2 unknown step\n",
+            "step is not waiting for acknowledgement; 2 unknown or empty step\n",
     .exec = ack_exec,
 };
