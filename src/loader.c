@@ -358,10 +358,7 @@ int ld_status(struct ld *l, const struct ynode *n, const char *s, enum run_statu
     if (best)
         ld_error(l, n, "unknown status '%s' (did you mean '%s'?)", s, best);
     else
-        ld_error(
-            l, n,
-            "unknown status '%s' (use investigating, identified, monitoring or resolved)",
-            s);
+        ld_error(l, n, "unknown status '%s' (use " RUN_STATUS_LIST ")", s);
     suggest_release(&sg);
     return -1;
 }

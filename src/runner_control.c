@@ -111,10 +111,7 @@ int runner_op_status(struct runner *r, const char *status, const char *note, con
 {
     int st = run_status_from_name(status);
     if (st < 0)
-        return refuse(msg, 400,
-                      "unknown status '%s' (use investigating, identified, monitoring or "
-                      "resolved)",
-                      status);
+        return refuse(msg, 400, "unknown status '%s' (use " RUN_STATUS_LIST ")", status);
     if (r->status == STATUS_RESOLVED)
         return refuse(msg, 409, "the run is already resolved%s", "");
     if (note && *note) {

@@ -175,6 +175,8 @@ const char *channel_type_name(enum channel_type t);
 int channel_type_from_name(const char *s); /* -1 if unknown */
 const char *run_status_name(enum run_status s);
 int run_status_from_name(const char *s); /* -1 if unknown */
+/* The statuses for a message that refuses another (in enum order). */
+#define RUN_STATUS_LIST "investigating, identified, monitoring or resolved"
 const char *on_event_name(enum on_event e);
 
 /* Lookups by name; return the index or -1. */

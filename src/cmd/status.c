@@ -30,8 +30,7 @@ static int status_exec(struct cmd_ctx *ctx, int argc, char **argv)
      * once the run's process is gone.  The run checks it again. */
     if (run_status_from_name(argv[optind + 1]) < 0)
         return cmd_usage_error(&cmd_status,
-                               "unknown status '%s' (use investigating, identified, "
-                               "monitoring or resolved)",
+                               "unknown status '%s' (use " RUN_STATUS_LIST ")",
                                argv[optind + 1]);
     json_t *body = json_pack("{s:s}", "status", argv[optind + 1]);
     if (note)
