@@ -561,12 +561,8 @@ static int feedback_add_cmd(struct cmd_ctx *ctx, int argc, char **argv)
                     "2026-11-26T14:35:00Z)",
                     optarg);
             break;
-        case ':':
-            ret = cmd_usage_error(&feedback_add_usage, "option '%s' needs a value",
-                                  argv[optind - 1]);
-            break;
         default:
-            ret = cmd_unknown_option(&feedback_add_usage, argv[optind - 1]);
+            ret = cmd_option_error(&feedback_add_usage, c, argv);
         }
     }
     if (ret == EXIT_OK && in.anonymous && in.respondent)
