@@ -19,6 +19,9 @@
 #include "crisisrun/utf8.h"
 #include "crisisrun/util.h"
 
+/* U+200B ZERO WIDTH SPACE: what defuses a mention without changing the text read. */
+#define ZWSP "\xe2\x80\x8b"
+
 enum var_id {
     V_LITERAL, /* not a variable: a literal segment */
     V_VARS,
@@ -287,19 +290,19 @@ static void escape_into(struct strbuf *sb, const char *s, enum template_escape e
         case TEMPLATE_ESCAPE_MATTERMOST:
             slack_escape_char(sb, c);
             if (c == '@' && mattermost_mention_at(s))
-                strbuf_addstr(sb, "\xe2\x80\x8b"); /* U+200B ZERO WIDTH SPACE */
+                strbuf_addstr(sb, ZWSP);
             break;
         case TEMPLATE_ESCAPE_DISCORD:
             strbuf_addch(sb, c);
             if ((c == '@' && discord_mention_at(s)) || (c == '<' && discord_mention_at(s)))
-                strbuf_addstr(sb, "\xe2\x80\x8b"); /* U+200B ZERO WIDTH SPACE */
+                strbuf_addstr(sb, ZWSP);
             break;
         case TEMPLATE_ESCAPE_GOOGLECHAT:
             /* Chat reads "<users/all>" as a mention of everyone in the space
              * and "<url|text>" as a link showing only text. */
             strbuf_addch(sb, c);
             if (c == '<')
-                strbuf_addstr(sb, "\xe2\x80\x8b"); /* U+200B ZERO WIDTH SPACE */
+                strbuf_addstr(sb, ZWSP);
             break;
         case TEMPLATE_ESCAPE_MARKDOWN:
             if (strchr("\\`*_{}[]()<>#+-!|~", c))
@@ -419,6 +422,15 @@ static int joins_markup(enum template_escape esc, const struct strbuf *sb,
     return hit;
 }
 
+/* Appends a rendered piece, kept apart from what comes before when the two
+ * would join into markup (joins_markup). */
+static void append_piece(struct strbuf *sb, const char *piece, enum template_escape esc)
+{
+    if (joins_markup(esc, sb, piece))
+        strbuf_addstr(sb, ZWSP);
+    strbuf_addstr(sb, piece);
+}
+
 char *template_render(const struct template *t, const struct template_ctx *ctx,
                       enum template_escape esc)
 {
@@ -438,9 +450,7 @@ char *template_render(const struct template *t, const struct template_ctx *ctx,
             strbuf_add(&piece, s->text, s->len);
         else
             escape_into(&piece, value_of(s, ctx), esc);
-        if (joins_markup(esc, &sb, strbuf_str(&piece)))
-            strbuf_addstr(&sb, "\xe2\x80\x8b"); /* U+200B ZERO WIDTH SPACE */
-        strbuf_addstr(&sb, strbuf_str(&piece));
+        append_piece(&sb, strbuf_str(&piece), esc);
     }
     strbuf_release(&piece);
     return strbuf_detach(&sb, NULL);
@@ -498,9 +508,7 @@ char *template_render_fit(const struct template *t, const struct template_ctx *c
     struct strbuf sb = STRBUF_INIT;
     strbuf_init(&sb, 256);
     for (size_t i = 0; i < n; i++) {
-        if (joins_markup(esc, &sb, piece[i]))
-            strbuf_addstr(&sb, "\xe2\x80\x8b"); /* U+200B ZERO WIDTH SPACE */
-        strbuf_addstr(&sb, piece[i]);
+        append_piece(&sb, piece[i], esc);
         free(piece[i]);
     }
     free(piece);
