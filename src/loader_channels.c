@@ -142,6 +142,34 @@ static void check_repeats(struct ld *l, const struct channel *c, const int *line
     free(slot);
 }
 
+/*
+ * One line of f into buf (size bytes): at most size - 1 of its bytes, then
+ * a NUL; the rest of a longer line is read and dropped.  Returns the
+ * line's whole length, newline included, or -1 at the end of the file.
+ * *nul is the 1-based column of its first NUL byte, 0 if none: fgets()
+ * would cut the line there without telling.  f must be the caller's
+ * alone: it is read without locking.
+ */
+static long read_line(FILE *f, char *buf, size_t size, size_t *nul)
+{
+    size_t len = 0;
+    int ch = EOF;
+    *nul = 0;
+    while ((ch = getc_unlocked(f)) != EOF) {
+        if (len < size - 1)
+            buf[len] = (char)ch;
+        len++;
+        if (!ch && !*nul)
+            *nul = len;
+        if (ch == '\n')
+            break;
+    }
+    if (!len && ch == EOF)
+        return -1;
+    buf[len < size - 1 ? len : size - 1] = '\0';
+    return (long)len;
+}
+
 /* Reads one endpoint a line: blank lines and "#" comments are skipped. */
 static void read_urls_file(struct ld *l, struct channel *c, const struct ynode *n,
                            const char *rel)
@@ -153,33 +181,36 @@ static void read_urls_file(struct ld *l, struct channel *c, const struct ynode *
         ld_error(l, n, "cannot read urls_file '%s': %s", rel, why);
         return;
     }
-    char line[URL_MAX_LEN + 2], buf[128];
+    /* Room for the longest line accepted: a byte order mark, a url, CR LF. */
+    char line[3 + URL_MAX_LEN + 2 + 1], buf[128];
     /* The URLs go into one buffer; their offsets become pointers at the
      * end, when the buffer no longer moves. */
     struct strbuf store = STRBUF_INIT;
     size_t *offsets = NULL, alloc = 0, lines_alloc = 0;
     int *lines = NULL;
-    int lineno = 0, too_long = 0, bad = 0;
-    while (fgets(line, sizeof(line), f)) {
-        size_t len = strlen(line);
-        int complete = len && line[len - 1] == '\n';
-        if (too_long) {
-            /* The rest of a line already reported. */
-            too_long = !complete;
-            continue;
-        }
+    int lineno = 0, bad = 0;
+    long got;
+    size_t nul;
+    while ((got = read_line(f, line, sizeof(line), &nul)) >= 0) {
+        size_t len = (size_t)got;
         lineno++;
         /* A byte order mark (Windows editors write one) is not part of the url. */
-        if (lineno == 1 && len >= 3 && !memcmp(line, "\xef\xbb\xbf", 3)) {
-            memmove(line, line + 3, len - 2);
-            len -= 3;
-        }
-        if (!complete && !feof(f)) {
-            ld_error_at(l, c->urls_file, lineno, 1, "url is longer than %d bytes",
-                        URL_MAX_LEN);
-            too_long = 1;
+        size_t bom = lineno == 1 && len >= 3 && !memcmp(line, "\xef\xbb\xbf", 3) ? 3 : 0;
+        if (nul) {
+            ld_error_at(l, c->urls_file, lineno, (int)(nul - bom),
+                        "line holds a NUL byte: a urls_file is text, one url a line");
             bad++;
             continue;
+        }
+        if (len - bom > URL_MAX_LEN + 2) {
+            ld_error_at(l, c->urls_file, lineno, 1, "url is longer than %d bytes",
+                        URL_MAX_LEN);
+            bad++;
+            continue;
+        }
+        if (bom) {
+            memmove(line, line + 3, len - 2);
+            len -= 3;
         }
         char *s = line, *e = line + len;
         while (*s == ' ' || *s == '\t')
