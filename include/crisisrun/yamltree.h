@@ -78,7 +78,8 @@ struct ytree {
  * added to d under the name `file`.  Returns 0, or -1 when the text could
  * not be turned into a tree (syntax error, a bound exceeded, not UTF-8); the
  * tree may still hold nodes and must be released either way.  Some problems
- * (a NUL character in a value) are reported without failing the parse.
+ * (a NUL character in a value, an unsupported tag) are reported without
+ * failing the parse.
  */
 int ytree_parse(struct ytree *t, const char *file, const char *data, size_t len,
                 struct diag *d);
