@@ -53,7 +53,9 @@ struct plan {
     int drill;
     int multiday; /* the plan crosses a UTC midnight: rows show the date */
     FILE *out;
-    json_t *json;           /* the output array with --json, else NULL */
+    int json;               /* print a JSON array (--json) */
+    size_t njson;           /* its elements printed so far */
+    int failed;             /* an element could not be printed */
     struct plan_cond *cond; /* per step: the condition of its first occurrence */
     int64_t *first_at;      /* per step: offset of its first occurrence, or -1 */
     size_t count;
@@ -296,6 +298,30 @@ static json_t *json_str_or_null(const char *s)
     return s ? json_string(s) : json_null();
 }
 
+/*
+ * Prints o as the next element of the --json array, laid out as
+ * json_dumpf() lays out a whole array.  The array itself is never held:
+ * a 100,000-endpoint channel notified every 5 minutes for 4 hours would
+ * take hundreds of MB.
+ */
+static void json_element(struct plan *p, json_t *o)
+{
+    char *text = json_dumps(o, JSON_INDENT(2));
+    if (!text) {
+        p->failed = 1;
+        return;
+    }
+    fputs(p->njson++ ? ",\n  " : "[\n  ", p->out);
+    /* A string's own line breaks are escaped: every '\n' is the layout's. */
+    const char *c = text, *nl;
+    for (; (nl = strchr(c, '\n')); c = nl + 1) {
+        fwrite(c, 1, (size_t)(nl + 1 - c), p->out);
+        fputs("  ", p->out);
+    }
+    fputs(c, p->out);
+    free(text);
+}
+
 static void json_occurrence(struct plan *p, const struct sched_fire *f,
                             const size_t *notify, size_t nnotify, char **msgs,
                             const struct plan_cond *cond)
@@ -327,7 +353,8 @@ static void json_occurrence(struct plan *p, const struct sched_fire *f,
         "occurrence", f->occurrence, "cause", sched_cause_name(f->cause), "status",
         run_status_name(f->status), "status_changed", f->status_changed, "channels",
         chans, "message", json_str_or_null(msgs[0]), "conditional", jcond);
-    json_array_append_new(p->json, o);
+    json_element(p, o);
+    json_decref(o);
 }
 
 /* One occurrence: work out its condition, render it per channel, print it. */
@@ -477,13 +504,11 @@ static int plan_run(struct plan *p)
             emit(p, &f);
     }
     if (p->json) {
-        if (json_dumpf(p->json, p->out, JSON_INDENT(2)) < 0)
-            return error("cannot write the plan");
-        fputc('\n', p->out);
+        fputs(p->njson ? "\n]\n" : "[]\n", p->out);
     } else {
         text_footer(p);
     }
-    if (fflush(p->out) || ferror(p->out))
+    if (p->failed || fflush(p->out) || ferror(p->out))
         return error("cannot write the plan");
     return 0;
 }
@@ -594,10 +619,8 @@ static int plan_exec(struct cmd_ctx *ctx, int argc, char **argv)
     p.eps = xcalloc(pb->nchannels + 1, sizeof(*p.eps));
     p.neps = xcalloc(pb->nchannels + 1, sizeof(*p.neps));
     p.desc = xcalloc(pb->nchannels + 1, sizeof(*p.desc));
-    if (json)
-        p.json = json_array();
+    p.json = json;
     ret = plan_run(&p) < 0 ? EXIT_RUNTIME : EXIT_OK;
-    json_decref(p.json);
     sched_free(p.s);
     free(p.cond);
     free(p.first_at);
