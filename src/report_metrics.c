@@ -895,8 +895,13 @@ struct report *report_build(struct journal *j, const char *run)
     r = xcalloc(1, sizeof(*r));
     b.r = r;
     summarize(&b);
+    /* An acknowledgement after the resolution (the runner takes one during
+     * the feedback window) answered no page: the run was resolved without
+     * one, which is a missed target, not a met one. */
+    int acked = b.run.acknowledged_ms &&
+                (!b.run.resolved_ms || b.run.acknowledged_ms <= b.run.resolved_ms);
     judge(&b, TARGET_ACKNOWLEDGE, b.meta.targets.acknowledge_ms,
-          b.run.acknowledged_ms ? offset(r, b.run.acknowledged_ms) : -1);
+          acked ? offset(r, b.run.acknowledged_ms) : -1);
     judge(&b, TARGET_RESOLVE, b.meta.targets.resolve_ms,
           b.run.resolved_ms ? offset(r, b.run.resolved_ms) : -1);
     status_periods(&b, ev, nev);
