@@ -303,9 +303,40 @@ static void deliveries(struct build *b, const struct journal_notification *nv, s
 
 /* ---- communication ------------------------------------------------------------- */
 
-/* Cadence over the sorted delivery offsets t[0..n) of one channel or audience. */
-static void cadence(struct report_comm *c, int64_t *t, size_t n, int64_t interval,
-                    int64_t end)
+/*
+ * Whether occurrence o was sent once the crisis was over: it came due after
+ * the resolution (a manual step triggered as a post-mortem reminder, an
+ * after: step with a delay, a note broadcast during the feedback window).
+ * The all-clear comes due at the resolution itself, and a step that
+ * resolves the run before it: both are part of the crisis.
+ */
+static int after_resolution(const struct report *r, const struct report_occurrence *o)
+{
+    int64_t due = o->scheduled_ms >= 0 ? o->scheduled_ms : o->actual_ms;
+    return r->resolved_ms && due > r->end_ms;
+}
+
+/* Updates delivered after the resolution, the earliest at first (-1 none). */
+struct after {
+    int n;
+    int64_t first;
+};
+
+static void after_add(struct after *a, int64_t t)
+{
+    a->n++;
+    if (a->first < 0 || t < a->first)
+        a->first = t;
+}
+
+/*
+ * Cadence over the sorted delivery offsets t[0..n) of one channel or
+ * audience, the updates sent during the crisis.  Those sent after it (a)
+ * count as delivered but measure no gap: the time since the all-clear was
+ * no silence, and a reminder days later is not a late update.
+ */
+static void cadence(struct report_comm *c, int64_t *t, size_t n, const struct after *a,
+                    int64_t interval, int64_t end)
 {
     if (n)
         qsort(t, n, sizeof(*t), cmp_i64);
@@ -326,6 +357,9 @@ static void cadence(struct report_comm *c, int64_t *t, size_t n, int64_t interva
         longest = end - prev;
     c->longest_silence_ms = longest;
     c->on_time_share = interval >= 0 && n ? round_to((double)c->on_time / (double)n, 1e4) : -1;
+    c->delivered_updates += a->n;
+    if (a->n && (c->first_update_ms < 0 || a->first < c->first_update_ms))
+        c->first_update_ms = a->first;
 }
 
 static void latency(struct report_comm *c, struct samples *s)
@@ -386,6 +420,7 @@ static void communication(struct build *b, const struct journal_notification *nv
     for (size_t ci = 0; ci < r->nchannels; ci++) {
         struct report_comm *c = &r->channels[ci];
         size_t nt = 0;
+        struct after after = {0, -1};
         for (size_t oi = 0; oi < r->noccurrences; oi++) {
             struct report_occurrence *o = &r->occurrences[oi];
             if (!is_update(o->step))
@@ -394,17 +429,21 @@ static void communication(struct build *b, const struct journal_notification *nv
                 if (strcmp(o->channels[di].channel, c->name))
                     continue;
                 c->updates++;
-                if (b->first_delivery[oi][di] >= 0)
-                    t[nt++] = b->first_delivery[oi][di];
+                int64_t d = b->first_delivery[oi][di];
+                if (d >= 0 && after_resolution(r, o))
+                    after_add(&after, d);
+                else if (d >= 0)
+                    t[nt++] = d;
             }
         }
-        cadence(c, t, nt, interval, r->end_ms);
+        cadence(c, t, nt, &after, interval, r->end_ms);
         latency(c, &lat[ci]);
         free(lat[ci].v);
     }
     for (int a = 0; a < 2; a++) {
         struct report_comm *c = &r->audiences[a];
         size_t nt = 0;
+        struct after after = {0, -1};
         for (size_t oi = 0; oi < r->noccurrences; oi++) {
             struct report_occurrence *o = &r->occurrences[oi];
             int64_t first = -1;
@@ -421,10 +460,12 @@ static void communication(struct build *b, const struct journal_notification *nv
                     first = d;
             }
             c->updates += notified;
-            if (first >= 0)
+            if (first >= 0 && after_resolution(r, o))
+                after_add(&after, first);
+            else if (first >= 0)
                 t[nt++] = first;
         }
-        cadence(c, t, nt, interval, r->end_ms);
+        cadence(c, t, nt, &after, interval, r->end_ms);
         latency(c, &alat[a]);
         free(alat[a].v);
     }
