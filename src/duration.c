@@ -205,6 +205,15 @@ int iso8601_parse(const char *s, int64_t *t_ms)
     }
     if (strcmp(p, "Z") != 0 && strcmp(p, "+00:00") != 0)
         return -1;
-    *t_ms = (int64_t)timegm(&tm) * 1000 + ms;
+    /* strptime() takes any day up to 31 and a second of 60, which timegm()
+     * rolls over ("2026-02-30" would be 2 March): the time must read back
+     * as written. */
+    struct tm want = tm;
+    time_t t = timegm(&tm);
+    if (!gmtime_r(&t, &tm) || tm.tm_year != want.tm_year || tm.tm_mon != want.tm_mon ||
+        tm.tm_mday != want.tm_mday || tm.tm_hour != want.tm_hour ||
+        tm.tm_min != want.tm_min || tm.tm_sec != want.tm_sec)
+        return -1;
+    *t_ms = (int64_t)t * 1000 + ms;
     return 0;
 }

@@ -48,7 +48,8 @@ char *walltime_format_by(int64_t t_ms, int64_t ref_ms, char *buf, size_t size);
 
 /* Formats an ISO 8601 UTC timestamp with milliseconds: "2026-11-26T14:35:02.120Z". */
 char *iso8601_format(int64_t t_ms, char *buf, size_t size);
-/* Parses "2026-11-26T14:35:00Z" (seconds and fraction optional).  0 or -1. */
+/* Parses "2026-11-26T14:35:00Z" (seconds and fraction optional), a real
+ * date and time only (no 30 February, no second 60).  0 or -1. */
 int iso8601_parse(const char *s, int64_t *t_ms);
 
 #endif

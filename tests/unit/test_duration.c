@@ -105,6 +105,11 @@ static void test_walltime(void **state)
     assert_int_equal(t2, t);
     assert_int_equal(iso8601_parse("2026-11-26 14:35", &t2), -1);
     assert_int_equal(iso8601_parse("yesterday", &t2), -1);
+    /* No rolling over into the next day, month or minute. */
+    assert_int_equal(iso8601_parse("2026-02-30T10:00:00Z", &t2), -1);
+    assert_int_equal(iso8601_parse("2026-04-31T10:00:00Z", &t2), -1);
+    assert_int_equal(iso8601_parse("2026-11-26T14:35:60Z", &t2), -1);
+    assert_int_equal(iso8601_parse("2028-02-29T10:00:00Z", &t2), 0);
 }
 
 int main(void)
