@@ -51,14 +51,16 @@ struct feedback_input {
  * by out: free them with feedback_release).  A response without a
  * received_ms is received at now_ms, now on the run's clock
  * (journal_run_clock): for a drill, its virtual time, where the form puts
- * an answer given at the same moment.
+ * an answer given at the same moment.  A received_ms before started_ms, the
+ * run's start, is a problem: no one answers before the crisis began.
  * Problems are reported with error(), each prefixed by `where` ("" or
  * "FILE:LINE: "); all of them are reported, not only the first.
  * Returns 0, 1 when the response is empty (no answer, no comment: nothing
  * to store, nothing reported), or FEEDBACK_INVALID.
  */
 int feedback_check(const struct runmeta *meta, const struct feedback_input *in,
-                   int64_t now_ms, const char *where, struct journal_feedback *out);
+                   int64_t now_ms, int64_t started_ms, const char *where,
+                   struct journal_feedback *out);
 /* Frees what feedback_check put in f and zeroes it. */
 void feedback_release(struct journal_feedback *f);
 

@@ -164,7 +164,8 @@ void feedback_release(struct journal_feedback *f)
 }
 
 int feedback_check(const struct runmeta *m, const struct feedback_input *in,
-                   int64_t now_ms, const char *where, struct journal_feedback *out)
+                   int64_t now_ms, int64_t started_ms, const char *where,
+                   struct journal_feedback *out)
 {
     int ret = 0;
     memset(out, 0, sizeof(*out));
@@ -195,6 +196,12 @@ int feedback_check(const struct runmeta *m, const struct feedback_input *in,
     if (!in->anonymous && in->respondent &&
         check_text(where, "the respondent", in->respondent, 0) < 0)
         ret = FEEDBACK_INVALID;
+    if (in->received_ms && in->received_ms < started_ms) {
+        char got[48], start[48];
+        ret = bad(where, "received time %s is before the run started (%s)",
+                  iso8601_format(in->received_ms, got, sizeof(got)),
+                  iso8601_format(started_ms, start, sizeof(start)));
+    }
     if (ret < 0) {
         feedback_release(out);
         return ret;
@@ -221,12 +228,13 @@ int feedback_check(const struct runmeta *m, const struct feedback_input *in,
  * resolution on its rehearsed timeline).
  */
 static int load_run(struct journal *j, const char *run, char *id, struct runmeta *m,
-                    int64_t *now_ms)
+                    int64_t *now_ms, int64_t *started_ms)
 {
     struct journal_run r;
     if (journal_run_find(j, run, id) < 0 || journal_run_get(j, id, &r) < 0)
         return -1;
     *now_ms = journal_run_clock(&r, wallclock_ms());
+    *started_ms = r.started_ms;
     int ret = runmeta_parse(r.meta_json, m);
     if (!ret && !m->feedback)
         ret = bad("", "run '%s' asks for no feedback (its playbook has no feedback section)",
@@ -242,12 +250,12 @@ int feedback_add(struct journal *j, const char *run, const struct feedback_input
 {
     char id[JOURNAL_RUN_ID_LEN + 1];
     struct runmeta m;
-    int64_t now;
-    int ret = load_run(j, run, id, &m, &now);
+    int64_t now, started;
+    int ret = load_run(j, run, id, &m, &now, &started);
     if (ret < 0)
         return ret;
     struct journal_feedback f;
-    ret = feedback_check(&m, in, now, "", &f);
+    ret = feedback_check(&m, in, now, started, "", &f);
     if (ret == 1)
         ret = bad("", "empty response: give a --rating, an --answer or a --comment");
     else if (ret == 0) {
@@ -333,7 +341,7 @@ static int parse_bool(const char *s, int *out)
 /* Checks one data row into *f.  0, 1 (empty row) or FEEDBACK_INVALID. */
 static int read_row(const struct runmeta *m, const struct csv_record *rec,
                     const struct column *cols, size_t ncols, const char *path,
-                    int64_t now_ms, struct journal_feedback *f)
+                    int64_t now_ms, int64_t started_ms, struct journal_feedback *f)
 {
     if (rec->nfields != ncols)
         return bad("", "%s:%d: expected %zu fields as in the header, found %zu", path,
@@ -371,7 +379,7 @@ static int read_row(const struct runmeta *m, const struct csv_record *rec,
         }
     }
     /* Check the answers even after a bad cell: report every problem of the row. */
-    int checked = feedback_check(m, &in, now_ms, where, f);
+    int checked = feedback_check(m, &in, now_ms, started_ms, where, f);
     free(values);
     free(where);
     if (ret < 0) {
@@ -409,11 +417,11 @@ int feedback_import_csv(struct journal *j, const char *run, const char *path, lo
     struct runmeta m;
     char *data = NULL;
     size_t len = 0;
-    int64_t now;
+    int64_t now, started;
     *count = *skipped = 0;
     if (read_file(path, CSV_MAX_FILE, &data, &len) < 0)
         return -1;
-    int ret = load_run(j, run, id, &m, &now);
+    int ret = load_run(j, run, id, &m, &now, &started);
     if (ret < 0) {
         free(data);
         return ret;
@@ -440,7 +448,7 @@ int feedback_import_csv(struct journal *j, const char *run, const char *path, lo
     }
     while ((rc = csv_read(&rd, &rec)) > 0) {
         ALLOC_GROW(responses, n + 1, alloc);
-        int row = read_row(&m, &rec, cols, ncols, path, now, &responses[n]);
+        int row = read_row(&m, &rec, cols, ncols, path, now, started, &responses[n]);
         if (row == 0)
             n++;
         else if (row == 1)

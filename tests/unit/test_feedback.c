@@ -261,8 +261,9 @@ static void test_import_valid(void **state)
 static void test_import_bad_rows(void **state)
 {
     struct fixture *f = *state;
-    /* Record 3 spans lines 3-4, so the bad records start on lines 5, 6, 7
-     * and 8; good rows around them are not stored either. */
+    /* Record 3 spans lines 3-4, so the bad records start on lines 5, 6, 7,
+     * 8 and 9 (a second before the run's start; its very start is fine);
+     * good rows around them are not stored either. */
     char *path = write_csv(f, "bad.csv",
                            "informed,speed,comment,audience,anonymous,received\n"
                            "5,4,fine,,,\n"
@@ -271,18 +272,22 @@ static void test_import_bad_rows(void **state)
                            "4,4,,custmers,,\n"
                            "4,4,,,maybe,yesterday\n"
                            "4,4\n"
-                           "3,3,ok,,,\n");
+                           "3,3,ok,,,2025-11-26T14:34:59Z\n"
+                           "3,3,ok,,,2025-11-26T14:35:00Z\n");
     long count = -1;
     char *err;
     assert_int_equal(import(f, path, &count, &err), FEEDBACK_INVALID);
     char *want = xasprintf(
-        "crisisrun: %s:5: rating for 'informed' must be a whole number from 1 to 5, not '9'\n"
+        "crisisrun: %s:5: rating for 'informed' must be a whole number from 1 to 5, not "
+        "'9'\n"
         "crisisrun: %s:6: unknown channel 'custmers' (did you mean 'customers'?)\n"
         "crisisrun: %s:7: anonymous must be yes or no, not 'maybe'\n"
         "crisisrun: %s:7: invalid received time 'yesterday' (expected UTC ISO 8601, like "
         "2026-11-26T14:35:00Z)\n"
-        "crisisrun: %s:8: expected 6 fields as in the header, found 2\n",
-        path, path, path, path, path);
+        "crisisrun: %s:8: expected 6 fields as in the header, found 2\n"
+        "crisisrun: %s:9: received time 2025-11-26T14:34:59.000Z is before the run "
+        "started (2025-11-26T14:35:00.000Z)\n",
+        path, path, path, path, path, path);
     assert_string_equal(err, want);
     free(want);
     free(err);
