@@ -408,8 +408,17 @@ static int migrate(struct journal *j)
     if (exec_sql(j, "BEGIN IMMEDIATE", "lock the journal to upgrade it") < 0)
         return -1;
     /* Re-read under the write lock: another process may have migrated. */
-    if (read_user_version(j, &version) < 0 || check_version(j, version) < 0 ||
-        check_no_live_runner(j, version) < 0)
+    if (read_user_version(j, &version) < 0 || check_version(j, version) < 0)
+        goto fail;
+    /*
+     * It did: nothing is left to do.  Its run, which it may have started
+     * meanwhile, is a live runner of this schema, not an older crisisrun
+     * that an upgrade would break: checking for one now would refuse a
+     * second `run` started at the same moment on a new journal.
+     */
+    if (version == JOURNAL_SCHEMA_VERSION)
+        return exec_sql(j, "COMMIT", "end the schema check");
+    if (check_no_live_runner(j, version) < 0)
         goto fail;
     for (; version < JOURNAL_SCHEMA_VERSION; version++) {
         char what[64];
