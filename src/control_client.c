@@ -89,6 +89,21 @@ static int gone(const char *id)
     return EXIT_RUNTIME;
 }
 
+/* A run whose process ended cleanly (it clears control_addr on its way out). */
+static int ended(const struct journal_run *run, const char *id)
+{
+    if (run->state == RUN_STATE_RESOLVED)
+        error("run %s is resolved and its process has ended", id);
+    else if (run->state == RUN_STATE_INTERRUPTED)
+        error("run %s was interrupted; continue it with 'crisisrun resume %s'", id, id);
+    else if (run->state == RUN_STATE_FAILED)
+        error("run %s stopped on an error; continue it with 'crisisrun resume %s'", id,
+              id);
+    else
+        return gone(id);
+    return EXIT_RUNTIME;
+}
+
 static int post(const char *url, const char *token, const char *body, struct answer *a)
 {
     struct http_client *c = http_client_new(
@@ -134,14 +149,7 @@ int control_call(const struct cmd_ctx *ctx, const char *run_arg, const char *act
         goto out;
     if (!run.control_addr) {
         /* The process ended cleanly (it clears the address) or never served. */
-        if (run.state == RUN_STATE_RESOLVED)
-            error("run %s is resolved and its process has ended", id);
-        else if (run.state == RUN_STATE_INTERRUPTED)
-            error("run %s was interrupted; continue it with 'crisisrun resume %s'", id, id);
-        else if (run.state == RUN_STATE_FAILED)
-            error("run %s stopped on an error; continue it with 'crisisrun resume %s'", id, id);
-        else
-            ret = gone(id);
+        ret = ended(&run, id);
         goto out;
     }
     if (owner_is_dead(&run)) {
@@ -161,7 +169,20 @@ int control_call(const struct cmd_ctx *ctx, const char *run_arg, const char *act
     if (post(url, token, payload, &a) < 0)
         goto out;
     if (a.error) {
-        ret = gone(id);
+        /*
+         * The process may have ended cleanly between our reading of its
+         * address and the request (the run was resolved and settled, or
+         * stopped by a signal): it clears the address in the journal
+         * before it closes its socket, so the journal now says which.
+         * Only a process that left its address behind is gone.
+         */
+        struct journal_run now;
+        memset(&now, 0, sizeof(now));
+        if (journal_run_get(j, id, &now) == 0 && !now.control_addr)
+            ret = ended(&now, id);
+        else
+            ret = gone(id);
+        journal_run_release(&now);
         goto out;
     }
     json_t *resp = json_loads(a.body, 0, NULL);
