@@ -200,6 +200,7 @@ static void flush_submits(struct runner *r, size_t count)
             .body_owner = n->out,
             .provider = provider_for(ch->type),
             .attempt = n->attempt,
+            .not_before = n->not_before,
             .tag = n,
         };
         /* The engine holds the message's body (one for every endpoint)

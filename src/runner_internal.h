@@ -48,6 +48,7 @@ struct notif {
     int64_t attempt_started; /* run clock (wall) of the current attempt */
     int settle_journaled;    /* the last attempt's journal write settled it */
     int existed;             /* journaled before: not sent (flush_submits) */
+    int64_t not_before;      /* monotonic ms before which it is not sent; 0: at once */
     struct outgoing *out; /* until handed to the engine; then NULL */
 };
 

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <libgen.h>
+#include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -453,6 +454,19 @@ void runner_resend_unsettled(struct runner *r)
         struct notif *nt = notif_new(r, (size_t)ch, (size_t)v[i].endpoint_index);
         memcpy(nt->id, v[i].id, sizeof(nt->id));
         nt->attempt = v[i].attempts + 1;
+        /*
+         * A retry that was waiting keeps the time the journal gave it: the
+         * endpoint asked for the wait (Retry-After) or the backoff chose it,
+         * and a restart does not make the endpoint ready any sooner.  The
+         * run's clock counted the down time, so a time that has passed
+         * sends at once, as does a notification never attempted (due when
+         * it was made).
+         */
+        int64_t wait = v[i].state == DELIVERY_PENDING
+                           ? v[i].due_ms - runner_wall(r, runner_offset(r))
+                           : 0;
+        if (v[i].attempts > 0 && wait > 0)
+            nt->not_before = monotonic_ms() + (int64_t)ceil((double)wait / r->speed);
         /* Only what request_url needs: the run (Google Chat's thread). */
         struct provider_message msg = {
             .text = "", .title = r->pb->title, .playbook = r->pb->name, .severity = "",
