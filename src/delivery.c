@@ -992,6 +992,8 @@ void delivery_submit(struct delivery *d, const struct delivery_request *req)
         return;
     }
     int64_t now = d->opt.clock();
+    if (req->hold_channel && req->not_before > now && ratelimit_enabled(&j->chan->rl))
+        ratelimit_block(&j->chan->rl, req->not_before);
     if (req->not_before > now) {
         job_state(j, J_TIMER);
         heap_schedule(d, &j->timer, req->not_before);

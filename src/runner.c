@@ -201,6 +201,7 @@ static void flush_submits(struct runner *r, size_t count)
             .provider = provider_for(ch->type),
             .attempt = n->attempt,
             .not_before = n->not_before,
+            .hold_channel = n->hold_channel,
             .tag = n,
         };
         /* The engine holds the message's body (one for every endpoint)

@@ -465,8 +465,12 @@ void runner_resend_unsettled(struct runner *r)
         int64_t wait = v[i].state == DELIVERY_PENDING
                            ? v[i].due_ms - runner_wall(r, runner_offset(r))
                            : 0;
-        if (v[i].attempts > 0 && wait > 0)
+        if (v[i].attempts > 0 && wait > 0) {
             nt->not_before = monotonic_ms() + (int64_t)ceil((double)wait / r->speed);
+            /* A 429 holds a rate-limited channel whole (delivery.c): the
+             * messages after it keep waiting, and in their order. */
+            nt->hold_channel = v[i].last_http_status == 429;
+        }
         /* Only what request_url needs: the run (Google Chat's thread). */
         struct provider_message msg = {
             .text = "", .title = r->pb->title, .playbook = r->pb->name, .severity = "",

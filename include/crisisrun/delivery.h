@@ -150,7 +150,11 @@ struct delivery_request {
      * least one attempt is always made, even past retry_attempts. */
     int attempt;
     int64_t not_before; /* monotonic ms (engine's clock); 0: at once */
-    void *tag;          /* the caller's, passed back to every callback */
+    /* not_before is a wait the service asked of the whole channel (a 429
+     * to a rate-limited channel, journaled by a run that then stopped):
+     * the channel's other requests wait for it too, as they did then. */
+    int hold_channel;
+    void *tag; /* the caller's, passed back to every callback */
 };
 
 /* A channel's counts, for the live view. */

@@ -5,7 +5,8 @@
 # The endpoint always answers 429 (Retry-After: WAIT seconds) and the
 # channel allows two attempts; the runner is killed once the first
 # attempt is journaled, and resumed at once.  The second attempt must not
-# start before the due time the journal had for it at the kill.
+# start before the due time the journal had for it at the kill; nor, on a
+# rate-limited channel, the message the 429 held behind it.
 . "$(dirname "$0")/lib.sh"
 . "$CRISISRUN_TEST_DATA/control/helpers.sh"
 
@@ -45,4 +46,37 @@ second=$(sq "SELECT a.started_ms FROM attempts a JOIN notifications n ON n.id = 
     fail "the resume sent attempt 2 $(( due - second )) ms before the Retry-After ran out"
 assert_eq "$(inbox_count /fault/429/)" 2 "requests to the endpoint"
 assert_eq "$(sq "SELECT state FROM notifications WHERE run_id = '$RUN'")" failed "after two attempts"
+
+# On a rate-limited channel a 429 holds the whole channel: the message
+# behind the one that got it waited with it, never attempted, when the
+# runner died.  The resume holds it too, until the same due time.
+cat >"$TMP/chat.yaml" <<YAML
+crisisrun: 1
+name: retry-after-channel
+channels:
+  chat:
+    type: webhook
+    url: "\${env:INBOX_URL}/fault/429/$WAIT/webhook/chat"
+    rate: 10/s
+    retry: {attempts: 2, backoff: 100ms}
+steps:
+  - {id: first, at: 0s, notify: [chat], message: "first"}
+  - {id: second, at: 0s, status: resolved, notify: [chat], message: "second"}
+YAML
+attempts() { # STEP: its notification's attempts so far
+    sq "SELECT attempts FROM notifications WHERE run_id = '$RUN' AND step = '$1'"
+}
+start_crisisrun "$TMP/chat.out" run "$TMP/chat.yaml"
+RUN=$(wait_run_id "$TMP/chat.out")
+wait_for "[[ \$(attempts first) == 1 ]]" 10
+kill9 "$BG_PID"
+assert_eq "$(attempts second)" 0 "the second message, held by the first one's 429"
+due=$(sq "SELECT due_ms FROM notifications WHERE run_id = '$RUN' AND step = 'first'")
+start_crisisrun "$TMP/chat-resume.out" resume "$RUN" --quiet
+wait_for "[[ \$(attempts second) -ge 1 ]]" $(( WAIT + 10 ))
+kill9 "$BG_PID"
+second=$(sq "SELECT a.started_ms FROM attempts a JOIN notifications n ON n.id = a.notification_id
+             WHERE n.run_id = '$RUN' AND n.step = 'second' AND a.number = 1")
+(( second >= due )) ||
+    fail "the resume sent the held message $(( due - second )) ms before the channel's Retry-After ran out"
 echo "ok test_resume_retry_after"
