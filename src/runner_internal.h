@@ -49,7 +49,7 @@ struct notif {
     int settle_journaled;    /* the last attempt's journal write settled it */
     int existed;             /* journaled before: not sent (flush_submits) */
     int64_t not_before;      /* monotonic ms before which it is not sent; 0: at once */
-    int hold_channel;        /* ... nor any of its channel's (delivery_request) */
+    int hold_channel;        /* its channel waits as long (delivery_request) */
     struct outgoing *out; /* until handed to the engine; then NULL */
 };
 

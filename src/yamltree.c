@@ -313,7 +313,7 @@ static void set_span(struct ynode *n, const yaml_event_t *ev)
 }
 
 /*
- * Refuses a tag that asks for a reading crisisrun does not do (!!binary, an
+ * Reports a tag that asks for a reading crisisrun does not do (!!binary, an
  * application's own !vault): taken as plain text, such a value would be
  * used as something it is not.  The core schema's tags (!!str, !!int, ...)
  * and the non-specific "!" are let through: each key reads its value as

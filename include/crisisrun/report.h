@@ -89,7 +89,7 @@ struct report_comm {
     int updates;      /* step occurrences that notified it */
     int delivered_updates; /* of those, delivered to at least one endpoint */
     int64_t first_update_ms; /* offset of the first delivery; -1 none */
-    int gaps;                /* one per delivered update, none after the resolution */
+    int gaps;         /* one per delivered update, none after the resolution */
     int on_time;      /* gaps <= update_interval */
     double on_time_share; /* on_time / gaps, 4 decimals; -1 without gaps or target */
     int64_t longest_silence_ms; /* -1 when the run has no end yet and no update */
