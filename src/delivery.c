@@ -992,9 +992,22 @@ void delivery_submit(struct delivery *d, const struct delivery_request *req)
         return;
     }
     int64_t now = d->opt.clock();
-    if (req->hold_channel && req->not_before > now && ratelimit_enabled(&j->chan->rl))
+    /* A later attempt that must wait is a retry a resume carries on: it
+     * goes ahead of the messages that were queued behind it (job_enter). */
+    if (req->not_before > now && j->attempt > 1)
+        j->retrying = 1;
+    if (req->hold_channel && req->not_before > now && ratelimit_enabled(&j->chan->rl)) {
+        /* The service's wait holds the whole channel: this one waits at
+         * the head of the channel's queue, the messages after it behind. */
         ratelimit_block(&j->chan->rl, req->not_before);
+        job_enter(d, j, now);
+        return;
+    }
     if (req->not_before > now) {
+        if (j->retrying) {
+            j->chan->counts.queued--;
+            j->chan->counts.retrying++;
+        }
         job_state(j, J_TIMER);
         heap_schedule(d, &j->timer, req->not_before);
         return;

@@ -468,7 +468,8 @@ void runner_resend_unsettled(struct runner *r)
         if (v[i].attempts > 0 && wait > 0) {
             nt->not_before = monotonic_ms() + (int64_t)ceil((double)wait / r->speed);
             /* A 429 holds a rate-limited channel whole (delivery.c): the
-             * messages after it keep waiting, and in their order. */
+             * messages after it wait behind it.  Whether a Retry-After
+             * came is not journaled, so any 429 holds it here. */
             nt->hold_channel = v[i].last_http_status == 429;
         }
         /* Only what request_url needs: the run (Google Chat's thread). */

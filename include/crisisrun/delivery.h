@@ -149,10 +149,14 @@ struct delivery_request {
      * the number of the attempt that was in flight).  <= 0 means 1.  At
      * least one attempt is always made, even past retry_attempts. */
     int attempt;
-    int64_t not_before; /* monotonic ms (engine's clock); 0: at once */
-    /* not_before is a wait the service asked of the whole channel (a 429
-     * to a rate-limited channel, journaled by a run that then stopped):
-     * the channel's other requests wait for it too, as they did then. */
+    /* Monotonic ms (the engine's clock) before which it is not sent; 0: at
+     * once.  With attempt > 1 it is a retry that was waiting when a run
+     * stopped: it waits as a retry and then goes ahead of its channel's
+     * queue, as the retry would have. */
+    int64_t not_before;
+    /* not_before is a wait the service asked of the whole channel (its
+     * last answer was a 429 on a rate-limited channel): the channel's other
+     * requests wait until then too. */
     int hold_channel;
     void *tag; /* the caller's, passed back to every callback */
 };

@@ -49,7 +49,9 @@ assert_eq "$(sq "SELECT state FROM notifications WHERE run_id = '$RUN'")" failed
 
 # On a rate-limited channel a 429 holds the whole channel: the message
 # behind the one that got it waited with it, never attempted, when the
-# runner died.  The resume holds it too, until the same due time.
+# runner died (at 1/s it could not have gone before the 429 came back).
+# The resume holds it too, until the same due time, and the retry goes
+# first, as it would have.
 cat >"$TMP/chat.yaml" <<YAML
 crisisrun: 1
 name: retry-after-channel
@@ -57,7 +59,7 @@ channels:
   chat:
     type: webhook
     url: "\${env:INBOX_URL}/fault/429/$WAIT/webhook/chat"
-    rate: 10/s
+    rate: 1/s
     retry: {attempts: 2, backoff: 100ms}
 steps:
   - {id: first, at: 0s, notify: [chat], message: "first"}
@@ -75,8 +77,14 @@ due=$(sq "SELECT due_ms FROM notifications WHERE run_id = '$RUN' AND step = 'fir
 start_crisisrun "$TMP/chat-resume.out" resume "$RUN" --quiet
 wait_for "[[ \$(attempts second) -ge 1 ]]" $(( WAIT + 10 ))
 kill9 "$BG_PID"
-second=$(sq "SELECT a.started_ms FROM attempts a JOIN notifications n ON n.id = a.notification_id
-             WHERE n.run_id = '$RUN' AND n.step = 'second' AND a.number = 1")
+started() { # STEP NUMBER: when that attempt of STEP's notification started
+    sq "SELECT a.started_ms FROM attempts a JOIN notifications n ON n.id = a.notification_id
+        WHERE n.run_id = '$RUN' AND n.step = '$1' AND a.number = $2"
+}
+second=$(started second 1)
 (( second >= due )) ||
     fail "the resume sent the held message $(( due - second )) ms before the channel's Retry-After ran out"
+retry=$(started first 2)
+[[ -n "$retry" ]] && (( retry <= second )) ||
+    fail "the held message (at $second) went before the retry it waited for (at ${retry:-never})"
 echo "ok test_resume_retry_after"
