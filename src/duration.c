@@ -167,12 +167,15 @@ char *walltime_format_by(int64_t t_ms, int64_t ref_ms, char *buf, size_t size)
 
 char *iso8601_format(int64_t t_ms, char *buf, size_t size)
 {
-    time_t t = (time_t)(t_ms / 1000);
+    /* Floored: a time before 1970 has a positive millisecond part. */
+    int64_t s = t_ms / 1000 - (t_ms % 1000 < 0);
+    int ms = (int)(t_ms - s * 1000);
+    time_t t = (time_t)s;
     struct tm tm;
     gmtime_r(&t, &tm);
     char tmp[32];
     strftime(tmp, sizeof(tmp), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, size, "%s.%03dZ", tmp, (int)(t_ms % 1000));
+    snprintf(buf, size, "%s.%03dZ", tmp, ms);
     return buf;
 }
 

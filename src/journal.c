@@ -416,8 +416,11 @@ static int migrate(struct journal *j)
      * that an upgrade would break: checking for one now would refuse a
      * second `run` started at the same moment on a new journal.
      */
-    if (version == JOURNAL_SCHEMA_VERSION)
-        return exec_sql(j, "COMMIT", "end the schema check");
+    if (version == JOURNAL_SCHEMA_VERSION) {
+        if (exec_sql(j, "COMMIT", "end the schema check") < 0)
+            goto fail;
+        return 0;
+    }
     if (check_no_live_runner(j, version) < 0)
         goto fail;
     for (; version < JOURNAL_SCHEMA_VERSION; version++) {

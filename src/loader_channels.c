@@ -181,7 +181,8 @@ static void read_urls_file(struct ld *l, struct channel *c, const struct ynode *
         ld_error(l, n, "cannot read urls_file '%s': %s", rel, why);
         return;
     }
-    /* Room for the longest line accepted: a byte order mark, a url, CR LF. */
+    /* Room for the longest line accepted: a byte order mark, 8192 bytes (a
+     * url, and the blanks around it), CR LF. */
     char line[3 + URL_MAX_LEN + 2 + 1], buf[128];
     /* The URLs go into one buffer; their offsets become pointers at the
      * end, when the buffer no longer moves. */

@@ -198,7 +198,7 @@ int feedback_check(const struct runmeta *m, const struct feedback_input *in,
         ret = FEEDBACK_INVALID;
     if (in->received_ms && in->received_ms < started_ms) {
         char got[48], start[48];
-        ret = bad(where, "received time %s is before the run started (%s)",
+        ret = bad(where, "received time '%s' is before the run started (%s)",
                   iso8601_format(in->received_ms, got, sizeof(got)),
                   iso8601_format(started_ms, start, sizeof(start)));
     }

@@ -110,6 +110,10 @@ static void test_walltime(void **state)
     assert_int_equal(iso8601_parse("2026-04-31T10:00:00Z", &t2), -1);
     assert_int_equal(iso8601_parse("2026-11-26T14:35:60Z", &t2), -1);
     assert_int_equal(iso8601_parse("2028-02-29T10:00:00Z", &t2), 0);
+    /* Before 1970 the milliseconds still count up from the second. */
+    assert_int_equal(iso8601_parse("1969-12-31T23:59:59.5Z", &t2), 0);
+    assert_int_equal(t2, -500);
+    assert_string_equal(iso8601_format(t2, buf, sizeof(buf)), "1969-12-31T23:59:59.500Z");
 }
 
 int main(void)

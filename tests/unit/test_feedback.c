@@ -285,7 +285,7 @@ static void test_import_bad_rows(void **state)
         "crisisrun: %s:7: invalid received time 'yesterday' (expected UTC ISO 8601, like "
         "2026-11-26T14:35:00Z)\n"
         "crisisrun: %s:8: expected 6 fields as in the header, found 2\n"
-        "crisisrun: %s:9: received time 2025-11-26T14:34:59.000Z is before the run "
+        "crisisrun: %s:9: received time '2025-11-26T14:34:59.000Z' is before the run "
         "started (2025-11-26T14:35:00.000Z)\n",
         path, path, path, path, path, path);
     assert_string_equal(err, want);
