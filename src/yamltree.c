@@ -217,7 +217,7 @@ void ytree_locate(struct ytree *t, const struct ynode *n, const char *value,
 
 int ynode_is_null(const struct ynode *n)
 {
-    if (n->kind != YNODE_SCALAR || n->style != YSTYLE_PLAIN)
+    if (n->kind != YNODE_SCALAR || n->style != YSTYLE_PLAIN || n->text)
         return 0;
     if (n->len > 4)
         return 0;
@@ -316,36 +316,56 @@ static void set_span(struct ynode *n, const yaml_event_t *ev)
  * Reports a tag that asks for a reading crisisrun does not do (!!binary, an
  * application's own !vault): taken as plain text, such a value would be
  * used as something it is not.  The core schema's tags (!!str, !!int, ...)
- * and the non-specific "!" are let through: each key reads its value as
- * the type it expects anyway.  Reported, the node is read on, so that
- * every tag is reported at once.
+ * and the non-specific "!" are let through, each on the kind of node it
+ * names: each key reads its value as the type it expects anyway.
+ * Reported, the node is read on, so that every tag is reported at once.
+ * Returns 1 for !!str, whose value is text even where a plain one would
+ * be null ("~", "null"), else 0.
  */
-static void check_tag(struct builder *b, const yaml_event_t *ev, const yaml_char_t *tag)
+static int check_tag(struct builder *b, const yaml_event_t *ev, const yaml_char_t *tag,
+                     enum ynode_kind kind)
 {
     static const char core[] = "tag:yaml.org,2002:";
-    static const char *const allowed[] = {"str",  "int", "float", "bool",
-                                          "null", "map", "seq"};
+    static const struct {
+        const char *name;
+        enum ynode_kind kind;
+    } allowed[] = {
+        {"str", YNODE_SCALAR},   {"int", YNODE_SCALAR},  {"float", YNODE_SCALAR},
+        {"bool", YNODE_SCALAR},  {"null", YNODE_SCALAR}, {"map", YNODE_MAPPING},
+        {"seq", YNODE_SEQUENCE},
+    };
+    static const char *const kinds[] = {[YNODE_SCALAR] = "a single value",
+                                        [YNODE_SEQUENCE] = "a list",
+                                        [YNODE_MAPPING] = "a mapping"};
     const char *t = (const char *)tag;
     if (!t || !strcmp(t, "!"))
-        return;
+        return 0;
     int is_core = !strncmp(t, core, strlen(core));
-    if (is_core)
-        for (size_t i = 0; i < ARRAY_SIZE(allowed); i++)
-            if (!strcmp(t + strlen(core), allowed[i]))
-                return;
+    const char *name = is_core ? t + strlen(core) : t;
+    for (size_t i = 0; is_core && i < ARRAY_SIZE(allowed); i++) {
+        if (strcmp(name, allowed[i].name))
+            continue;
+        if (allowed[i].kind == kind)
+            return kind == YNODE_SCALAR && !strcmp(name, "str");
+        fail_at(b, &ev->start_mark, "YAML tag '!!%s' is on %s (remove the tag)", name,
+                kinds[kind]);
+        return 0;
+    }
     fail_at(b, &ev->start_mark,
             "YAML tag '%s%s' is not supported: crisisrun takes each value as written "
             "(remove the tag)",
-            is_core ? "!!" : "", is_core ? t + strlen(core) : t);
+            is_core ? "!!" : "", name);
+    return 0;
 }
 
 static int on_scalar(struct builder *b, yaml_event_t *ev)
 {
-    check_tag(b, ev, ev->data.scalar.tag);
+    int text = check_tag(b, ev, ev->data.scalar.tag, YNODE_SCALAR);
     if (count_nodes(b, 1, &ev->start_mark) < 0)
         return -1;
     struct ynode *n = node_new(b->t);
     n->kind = YNODE_SCALAR;
+    n->text = text;
     n->style = scalar_style(ev->data.scalar.style);
     set_span(n, ev);
     /* The text is at most LOADER_MAX_BYTES, and so is any value in it. */
@@ -374,7 +394,7 @@ static int on_start(struct builder *b, yaml_event_t *ev, enum ynode_kind kind,
                  LOADER_MAX_DEPTH);
         return -1;
     }
-    check_tag(b, ev, tag);
+    check_tag(b, ev, tag, kind);
     if (count_nodes(b, 1, &ev->start_mark) < 0)
         return -1;
     struct ynode *n = node_new(b->t);

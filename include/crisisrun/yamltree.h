@@ -46,6 +46,7 @@ struct ynode {
     int end_line, end_col; /* 1-based, just past the node */
     /* Scalars: the value, NUL-terminated (len excludes the NUL). */
     uint32_t len;
+    int text; /* scalars: tagged !!str, so never null (ynode_is_null) */
     /*
      * Collections: a sequence's items in order; a mapping's keys and values
      * alternate (v[2i] is a key, v[2i+1] its value), so a mapping has nv/2
@@ -98,8 +99,8 @@ void ytree_locate(struct ytree *t, const struct ynode *n, const char *value,
 /* Converts a byte offset of the text into a 1-based line and column. */
 void ytree_offset_pos(struct ytree *t, size_t offset, int *line, int *col);
 
-
-/* 1 for a plain scalar that YAML reads as null: "", "~", "null", "Null", "NULL". */
+/* 1 for a plain scalar that YAML reads as null: "", "~", "null", "Null", "NULL"
+ * (and not tagged !!str). */
 int ynode_is_null(const struct ynode *n);
 
 /* Number of pairs of a mapping. */
