@@ -28,26 +28,28 @@ char *interp_path(const char *dir, const char *path)
     return xasprintf("%s/%s", dir, path);
 }
 
-FILE *interp_open(const char *path, const char **why)
+FILE *interp_open_any(const char *path, struct stat *st, const char **why)
 {
     /* O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer. */
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) < 0) {
+    FILE *f = NULL;
+    if (fd < 0 || fstat(fd, st) < 0 || fcntl(fd, F_SETFL, 0) < 0 ||
+        !(f = fdopen(fd, "r"))) {
         *why = strerror(errno);
         if (fd >= 0)
             close(fd);
-        return NULL;
     }
-    if (!S_ISREG(st.st_mode)) {
+    return f;
+}
+
+FILE *interp_open(const char *path, const char **why)
+{
+    struct stat st;
+    FILE *f = interp_open_any(path, &st, why);
+    if (f && !S_ISREG(st.st_mode)) {
         *why = "not a regular file";
-        close(fd);
+        fclose(f);
         return NULL;
-    }
-    FILE *f = fdopen(fd, "r");
-    if (!f) {
-        *why = strerror(errno);
-        close(fd);
     }
     return f;
 }

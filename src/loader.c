@@ -18,14 +18,12 @@
 #include "loader_priv.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "crisisrun/duration.h"
 #include "crisisrun/interp.h"
@@ -810,20 +808,13 @@ struct playbook *loader_load_text(const char *path, const struct loader_options 
 {
     if (text)
         *text = NULL;
-    /*
-     * O_NONBLOCK: opening a FIFO nobody writes to would otherwise wait for
-     * a writer forever.  It is cleared at once, so that a pipe with a
-     * writer (`<(...)`, /dev/stdin) is read to its end as before; one with
-     * no writer reads as empty, reported below.
-     */
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    FILE *f = NULL;
+    /* A playbook may come through a pipe (`<(...)`, /dev/stdin); a FIFO
+     * with no writer reads as empty, reported below. */
     struct stat st;
-    if (fd < 0 || fstat(fd, &st) < 0 || fcntl(fd, F_SETFL, 0) < 0 ||
-        !(f = fdopen(fd, "rb"))) {
-        diag_add(d, path, 0, 0, "cannot open the playbook: %s", strerror(errno));
-        if (fd >= 0)
-            close(fd);
+    const char *why;
+    FILE *f = interp_open_any(path, &st, &why);
+    if (!f) {
+        diag_add(d, path, 0, 0, "cannot open the playbook: %s", why);
         return NULL;
     }
     /*

@@ -15,6 +15,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 /* Largest file ${file:PATH} reads. */
 #define INTERP_MAX_FILE (1u << 20)
@@ -31,10 +32,18 @@ int interp_expand(const char *s, const char *dir, char **out, interp_report_fn r
                   void *arg);
 
 /*
- * Opens path for reading, but only a regular file: a FIFO or a device
- * named by a playbook must not block or endlessly feed the loader.
- * Returns the stream, or NULL with *why describing the failure (strerror,
- * or "not a regular file").
+ * Opens path for reading without waiting for a writer if it is a FIFO
+ * (O_NONBLOCK, cleared once open, so a pipe with a writer is read to its
+ * end), and fills *st.  Returns the stream, or NULL with *why set to
+ * strerror.  The caller decides which kinds of file it takes.
+ */
+FILE *interp_open_any(const char *path, struct stat *st, const char **why);
+
+/*
+ * interp_open_any(), but only a regular file: a FIFO or a device named by
+ * a playbook must not block or endlessly feed the loader.  Returns the
+ * stream, or NULL with *why describing the failure (strerror, or "not a
+ * regular file").
  */
 FILE *interp_open(const char *path, const char **why);
 
