@@ -174,6 +174,14 @@ json_t *provider_json_text(const char *s, size_t max_chars, int entities)
     return j;
 }
 
+size_t provider_text_room(const char *prefix, size_t max_chars)
+{
+    char *clean = utf8_clean(prefix);
+    size_t used = utf8_len(clean);
+    free(clean);
+    return used < max_chars ? max_chars - used : 1;
+}
+
 char *provider_headline(const struct provider_message *m, enum template_escape esc,
                         size_t max_chars)
 {

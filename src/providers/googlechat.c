@@ -64,12 +64,9 @@ static size_t googlechat_text_max(const struct provider_message *m)
 
     text_prefix(&sb, m);
     strbuf_addstr(&sb, "\n\n");
-    /* Counted as sent: a severity that is not UTF-8 gets U+FFFD. */
-    char *clean = utf8_clean(strbuf_str(&sb));
-    size_t used = utf8_len(clean);
-    free(clean);
+    size_t room = provider_text_room(strbuf_str(&sb), GOOGLECHAT_TEXT_MAX);
     strbuf_release(&sb);
-    return used < GOOGLECHAT_TEXT_MAX ? GOOGLECHAT_TEXT_MAX - used : 1;
+    return room;
 }
 
 /* 1 when the query q[0..len) already has a parameter called name. */

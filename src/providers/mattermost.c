@@ -71,9 +71,9 @@ static size_t mattermost_text_max(const struct provider_message *m)
     struct provider_message with_text = *m;
     with_text.text = "x"; /* the prefix as it is with a message */
     char *prefix = text_prefix(&with_text);
-    size_t used = utf8_len(prefix);
+    size_t room = provider_text_room(prefix, MATTERMOST_TEXT_MAX);
     free(prefix);
-    return used < MATTERMOST_TEXT_MAX ? MATTERMOST_TEXT_MAX - used : 1;
+    return room;
 }
 
 static enum delivery_result mattermost_classify(long status, const char *body, size_t len,

@@ -47,6 +47,13 @@ json_t *provider_json_text(const char *s, size_t max_chars, int entities);
 char *provider_headline(const struct provider_message *m, enum template_escape esc,
                         size_t max_chars);
 
+/*
+ * A text_max for a field of max_chars characters that starts with prefix
+ * (a headline, a status line): what is left for the message, counted as
+ * sent (what is not UTF-8 becomes U+FFFD), and at least 1.
+ */
+size_t provider_text_room(const char *prefix, size_t max_chars);
+
 /* Serialises root compactly and releases it; returns a new string. */
 char *provider_json_dump(json_t *root);
 
