@@ -114,32 +114,32 @@ static void add_url(struct channel *c, size_t *alloc, char *url)
     c->urls[c->nurls++] = url;
 }
 
+struct repeats {
+    struct ld *l;
+    const struct channel *c;
+    const int *lines;
+};
+
+static void report_repeat(void *arg, size_t i, size_t first)
+{
+    struct repeats *r = arg;
+    ld_error_at(r->l, r->c->urls_file, r->lines[i], 1,
+                "this url is listed already, on line %d: list each endpoint once "
+                "(it would get every message twice)",
+                r->lines[first]);
+}
+
 /*
  * Reports every url of c listed again (lines[i] is the line of url i): an
  * endpoint listed twice would get every message twice, under two ids a
- * receiver cannot match.  A table of url indices, 4 bytes a slot, not a
- * nameidx (a pointer and a size_t, 16): a 100,000-url list would take
- * 4 MiB of it while it loads.
+ * receiver cannot match.  strings_repeats() keeps this to 4 bytes a slot,
+ * not a nameidx (a pointer and a size_t, 16): a 100,000-url list would
+ * take 4 MiB of that while it loads.
  */
 static void check_repeats(struct ld *l, const struct channel *c, const int *lines)
 {
-    size_t cap = 16;
-    while (cap < c->nurls * 2)
-        cap *= 2;
-    uint32_t *slot = xcalloc(cap, sizeof(*slot)); /* url index + 1; 0 when free */
-    for (size_t i = 0; i < c->nurls; i++) {
-        size_t h = (size_t)hash_str(c->urls[i]) & (cap - 1);
-        while (slot[h] && strcmp(c->urls[slot[h] - 1], c->urls[i]))
-            h = (h + 1) & (cap - 1);
-        if (slot[h])
-            ld_error_at(l, c->urls_file, lines[i], 1,
-                        "this url is listed already, on line %d: list each endpoint once "
-                        "(it would get every message twice)",
-                        lines[slot[h] - 1]);
-        else
-            slot[h] = (uint32_t)i + 1;
-    }
-    free(slot);
+    struct repeats r = {l, c, lines};
+    strings_repeats(c->urls, c->nurls, report_repeat, &r);
 }
 
 /*

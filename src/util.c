@@ -339,6 +339,25 @@ uint64_t hash_str(const char *s)
     return hash_add(HASH_INIT, s);
 }
 
+void strings_repeats(char *const *v, size_t n,
+                     void (*repeat)(void *arg, size_t i, size_t first), void *arg)
+{
+    size_t cap = 16;
+    while (cap < n * 2)
+        cap *= 2;
+    uint32_t *slot = xcalloc(cap, sizeof(*slot)); /* index in v + 1; 0 when free */
+    for (size_t i = 0; i < n; i++) {
+        size_t h = (size_t)hash_str(v[i]) & (cap - 1);
+        while (slot[h] && strcmp(v[slot[h] - 1], v[i]))
+            h = (h + 1) & (cap - 1);
+        if (slot[h])
+            repeat(arg, i, slot[h] - 1);
+        else
+            slot[h] = (uint32_t)i + 1;
+    }
+    free(slot);
+}
+
 int64_t wallclock_ms(void)
 {
     struct timespec ts;

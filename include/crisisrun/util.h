@@ -121,6 +121,16 @@ const char *public_url_problem(const char *url);
 uint64_t hash_add(uint64_t h, const char *s);
 uint64_t hash_str(const char *s);
 
+/*
+ * Finds, in one hashed pass, each string of v[0..n) equal to an earlier
+ * one and calls repeat(arg, i, first) for it, first being the index of
+ * that string's first occurrence.  repeat may free v[i]: only first
+ * occurrences are looked at again.  The table takes 4 bytes a slot, 8 a
+ * string: a 100,000-url list is checked in under 1 MiB.  n < 2^32.
+ */
+void strings_repeats(char *const *v, size_t n,
+                     void (*repeat)(void *arg, size_t i, size_t first), void *arg);
+
 /* Wall clock in milliseconds since the epoch. */
 int64_t wallclock_ms(void);
 /* Monotonic clock in milliseconds (CLOCK_MONOTONIC). */

@@ -147,6 +147,15 @@ static char *redacted_host(const char *redacted)
     return xstrndup(h, strcspn(h, "/"));
 }
 
+/* strings_repeats()'s callback for keep_distinct(): v[i] goes. */
+static void drop_repeat(void *arg, size_t i, size_t first)
+{
+    char **v = arg;
+    (void)first;
+    free(v[i]);
+    v[i] = NULL;
+}
+
 /*
  * Keeps the first of each string of v[0..n) in order, frees the others;
  * returns how many are left.  Hashed: comparing each with those kept
@@ -154,22 +163,11 @@ static char *redacted_host(const char *redacted)
  */
 static size_t keep_distinct(char **v, size_t n)
 {
-    size_t cap = 16, kept = 0;
-    while (cap < n * 2)
-        cap *= 2;
-    size_t *slot = xcalloc(cap, sizeof(*slot)); /* index in v + 1; 0 when free */
-    for (size_t i = 0; i < n; i++) {
-        size_t h = (size_t)hash_str(v[i]) & (cap - 1);
-        while (slot[h] && strcmp(v[slot[h] - 1], v[i]))
-            h = (h + 1) & (cap - 1);
-        if (slot[h]) {
-            free(v[i]);
-            continue;
-        }
-        v[kept] = v[i];
-        slot[h] = ++kept;
-    }
-    free(slot);
+    strings_repeats(v, n, drop_repeat, v);
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++)
+        if (v[i])
+            v[kept++] = v[i];
     return kept;
 }
 

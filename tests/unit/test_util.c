@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "crisisrun/util.h"
 
@@ -70,6 +71,35 @@ static void test_public_url_problem(void **state)
     assert_null(public_url_problem("https://status.example.com/a@b"));
 }
 
+/* Collects "i:first" pairs. */
+static void note_repeat(void *arg, size_t i, size_t first)
+{
+    strbuf_addf(arg, "%zu:%zu ", i, first);
+}
+
+static void test_strings_repeats(void **state)
+{
+    (void)state;
+    char *v[] = {"a", "b", "a", "c", "b", "a", ""};
+    struct strbuf sb = STRBUF_INIT;
+    strings_repeats(v, ARRAY_SIZE(v), note_repeat, &sb);
+    assert_string_equal(strbuf_str(&sb), "2:0 4:1 5:0 ");
+    strbuf_reset(&sb);
+    /* Enough strings to fill the table past its first sizes. */
+    char *many[300];
+    for (size_t i = 0; i < ARRAY_SIZE(many); i++)
+        many[i] = xasprintf("https://h%zu.example/", i % 100);
+    strings_repeats(many, ARRAY_SIZE(many), note_repeat, &sb);
+    assert_string_equal(strbuf_str(&sb) + sb.len - 7, "299:99 ");
+    size_t n = 0;
+    for (const char *p = strbuf_str(&sb); (p = strchr(p, ' ')); p++)
+        n++;
+    assert_int_equal(n, 200);
+    for (size_t i = 0; i < ARRAY_SIZE(many); i++)
+        free(many[i]);
+    strbuf_release(&sb);
+}
+
 static void test_strbuf(void **state)
 {
     (void)state;
@@ -95,6 +125,7 @@ int main(void)
         cmocka_unit_test(test_url_redact),
         cmocka_unit_test(test_text_redact_urls),
         cmocka_unit_test(test_public_url_problem),
+        cmocka_unit_test(test_strings_repeats),
         cmocka_unit_test(test_strbuf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
