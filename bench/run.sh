@@ -16,7 +16,8 @@
 #   2. starts a sink: nginx on free loopback ports answering 204 to every
 #      POST, with an access log so that requests can be counted;
 #   3. runs the cases: fan-out (against curl --parallel and a bare libcurl
-#      multi loop, bench/fanout_bare.c; over https against curl, a TLS
+#      multi loop, bench/fanout_bare.c, also run reusing parsed URLs as
+#      crisisrun does, for reference; over https against curl, a TLS
 #      handshake an endpoint), punctuality under load, head-of-line
 #      blocking, memory, playbook load (bench/load.sh);
 #   4. prints the table.
@@ -251,7 +252,7 @@ EOF
 
 urls "$tmp/fan.txt" "$fan_n" /s/
 fanout_playbook "$tmp/fan.yaml" "$tmp/fan.txt"
-: >"$tmp/c1.crisis" && : >"$tmp/c1.curl" && : >"$tmp/c1.bare"
+: >"$tmp/c1.crisis" && : >"$tmp/c1.curl" && : >"$tmp/c1.bare" && : >"$tmp/c1.bare_reuse"
 curl_config "$tmp/fan.txt" "$tmp/fan.curl"
 
 # crisis_fanout PLAYBOOK N TAG: runs it, checks it, appends
@@ -301,20 +302,23 @@ curl_fanout() {
     echo "$((t1 - t0)) $(tail -n1 "$tmp/rss")" >>"$tmp/$out"
 }
 
+# bare_fanout TAG [--reuse-urls]: appends "ms rss_kb" to $tmp/TAG
 bare_fanout() {
-    local before after out
+    local tag=$1 before after out
+    shift
     before=$(sink_posts)
-    out=$(/usr/bin/time -f '%M' -o "$tmp/rss" "$BARE" "$tmp/fan.txt" "$tmp/body.json" "$conc")
+    out=$(/usr/bin/time -f '%M' -o "$tmp/rss" "$BARE" "$@" "$tmp/fan.txt" "$tmp/body.json" "$conc")
     after=$(sink_posts)
-    check "requests at the sink (bare libcurl loop)" "$fan_n" $((after - before))
-    echo "$(echo "$out" | awk '{print $6}') $(tail -n1 "$tmp/rss")" >>"$tmp/c1.bare"
+    check "requests at the sink (bare libcurl loop $*)" "$fan_n" $((after - before))
+    echo "$(echo "$out" | awk '{print $6}') $(tail -n1 "$tmp/rss")" >>"$tmp/$tag"
 }
 
 log "bench: case 1 fan-out to $fan_n endpoints, $reps repetitions"
 for ((r = 0; r < reps; r++)); do
     crisis_fanout "$tmp/fan.yaml" "$fan_n" c1.crisis
     curl_fanout "$tmp/fan.curl" "$fan_n" c1.curl
-    bare_fanout
+    bare_fanout c1.bare
+    bare_fanout c1.bare_reuse --reuse-urls
 done
 
 # apprise, when present, on fewer endpoints (it sends them one after another)
@@ -503,6 +507,7 @@ col() { awk -v c="$1" '{print $c}' "$2" | median; }
 c1_cr=$(col 1 "$tmp/c1.crisis") c1_wall=$(col 2 "$tmp/c1.crisis") c1_rss=$(col 3 "$tmp/c1.crisis")
 c1_curl=$(col 1 "$tmp/c1.curl") c1_curl_rss=$(col 2 "$tmp/c1.curl")
 c1_bare=$(col 1 "$tmp/c1.bare") c1_bare_rss=$(col 2 "$tmp/c1.bare")
+c1_reuse=$(col 1 "$tmp/c1.bare_reuse")
 fire50=$(pct 50 <"$tmp/c2.paced.fire") fire99=$(pct 99 <"$tmp/c2.paced.fire") firemax=$(pct 100 <"$tmp/c2.paced.fire")
 send50=$(pct 50 <"$tmp/c2.paced.send") send99=$(pct 99 <"$tmp/c2.paced.send") sendmax=$(pct 100 <"$tmp/c2.paced.send")
 during=$(median <"$tmp/c2.paced.during")
@@ -529,6 +534,7 @@ spread() {
 }
 r_curl=$(ratio "$c1_curl" "$c1_cr")x$(spread "$tmp/c1.curl" "$tmp/c1.crisis")
 r_bare=$(ratio "$c1_bare" "$c1_cr")x$(spread "$tmp/c1.bare" "$tmp/c1.crisis")
+r_reuse=$(ratio "$c1_reuse" "$c1_cr")x$(spread "$tmp/c1.bare_reuse" "$tmp/c1.crisis")
 r_hol=$(ratio "$hol_hangms" "$hol_clean")
 r_rss=$(ratio "$c1_rss" "$c1_curl_rss")
 r_load=$(ratio "$load_cr" "$load_peer")
@@ -540,6 +546,7 @@ row "case" "crisisrun" "peer" "ratio" "target" "met?"
 row "----" "---------" "----" "-----" "------" "----"
 row "1 fan-out $fan_n, due->last journaled" "$c1_cr ms (process $c1_wall ms)" "curl --parallel $c1_curl ms" "$r_curl" ">= 1.5x" "$(met "$(ratio "$c1_curl" "$c1_cr" 6)" ">=" 1.5)"
 row "1 fan-out $fan_n vs bare libcurl" "$c1_cr ms" "libcurl multi loop $c1_bare ms" "$r_bare" ">= 0.8x" "$(met "$(ratio "$c1_bare" "$c1_cr" 6)" ">=" 0.8)"
+row "1 ... bare loop reusing URLs" "$c1_cr ms" "the same, URLs reused $c1_reuse ms" "$r_reuse" "-" "-"
 if [ $have_apprise = 1 ]; then
     app_cr=$(col 1 "$tmp/c1.appcr") app_ms=$(median <"$tmp/c1.app")
     r_app=$(ratio "$app_ms" "$app_cr")
