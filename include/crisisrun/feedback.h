@@ -42,14 +42,15 @@ struct feedback_input {
     const char *audience;   /* a channel name, "internal", "external", or NULL (internal) */
     int anonymous;
     const char *respondent; /* ignored when anonymous */
-    int64_t received_ms;    /* on the run's clock; 0 = now (see feedback_check) */
+    int64_t received_ms;    /* on the run's clock, when has_received */
+    int has_received;       /* 0: received now (see feedback_check) */
     const char *source;     /* "cli" or "import" */
 };
 
 /*
  * Checks in against meta and fills out (its strings and answers are owned
  * by out: free them with feedback_release).  A response without a
- * received_ms is received at now_ms, now on the run's clock
+ * received time (has_received 0) is received at now_ms, now on the run's clock
  * (journal_run_clock): for a drill, its virtual time, where the form puts
  * an answer given at the same moment.  A received_ms before started_ms, the
  * run's start, is a problem: no one answers before the crisis began.

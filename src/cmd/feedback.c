@@ -196,7 +196,7 @@ int feedback_check(const struct runmeta *m, const struct feedback_input *in,
     if (!in->anonymous && in->respondent &&
         check_text(where, "the respondent", in->respondent, 0) < 0)
         ret = FEEDBACK_INVALID;
-    if (in->received_ms && in->received_ms < started_ms) {
+    if (in->has_received && in->received_ms < started_ms) {
         char got[48], start[48];
         ret = bad(where, "received time '%s' is before the run started (%s)",
                   iso8601_format(in->received_ms, got, sizeof(got)),
@@ -210,7 +210,7 @@ int feedback_check(const struct runmeta *m, const struct feedback_input *in,
         feedback_release(out);
         return 1;
     }
-    out->received_ms = in->received_ms ? in->received_ms : now_ms;
+    out->received_ms = in->has_received ? in->received_ms : now_ms;
     out->source = xstrdup(in->source ? in->source : "cli");
     out->anonymous = in->anonymous;
     out->respondent = !in->anonymous && in->respondent && *in->respondent
@@ -370,11 +370,15 @@ static int read_row(const struct runmeta *m, const struct csv_record *rec,
                 ret = bad(where, "anonymous must be yes or no, not '%s'", v);
             break;
         case COL_RECEIVED:
-            if (*v && iso8601_parse(v, &in.received_ms) < 0)
+            if (!*v)
+                break;
+            if (iso8601_parse(v, &in.received_ms) < 0)
                 ret = bad(where,
                           "invalid received time '%s' (expected UTC ISO 8601, like "
                           "2026-11-26T14:35:00Z)",
                           v);
+            else
+                in.has_received = 1;
             break;
         }
     }
@@ -568,6 +572,8 @@ static int feedback_add_cmd(struct cmd_ctx *ctx, int argc, char **argv)
                     "invalid --received '%s' (expected UTC ISO 8601, like "
                     "2026-11-26T14:35:00Z)",
                     optarg);
+            else
+                in.has_received = 1;
             break;
         default:
             ret = cmd_option_error(&feedback_add_usage, c, argv);

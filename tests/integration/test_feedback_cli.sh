@@ -1,11 +1,6 @@
 #!/usr/bin/env bash
 # test_feedback_cli.sh - `feedback add`, `feedback import` and `report` on a
 # real drill run, through the binary.
-#
-# PENDING: needs `crisisrun run` (with --drill, --speed and --capture).
-# Not globbed by CTest while it lives in tests/integration/pending/; move it
-# to tests/integration/ once `run` lands.  Until then the same behaviour is
-# unit-tested in tests/unit/test_feedback.c and test_report.c.
 set -u
 : "${CRISISRUN:?path of the crisisrun binary}"
 : "${CRISISRUN_SOURCE:?the source tree}"
@@ -86,5 +81,18 @@ fi
 check "report of an unknown run" 1 "no run 'ffffffffffff'" -- cr report ffffffffffff
 check "report, failed -o keeps the old file" 1 "" -- cr report nope -o "$tmp/report.html"
 grep -q 'class="drill"' "$tmp/report.html" || fail "old report kept"
+
+# --received: kept as given; the epoch is a time given too, before the run
+# started, not "now".
+start_ms=$(sqlite3 "$db" "SELECT started_ms FROM runs WHERE id = '$run'")
+given_s=$((start_ms / 1000 + 3600))
+check "feedback add --received" 0 "" -- cr feedback add "$run" --comment "given" \
+    --received "$(date -u -d "@$given_s" +%Y-%m-%dT%H:%M:%SZ)"
+[ "$(sqlite3 "$db" "SELECT received_ms FROM feedback_responses WHERE run_id = '$run' AND comment = 'given'")" = $((given_s * 1000)) ] ||
+    fail "--received stores the time given"
+check "feedback add --received at the epoch" 2 "received time '1970-01-01T00:00:00.000Z' is before the run started" -- \
+    cr feedback add "$run" --comment "epoch" --received 1970-01-01T00:00:00Z
+[ "$(sqlite3 "$db" "SELECT count(*) FROM feedback_responses WHERE comment = 'epoch'")" = 0 ] ||
+    fail "a response at the epoch is not stored"
 
 [ "$fails" -eq 0 ] || { echo "$fails failure(s)" >&2; exit 1; }

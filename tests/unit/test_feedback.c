@@ -82,7 +82,7 @@ static void test_add_valid(void **state)
     };
     struct feedback_input in = {.values = v, .nvalues = 3, .comment = "thanks",
                                 .audience = "customers", .respondent = "dave",
-                                .received_ms = T0 + HOUR, .source = "cli"};
+                                .has_received = 1, .received_ms = T0 + HOUR, .source = "cli"};
     char *err;
     assert_int_equal(add(f, &in, &err), 0);
     assert_string_equal(err, "");
@@ -91,12 +91,12 @@ static void test_add_valid(void **state)
     /* Default audience: internal, no channel; anonymous drops the name. */
     struct feedback_value v2[] = {{"informed", "2", FEEDBACK_RATING}};
     struct feedback_input in2 = {.values = v2, .nvalues = 1, .anonymous = 1,
-                                 .respondent = "secret person", .received_ms = T0 + 2 * HOUR};
+                                 .respondent = "secret person", .has_received = 1, .received_ms = T0 + 2 * HOUR};
     assert_int_equal(add(f, &in2, &err), 0);
     free(err);
     /* The audience keywords, without a channel. */
     struct feedback_input in3 = {.comment = "from the status page", .audience = "external",
-                                 .received_ms = T0 + 3 * HOUR};
+                                 .has_received = 1, .received_ms = T0 + 3 * HOUR};
     assert_int_equal(add(f, &in3, &err), 0);
     free(err);
 
@@ -262,8 +262,9 @@ static void test_import_bad_rows(void **state)
 {
     struct fixture *f = *state;
     /* Record 3 spans lines 3-4, so the bad records start on lines 5, 6, 7,
-     * 8 and 9 (a second before the run's start; its very start is fine);
-     * good rows around them are not stored either. */
+     * 8, 9 (a second before the run's start; its very start is fine) and
+     * 11 (the epoch, which is a time given, not "now"); good rows around
+     * them are not stored either. */
     char *path = write_csv(f, "bad.csv",
                            "informed,speed,comment,audience,anonymous,received\n"
                            "5,4,fine,,,\n"
@@ -273,7 +274,8 @@ static void test_import_bad_rows(void **state)
                            "4,4,,,maybe,yesterday\n"
                            "4,4\n"
                            "3,3,ok,,,2025-11-26T14:34:59Z\n"
-                           "3,3,ok,,,2025-11-26T14:35:00Z\n");
+                           "3,3,ok,,,2025-11-26T14:35:00Z\n"
+                           "3,3,ok,,,1970-01-01T00:00:00Z\n");
     long count = -1;
     char *err;
     assert_int_equal(import(f, path, &count, &err), FEEDBACK_INVALID);
@@ -286,8 +288,10 @@ static void test_import_bad_rows(void **state)
         "2026-11-26T14:35:00Z)\n"
         "crisisrun: %s:8: expected 6 fields as in the header, found 2\n"
         "crisisrun: %s:9: received time '2025-11-26T14:34:59.000Z' is before the run "
+        "started (2025-11-26T14:35:00.000Z)\n"
+        "crisisrun: %s:11: received time '1970-01-01T00:00:00.000Z' is before the run "
         "started (2025-11-26T14:35:00.000Z)\n",
-        path, path, path, path, path, path);
+        path, path, path, path, path, path, path);
     assert_string_equal(err, want);
     free(want);
     free(err);
@@ -550,6 +554,7 @@ static void test_received_on_drill_clock(void **state)
     struct journal_run given;
     drill_run(f, &given, MIN);
     in.received_ms = given.started_ms + 15 * MIN;
+    in.has_received = 1;
     capture_begin();
     assert_int_equal(feedback_add(f->j, given.id, &in, NULL), 0);
     free(capture_end());
