@@ -397,15 +397,22 @@ static size_t plain_target(const char *target)
  * The string is set as well: it is the request's URL for libcurl's own
  * use (a retry on a connection found dead, its messages), and it keeps
  * libcurl from printing the URL back from uh.  Not with a proxy: a proxy
- * is sent the URL libcurl prints, so the string is left to libcurl.
+ * is sent the URL libcurl prints, so the string is left to libcurl.  Nor
+ * with a zone id in the host, which a CURLU loses on its way (below).
  */
 static CURLcode set_url(struct http_client *c, struct xfer *x, const char *url)
 {
     CURL *e = x->easy;
     CURLU *uh = NULL;
     const char *sep = c->no_proxy_env ? strstr(url, "://") : NULL;
+    size_t origin_len = sep ? (size_t)(sep + 3 - url) + strcspn(sep + 3, "/?#") : 0;
+    /* An IPv6 literal with a zone id ("[fe80::1%25eth0]"): libcurl 7.88
+     * copies a CURLU with curl_url_dup(), which drops the zone id, and
+     * the connection would go out with no interface.  Any '[' and '%'
+     * before the path leave the URL to libcurl. */
+    if (sep && memchr(url, '[', origin_len) && memchr(url, '%', origin_len))
+        sep = NULL;
     if (sep) {
-        size_t origin_len = (size_t)(sep + 3 - url) + strcspn(sep + 3, "/?#");
         const char *target = url + origin_len;
         size_t path_len = plain_target(target);
         if (path_len && x->origin && x->origin_len == origin_len &&
