@@ -384,6 +384,28 @@ static size_t plain_target(const char *target)
 }
 
 /*
+ * The length of url's "http://" or "https://" (any case) and authority,
+ * which libcurl's parser reads as the scheme and authority whatever
+ * follows; 0 for any other URL, left to libcurl.  That takes an http or
+ * https scheme (with another before "://", or none, libcurl may read a
+ * relative URL, or a host elsewhere) and an authority ("http:///h/p" is
+ * host h for libcurl).  Also 0 for an IPv6 literal with a zone id
+ * ("[fe80::1%25eth0]"): libcurl 7.88 copies a CURLU with curl_url_dup(),
+ * which drops the zone id, and the connection would go out with no
+ * interface; any '[' and '%' in the authority leave the URL to libcurl.
+ */
+static size_t origin_length(const char *url)
+{
+    size_t n = !strncasecmp(url, "http://", 7)    ? 7
+               : !strncasecmp(url, "https://", 8) ? 8
+                                                  : 0;
+    size_t len = n ? strcspn(url + n, "/?#") : 0;
+    if (!len || (memchr(url + n, '[', len) && memchr(url + n, '%', len)))
+        return 0;
+    return n + len;
+}
+
+/*
  * Hands the request's URL to curl.  Given a string, libcurl parses it and
  * prints it back on every request, the printing a byte at a time: some
  * 11 K instructions a request, a ninth of what a fan-out costs its
@@ -398,21 +420,14 @@ static size_t plain_target(const char *target)
  * use (a retry on a connection found dead, its messages), and it keeps
  * libcurl from printing the URL back from uh.  Not with a proxy: a proxy
  * is sent the URL libcurl prints, so the string is left to libcurl.  Nor
- * with a zone id in the host, which a CURLU loses on its way (below).
+ * for a URL origin_length() does not vouch for.
  */
 static CURLcode set_url(struct http_client *c, struct xfer *x, const char *url)
 {
     CURL *e = x->easy;
     CURLU *uh = NULL;
-    const char *sep = c->no_proxy_env ? strstr(url, "://") : NULL;
-    size_t origin_len = sep ? (size_t)(sep + 3 - url) + strcspn(sep + 3, "/?#") : 0;
-    /* An IPv6 literal with a zone id ("[fe80::1%25eth0]"): libcurl 7.88
-     * copies a CURLU with curl_url_dup(), which drops the zone id, and
-     * the connection would go out with no interface.  Any '[' and '%'
-     * before the path leave the URL to libcurl. */
-    if (sep && memchr(url, '[', origin_len) && memchr(url, '%', origin_len))
-        sep = NULL;
-    if (sep) {
+    size_t origin_len = c->no_proxy_env ? origin_length(url) : 0;
+    if (origin_len) {
         const char *target = url + origin_len;
         size_t path_len = plain_target(target);
         if (path_len && x->origin && x->origin_len == origin_len &&

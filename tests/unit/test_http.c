@@ -381,6 +381,64 @@ static void test_refused_url_between_good_ones(void **state)
 }
 
 /*
+ * URLs the loader refuses (url_problem()) but http_start() takes, which
+ * libcurl reads otherwise than "scheme://authority/path": a third slash
+ * before the host, none before the path, no scheme and a "://" in the
+ * query.  Each goes where libcurl sends its string, or is refused.
+ */
+static void test_unusual_urls_as_libcurl_reads_them(void **state)
+{
+    (void)state;
+    static const struct wire_case cases[] = {
+        {"http:///127.0.0.1:%u/t/1", "/t/1", "127.0.0.1:%u", ""},
+        {"http:///localhost:%u/t/2", "/t/2", "localhost:%u", ""},
+        {"http:////localhost:%u/t/3", NULL, NULL, NULL},
+        {"127.0.0.1:%u/t/4?u=http://x/y", "/t/4?u=http://x/y", "127.0.0.1:%u", ""},
+        {"127.0.0.1:%u/t/5?u=http://x/z", "/t/5?u=http://x/z", "127.0.0.1:%u", ""},
+        {"localhost:%u/t/6?u=http://x/y", "/t/6?u=http://x/y", "localhost:%u", ""},
+        {"http:localhost:%u/t/7?u=http://x/y", NULL, NULL, NULL},
+        {"http://localhost:%u/t/8", "/t/8", "localhost:%u", ""},
+    };
+    struct http_client *c = http_client_new(&(struct http_options){.user_agent = "test"});
+    assert_non_null(c);
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        char *url = xasprintf(cases[i].url, srv.port);
+        struct outcome o;
+        const char *head = post(c, url, &o);
+        if (!cases[i].target) {
+            if (head)
+                fail_msg("%s: sent %.*s, libcurl refuses it", url,
+                         (int)strcspn(head, "\r"), head);
+            assert_int_equal(o.status, 0);
+            CURLU *h = curl_url();
+            assert_int_not_equal(
+                curl_url_set(h, CURLUPART_URL, url,
+                             CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME),
+                CURLUE_OK);
+            curl_url_cleanup(h);
+            free(url);
+            continue;
+        }
+        char *host = xasprintf(cases[i].host, srv.port);
+        char *line = xasprintf("POST %s HTTP/1.1\r\n", cases[i].target);
+        char *libcurl_line = curl_request_line(url);
+        if (!head || strncmp(head, line, strlen(line)))
+            fail_msg("%s: sent %.*s, expected %s", url,
+                     head ? (int)strcspn(head, "\r") : 7, head ? head : "nothing", line);
+        assert_int_equal(o.status, 204);
+        assert_string_equal(line, libcurl_line);
+        char *got_host = header_value(head, "Host");
+        assert_string_equal(got_host, host);
+        free(got_host);
+        free(libcurl_line);
+        free(line);
+        free(host);
+        free(url);
+    }
+    http_client_free(c);
+}
+
+/*
  * A zone id in an IPv6 literal says which interface a link-local address
  * is on: without it the connection cannot be made.  libcurl 7.88 copies
  * a CURLU with curl_url_dup(), which leaves the zone id out, so such a
@@ -427,6 +485,7 @@ int main(void)
         cmocka_unit_test(test_requests_as_libcurl_makes_them),
         cmocka_unit_test(test_refused_url_between_good_ones),
         cmocka_unit_test(test_ipv6_zone_id),
+        cmocka_unit_test(test_unusual_urls_as_libcurl_reads_them),
     };
     return cmocka_run_group_tests(tests, server_start, server_stop);
 }
