@@ -323,6 +323,19 @@ static void test_requests_as_libcurl_makes_them(void **state)
          "Basic dXNlcjpwdw=="},
         {"http://127.0.0.1:%u/s/22", "/s/22", "127.0.0.1:%u", ""},
         {"http://127.0.0.1:%u/s/23", "/s/23", "127.0.0.1:%u", ""},
+        /* Hosts and ports libcurl's parser rewrites, twice each. */
+        {"http://127.1:%u/s/24", "/s/24", "127.0.0.1:%u", ""},
+        {"http://127.1:%u/s/25", "/s/25", "127.0.0.1:%u", ""},
+        {"http://0x7f.0.0.1:0%u/s/26", "/s/26", "127.0.0.1:%u", ""},
+        {"http://0x7f.0.0.1:0%u/s/27?z", "/s/27?z", "127.0.0.1:%u", ""},
+        /* An empty user name, and escapes in the user name and password. */
+        {"http://@127.0.0.1:%u/s/28", "/s/28", "127.0.0.1:%u", "Basic Og=="},
+        {"http://@127.0.0.1:%u/s/29", "/s/29", "127.0.0.1:%u", "Basic Og=="},
+        {"http://u%%40x:p%%3Aq@127.0.0.1:%u/s/30", "/s/30", "127.0.0.1:%u",
+         "Basic dUB4OnA6cQ=="},
+        {"http://u%%40x:p%%3Aq@127.0.0.1:%u/s/31", "/s/31", "127.0.0.1:%u",
+         "Basic dUB4OnA6cQ=="},
+        {"http://127.0.0.1:%u/s/32", "/s/32", "127.0.0.1:%u", ""},
     };
     struct http_client *c = http_client_new(&(struct http_options){.user_agent = "test"});
     assert_non_null(c);
