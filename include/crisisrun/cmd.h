@@ -85,11 +85,13 @@ int cmd_check_listen(const struct cmd_entry *e, const char *addr);
 int cmd_check_public_url(const struct cmd_entry *e, const char *url);
 
 /*
- * Parses a "--var K=V" argument into the growing array *vars.
- * Returns 0, or -1 after reporting a malformed argument.
+ * Parses a "--var K=V" argument of command e into the growing array *vars.
+ * Returns 0, or -1 after reporting a malformed argument as e's usage error
+ * (the message and e's usage line).
  */
 struct kv;
-int cmd_parse_var(const char *arg, struct kv **vars, size_t *n, size_t *alloc);
+int cmd_parse_var(const struct cmd_entry *e, const char *arg, struct kv **vars, size_t *n,
+                  size_t *alloc);
 void cmd_free_vars(struct kv *vars, size_t n);
 
 /*

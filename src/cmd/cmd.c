@@ -96,11 +96,14 @@ int cmd_check_public_url(const struct cmd_entry *e, const char *url)
     return why ? cmd_usage_error(e, "%s", why) : 0;
 }
 
-int cmd_parse_var(const char *arg, struct kv **vars, size_t *n, size_t *alloc)
+int cmd_parse_var(const struct cmd_entry *e, const char *arg, struct kv **vars, size_t *n,
+                  size_t *alloc)
 {
     const char *eq = strchr(arg, '=');
-    if (!eq || eq == arg)
-        return error("invalid --var '%s' (expected NAME=VALUE)", arg);
+    if (!eq || eq == arg) {
+        cmd_usage_error(e, "invalid --var '%s' (expected NAME=VALUE)", arg);
+        return -1;
+    }
     ALLOC_GROW(*vars, *n + 1, *alloc);
     (*vars)[*n].key = xstrndup(arg, (size_t)(eq - arg));
     (*vars)[*n].value = xstrdup(eq + 1);

@@ -542,7 +542,7 @@ static int plan_exec(struct cmd_ctx *ctx, int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
         switch (c) {
         case 'v':
-            if (cmd_parse_var(optarg, &vars, &nvars, &avars) < 0)
+            if (cmd_parse_var(&cmd_plan, optarg, &vars, &nvars, &avars) < 0)
                 goto out;
             break;
         case 'H':

@@ -30,7 +30,7 @@ static int run_exec(struct cmd_ctx *ctx, int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":q", opts, NULL)) != -1) {
         switch (c) {
         case 'v':
-            if (cmd_parse_var(optarg, &vars, &nvars, &avars) < 0) {
+            if (cmd_parse_var(&cmd_run, optarg, &vars, &nvars, &avars) < 0) {
                 ret = EXIT_USAGE;
                 goto out;
             }

@@ -24,7 +24,7 @@ static int validate_exec(struct cmd_ctx *ctx, int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":q", opts, NULL)) != -1) {
         switch (c) {
         case 'v':
-            if (cmd_parse_var(optarg, &vars, &nvars, &avars) < 0) {
+            if (cmd_parse_var(&cmd_validate, optarg, &vars, &nvars, &avars) < 0) {
                 cmd_free_vars(vars, nvars);
                 return EXIT_USAGE;
             }

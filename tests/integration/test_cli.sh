@@ -41,6 +41,21 @@ set -e
 assert_eq "$rc" 2 "no command exit code"
 assert_contains "$TMP/err" "crisisrun: no command given"
 
+# A malformed --var is a usage error like any other (docs/cli.md): the
+# message, then the command's usage line, exit 2; nothing is started.
+for c in validate plan run; do
+    for v in x =x; do
+        set +e
+        crisisrun --db "$TMP/none.db" "$c" --var "$v" "$TMP/none.yaml" 2>"$TMP/err"; rc=$?
+        set -e
+        assert_eq "$rc" 2 "'$c --var $v' exit code"
+        assert_contains "$TMP/err" "crisisrun: invalid --var '$v' (expected NAME=VALUE)"
+        grep -q "^usage: crisisrun \[--db PATH\] $c " "$TMP/err" ||
+            fail "'$c --var $v': no usage line after the message"
+    done
+done
+[[ ! -e $TMP/none.db ]] || fail "a malformed --var created the journal"
+
 # An empty --db ("--db $UNSET") is a usage error, not a journal that
 # cannot be opened (1).
 set +e
