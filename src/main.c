@@ -20,7 +20,7 @@ static void usage(FILE *out)
         "  --db PATH  the journal (default $CRISISRUN_DB, else\n"
         "             $XDG_STATE_HOME/crisisrun/crisisrun.db, else\n"
         "             ~/.local/state/crisisrun/crisisrun.db)\n"
-        "  --help     this help; `crisisrun COMMAND --help` for one command\n"
+        "  -h, --help this help; `crisisrun COMMAND --help` for one command\n"
         "  --version  print the version\n\n"
         "exit status: 0 success, 1 runtime failure, 2 usage error or invalid playbook\n");
 }

@@ -133,6 +133,8 @@ const struct cmd_entry cmd_inbox = {
         "/googlechat/NAME, /webhook/NAME: answered as the real service does.\n"
         "Prefix /fault/500, /fault/429/SECONDS, /fault/hang, ... to rehearse\n"
         "failures (see docs/inbox.md).  GET / shows the messages.\n"
-        "Stops cleanly on SIGINT or SIGTERM.\n",
+        "Stops cleanly on SIGINT or SIGTERM.\n"
+        "exit status: 0 stopped by SIGINT or SIGTERM; 1 cannot listen or write to\n"
+        "DIR; 2 a bad option or secret\n",
     .exec = inbox_exec,
 };

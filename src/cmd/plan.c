@@ -652,6 +652,8 @@ const struct cmd_entry cmd_plan = {
         "  --json            print a JSON array of occurrences\n\n"
         "The plan assumes nobody acknowledges: escalations appear at their deadlines,\n"
         "labelled with the acknowledgement that would prevent them.  It sends nothing\n"
-        "and opens no socket.  See docs/plan.md.\n",
+        "and opens no socket.  See docs/plan.md.\n"
+        "exit status: 0 the plan printed; 1 the plan cannot be written; 2 invalid\n"
+        "playbook or usage\n",
     .exec = plan_exec,
 };

@@ -53,11 +53,20 @@ const struct cmd_entry cmd_resume = {
     .name = "resume",
     .usage = "resume [--listen ADDR] [--public-url URL] [--capture DIR] [--quiet] RUN",
     .summary = "continue a run whose process died, from the journal, without re-sending",
-    .help = "Rebuilds the run from the journal: nothing delivered is sent again; requests\n"
-            "that were in flight are re-sent with their original webhook-id; one-shot steps\n"
-            "that came due meanwhile are sent once, marked late; a recurring step that\n"
-            "missed several occurrences sends one update.  Acknowledgement deadlines keep\n"
-            "their times.  A run still driven by a live process is refused.\n"
-            "exit status: as for run\n",
+    .help =
+        "options:\n"
+        "  --listen ADDR     control API and feedback form address (default\n"
+        "                    127.0.0.1:0; the run's process gets a new one)\n"
+        "  --public-url URL  base of {{feedback_url}}, as for run\n"
+        "  --capture DIR     send nothing; write each request to DIR instead (a run\n"
+        "                    started with --capture keeps capturing without it)\n"
+        "  -q, --quiet       plain timestamped lines even on a terminal\n\n"
+        "Rebuilds the run from the journal: nothing delivered is sent again; requests\n"
+        "that were in flight are re-sent with their original webhook-id; one-shot steps\n"
+        "that came due meanwhile are sent once, marked late; a recurring step that\n"
+        "missed several occurrences sends one update.  Acknowledgement deadlines keep\n"
+        "their times.  A run still driven by a live process is refused.\n"
+        "exit status: as for run; 1 also when the run is over or driven by another\n"
+        "process\n",
     .exec = resume_exec,
 };

@@ -91,23 +91,26 @@ const struct cmd_entry cmd_run = {
     .name = "run",
     .usage = "run [--var K=V]... [--drill] [--speed N] [--capture DIR] [--listen ADDR] "
              "[--public-url URL] [--quiet] FILE",
-    .summary = "launch a run: timed steps delivered to their channels, journaled, shown live",
-    .help = "options:\n"
-            "  --var K=V         override a playbook variable (repeatable)\n"
-            "  --drill           a rehearsal: messages start with [DRILL], reports say so\n"
-            "  --speed N         with --drill: N virtual seconds per real second\n"
-            "  --capture DIR     send nothing; write each request to DIR instead\n"
-            "  --listen ADDR     control API and feedback form address (default 127.0.0.1:0)\n"
-            "  --public-url URL  base of {{feedback_url}} (default: the listen address);\n"
-            "                    http or https, with no user name or password\n"
-            "  --quiet           plain timestamped lines even on a terminal\n\n"
-            "Prints the run id first.  Returns when the run is resolved, every notification\n"
-            "has settled and the feedback window has closed.  SIGINT or SIGTERM stop it\n"
-            "cleanly; an unresolved run is marked interrupted: continue with 'resume'.\n"
-            "https endpoints are verified against $SSL_CERT_FILE when set, else the\n"
-            "system's CA bundle.\n"
-            "exit status: 0 all delivered; 1 notifications failed for good, or the journal\n"
-            "failed, or interrupted, or the run could not start (marked failed);\n"
-            "2 invalid playbook or usage\n",
+    .summary =
+        "launch a run: timed steps delivered to their channels, journaled, shown live",
+    .help =
+        "options:\n"
+        "  --var K=V         override a playbook variable (repeatable)\n"
+        "  --drill           a rehearsal: messages start with [DRILL], reports say so\n"
+        "  --speed N         with --drill: N virtual seconds per real second\n"
+        "  --capture DIR     send nothing; write each request to DIR instead\n"
+        "  --listen ADDR     control API and feedback form address (default "
+        "127.0.0.1:0)\n"
+        "  --public-url URL  base of {{feedback_url}} (default: the listen address);\n"
+        "                    http or https, with no user name or password\n"
+        "  -q, --quiet       plain timestamped lines even on a terminal\n\n"
+        "Prints the run id first.  Returns when the run is resolved, every notification\n"
+        "has settled and the feedback window has closed.  SIGINT or SIGTERM stop it\n"
+        "cleanly; an unresolved run is marked interrupted: continue with 'resume'.\n"
+        "https endpoints are verified against $SSL_CERT_FILE when set, else the\n"
+        "system's CA bundle.\n"
+        "exit status: 0 all delivered; 1 notifications failed for good, or the journal\n"
+        "failed, or interrupted, or the run could not start (marked failed);\n"
+        "2 invalid playbook or usage\n",
     .exec = run_exec,
 };

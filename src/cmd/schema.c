@@ -57,6 +57,7 @@ const struct cmd_entry cmd_schema = {
             "while writing a playbook (see docs/schema.md).  The schema cannot check\n"
             "everything: `crisisrun validate` also resolves channel and step names,\n"
             "template variables, ${env:...} and ${file:...} references and urls_file.\n\n"
-            "exit status: 0 on success, 1 when the schema cannot be written\n",
+            "exit status: 0 on success, 1 when the schema cannot be written, 2 on any\n"
+            "argument\n",
     .exec = schema_exec,
 };

@@ -99,6 +99,8 @@ const struct cmd_entry cmd_serve = {
         "drill's window on its own virtual clock).  GET /api/runs, /api/runs/ID: the\n"
         "runs as JSON, with 'Authorization: Bearer TOKEN', the token being in the file\n"
         "serve.token next to the journal (mode 0600, made at start, removed at exit).\n"
-        "GET /healthz: ok.  Stops cleanly on SIGINT or SIGTERM.  See docs/feedback.md.\n",
+        "GET /healthz: ok.  Stops cleanly on SIGINT or SIGTERM.  See docs/feedback.md.\n"
+        "exit status: 0 stopped by SIGINT or SIGTERM; 1 cannot listen or open the\n"
+        "journal; 2 usage\n",
     .exec = serve_exec,
 };

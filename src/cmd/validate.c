@@ -67,8 +67,8 @@ const struct cmd_entry cmd_validate = {
     .usage = "validate [--var K=V]... [--quiet] FILE...",
     .summary = "check playbooks and print every problem with its line and column",
     .help = "options:\n"
-            "  --var K=V  override a playbook variable (repeatable)\n"
-            "  --quiet    print nothing for valid playbooks\n\n"
+            "  --var K=V    override a playbook variable (repeatable)\n"
+            "  -q, --quiet  print nothing for valid playbooks\n\n"
             "Each problem is printed as FILE:LINE:COL: error: MESSAGE.\n"
             "exit status: 0 when every playbook is valid, 2 otherwise\n",
     .exec = validate_exec,

@@ -25,6 +25,86 @@ for c in $cmds; do
     grep -q "^### \`$c" "$CRISISRUN_SOURCE/docs/cli.md" || fail "docs/cli.md has no section for '$c'"
 done
 
+# Each --help says what its section of docs/cli.md says: every option the
+# one lists (in its usage, its options or the section's table) is in the
+# other, and the exit statuses given are the same.
+python3 - "$CRISISRUN_SOURCE/docs/cli.md" "$TMP" >"$TMP/helpdoc" <<'PY' ||
+import re, sys, os
+doc = open(sys.argv[1]).read()
+d = sys.argv[2]
+OPT = re.compile(r'(?<![\w-])(--[a-z][a-z-]*[a-z]|-[a-zA-Z])(?![\w-])')
+CODE = re.compile(r'(?<![\w.:/-])[012](?![\w.:/-])')
+bad = []
+
+def has(text, o):
+    return re.search(r'(?<![\w-])' + re.escape(o) + r'(?![\w-])', text) is not None
+
+def sections(cmd):
+    out = []
+    for m in re.finditer(r'^### `' + re.escape(cmd) + r'\b.*?(?=^##)', doc + '\n##', re.S | re.M):
+        out.append(m.group(0))
+    return out
+
+def exit_text(text, start):
+    i = text.find(start)
+    if i < 0:
+        return None
+    return ' '.join(text[i:].split('\n\n')[0].split())
+
+# The global options.
+main = open(os.path.join(d, 'help')).read()
+glob = doc[doc.index('## Global options'):doc.index('## Exit status')]
+for o in set(OPT.findall(glob)):
+    if not has(main, o):
+        bad.append(f"crisisrun --help does not list {o} (docs/cli.md does)")
+for o in set(OPT.findall(main.split('options:')[1])):
+    if not has(glob, o):
+        bad.append(f"docs/cli.md does not list {o} (crisisrun --help does)")
+
+for f in sorted(os.listdir(d)):
+    if not f.startswith('h.'):
+        continue
+    cmd = f[2:]
+    help_ = open(os.path.join(d, f)).read()
+    secs = sections(cmd)
+    if not secs:
+        bad.append(f"docs/cli.md: no section for {cmd}")
+        continue
+    sec = '\n'.join(secs)
+    # The headings' usage and the first column of the options tables.
+    heads = '\n'.join(s.split('\n')[0] for s in secs) + '\n' + '\n'.join(
+        l.split('|')[1] for s in secs for l in s.split('\n') if l.startswith('| `'))
+    # Every option --help lists or shows in its usage is documented, and
+    # every option of the section's heading is in --help.
+    listed = [l for l in help_.split('\n') if re.match(r'^(usage:|  +-)', l)]
+    for o in set(OPT.findall('\n'.join(listed))) - {'--db'}:
+        if not has(sec, o):
+            bad.append(f"{cmd}: --help lists {o}, docs/cli.md does not")
+    for o in set(OPT.findall(heads)) - {'--db'}:
+        if not has(help_, o):
+            bad.append(f"{cmd}: docs/cli.md lists {o}, --help does not")
+    # The exit statuses.
+    hx = exit_text(help_, 'exit status:')
+    if hx is None:
+        bad.append(f"{cmd}: --help gives no exit status")
+        continue
+    dx = [t for t in (exit_text(s, 'Exit') for s in secs) if t]
+    if not dx:
+        bad.append(f"{cmd}: docs/cli.md gives no exit status")
+        continue
+    if any('as `run`' in t for t in dx):
+        if 'as for run' not in hx:
+            bad.append(f"{cmd}: docs/cli.md says exit codes as run, --help does not")
+        continue
+    hc, dc = set(CODE.findall(hx)), set(CODE.findall(' '.join(dx)))
+    if hc != dc:
+        bad.append(f"{cmd}: exit statuses {sorted(dc)} in docs/cli.md, {sorted(hc)} in --help")
+for b in bad:
+    print(b)
+sys.exit(1 if bad else 0)
+PY
+    fail "--help and docs/cli.md differ: $(cat "$TMP/helpdoc")"
+
 # Usage errors exit 2 with a lowercase "crisisrun: " message.
 set +e
 crisisrun nosuchcommand 2>"$TMP/err"; rc=$?
