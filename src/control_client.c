@@ -19,6 +19,8 @@
 #include "crisisrun/control.h"
 #include "crisisrun/http.h"
 #include "crisisrun/journal.h"
+#include "crisisrun/runmeta.h"
+#include "crisisrun/suggest.h"
 #include "crisisrun/util.h"
 
 #define CALL_TIMEOUT_MS 10000
@@ -104,6 +106,68 @@ static int ended(const struct journal_run *run, const char *id)
     return EXIT_RUNTIME;
 }
 
+/* Reports "run ID: no WHAT 'NAME' in this playbook" with the closest of
+ * sg's candidates, as the run itself words it; releases sg. */
+static int unknown(const char *id, const char *what, const char *name, struct suggest *sg)
+{
+    const char *best = suggest_best(sg, name);
+    if (best)
+        error("run %s: no %s '%s' in this playbook (did you mean '%s'?)", id, what, name,
+              best);
+    else
+        error("run %s: no %s '%s' in this playbook", id, what, name);
+    suggest_release(sg);
+    return EXIT_USAGE;
+}
+
+/*
+ * For a run whose process does not answer: EXIT_USAGE after reporting a
+ * step or channel of body that the playbook recorded with the run
+ * (runs.meta_json) does not have, or a trigger of a step that is not
+ * `on: manual`; else 0.  A live run checks these itself, with the same
+ * words; checked here too, a misspelt name stays a usage error (2) once
+ * the process has ended, as a misspelt status does, rather than turning
+ * into "the run is over" (1).  A run recorded without metadata is not
+ * checked.  The suggestion for a misspelt step of `ack` is any step, not
+ * only those with `ack:` as the run offers: the metadata does not say.
+ */
+static int check_names(const struct journal_run *run, const char *id, const char *action,
+                       json_t *body)
+{
+    struct runmeta m;
+    if (!run->meta_json || runmeta_parse(run->meta_json, &m) < 0)
+        return 0;
+    int ret = 0;
+    const char *step = json_string_value(json_object_get(body, "step"));
+    int trigger = !strcmp(action, "trigger");
+    if (step && m.nsteps && (trigger || !strcmp(action, "ack"))) {
+        const struct runmeta_step *s = runmeta_step(&m, step);
+        if (!s) {
+            struct suggest sg = SUGGEST_INIT;
+            for (size_t i = 0; i < m.nsteps; i++)
+                if (!trigger ||
+                    (m.steps[i].timing && !strcmp(m.steps[i].timing, "on manual")))
+                    suggest_add(&sg, m.steps[i].id);
+            ret = unknown(id, "step", step, &sg);
+        } else if (trigger && s->timing && strcmp(s->timing, "on manual")) {
+            error("run %s: step '%s' is not an 'on: manual' step", id, step);
+            ret = EXIT_USAGE;
+        }
+    }
+    json_t *notify = json_object_get(body, "notify");
+    for (size_t i = 0; !ret && m.nchannels && i < json_array_size(notify); i++) {
+        const char *ch = json_string_value(json_array_get(notify, i));
+        if (ch && !runmeta_channel(&m, ch)) {
+            struct suggest sg = SUGGEST_INIT;
+            for (size_t c = 0; c < m.nchannels; c++)
+                suggest_add(&sg, m.channels[c].name);
+            ret = unknown(id, "channel", ch, &sg);
+        }
+    }
+    runmeta_release(&m);
+    return ret;
+}
+
 static int post(const char *url, const char *token, const char *body, struct answer *a)
 {
     struct http_client *c = http_client_new(
@@ -149,13 +213,17 @@ int control_call(const struct cmd_ctx *ctx, const char *run_arg, const char *act
         goto out;
     if (!run.control_addr) {
         /* The process ended cleanly (it clears the address) or never served. */
-        ret = ended(&run, id);
+        ret = check_names(&run, id, action, body);
+        if (!ret)
+            ret = ended(&run, id);
         goto out;
     }
     if (owner_is_dead(&run)) {
         /* Killed: its address is still journaled but nobody answers there,
          * or worse, another process has the port now. */
-        ret = gone(id);
+        ret = check_names(&run, id, action, body);
+        if (!ret)
+            ret = gone(id);
         goto out;
     }
     token = read_token(db, &run);
@@ -176,6 +244,9 @@ int control_call(const struct cmd_ctx *ctx, const char *run_arg, const char *act
          * before it closes its socket, so the journal now says which.
          * Only a process that left its address behind is gone.
          */
+        ret = check_names(&run, id, action, body);
+        if (ret)
+            goto out;
         struct journal_run now;
         memset(&now, 0, sizeof(now));
         if (journal_run_get(j, id, &now) == 0 && !now.control_addr)

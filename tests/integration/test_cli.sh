@@ -190,6 +190,7 @@ channels:
   c: {type: webhook, url: "http://127.0.0.1:9/x"}
 steps:
   - {id: a, at: 0s, status: resolved, notify: [c], message: "m"}
+  - {id: notify-all, on: manual, notify: [c], message: "m"}
 EOF
 crisisrun --db "$TMP/j.db" run --quiet --capture "$TMP/cap" "$TMP/p.yaml" >/dev/null
 set +e
@@ -250,4 +251,26 @@ crisisrun --db "$TMP/j.db" status "$run_id" resovled 2>"$TMP/err"; rc=$?
 set -e
 assert_eq "$rc" 2 "status with an unknown status, run over"
 assert_contains "$TMP/err" "crisisrun: unknown status 'resovled' (use investigating, identified, monitoring or resolved)"
+
+# So are a step or channel the playbook does not have, and a trigger of a
+# step that is not 'on: manual' (docs/cli.md: exit 2, as when the run's
+# process answers), checked against the playbook recorded with the run;
+# a name it has gets the run's state (1).
+for args in "ack $run_id notify-al|no step 'notify-al' in this playbook (did you mean 'notify-all'?)" \
+            "trigger $run_id notify-al|no step 'notify-al' in this playbook (did you mean 'notify-all'?)" \
+            "trigger $run_id a|step 'a' is not an 'on: manual' step" \
+            "note $run_id text --notify c,d|no channel 'd' in this playbook"; do
+    set +e
+    crisisrun --db "$TMP/j.db" ${args%%|*} 2>"$TMP/err"; rc=$?
+    set -e
+    assert_eq "$rc" 2 "'${args%%|*}', run over"
+    assert_contains "$TMP/err" "crisisrun: run $run_id: ${args#*|}"
+done
+for args in "ack $run_id a" "trigger $run_id notify-all" "note $run_id text --notify c"; do
+    set +e
+    crisisrun --db "$TMP/j.db" $args 2>"$TMP/err"; rc=$?
+    set -e
+    assert_eq "$rc" 1 "'$args', run over"
+    assert_contains "$TMP/err" "crisisrun: run $run_id is resolved and its process has ended"
+done
 echo "test_cli: ok"
