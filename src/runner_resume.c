@@ -488,7 +488,9 @@ void runner_resend_unsettled(struct runner *r)
     journal_notification_list_free(v, n);
     if (resent)
         liveview_event(&r->lv, runner_wall(r, runner_offset(r)),
-                       "re-sending %zu notifications that were not settled", resent);
+                       resent == 1 ? "re-sending %zu notification that was not settled"
+                                   : "re-sending %zu notifications that were not settled",
+                       resent);
 }
 
 /*
@@ -575,5 +577,7 @@ void runner_complete_fanouts(struct runner *r)
     journal_event_list_free(ev, nev);
     if (queued)
         liveview_event(&r->lv, runner_wall(r, runner_offset(r)),
-                       "journaling the %zu notifications of interrupted fan-outs", queued);
+                       queued == 1 ? "journaling the %zu notification of an interrupted fan-out"
+                                   : "journaling the %zu notifications of interrupted fan-outs",
+                       queued);
 }

@@ -39,6 +39,8 @@ first=$(sq "SELECT a.started_ms FROM attempts a JOIN notifications n ON n.id = a
 start_crisisrun "$TMP/resume.out" resume "$RUN" --quiet
 wait_exit "$BG_PID" $(( WAIT + 20 ))
 assert_eq "$EXIT_RC" 1 "the resume, whose notification failed for good (see $TMP/resume.out)"
+grep -qF "re-sending 1 notification that was not settled" "$TMP/resume.out" ||
+    fail "the resume says it re-sends the one notification (see $TMP/resume.out)"
 second=$(sq "SELECT a.started_ms FROM attempts a JOIN notifications n ON n.id = a.notification_id
              WHERE n.run_id = '$RUN' AND a.number = 2")
 [[ -n "$second" ]] || fail "no second attempt"
