@@ -281,6 +281,37 @@ static char *header_value(const char *head, const char *name)
     return v;
 }
 
+/*
+ * POSTs to url and checks what arrived: the request line "POST TARGET
+ * HTTP/1.1" (target NULL: libcurl's own, else also checked to be libcurl's
+ * own), the Host line, and the Authorization line when auth is not NULL
+ * ("" when none must be sent).
+ */
+static void expect_sent(struct http_client *c, const char *url, const char *target,
+                        const char *host, const char *auth)
+{
+    char *libcurl_line = curl_request_line(url);
+    char *line = target ? xasprintf("POST %s HTTP/1.1\r\n", target) : xstrdup(libcurl_line);
+    struct outcome o;
+    const char *head = post(c, url, &o);
+    if (!head || strncmp(head, line, strlen(line)))
+        fail_msg("%s: sent %.*s (%s), expected %s", url, head ? (int)strcspn(head, "\r") : 7,
+                 head ? head : "nothing", o.error, line);
+    assert_int_equal(o.status, 204);
+    /* A hand-written target is libcurl's. */
+    assert_string_equal(line, libcurl_line);
+    char *got_host = header_value(head, "Host");
+    assert_string_equal(got_host, host);
+    free(got_host);
+    if (auth) {
+        char *got_auth = header_value(head, "Authorization");
+        assert_string_equal(got_auth, auth);
+        free(got_auth);
+    }
+    free(libcurl_line);
+    free(line);
+}
+
 struct wire_case {
     const char *url; /* "%u" is the server's port */
     const char *target;
@@ -342,24 +373,7 @@ static void test_requests_as_libcurl_makes_them(void **state)
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         char *url = xasprintf(cases[i].url, srv.port);
         char *host = xasprintf(cases[i].host, srv.port);
-        char *line = xasprintf("POST %s HTTP/1.1\r\n", cases[i].target);
-        char *libcurl_line = curl_request_line(url);
-        struct outcome o;
-        const char *head = post(c, url, &o);
-        if (!head || strncmp(head, line, strlen(line)))
-            fail_msg("%s: sent %.*s, expected %s", url,
-                     head ? (int)strcspn(head, "\r") : 6, head ? head : "nothing", line);
-        assert_int_equal(o.status, 204);
-        /* The hand-written target is libcurl's. */
-        assert_string_equal(line, libcurl_line);
-        char *got_host = header_value(head, "Host");
-        char *got_auth = header_value(head, "Authorization");
-        assert_string_equal(got_host, host);
-        assert_string_equal(got_auth, cases[i].authorization);
-        free(got_host);
-        free(got_auth);
-        free(libcurl_line);
-        free(line);
+        expect_sent(c, url, cases[i].target, host, cases[i].authorization);
         free(host);
         free(url);
     }
@@ -416,36 +430,23 @@ static void test_unusual_urls_as_libcurl_reads_them(void **state)
     assert_non_null(c);
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         char *url = xasprintf(cases[i].url, srv.port);
-        struct outcome o;
-        const char *head = post(c, url, &o);
-        if (!cases[i].target) {
-            if (head)
-                fail_msg("%s: sent %.*s, libcurl refuses it", url,
-                         (int)strcspn(head, "\r"), head);
-            assert_int_equal(o.status, 0);
-            CURLU *h = curl_url();
-            assert_int_not_equal(
-                curl_url_set(h, CURLUPART_URL, url,
-                             CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME),
-                CURLUE_OK);
-            curl_url_cleanup(h);
+        if (cases[i].target) {
+            char *host = xasprintf(cases[i].host, srv.port);
+            expect_sent(c, url, cases[i].target, host, cases[i].authorization);
+            free(host);
             free(url);
             continue;
         }
-        char *host = xasprintf(cases[i].host, srv.port);
-        char *line = xasprintf("POST %s HTTP/1.1\r\n", cases[i].target);
-        char *libcurl_line = curl_request_line(url);
-        if (!head || strncmp(head, line, strlen(line)))
-            fail_msg("%s: sent %.*s, expected %s", url,
-                     head ? (int)strcspn(head, "\r") : 7, head ? head : "nothing", line);
-        assert_int_equal(o.status, 204);
-        assert_string_equal(line, libcurl_line);
-        char *got_host = header_value(head, "Host");
-        assert_string_equal(got_host, host);
-        free(got_host);
-        free(libcurl_line);
-        free(line);
-        free(host);
+        struct outcome o;
+        const char *head = post(c, url, &o);
+        if (head)
+            fail_msg("%s: sent %.*s, libcurl refuses it", url, (int)strcspn(head, "\r"), head);
+        assert_int_equal(o.status, 0);
+        CURLU *h = curl_url();
+        assert_int_not_equal(
+            curl_url_set(h, CURLUPART_URL, url, CURLU_GUESS_SCHEME | CURLU_NON_SUPPORT_SCHEME),
+            CURLUE_OK);
+        curl_url_cleanup(h);
         free(url);
     }
     http_client_free(c);
@@ -472,23 +473,12 @@ static void test_ipv6_zone_id(void **state)
         xasprintf("http://[%s%%25%u]:%u/zone/3", srv.addr6, srv.ifindex6, srv.port6),
         xasprintf("http://[%s%%25%u]:%u/zone/4", srv.addr6, srv.ifindex6, srv.port6),
     };
+    char *host = xasprintf("[%s]:%u", srv.addr6, srv.port6);
     for (size_t i = 0; i < ARRAY_SIZE(urls); i++) {
-        struct outcome o;
-        const char *head = post(c, urls[i], &o);
-        char *line = curl_request_line(urls[i]);
-        if (!head || strncmp(head, line, strlen(line)))
-            fail_msg("%s: sent %.*s (%s), expected %s", urls[i],
-                     head ? (int)strcspn(head, "\r") : 7, head ? head : "nothing",
-                     o.error, line);
-        assert_int_equal(o.status, 204);
-        char *host = xasprintf("[%s]:%u", srv.addr6, srv.port6);
-        char *got_host = header_value(head, "Host");
-        assert_string_equal(got_host, host);
-        free(got_host);
-        free(host);
-        free(line);
+        expect_sent(c, urls[i], NULL, host, NULL);
         free(urls[i]);
     }
+    free(host);
     http_client_free(c);
 }
 
