@@ -13,6 +13,10 @@ static int trigger_exec(struct cmd_ctx *ctx, int argc, char **argv)
         return cmd_usage_error(&cmd_trigger, "expected RUN and STEP");
     if (cmd_check_run(&cmd_trigger, argv[1]))
         return EXIT_USAGE;
+    /* Refused here, as ack refuses it: a live run would say "'step' is
+     * required", and a run that is over would say only that it is over. */
+    if (!*argv[2])
+        return cmd_usage_error(&cmd_trigger, "no step given (STEP is empty)");
     return control_call(ctx, argv[1], "trigger", json_pack("{s:s}", "step", argv[2]));
 }
 
@@ -21,6 +25,6 @@ const struct cmd_entry cmd_trigger = {
     .usage = "trigger RUN STEP",
     .summary = "run an 'on: manual' step now",
     .help = "exit status: 0 done; 1 the run's process is gone or the run is over;\n"
-            "2 unknown step, or a step that is not 'on: manual'\n",
+            "2 unknown or empty step, or a step that is not 'on: manual'\n",
     .exec = trigger_exec,
 };

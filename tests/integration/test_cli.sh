@@ -232,6 +232,12 @@ set -e
 assert_eq "$rc" 2 "ack with an empty STEP"
 assert_contains "$TMP/err" "crisisrun: no step given (STEP is empty; leave it out to acknowledge the run)"
 [[ ! -e $TMP/none.db ]] || fail "an empty STEP created the journal"
+set +e
+crisisrun --db "$TMP/none.db" trigger 0123456789ab "" 2>"$TMP/err"; rc=$?
+set -e
+assert_eq "$rc" 2 "trigger with an empty STEP"
+assert_contains "$TMP/err" "crisisrun: no step given (STEP is empty)"
+[[ ! -e $TMP/none.db ]] || fail "trigger with an empty STEP created the journal"
 
 # note --notify: an empty list or name is a typo, refused before the run
 # is looked up (not a note broadcast to nobody, or to fewer channels).
