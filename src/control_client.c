@@ -106,17 +106,13 @@ static int ended(const struct journal_run *run, const char *id)
     return EXIT_RUNTIME;
 }
 
-/* Reports "run ID: no WHAT 'NAME' in this playbook" with the closest of
- * sg's candidates, as the run itself words it; releases sg. */
+/* Reports "run ID: no WHAT 'NAME' in this playbook" as the run itself
+ * words it (suggest_not_in_playbook()); releases sg. */
 static int unknown(const char *id, const char *what, const char *name, struct suggest *sg)
 {
-    const char *best = suggest_best(sg, name);
-    if (best)
-        error("run %s: no %s '%s' in this playbook (did you mean '%s'?)", id, what, name,
-              best);
-    else
-        error("run %s: no %s '%s' in this playbook", id, what, name);
-    suggest_release(sg);
+    char *msg = suggest_not_in_playbook(sg, what, name);
+    error("run %s: %s", id, msg);
+    free(msg);
     return EXIT_USAGE;
 }
 

@@ -26,11 +26,7 @@ static int refuse(char **msg, int status, const char *fmt, const char *arg)
  * of the candidates in sg when it is a plausible typo; releases sg. */
 static int unknown(char **msg, const char *what, const char *name, struct suggest *sg)
 {
-    const char *best = suggest_best(sg, name);
-    *msg = best ? xasprintf("no %s '%s' in this playbook (did you mean '%s'?)", what,
-                            name, best)
-                : xasprintf("no %s '%s' in this playbook", what, name);
-    suggest_release(sg);
+    *msg = suggest_not_in_playbook(sg, what, name);
     return 404;
 }
 

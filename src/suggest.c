@@ -76,3 +76,13 @@ void suggest_release(struct suggest *sg)
     sg->names = NULL;
     sg->n = sg->alloc = 0;
 }
+
+char *suggest_not_in_playbook(struct suggest *sg, const char *what, const char *name)
+{
+    const char *best = suggest_best(sg, name);
+    char *msg = best ? xasprintf("no %s '%s' in this playbook (did you mean '%s'?)", what,
+                                 name, best)
+                     : xasprintf("no %s '%s' in this playbook", what, name);
+    suggest_release(sg);
+    return msg;
+}

@@ -26,5 +26,13 @@ const char *suggest_best(const struct suggest *sg, const char *word);
 /* Distance between a and b (transpositions count as one edit). */
 size_t suggest_distance(const char *a, const char *b);
 void suggest_release(struct suggest *sg);
+/*
+ * "no WHAT 'NAME' in this playbook", with " (did you mean 'BEST'?)" when
+ * one of sg's candidates is a plausible typo of name: the one wording of
+ * a step or channel a run does not have, whether the run itself says it
+ * or a command that found the run's process gone.  A new string; sg is
+ * released.
+ */
+char *suggest_not_in_playbook(struct suggest *sg, const char *what, const char *name);
 
 #endif

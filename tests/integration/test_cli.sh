@@ -226,18 +226,16 @@ for args in "ack" "status - identified" "note - text" "trigger - step" "resolve"
 done
 [[ ! -e $TMP/none.db ]] || fail "an empty RUN created the journal"
 # ... and so is an empty STEP, which the API would take for the whole run.
-set +e
-crisisrun --db "$TMP/none.db" ack 0123456789ab "" 2>"$TMP/err"; rc=$?
-set -e
-assert_eq "$rc" 2 "ack with an empty STEP"
-assert_contains "$TMP/err" "crisisrun: no step given (STEP is empty; leave it out to acknowledge the run)"
-[[ ! -e $TMP/none.db ]] || fail "an empty STEP created the journal"
-set +e
-crisisrun --db "$TMP/none.db" trigger 0123456789ab "" 2>"$TMP/err"; rc=$?
-set -e
-assert_eq "$rc" 2 "trigger with an empty STEP"
-assert_contains "$TMP/err" "crisisrun: no step given (STEP is empty)"
-[[ ! -e $TMP/none.db ]] || fail "trigger with an empty STEP created the journal"
+for want in "ack:no step given (STEP is empty; leave it out to acknowledge the run)" \
+    "trigger:no step given (STEP is empty)"; do
+    cmd=${want%%:*}
+    set +e
+    crisisrun --db "$TMP/none.db" "$cmd" 0123456789ab "" 2>"$TMP/err"; rc=$?
+    set -e
+    assert_eq "$rc" 2 "$cmd with an empty STEP"
+    assert_contains "$TMP/err" "crisisrun: ${want#*:}"
+    [[ ! -e $TMP/none.db ]] || fail "$cmd with an empty STEP created the journal"
+done
 
 # note --notify: an empty list or name is a typo, refused before the run
 # is looked up (not a note broadcast to nobody, or to fewer channels).
