@@ -711,6 +711,26 @@ static struct chan_entry chan_take(struct chan_heap *h)
     return top;
 }
 
+/*
+ * The slot a recurring step's timer, due at `when` but not popped by `now`,
+ * will arm once it fires: sched_pop coalesces the slots due by `now` into
+ * one, and apply_fired arms the slot after it.  -1 when arm_slot would stop
+ * there, at the count.  (An until: status already reached has cancelled
+ * the timer, so it is not live here.)
+ */
+static int64_t slot_after_due(const struct sched *s, size_t step, int64_t when,
+                              int64_t now)
+{
+    const struct step *sp = &s->pb->steps[step];
+    if (sp->timing != TIMING_EVERY || sp->every_ms <= 0)
+        return -1;
+    int64_t slot = (when - sp->from_ms) / sp->every_ms + 1;
+    int64_t next = slot + (now - when) / sp->every_ms + 1;
+    if (sp->until == UNTIL_COUNT && next > sp->until_count)
+        return -1;
+    return sp->from_ms + (next - 1) * sp->every_ms;
+}
+
 int64_t sched_next_scheduled(struct sched *s, size_t ch, int64_t now)
 {
     if (ch >= s->pb->nchannels)
@@ -720,7 +740,10 @@ int64_t sched_next_scheduled(struct sched *s, size_t ch, int64_t now)
      * Dead entries (fired, re-armed or cancelled timers) go for good.  A live
      * entry at or before `now` is a timer due but not popped yet: set it
      * aside and put it back, so that the answer does not depend on the order
-     * of queries (a message rendered again later gets the same answer).
+     * of queries (a message rendered again later gets the same answer).  A
+     * recurring step's due timer still promises its next slot: a message
+     * fired at the same instant as an `every:` occurrence would otherwise
+     * skip the occurrence after it, which is not armed until it fires.
      */
     size_t nkept = 0;
     int64_t answer = -1;
@@ -736,6 +759,9 @@ int64_t sched_next_scheduled(struct sched *s, size_t ch, int64_t now)
         }
     }
     for (size_t i = 0; i < nkept; i++) {
+        int64_t next = slot_after_due(s, s->kept[i].step, s->kept[i].when, now);
+        if (next >= 0 && (answer < 0 || next < answer))
+            answer = next;
         ALLOC_GROW(h->v, h->n + 1, h->alloc);
         h->v[h->n] = s->kept[i];
         chan_sift_up(h, h->n++);

@@ -622,8 +622,9 @@ static void test_next_update_per_channel_and_fallback(void **state)
     struct sched *s = sched_new(pb);
     struct log l = {STRBUF_INIT, {0}, 0};
     sched_start(s);
-    /* Queries do not consume: a later `now` first, then an earlier one. */
-    assert_int_equal(sched_next_scheduled(s, 0, 40 * MIN), -1);
+    /* Queries do not consume: a later `now` first, then an earlier one.  At
+     * 40m to-a's first slot is due, unpopped: its next slot is the answer. */
+    assert_int_equal(sched_next_scheduled(s, 0, 40 * MIN), 60 * MIN);
     assert_int_equal(sched_next_scheduled(s, 0, 0), 30 * MIN);
     assert_int_equal(sched_next_scheduled(s, 1, 0), 45 * MIN);
     assert_int_equal(sched_next_scheduled(s, 2, 0), 1 * MIN);
@@ -655,6 +656,69 @@ static void test_next_update_per_channel_and_fallback(void **state)
     sched_set_status(s, STATUS_RESOLVED, 80 * MIN);
     assert_int_equal(sched_next_update(s, 0, 80 * MIN), -1);
     strbuf_release(&l.sb);
+    sched_free(s);
+    playbook_free(pb);
+}
+
+/* Pops one fire due at `now` and names it. */
+static const char *pop_one(struct sched *s, const struct playbook *pb, int64_t now)
+{
+    struct sched_fire f;
+    assert_int_equal(sched_pop(s, now, &f), 1);
+    return pb->steps[f.step].id;
+}
+
+/*
+ * A message fired at the same instant as an every: occurrence to the same
+ * channel promises that step's next slot, which is armed only once the due
+ * occurrence fires: the runner renders each message as its step pops.
+ */
+static void test_next_update_beside_a_due_recurring_step(void **state)
+{
+    (void)state;
+    struct playbook *pb = pb_new(1, 4);
+    notify(add_at(pb, "first", 30 * MIN), 0);
+    notify(add_at(pb, "close", 90 * MIN), 0);
+    struct step *up = add_every(pb, "updates", 30 * MIN, 30 * MIN);
+    up->until = UNTIL_COUNT;
+    up->until_count = 3;
+    notify(up, 0);
+    struct sched *s = sched_new(pb);
+    sched_start(s);
+    assert_string_equal(pop_one(s, pb, 30 * MIN), "first");
+    assert_int_equal(sched_next_scheduled(s, 0, 30 * MIN), 60 * MIN);
+    assert_string_equal(pop_one(s, pb, 30 * MIN), "updates");
+    assert_int_equal(sched_next_scheduled(s, 0, 30 * MIN), 60 * MIN);
+    /* Slot 2 (60m) still unpopped at 65m: it fires and arms slot 3 at 90m. */
+    assert_int_equal(sched_next_scheduled(s, 0, 65 * MIN), 90 * MIN);
+    assert_string_equal(pop_one(s, pb, 65 * MIN), "updates");
+    assert_int_equal(sched_next_scheduled(s, 0, 65 * MIN), 90 * MIN);
+    /* At 90m the last counted slot is due beside "close": nothing after it. */
+    assert_string_equal(pop_one(s, pb, 90 * MIN), "close");
+    assert_int_equal(sched_next_scheduled(s, 0, 90 * MIN), -1);
+    assert_string_equal(pop_one(s, pb, 90 * MIN), "updates");
+    assert_int_equal(sched_next_scheduled(s, 0, 90 * MIN), -1);
+    sched_free(s);
+    playbook_free(pb);
+}
+
+/* Slots several periods overdue come out as one (coalescing): the promise
+ * is the slot after the last one due, not the one after the first. */
+static void test_next_update_after_overdue_slots(void **state)
+{
+    (void)state;
+    struct playbook *pb = pb_new(1, 2);
+    notify(add_at(pb, "note", 0), 0);
+    notify(add_every(pb, "updates", 10 * MIN, 10 * MIN), 0);
+    struct sched *s = sched_new(pb);
+    sched_start(s);
+    assert_string_equal(pop_one(s, pb, 0), "note");
+    /* Resumed at 47m: slots 1 to 4 (10m..40m) are due; 4 fires, 5 is next. */
+    assert_int_equal(sched_next_scheduled(s, 0, 47 * MIN), 50 * MIN);
+    struct sched_fire f;
+    assert_int_equal(sched_pop(s, 47 * MIN, &f), 1);
+    assert_int_equal(f.occurrence, 4);
+    assert_int_equal(sched_next_scheduled(s, 0, 47 * MIN), 50 * MIN);
     sched_free(s);
     playbook_free(pb);
 }
@@ -801,6 +865,8 @@ int main(void)
         cmocka_unit_test(test_next_step),
         cmocka_unit_test(test_manual_trigger),
         cmocka_unit_test(test_next_update_per_channel_and_fallback),
+        cmocka_unit_test(test_next_update_beside_a_due_recurring_step),
+        cmocka_unit_test(test_next_update_after_overdue_slots),
         cmocka_unit_test(test_restore_and_resume),
         cmocka_unit_test(test_restore_feedback_and_resolution),
         cmocka_unit_test(test_five_thousand_steps),
