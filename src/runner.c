@@ -344,13 +344,22 @@ int runner_notify_endpoints(struct runner *r, size_t ch, const char *step, int o
 
 /* Journals and queues one message to every endpoint of channel ch. */
 int runner_notify_channel(struct runner *r, size_t ch, const char *step, int occurrence,
-                          const char *text, enum run_status status, const char *next_update,
-                          const char *next_iso)
+                          const char *text, enum run_status status,
+                          const char *next_update, const char *next_iso,
+                          struct fanout *fo, size_t slot)
 {
     struct outgoing *out = channel_message(r, ch, step, text, status, next_update, next_iso);
-    int ret = runner_notify_endpoints(r, ch, step, occurrence, out, 0,
-                                      r->pb->channels[ch].nurls, NULL);
-    outgoing_unref(out);
+    size_t n = r->pb->channels[ch].nurls;
+    int ret = runner_notify_endpoints(r, ch, step, occurrence, out, 0, fo ? 1 : n, NULL);
+    if (!fo) {
+        outgoing_unref(out);
+        return ret;
+    }
+    /* Rendered now, as of its firing, for every part. */
+    fo->channels[slot] = ch;
+    fo->outs[slot] = out;
+    fo->from[slot] = 1;
+    fo->to[slot] = n;
     return ret;
 }
 
@@ -657,18 +666,8 @@ static void handle_fire(struct runner *r, const struct sched_fire *f)
             if (nx >= 0)
                 walltime_format_by(runner_wall(r, nx), runner_wall(r, f->fired), next_text,
                                    sizeof(next_text));
-            if (fo) {
-                /* Rendered now, as of its firing, for every chunk. */
-                struct outgoing *out =
-                    channel_message(r, ch, step, text, f->status, next_text, next_iso);
-                runner_notify_endpoints(r, ch, step, f->occurrence, out, 0, 1, NULL);
-                fo->outs[i] = out;
-                fo->from[i] = 1;
-                fo->to[i] = pb->channels[ch].nurls;
-            } else {
-                runner_notify_channel(r, ch, step, f->occurrence, text, f->status, next_text,
-                                      next_iso);
-            }
+            runner_notify_channel(r, ch, step, f->occurrence, text, f->status, next_text,
+                                  next_iso, fo, i);
         }
         if (fo)
             fo->channels[i] = ch;

@@ -83,8 +83,13 @@ static void set_note(struct runner *r, const char *text)
     r->latest_note = xstrdup(text);
 }
 
-static int add_note(struct runner *r, const char *text, int action, const char *notify_json,
-                    const char *who, int64_t *id)
+/*
+ * Journals a note and its event.  fanout: NULL, or the endpoint counts of a
+ * broadcast sent as a chunked fan-out, taken over: the event records them
+ * with the note's id, which resume needs to complete the broadcast.
+ */
+static int add_note(struct runner *r, const char *text, int action,
+                    const char *notify_json, json_t *fanout, const char *who, int64_t *id)
 {
     struct journal_note note = {
         .at_ms = runner_wall(r, runner_offset(r)),
@@ -93,12 +98,20 @@ static int add_note(struct runner *r, const char *text, int action, const char *
         .action_item = action,
         .notify_json = (char *)notify_json,
     };
-    if (journal_note_add(r->j, r->run.id, &note, id) < 0) {
+    int64_t note_id = 0;
+    if (journal_note_add(r->j, r->run.id, &note, &note_id) < 0) {
         r->journal_failed = 1;
+        json_decref(fanout);
         return -1;
     }
-    runner_event(r, EV_NOTE, NULL, 0, json_pack("{s:s, s:b}", "text", text, "action", action),
-                 who);
+    if (id)
+        *id = note_id;
+    json_t *detail = json_pack("{s:s, s:b}", "text", text, "action", action);
+    if (fanout) {
+        json_object_set_new(detail, "note_id", json_integer((json_int_t)note_id));
+        json_object_set_new(detail, "fanout_endpoints", fanout);
+    }
+    runner_event(r, EV_NOTE, NULL, 0, detail, who);
     return 0;
 }
 
@@ -112,7 +125,7 @@ int runner_op_status(struct runner *r, const char *status, const char *note, con
         return refuse(msg, 409, "the run is already resolved%s", "");
     if (note && *note) {
         set_note(r, note);
-        add_note(r, note, 0, NULL, who, NULL);
+        add_note(r, note, 0, NULL, NULL, who, NULL);
     }
     int64_t now = runner_offset(r);
     if (sched_set_status(r->sched, (enum run_status)st, now) < 0)
@@ -127,10 +140,11 @@ int runner_op_note(struct runner *r, const char *text, const char *const *notify
 {
     if (!text || !*text)
         return refuse(msg, 400, "a note needs text%s", "");
-    long *chans = xcalloc(nnotify + 1, sizeof(*chans));
+    size_t *chans = xcalloc(nnotify + 1, sizeof(*chans));
     for (size_t i = 0; i < nnotify; i++) {
-        chans[i] = playbook_find_channel(r->pb, notify[i]);
-        if (chans[i] < 0) {
+        long ch = playbook_find_channel(r->pb, notify[i]);
+        chans[i] = (size_t)ch;
+        if (ch < 0) {
             free(chans);
             struct suggest sg = SUGGEST_INIT;
             for (size_t c = 0; c < r->pb->nchannels; c++)
@@ -143,20 +157,38 @@ int runner_op_note(struct runner *r, const char *text, const char *const *notify
         json_array_append_new(nj, json_string(notify[i]));
     char *njs = nnotify ? json_dumps(nj, JSON_COMPACT) : NULL;
     json_decref(nj);
+    /*
+     * A broadcast to more endpoints than a chunk goes out as a step's
+     * fan-out does (runner_fanout.c): journaled a part at a time, so that
+     * the steps due meanwhile go ahead of it and the engine holds a bounded
+     * number of its notifications, and counted in the note's event, so
+     * that resume completes it if the run stops before its last part.
+     */
+    struct fanout *fo = NULL;
+    json_t *counts = NULL;
+    if (runner_fanout_wanted(r, chans, nnotify)) {
+        counts = json_object();
+        for (size_t i = 0; i < nnotify; i++)
+            json_object_set_new(
+                counts, r->pb->channels[chans[i]].name,
+                json_integer((json_int_t)r->pb->channels[chans[i]].nurls));
+    }
     int64_t id = 0;
     /* An action item is a follow-up for after the incident, not news:
      * it stays out of {{latest_note}}, which customers' messages may use. */
     if (!action)
         set_note(r, text);
-    int ret = add_note(r, text, action, njs, who, &id);
+    int ret = add_note(r, text, action, njs, counts, who, &id);
     free(njs);
     if (ret < 0) {
         free(chans);
         return refuse(msg, 500, "the journal could not record the note%s", "");
     }
+    if (counts)
+        fo = fanout_new(RUNNER_NOTE_STEP, (int)id, nnotify);
     int64_t now = runner_offset(r);
     for (size_t i = 0; i < nnotify; i++) {
-        size_t ch = (size_t)chans[i];
+        size_t ch = chans[i];
         const struct provider *p = provider_for(r->pb->channels[ch].type);
         char *esc = template_escape_value(text, p->escape);
         char *body = r->drill ? xasprintf("[DRILL] %s", esc) : xstrdup(esc);
@@ -166,10 +198,13 @@ int runner_op_note(struct runner *r, const char *text, const char *const *notify
             walltime_format_by(runner_wall(r, nx), runner_wall(r, now), next, sizeof(next));
             iso8601_format(runner_wall(r, nx), next_iso, sizeof(next_iso));
         }
-        runner_notify_channel(r, ch, RUNNER_NOTE_STEP, (int)id, body, r->status, next, next_iso);
+        runner_notify_channel(r, ch, RUNNER_NOTE_STEP, (int)id, body, r->status, next,
+                              next_iso, fo, i);
         free(body);
         free(esc);
     }
+    if (fo)
+        runner_queue_fanout(r, fo);
     free(chans);
     liveview_event(&r->lv, runner_wall(r, now), "%s by %s%s", action ? "action item" : "note",
                    who, nnotify ? " (broadcast)" : "");

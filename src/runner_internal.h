@@ -142,10 +142,15 @@ int runner_event(struct runner *r, enum journal_event_kind kind, const char *ste
                  int occurrence, json_t *detail, const char *actor);
 /* Journals a status change already applied to the scheduler. */
 void runner_status_changed(struct runner *r, enum run_status to, const char *actor);
-/* Journals and queues one message for every endpoint of channel ch. */
+/*
+ * Journals and queues one message for every endpoint of channel ch.  With
+ * fo, only the first endpoint now: the rest goes into fo's slot `slot`, for
+ * runner_fanout_work() to journal a part at a time.
+ */
 int runner_notify_channel(struct runner *r, size_t ch, const char *step, int occurrence,
-                          const char *text, enum run_status status, const char *next_update,
-                          const char *next_iso);
+                          const char *text, enum run_status status,
+                          const char *next_update, const char *next_iso,
+                          struct fanout *fo, size_t slot);
 /* Endpoints disabled by a 410 for the rest of the run. */
 void runner_disable_endpoint(struct runner *r, size_t ch, size_t endpoint);
 int runner_endpoint_disabled(const struct runner *r, size_t ch, size_t endpoint);

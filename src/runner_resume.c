@@ -22,6 +22,7 @@
 #include "crisisrun/diag.h"
 #include "crisisrun/loader.h"
 #include "crisisrun/message.h"
+#include "crisisrun/runner_ops.h"
 #include "crisisrun/sched.h"
 #include "runner_internal.h"
 
@@ -221,15 +222,27 @@ static int rebuild(struct runner *r, int64_t *last_out)
     return 0;
 }
 
-/* The endpoint counts a chunked fan-out's step_fired event recorded. */
-static json_t *fanout_counts(const struct journal_event *ev)
+/*
+ * The endpoint counts a chunked fan-out's event recorded, or NULL: a
+ * step's step_fired event, or the note event of a broadcast, whose
+ * notifications are RUNNER_NOTE_STEP's with the note's id for occurrence
+ * (runner_op_note).  *step and *occurrence: what its notifications carry.
+ */
+static json_t *fanout_counts(const struct journal_event *ev, const char **step,
+                             int *occurrence)
 {
+    if (!(ev->kind == EV_STEP_FIRED && ev->step) && ev->kind != EV_NOTE)
+        return NULL;
     json_t *d = ev->detail_json ? json_loads(ev->detail_json, 0, NULL) : NULL;
     json_t *c = json_object_get(d, "fanout_endpoints");
-    if (json_is_object(c))
-        json_incref(c);
-    else
-        c = NULL;
+    json_t *note = json_object_get(d, "note_id");
+    if (!json_is_object(c) || (ev->kind == EV_NOTE && !json_is_integer(note))) {
+        json_decref(d);
+        return NULL;
+    }
+    json_incref(c);
+    *step = ev->kind == EV_NOTE ? RUNNER_NOTE_STEP : ev->step;
+    *occurrence = ev->kind == EV_NOTE ? (int)json_integer_value(note) : ev->occurrence;
     json_decref(d);
     return c;
 }
@@ -298,7 +311,9 @@ static int fanouts_incomplete(struct runner *r)
     if (journal_event_list(r->j, r->run.id, &ev, &nev) < 0)
         return -1;
     for (size_t i = 0; i < nev && !ret; i++) {
-        json_t *counts = ev[i].kind == EV_STEP_FIRED && ev[i].step ? fanout_counts(&ev[i]) : NULL;
+        const char *step;
+        int occ;
+        json_t *counts = fanout_counts(&ev[i], &step, &occ);
         if (!counts)
             continue;
         if (!v && journal_notification_list(r->j, r->run.id, DELIVERY_ALL, &v, &nv) < 0)
@@ -309,7 +324,7 @@ static int fanouts_incomplete(struct runner *r)
         {
             const struct journal_notification *first;
             if (ret == 0 && json_is_integer(val) &&
-                fanout_have(v, nv, ev[i].step, ev[i].occurrence, name, &first) <
+                fanout_have(v, nv, step, occ, name, &first) <
                     (size_t)json_integer_value(val))
                 ret = 1;
         }
@@ -513,9 +528,9 @@ void runner_complete_fanouts(struct runner *r)
         return;
     }
     for (size_t i = 0; i < nev; i++) {
-        if (ev[i].kind != EV_STEP_FIRED || !ev[i].step)
-            continue;
-        json_t *counts = fanout_counts(&ev[i]);
+        const char *step;
+        int occ;
+        json_t *counts = fanout_counts(&ev[i], &step, &occ);
         if (!counts)
             continue;
         if (!have_list) {
@@ -526,7 +541,7 @@ void runner_complete_fanouts(struct runner *r)
             }
             have_list = 1;
         }
-        struct fanout *fo = fanout_new(ev[i].step, ev[i].occurrence, json_object_size(counts));
+        struct fanout *fo = fanout_new(step, occ, json_object_size(counts));
         size_t k = 0;
         const char *name;
         json_t *val;
@@ -538,7 +553,7 @@ void runner_complete_fanouts(struct runner *r)
             const struct channel *c = &r->pb->channels[ch];
             const struct journal_notification *first;
             size_t want = (size_t)json_integer_value(val);
-            size_t have = fanout_have(v, nv, ev[i].step, ev[i].occurrence, name, &first);
+            size_t have = fanout_have(v, nv, step, occ, name, &first);
             if (want > c->nurls)
                 want = c->nurls;
             if (have >= want || !first || !first->body)
@@ -546,9 +561,16 @@ void runner_complete_fanouts(struct runner *r)
             char hash[JOURNAL_ENDPOINT_HASH_LEN + 1];
             journal_endpoint_hash(c->urls[0], hash);
             if (strcmp(hash, first->endpoint_hash)) {
-                warning("run %s: the endpoints of channel '%s' changed; the rest of step '%s' "
-                        "is not sent",
-                        r->run.id, name, ev[i].step);
+                if (ev[i].kind == EV_NOTE)
+                    warning(
+                        "run %s: the endpoints of channel '%s' changed; the rest of note "
+                        "%d is not sent",
+                        r->run.id, name, occ);
+                else
+                    warning(
+                        "run %s: the endpoints of channel '%s' changed; the rest of step "
+                        "'%s' is not sent",
+                        r->run.id, name, step);
                 continue;
             }
             struct provider_message msg = {
@@ -561,7 +583,7 @@ void runner_complete_fanouts(struct runner *r)
             fo->outs[k] = outgoing_new(xstrdup(first->body), &msg);
             /* Every endpoint of the list as it is now that has not had the
              * message, by URL: one added since the step fired gets it. */
-            fo->skip[k] = journaled_endpoints(c, v, nv, ev[i].step, ev[i].occurrence);
+            fo->skip[k] = journaled_endpoints(c, v, nv, step, occ);
             fo->from[k] = 1;
             fo->to[k] = c->nurls;
             queued += want - have;
