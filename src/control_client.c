@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crisisrun/control.h"
@@ -75,14 +76,61 @@ static const char *os_user(void)
     return name;
 }
 
-/* 1 when the run's owner was on this machine and its process is gone. */
-static int owner_is_dead(const struct journal_run *run)
+/* 1 when the run's owner is (or was) a process on this machine. */
+static int owner_is_here(const struct journal_run *run)
 {
     char host[256] = "";
     gethostname(host, sizeof(host) - 1);
-    if (!run->owner_pid || !run->owner_host || strcmp(run->owner_host, host))
-        return 0;
-    return kill((pid_t)run->owner_pid, 0) < 0 && errno == ESRCH;
+    return run->owner_pid && run->owner_host && !strcmp(run->owner_host, host);
+}
+
+/* 1 when the run's owner was on this machine and its process is gone. */
+static int owner_is_dead(const struct journal_run *run)
+{
+    return owner_is_here(run) && kill((pid_t)run->owner_pid, 0) < 0 && errno == ESRCH;
+}
+
+/* 1 when the run's owner is a live process on this machine. */
+static int owner_is_alive(const struct journal_run *run)
+{
+    return owner_is_here(run) && (kill((pid_t)run->owner_pid, 0) == 0 || errno == EPERM);
+}
+
+/*
+ * 1 when the run's control address changed while we waited, *run re-read.
+ * A resume claims the run (owner_pid) before its control server is up, and
+ * until then the journal keeps the address of the process it took over
+ * from, where nobody answers: an operator acting meanwhile would be told
+ * the run is gone, and to resume it.  So while the owner is alive on this
+ * machine and the address is still the one that did not answer, wait for
+ * it to change, as long as a call may take.
+ */
+static int new_address(struct journal *j, const char *id, struct journal_run *run)
+{
+    char *tried = run->control_addr ? xstrdup(run->control_addr) : NULL;
+    int64_t end = monotonic_ms() + CALL_TIMEOUT_MS;
+    int changed = 0, said = 0;
+    while (tried && owner_is_alive(run) && monotonic_ms() < end) {
+        if (!said++)
+            fprintf(stderr,
+                    "crisisrun: run %s does not answer yet; waiting for process %lld "
+                    "to serve it\n",
+                    id, (long long)run->owner_pid);
+        struct timespec pause = {0, 50 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+        struct journal_run now;
+        memset(&now, 0, sizeof(now));
+        if (journal_run_get(j, id, &now) < 0)
+            break;
+        journal_run_release(run);
+        *run = now;
+        if (!run->control_addr || strcmp(run->control_addr, tried)) {
+            changed = run->control_addr != NULL;
+            break;
+        }
+    }
+    free(tried);
+    return changed;
 }
 
 static int gone(const char *id)
@@ -222,16 +270,28 @@ int control_call(const struct cmd_ctx *ctx, const char *run_arg, const char *act
             ret = gone(id);
         goto out;
     }
-    token = read_token(db, &run);
-    if (!token) {
-        error("no control token for run %s (is it running as another user?)", id);
-        goto out;
-    }
     json_object_set_new(body, "actor", json_string(os_user()));
     payload = json_dumps(body, JSON_COMPACT);
-    url = xasprintf("%s/api/runs/%s/%s", run.control_addr, id, action);
-    if (post(url, token, payload, &a) < 0)
-        goto out;
+    for (int tries = 0; tries < 2; tries++) {
+        token = read_token(db, &run);
+        if (!token) {
+            error("no control token for run %s (is it running as another user?)", id);
+            goto out;
+        }
+        url = xasprintf("%s/api/runs/%s/%s", run.control_addr, id, action);
+        if (post(url, token, payload, &a) < 0)
+            goto out;
+        if (!a.error || tries || !new_address(j, id, &run))
+            break;
+        /* A resume serves the run now: ask it, with its token. */
+        memset(token, 0, strlen(token));
+        free(token);
+        free(url);
+        free(a.body);
+        free(a.error);
+        token = url = NULL;
+        memset(&a, 0, sizeof(a));
+    }
     if (a.error) {
         /*
          * The process may have ended cleanly between our reading of its
