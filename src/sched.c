@@ -715,14 +715,19 @@ static struct chan_entry chan_take(struct chan_heap *h)
  * The slot a recurring step's timer, due at `when` but not popped by `now`,
  * will arm once it fires: sched_pop coalesces the slots due by `now` into
  * one, and apply_fired arms the slot after it.  -1 when arm_slot would stop
- * there, at the count.  (An until: status already reached has cancelled
- * the timer, so it is not live here.)
+ * there, at the count, or when the step's own status: stops it as it fires
+ * (its until: status reached, or the run resolved).  (An until: status
+ * already reached has cancelled the timer, so it is not live here.)
  */
 static int64_t slot_after_due(const struct sched *s, size_t step, int64_t when,
                               int64_t now)
 {
     const struct step *sp = &s->pb->steps[step];
     if (sp->timing != TIMING_EVERY || sp->every_ms <= 0)
+        return -1;
+    if (sp->sets_status && sp->status != s->status &&
+        (sp->status == STATUS_RESOLVED ||
+         (sp->until == UNTIL_STATUS && sp->status >= sp->until_status)))
         return -1;
     int64_t slot = (when - sp->from_ms) / sp->every_ms + 1;
     int64_t next = slot + (now - when) / sp->every_ms + 1;

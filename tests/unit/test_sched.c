@@ -723,6 +723,41 @@ static void test_next_update_after_overdue_slots(void **state)
     playbook_free(pb);
 }
 
+/*
+ * A recurring step whose own status: stops it (it reaches its until:
+ * status, or resolves the run) arms no next slot when its due occurrence
+ * fires: a message beside it must not promise one.
+ */
+static void test_next_update_beside_a_recurring_step_that_stops_itself(void **state)
+{
+    (void)state;
+    struct playbook *pb = pb_new(1, 4);
+    notify(add_at(pb, "declared", 30 * MIN), 0);
+    struct step *w = add_every(pb, "watch", 30 * MIN, 30 * MIN);
+    w->until = UNTIL_STATUS;
+    w->until_status = STATUS_MONITORING;
+    w->sets_status = 1;
+    w->status = STATUS_MONITORING;
+    notify(w, 0);
+    struct step *c = add_every(pb, "close", 2 * HOUR, 2 * HOUR);
+    c->sets_status = 1;
+    c->status = STATUS_RESOLVED;
+    notify(c, 0);
+    struct sched *s = sched_new(pb);
+    sched_start(s);
+    assert_string_equal(pop_one(s, pb, 30 * MIN), "declared");
+    /* "watch" is due: once it fires, the run is monitoring and it stops. */
+    assert_int_equal(sched_next_scheduled(s, 0, 30 * MIN), 2 * HOUR);
+    assert_string_equal(pop_one(s, pb, 30 * MIN), "watch");
+    assert_int_equal(sched_next_scheduled(s, 0, 30 * MIN), 2 * HOUR);
+    /* "close" is due at 2h and resolves the run: its 4h slot never comes. */
+    assert_int_equal(sched_next_scheduled(s, 0, 2 * HOUR), -1);
+    assert_string_equal(pop_one(s, pb, 2 * HOUR), "close");
+    assert_int_equal(sched_next_scheduled(s, 0, 2 * HOUR), -1);
+    sched_free(s);
+    playbook_free(pb);
+}
+
 static void test_restore_and_resume(void **state)
 {
     (void)state;
@@ -867,6 +902,7 @@ int main(void)
         cmocka_unit_test(test_next_update_per_channel_and_fallback),
         cmocka_unit_test(test_next_update_beside_a_due_recurring_step),
         cmocka_unit_test(test_next_update_after_overdue_slots),
+        cmocka_unit_test(test_next_update_beside_a_recurring_step_that_stops_itself),
         cmocka_unit_test(test_restore_and_resume),
         cmocka_unit_test(test_restore_feedback_and_resolution),
         cmocka_unit_test(test_five_thousand_steps),
