@@ -271,11 +271,19 @@ static int entry_live(struct sched *s, const struct entry *e)
     return 0;
 }
 
+/* Puts a step's timer, now due at `when`, in the heap of each of its channels. */
+static void chan_arm(struct sched *s, size_t step, int64_t when)
+{
+    const struct step *sp = &s->pb->steps[step];
+    for (size_t i = 0; i < sp->nnotify; i++)
+        if (sp->notify[i] < s->pb->nchannels)
+            chan_push(s, sp->notify[i], when, step);
+}
+
 /* Arms the one timer of a step (occurrence: the slot of a recurring step). */
 static void arm_timer(struct sched *s, size_t step, int64_t when, int occurrence)
 {
     struct step_state *st = &s->st[step];
-    const struct step *sp = &s->pb->steps[step];
     struct entry e = {.when = when,
                       .order = step,
                       .kind = E_TIMER,
@@ -284,9 +292,7 @@ static void arm_timer(struct sched *s, size_t step, int64_t when, int occurrence
                       .occurrence = occurrence};
     st->timer_when = when;
     heap_push(s, &e);
-    for (size_t i = 0; i < sp->nnotify; i++)
-        if (sp->notify[i] < s->pb->nchannels)
-            chan_push(s, sp->notify[i], when, step);
+    chan_arm(s, step, when);
 }
 
 static void cancel_timer(struct sched *s, size_t step)
@@ -566,6 +572,9 @@ static int coalesce(struct sched *s, struct entry *e, int64_t now)
     e->when = slot_time(sp, e->occurrence);
     s->st[e->step].timer_when = e->when;
     heap_push(s, e);
+    /* Its channel entries named the old slot and are dead now: a message
+     * popped before it must still see it due (sched_next_scheduled). */
+    chan_arm(s, e->step, e->when);
     return 0;
 }
 

@@ -758,6 +758,29 @@ static void test_next_update_beside_a_recurring_step_that_stops_itself(void **st
     playbook_free(pb);
 }
 
+/*
+ * A recurring timer moved by coalescing (sched_pop set several overdue
+ * slots aside as one, and popped an older one-shot first) is still due:
+ * the one-shot's message promises the slot after the coalesced one.
+ */
+static void test_next_update_beside_a_coalesced_recurring_step(void **state)
+{
+    (void)state;
+    struct playbook *pb = pb_new(1, 4);
+    notify(add_every(pb, "update", 10 * MIN, 10 * MIN), 0);
+    notify(add_at(pb, "oneshot", 22 * MIN), 0);
+    struct sched *s = sched_new(pb);
+    sched_start(s);
+    sched_resume(s, 45 * MIN);
+    /* "update" 10m..40m coalesced into 40m; "oneshot" (22m) comes out first. */
+    assert_string_equal(pop_one(s, pb, 45 * MIN), "oneshot");
+    assert_int_equal(sched_next_scheduled(s, 0, 45 * MIN), 50 * MIN);
+    assert_string_equal(pop_one(s, pb, 45 * MIN), "update");
+    assert_int_equal(sched_next_scheduled(s, 0, 45 * MIN), 50 * MIN);
+    sched_free(s);
+    playbook_free(pb);
+}
+
 static void test_restore_and_resume(void **state)
 {
     (void)state;
@@ -903,6 +926,7 @@ int main(void)
         cmocka_unit_test(test_next_update_beside_a_due_recurring_step),
         cmocka_unit_test(test_next_update_after_overdue_slots),
         cmocka_unit_test(test_next_update_beside_a_recurring_step_that_stops_itself),
+        cmocka_unit_test(test_next_update_beside_a_coalesced_recurring_step),
         cmocka_unit_test(test_restore_and_resume),
         cmocka_unit_test(test_restore_feedback_and_resolution),
         cmocka_unit_test(test_five_thousand_steps),
