@@ -52,28 +52,7 @@ YAML
 # Every fan-out endpoint of RUN: delivered in the journal, received with a
 # 2xx answer and its webhook-id at least once, and one body for all.
 check_delivered() {
-    local run=$1
-    assert_eq "$(sq "SELECT count(*) || ' ' || sum(state = 'delivered') || ' ' ||
-                     count(DISTINCT (SELECT body FROM bodies b WHERE b.id = body_id)) || ' ' || count(DISTINCT endpoint_index)
-                     FROM notifications WHERE run_id = '$run' AND step = 'fanout'")" \
-        "$N $N 1 $N" "run $run: $N fan-out notifications, all delivered, one body"
-    sq "SELECT id FROM notifications WHERE run_id = '$run' AND step = 'fanout'" >"$TMP/ids"
-    inbox_requests | python3 -c '
-import json, sys
-ids = set(open(sys.argv[1]).read().split())
-got, bodies = set(), set()
-for line in sys.stdin:
-    r = json.loads(line)
-    wid = r["headers"].get("webhook-id")
-    if wid in ids and r["status"] is not None and 200 <= r["status"] < 300:
-        got.add(wid)
-        bodies.add(r["body"])
-missing = ids - got
-if missing:
-    sys.exit("FAIL: %d fan-out notifications never arrived, e.g. %s" % (len(missing), sorted(missing)[:3]))
-if len(bodies) != 1:
-    sys.exit("FAIL: the fan-out arrived with %d different bodies" % len(bodies))
-' "$TMP/ids" || fail "run $run: not every endpoint got the fan-out"
+    check_fanout "$1" fanout "$N" fan-out
 }
 
 # ---- 1. to the end ----------------------------------------------------------------------

@@ -12,6 +12,9 @@
 #   wait_exit PID [S]         wait for a background process; its status in EXIT_RC
 #   kill9 PID                 SIGKILL a background process and reap it quietly
 #   step_detail RUN STEP OCC KEY  a key of a step_fired event's detail
+#   check_fanout RUN STEP N WHAT  N notifications of STEP (a fan-out or a
+#                             broadcast note, @note), all delivered with one
+#                             body, each received by the inbox at least once
 
 CONTROL_DATA=$CRISISRUN_TEST_DATA/control
 export CRISISRUN_DB=$TMP/state/crisisrun.db
@@ -66,4 +69,32 @@ wait_exit() {
 kill9() {
     # bash reports "Killed" when it reaps the job: keep that out of the log.
     { kill -KILL "$1" && wait_exit "$1"; } 2>/dev/null
+}
+
+check_fanout() {
+    local run=$1 step=$2 n=$3 what=$4
+    assert_eq "$(sq "SELECT count(*) || ' ' || sum(state = 'delivered') || ' ' ||
+                     count(DISTINCT (SELECT body FROM bodies b WHERE b.id = body_id)) || ' ' ||
+                     count(DISTINCT channel || endpoint_index)
+                     FROM notifications WHERE run_id = '$run' AND step = '$step'")" \
+        "$n $n 1 $n" "run $run: $n $what notifications, all delivered, one body"
+    sq "SELECT id FROM notifications WHERE run_id = '$run' AND step = '$step'" >"$TMP/ids"
+    # Received with a 2xx answer and its webhook-id at least once, one body for all.
+    inbox_requests | python3 -c '
+import json, sys
+ids = set(open(sys.argv[1]).read().split())
+got, bodies = set(), set()
+for line in sys.stdin:
+    r = json.loads(line)
+    wid = r["headers"].get("webhook-id")
+    if wid in ids and r["status"] is not None and 200 <= r["status"] < 300:
+        got.add(wid)
+        bodies.add(r["body"])
+missing = ids - got
+if missing:
+    sys.exit("FAIL: %d %s notifications never arrived, e.g. %s"
+             % (len(missing), sys.argv[2], sorted(missing)[:3]))
+if len(bodies) != 1:
+    sys.exit("FAIL: the %s arrived with %d different bodies" % (sys.argv[2], len(bodies)))
+' "$TMP/ids" "$what" || fail "run $run: not every endpoint got the $what"
 }
