@@ -721,22 +721,47 @@ static struct chan_entry chan_take(struct chan_heap *h)
 }
 
 /*
+ * The highest status the steps due by `now` but not popped yet will set
+ * as they fire (their own `status:`; an expired deadline's escalation
+ * step), or -1.  A message rendered before them must not promise what
+ * they are about to cancel: a resolution cancels every timer, a status at
+ * a recurring step's until: stops that step.  The heap is walked only
+ * where its entries are due, which a min-heap allows.
+ */
+static int due_status_at(struct sched *s, size_t i, int64_t now, int st)
+{
+    if (i >= s->heap.n || s->heap.v[i].when > now)
+        return st;
+    const struct entry *e = &s->heap.v[i];
+    size_t step = e->kind == E_DEADLINE ? s->dl[e->step].d.escalate : e->step;
+    if (step < s->n && entry_live(s, e) && s->pb->steps[step].sets_status &&
+        (int)s->pb->steps[step].status > st)
+        st = (int)s->pb->steps[step].status;
+    st = due_status_at(s, 2 * i + 1, now, st);
+    return due_status_at(s, 2 * i + 2, now, st);
+}
+
+/* Whether a step's timers will be cancelled once the run reaches `coming`. */
+static int stopped_by(const struct sched *s, size_t step, int coming)
+{
+    const struct step *sp = &s->pb->steps[step];
+    return coming == STATUS_RESOLVED ||
+           (sp->timing == TIMING_EVERY && sp->until == UNTIL_STATUS &&
+            coming >= (int)sp->until_status);
+}
+
+/*
  * The slot a recurring step's timer, due at `when` but not popped by `now`,
  * will arm once it fires: sched_pop coalesces the slots due by `now` into
  * one, and apply_fired arms the slot after it.  -1 when arm_slot would stop
- * there, at the count, or when the step's own status: stops it as it fires
- * (its until: status reached, or the run resolved).  (An until: status
- * already reached has cancelled the timer, so it is not live here.)
+ * there, at the count.  (Stopped by a status, its own or another due
+ * step's, it is not asked: stopped_by().)
  */
 static int64_t slot_after_due(const struct sched *s, size_t step, int64_t when,
                               int64_t now)
 {
     const struct step *sp = &s->pb->steps[step];
     if (sp->timing != TIMING_EVERY || sp->every_ms <= 0)
-        return -1;
-    if (sp->sets_status && sp->status != s->status &&
-        (sp->status == STATUS_RESOLVED ||
-         (sp->until == UNTIL_STATUS && sp->status >= sp->until_status)))
         return -1;
     int64_t slot = (when - sp->from_ms) / sp->every_ms + 1;
     int64_t next = slot + (now - when) / sp->every_ms + 1;
@@ -745,26 +770,28 @@ static int64_t slot_after_due(const struct sched *s, size_t step, int64_t when,
     return sp->from_ms + (next - 1) * sp->every_ms;
 }
 
-int64_t sched_next_scheduled(struct sched *s, size_t ch, int64_t now)
+/* sched_next_scheduled(), given due_status_at()'s answer. */
+static int64_t next_scheduled(struct sched *s, size_t ch, int64_t now, int coming)
 {
-    if (ch >= s->pb->nchannels)
+    if (ch >= s->pb->nchannels || coming == STATUS_RESOLVED)
         return -1;
     struct chan_heap *h = &s->ch[ch];
     /*
      * Dead entries (fired, re-armed or cancelled timers) go for good.  A live
-     * entry at or before `now` is a timer due but not popped yet: set it
-     * aside and put it back, so that the answer does not depend on the order
-     * of queries (a message rendered again later gets the same answer).  A
-     * recurring step's due timer still promises its next slot: a message
-     * fired at the same instant as an `every:` occurrence would otherwise
-     * skip the occurrence after it, which is not armed until it fires.
+     * entry at or before `now` is a timer due but not popped yet, and one
+     * the due steps' status will stop never comes: set them aside and put
+     * them back, so that the answer does not depend on the order of queries
+     * (a message rendered again later gets the same answer).  A recurring
+     * step's due timer still promises its next slot: a message fired at the
+     * same instant as an `every:` occurrence would otherwise skip the
+     * occurrence after it, which is not armed until it fires.
      */
     size_t nkept = 0;
     int64_t answer = -1;
     while (h->n) {
         if (!chan_live(s, &h->v[0])) {
             chan_take(h);
-        } else if (h->v[0].when <= now) {
+        } else if (h->v[0].when <= now || stopped_by(s, h->v[0].step, coming)) {
             ALLOC_GROW(s->kept, nkept + 1, s->akept);
             s->kept[nkept++] = chan_take(h);
         } else {
@@ -773,14 +800,22 @@ int64_t sched_next_scheduled(struct sched *s, size_t ch, int64_t now)
         }
     }
     for (size_t i = 0; i < nkept; i++) {
-        int64_t next = slot_after_due(s, s->kept[i].step, s->kept[i].when, now);
+        const struct chan_entry *k = &s->kept[i];
+        int64_t next = k->when <= now && !stopped_by(s, k->step, coming)
+                           ? slot_after_due(s, k->step, k->when, now)
+                           : -1;
         if (next >= 0 && (answer < 0 || next < answer))
             answer = next;
         ALLOC_GROW(h->v, h->n + 1, h->alloc);
-        h->v[h->n] = s->kept[i];
+        h->v[h->n] = *k;
         chan_sift_up(h, h->n++);
     }
     return answer;
+}
+
+int64_t sched_next_scheduled(struct sched *s, size_t ch, int64_t now)
+{
+    return next_scheduled(s, ch, now, due_status_at(s, 0, now, -1));
 }
 
 int64_t sched_next_interval(const struct sched *s, int64_t now)
@@ -795,7 +830,10 @@ int64_t sched_next_interval(const struct sched *s, int64_t now)
 
 int64_t sched_next_update(struct sched *s, size_t ch, int64_t now)
 {
-    int64_t t = ch == SCHED_NO_CHANNEL ? -1 : sched_next_scheduled(s, ch, now);
+    int coming = due_status_at(s, 0, now, -1);
+    if (coming == STATUS_RESOLVED) /* the run resolves at this instant */
+        return -1;
+    int64_t t = ch == SCHED_NO_CHANNEL ? -1 : next_scheduled(s, ch, now, coming);
     return t >= 0 ? t : sched_next_interval(s, now);
 }
 

@@ -759,6 +759,56 @@ static void test_next_update_beside_a_recurring_step_that_stops_itself(void **st
 }
 
 /*
+ * A step due at the same instant that sets a status cancels what the
+ * message would promise: the resolution every timer, a status at a
+ * recurring step's until: that step's slots, due or armed ahead.  Each
+ * message is rendered as its step pops, before the others due with it.
+ */
+static void test_next_update_beside_a_due_status_change(void **state)
+{
+    (void)state;
+    struct playbook *pb = pb_new(2, 8);
+    pb->targets.update_interval_ms = 15 * MIN;
+    notify(add_at(pb, "note", 25 * MIN), 0);
+    struct step *w = add_every(pb, "watch", 10 * MIN, 10 * MIN);
+    w->until = UNTIL_STATUS;
+    w->until_status = STATUS_MONITORING;
+    notify(w, 0);
+    notify(add_at(pb, "later", 45 * MIN), 0);
+    struct step *m = add_at(pb, "monitor", 25 * MIN);
+    m->sets_status = 1;
+    m->status = STATUS_MONITORING;
+    notify(m, 1);
+    notify(add_every(pb, "tick", 20 * MIN, 20 * MIN), 0);
+    struct step *c = add_at(pb, "close", 60 * MIN);
+    c->sets_status = 1;
+    c->status = STATUS_RESOLVED;
+    notify(c, 1);
+    struct sched *s = sched_new(pb);
+    struct log l = {STRBUF_INIT, {0}, 0};
+    sched_start(s);
+    run_to(s, pb, &l, 20 * MIN);
+    /* At 25m "monitor" is due: watch's 30m slot, armed, will be stopped. */
+    assert_int_equal(sched_next_scheduled(s, 0, 25 * MIN), 40 * MIN);
+    assert_string_equal(pop_one(s, pb, 25 * MIN), "note");
+    assert_int_equal(sched_next_scheduled(s, 0, 25 * MIN), 40 * MIN);
+    assert_string_equal(pop_one(s, pb, 25 * MIN), "monitor");
+    assert_int_equal(sched_next_scheduled(s, 0, 25 * MIN), 40 * MIN);
+    /* At 60m tick #3 and "close" are due: tick's 80m slot never comes, and
+     * neither does the update_interval's 75m. */
+    run_to(s, pb, &l, 59 * MIN);
+    assert_string_equal(pop_one(s, pb, 60 * MIN), "tick");
+    assert_int_equal(sched_next_scheduled(s, 0, 60 * MIN), -1);
+    assert_int_equal(sched_next_update(s, 0, 60 * MIN), -1);
+    assert_int_equal(sched_next_update(s, SCHED_NO_CHANNEL, 60 * MIN), -1);
+    assert_string_equal(pop_one(s, pb, 60 * MIN), "close");
+    assert_int_equal(sched_next_update(s, 0, 60 * MIN), -1);
+    strbuf_release(&l.sb);
+    sched_free(s);
+    playbook_free(pb);
+}
+
+/*
  * A recurring timer moved by coalescing (sched_pop set several overdue
  * slots aside as one, and popped an older one-shot first) is still due:
  * the one-shot's message promises the slot after the coalesced one.
@@ -927,6 +977,7 @@ int main(void)
         cmocka_unit_test(test_next_update_after_overdue_slots),
         cmocka_unit_test(test_next_update_beside_a_recurring_step_that_stops_itself),
         cmocka_unit_test(test_next_update_beside_a_coalesced_recurring_step),
+        cmocka_unit_test(test_next_update_beside_a_due_status_change),
         cmocka_unit_test(test_restore_and_resume),
         cmocka_unit_test(test_restore_feedback_and_resolution),
         cmocka_unit_test(test_five_thousand_steps),
