@@ -725,8 +725,12 @@ static struct chan_entry chan_take(struct chan_heap *h)
  * as they fire (their own `status:`; an expired deadline's escalation
  * step), or -1.  A message rendered before them must not promise what
  * they are about to cancel: a resolution cancels every timer, a status at
- * a recurring step's until: stops that step.  The heap is walked only
- * where its entries are due, which a min-heap allows.
+ * a recurring step's until: stops that step.  Only the steps sure to fire
+ * count: a recurring step with an until: status may be stopped, before it
+ * comes out, by a status due before it, and then its own status: stops
+ * nothing.  What the due steps set off at that instant (an `after:` step
+ * with no delay, an `on: status:` step) is not looked at.  The heap is
+ * walked only where its entries are due, which a min-heap allows.
  */
 static int due_status_at(struct sched *s, size_t i, int64_t now, int st)
 {
@@ -734,9 +738,10 @@ static int due_status_at(struct sched *s, size_t i, int64_t now, int st)
         return st;
     const struct entry *e = &s->heap.v[i];
     size_t step = e->kind == E_DEADLINE ? s->dl[e->step].d.escalate : e->step;
-    if (step < s->n && entry_live(s, e) && s->pb->steps[step].sets_status &&
-        (int)s->pb->steps[step].status > st)
-        st = (int)s->pb->steps[step].status;
+    const struct step *sp = step < s->n ? &s->pb->steps[step] : NULL;
+    if (sp && sp->sets_status && (int)sp->status > st && entry_live(s, e) &&
+        !(sp->timing == TIMING_EVERY && sp->until == UNTIL_STATUS))
+        st = (int)sp->status;
     st = due_status_at(s, 2 * i + 1, now, st);
     return due_status_at(s, 2 * i + 2, now, st);
 }
@@ -754,14 +759,19 @@ static int stopped_by(const struct sched *s, size_t step, int coming)
  * The slot a recurring step's timer, due at `when` but not popped by `now`,
  * will arm once it fires: sched_pop coalesces the slots due by `now` into
  * one, and apply_fired arms the slot after it.  -1 when arm_slot would stop
- * there, at the count.  (Stopped by a status, its own or another due
- * step's, it is not asked: stopped_by().)
+ * there, at the count, or when the step's own status: stops it as it fires
+ * (its until: status, or resolved).  (Stopped by another due step's
+ * status, it is not asked: stopped_by().)
  */
 static int64_t slot_after_due(const struct sched *s, size_t step, int64_t when,
                               int64_t now)
 {
     const struct step *sp = &s->pb->steps[step];
     if (sp->timing != TIMING_EVERY || sp->every_ms <= 0)
+        return -1;
+    if (sp->sets_status && sp->status != s->status &&
+        (sp->status == STATUS_RESOLVED ||
+         (sp->until == UNTIL_STATUS && sp->status >= sp->until_status)))
         return -1;
     int64_t slot = (when - sp->from_ms) / sp->every_ms + 1;
     int64_t next = slot + (now - when) / sp->every_ms + 1;

@@ -809,6 +809,44 @@ static void test_next_update_beside_a_due_status_change(void **state)
 }
 
 /*
+ * A recurring step due at the same instant but stopped, before it comes
+ * out, by a status due before it never fires: its own status: stops
+ * nothing, and the updates it would have stopped are still promised.
+ */
+static void test_next_update_beside_a_step_stopped_before_it_fires(void **state)
+{
+    (void)state;
+    struct playbook *pb = pb_new(2, 8);
+    notify(add_at(pb, "note", 30 * MIN), 0);
+    struct step *f = add_at(pb, "found", 30 * MIN);
+    f->sets_status = 1;
+    f->status = STATUS_IDENTIFIED;
+    notify(f, 1);
+    struct step *r = add_every(pb, "recheck", 30 * MIN, 30 * MIN);
+    r->until = UNTIL_STATUS;
+    r->until_status = STATUS_IDENTIFIED;
+    r->sets_status = 1;
+    r->status = STATUS_MONITORING;
+    notify(r, 1);
+    struct step *u = add_every(pb, "updates", 30 * MIN, 30 * MIN);
+    u->until = UNTIL_STATUS;
+    u->until_status = STATUS_MONITORING;
+    notify(u, 0);
+    struct sched *s = sched_new(pb);
+    struct log l = {STRBUF_INIT, {0}, 0};
+    sched_start(s);
+    assert_string_equal(pop_one(s, pb, 30 * MIN), "note");
+    /* found stops recheck before it fires: updates goes on, at 60m. */
+    assert_int_equal(sched_next_scheduled(s, 0, 30 * MIN), 60 * MIN);
+    pop_at(s, pb, &l, 30 * MIN);
+    assert_string_equal(log_str(&l), "+30m found#1, +30m updates#1");
+    assert_int_equal(sched_next_time(s), 60 * MIN);
+    strbuf_release(&l.sb);
+    sched_free(s);
+    playbook_free(pb);
+}
+
+/*
  * A recurring timer moved by coalescing (sched_pop set several overdue
  * slots aside as one, and popped an older one-shot first) is still due:
  * the one-shot's message promises the slot after the coalesced one.
@@ -978,6 +1016,7 @@ int main(void)
         cmocka_unit_test(test_next_update_beside_a_recurring_step_that_stops_itself),
         cmocka_unit_test(test_next_update_beside_a_coalesced_recurring_step),
         cmocka_unit_test(test_next_update_beside_a_due_status_change),
+        cmocka_unit_test(test_next_update_beside_a_step_stopped_before_it_fires),
         cmocka_unit_test(test_restore_and_resume),
         cmocka_unit_test(test_restore_feedback_and_resolution),
         cmocka_unit_test(test_five_thousand_steps),
