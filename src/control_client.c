@@ -96,6 +96,12 @@ static int owner_is_alive(const struct journal_run *run)
     return owner_is_here(run) && (kill((pid_t)run->owner_pid, 0) == 0 || errno == EPERM);
 }
 
+/* Whether two optional strings differ. */
+static int differ(const char *a, const char *b)
+{
+    return !a != !b || (a && strcmp(a, b));
+}
+
 /*
  * 1 when the run's control address changed while we waited, *run re-read.
  * A resume claims the run (owner_pid) before its control server is up, and
@@ -103,11 +109,14 @@ static int owner_is_alive(const struct journal_run *run)
  * from, where nobody answers: an operator acting meanwhile would be told
  * the run is gone, and to resume it.  So while the owner is alive on this
  * machine and the address is still the one that did not answer, wait for
- * it to change, as long as a call may take.
+ * it to change, as long as a call may take.  A resume given the same
+ * --listen as the killed process publishes the same address: its new
+ * token says that it serves the run now.
  */
 static int new_address(struct journal *j, const char *id, struct journal_run *run)
 {
     char *tried = run->control_addr ? xstrdup(run->control_addr) : NULL;
+    char *tried_token = run->control_token ? xstrdup(run->control_token) : NULL;
     int64_t end = monotonic_ms() + CALL_TIMEOUT_MS;
     int changed = 0, said = 0;
     while (tried && owner_is_alive(run) && monotonic_ms() < end) {
@@ -124,12 +133,16 @@ static int new_address(struct journal *j, const char *id, struct journal_run *ru
             break;
         journal_run_release(run);
         *run = now;
-        if (!run->control_addr || strcmp(run->control_addr, tried)) {
+        if (!run->control_addr || strcmp(run->control_addr, tried) ||
+            differ(run->control_token, tried_token)) {
             changed = run->control_addr != NULL;
             break;
         }
     }
     free(tried);
+    if (tried_token)
+        memset(tried_token, 0, strlen(tried_token));
+    free(tried_token);
     return changed;
 }
 
