@@ -90,10 +90,16 @@ static int owner_is_dead(const struct journal_run *run)
     return owner_is_here(run) && kill((pid_t)run->owner_pid, 0) < 0 && errno == ESRCH;
 }
 
-/* 1 when the run's owner is a live process on this machine. */
+/*
+ * 1 when the run's owner is a live process on this machine that holds the
+ * run: a runner renews its lease while it lives, and a resume takes a
+ * fresh one as it claims.  A pid whose lease has run out is not the
+ * owner any more but a process that reused its number (after a reboot).
+ */
 static int owner_is_alive(const struct journal_run *run)
 {
-    return owner_is_here(run) && (kill((pid_t)run->owner_pid, 0) == 0 || errno == EPERM);
+    return owner_is_here(run) && run->lease_until_ms >= wallclock_ms() &&
+           (kill((pid_t)run->owner_pid, 0) == 0 || errno == EPERM);
 }
 
 /* Whether two optional strings differ. */
