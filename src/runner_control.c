@@ -166,7 +166,8 @@ int runner_op_note(struct runner *r, const char *text, const char *const *notify
      */
     struct fanout *fo = NULL;
     json_t *counts = NULL;
-    if (runner_fanout_wanted(r, chans, nnotify)) {
+    int fan = runner_fanout_wanted(r, chans, nnotify);
+    if (fan) {
         counts = json_object();
         for (size_t i = 0; i < nnotify; i++)
             json_object_set_new(
@@ -184,7 +185,7 @@ int runner_op_note(struct runner *r, const char *text, const char *const *notify
         free(chans);
         return refuse(msg, 500, "the journal could not record the note%s", "");
     }
-    if (counts)
+    if (fan) /* counts is the event's now */
         fo = fanout_new(RUNNER_NOTE_STEP, (int)id, nnotify);
     int64_t now = runner_offset(r);
     for (size_t i = 0; i < nnotify; i++) {
