@@ -191,6 +191,10 @@ int sched_is_done(struct sched *s);
  * The offset of the next occurrence strictly after `now` already scheduled
  * for a step notifying channel `ch` (at:, every:, and after: whose
  * predecessor has fired; not ack deadlines, which are conditional), or -1.
+ * An every: occurrence due at `now` but not popped yet counts with the
+ * slot it will arm once it fires; what the steps due at `now` will cancel
+ * as they fire (a resolution, a status at an every: step's until:) does
+ * not count (docs/plan.md, "{{next_update}}").
  */
 int64_t sched_next_scheduled(struct sched *s, size_t ch, int64_t now);
 
@@ -203,7 +207,8 @@ int64_t sched_next_interval(const struct sched *s, int64_t now);
 
 /*
  * {{next_update}} for channel `ch` (DESIGN.md): sched_next_scheduled(),
- * else sched_next_interval(), else -1 (render SCHED_NO_UPDATE_TEXT).
+ * else sched_next_interval(), else -1 (render SCHED_NO_UPDATE_TEXT); -1
+ * too when a step due at `now`, not popped yet, resolves the run.
  * ch may be SCHED_NO_CHANNEL for a step without channels: interval only.
  */
 #define SCHED_NO_CHANNEL ((size_t)-1)
