@@ -337,7 +337,7 @@ static void arm_deadline(struct sched *s, size_t step, int occurrence, int64_t f
     heap_push(s, &e);
 }
 
-static int64_t slot_time(const struct step *sp, int k)
+static int64_t slot_time(const struct step *sp, int64_t k)
 {
     return sp->from_ms + (int64_t)(k - 1) * (sp->every_ms > 0 ? sp->every_ms : 0);
 }
@@ -769,15 +769,13 @@ static int64_t slot_after_due(const struct sched *s, size_t step, int64_t when,
     const struct step *sp = &s->pb->steps[step];
     if (sp->timing != TIMING_EVERY || sp->every_ms <= 0)
         return -1;
-    if (sp->sets_status && sp->status != s->status &&
-        (sp->status == STATUS_RESOLVED ||
-         (sp->until == UNTIL_STATUS && sp->status >= sp->until_status)))
+    if (sp->sets_status && sp->status != s->status && stopped_by(s, step, (int)sp->status))
         return -1;
     int64_t slot = (when - sp->from_ms) / sp->every_ms + 1;
     int64_t next = slot + (now - when) / sp->every_ms + 1;
     if (sp->until == UNTIL_COUNT && next > sp->until_count)
         return -1;
-    return sp->from_ms + (next - 1) * sp->every_ms;
+    return slot_time(sp, next);
 }
 
 /* sched_next_scheduled(), given due_status_at()'s answer. */
