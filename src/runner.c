@@ -669,8 +669,6 @@ static void handle_fire(struct runner *r, const struct sched_fire *f)
             runner_notify_channel(r, ch, step, f->occurrence, text, f->status, next_text,
                                   next_iso, fo, i);
         }
-        if (fo)
-            fo->channels[i] = ch;
         free(text);
         free(link);
     }
