@@ -146,9 +146,7 @@ static int new_address(struct journal *j, const char *id, struct journal_run *ru
         }
     }
     free(tried);
-    if (tried_token)
-        memset(tried_token, 0, strlen(tried_token));
-    free(tried_token);
+    free_secret(tried_token);
     return changed;
 }
 
@@ -256,8 +254,7 @@ static int post(const char *url, const char *token, const char *body, struct ans
             http_perform(c);
     }
     http_client_free(c);
-    memset(auth, 0, strlen(auth));
-    free(auth);
+    free_secret(auth);
     return ret;
 }
 
@@ -303,8 +300,7 @@ int control_call(const struct cmd_ctx *ctx, const char *run_arg, const char *act
         if (!a.error || tries || !new_address(j, id, &run))
             break;
         /* A resume serves the run now: ask it, with its token. */
-        memset(token, 0, strlen(token));
-        free(token);
+        free_secret(token);
         free(url);
         free(a.body);
         free(a.error);
@@ -346,9 +342,7 @@ out:
     json_decref(body);
     free(payload);
     free(url);
-    if (token)
-        memset(token, 0, strlen(token));
-    free(token);
+    free_secret(token);
     free(a.body);
     free(a.error);
     journal_run_release(&run);

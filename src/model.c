@@ -105,11 +105,7 @@ void playbook_free(struct playbook *pb)
         free(c->url_store);
         free(c->urls_file);
         kv_free(c->headers, c->nheaders);
-        if (c->secret) {
-            /* Do not leave the signing secret in freed heap memory. */
-            memset(c->secret, 0, strlen(c->secret));
-            free(c->secret);
-        }
+        free_secret(c->secret);
     }
     free(pb->channels);
     for (size_t i = 0; i < pb->nsteps; i++) {

@@ -33,6 +33,13 @@ char *xstrndup(const char *s, size_t n);
 /* Returns a newly allocated formatted string. */
 char *xasprintf(const char *fmt, ...) CR_PRINTF(1, 2);
 char *xvasprintf(const char *fmt, va_list ap);
+/*
+ * Frees a NUL-terminated secret (a signing secret, a control token, an
+ * Authorization line) after zeroing it, so that it is not left in freed
+ * heap memory; explicit_bzero(), which the optimiser cannot drop as a dead
+ * store before free().  NULL is fine.
+ */
+void free_secret(char *s);
 
 /*
  * Grow an array *p of *alloc elements of size sz so that it holds at least
