@@ -52,7 +52,9 @@ import json, os, re, sys
 
 note = os.environ["NOTE"]
 marker = " \u2026 (truncated)"
-tail = re.compile(r" Next update by \d\d:\d\d UTC\.$")
+# "14:35 UTC", or "2026-11-28 00:06 UTC" once the update falls on the next
+# UTC day (docs/playbook.md): a run near midnight must pass too.
+tail = re.compile(r" Next update by (\d{4}-\d\d-\d\d )?\d\d:\d\d UTC\.$")
 reqs = {}
 for line in open(sys.argv[1], encoding="utf-8"):
     r = json.loads(line)
