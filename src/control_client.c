@@ -31,6 +31,7 @@ struct answer {
     long status;
     char *body;
     char *error;
+    int timed_out;
 };
 
 static void on_done(void *ctx, const struct http_result *r)
@@ -40,6 +41,7 @@ static void on_done(void *ctx, const struct http_result *r)
     a->status = r->status;
     a->body = xstrndup(r->body ? r->body : "", r->len);
     a->error = r->error ? xstrdup(r->error) : NULL;
+    a->timed_out = r->timed_out;
 }
 
 /* Reads the token file; falls back to the journal's copy. */
@@ -154,6 +156,65 @@ static int gone(const char *id)
 {
     error("the process of run %s is gone; continue the run with 'crisisrun resume %s'", id, id);
     return EXIT_RUNTIME;
+}
+
+/*
+ * A run whose owner lives on this machine but did not answer.  It is not
+ * gone: `resume` refuses while it lives, so "resume it" would send the
+ * operator in a circle.  A stopped runner (Ctrl-Z in its terminal) needs
+ * SIGCONT; one that runs but does not answer is busy starting (a resume
+ * loading a large playbook) or stuck, and only stopping it lets a resume
+ * take the run over.  With `sent`, the request reached the process, which
+ * may still carry it out: repeating a note or a status would repeat its
+ * notifications, so the operator is sent to `show` first.
+ */
+static int not_answering(const struct journal_run *run, const char *id, int sent)
+{
+    long long pid = (long long)run->owner_pid;
+    char *what = sent ? xasprintf("; it has the request and may still carry it out: look "
+                                  "with 'crisisrun show %s' before trying again",
+                                  id)
+                      : xstrdup("; nothing was sent");
+    if (process_stopped(run->owner_pid))
+        error(
+            "run %s does not answer: its process %lld is stopped (Ctrl-Z or SIGSTOP)%s; "
+            "continue it with 'kill -CONT %lld', or 'fg' in its terminal",
+            id, pid, what, pid);
+    else
+        error("run %s does not answer: its process %lld holds the run but did not answer "
+              "within %d s%s; if it stays so, stop it with 'kill %lld' and "
+              "continue the run with 'crisisrun resume %s'",
+              id, pid, CALL_TIMEOUT_MS / 1000, what, pid, id);
+    free(what);
+    return EXIT_RUNTIME;
+}
+
+/*
+ * 1 when the run's owner is not (or no longer) a stopped process.  A
+ * request to a stopped runner would wait in its socket and be carried
+ * out whenever it is continued, after the command had said it failed.
+ * So the command sends nothing to it: it says the process is stopped and
+ * waits, as long as a call may take, for the operator to continue it.
+ * Its lease does not matter: a runner stopped for longer than its lease
+ * still has its socket, and would still carry the request out.
+ */
+static int not_stopped(const struct journal_run *run, const char *id)
+{
+    int64_t end = monotonic_ms() + CALL_TIMEOUT_MS;
+    int said = 0;
+    while (owner_is_here(run) && process_stopped(run->owner_pid)) {
+        if (monotonic_ms() >= end)
+            return 0;
+        if (!said++)
+            fprintf(stderr,
+                    "crisisrun: run %s: its process %lld is stopped (Ctrl-Z or SIGSTOP); "
+                    "waiting for it to continue ('kill -CONT %lld', or 'fg' in its "
+                    "terminal)\n",
+                    id, (long long)run->owner_pid, (long long)run->owner_pid);
+        struct timespec pause = {0, 50 * 1000 * 1000};
+        nanosleep(&pause, NULL);
+    }
+    return 1;
 }
 
 /* A run whose process ended cleanly (it clears control_addr on its way out). */
@@ -286,6 +347,12 @@ int control_call(const struct cmd_ctx *ctx, const char *run_arg, const char *act
             ret = gone(id);
         goto out;
     }
+    if (!not_stopped(&run, id)) {
+        ret = check_names(&run, id, action, body);
+        if (!ret)
+            ret = not_answering(&run, id, 0);
+        goto out;
+    }
     json_object_set_new(body, "actor", json_string(os_user()));
     payload = json_dumps(body, JSON_COMPACT);
     for (int tries = 0; tries < 2; tries++) {
@@ -297,7 +364,14 @@ int control_call(const struct cmd_ctx *ctx, const char *run_arg, const char *act
         url = xasprintf("%s/api/runs/%s/%s", run.control_addr, id, action);
         if (post(url, token, payload, &a) < 0)
             goto out;
-        if (!a.error || tries || !new_address(j, id, &run))
+        if (!a.error || tries)
+            break;
+        /* Something took the connection and held it without answering:
+         * when the owner lives, that is the owner, stopped or stuck, and
+         * its address will not change. */
+        if (a.timed_out && owner_is_alive(&run))
+            break;
+        if (!new_address(j, id, &run))
             break;
         /* A resume serves the run now: ask it, with its token. */
         free_secret(token);
@@ -320,8 +394,12 @@ int control_call(const struct cmd_ctx *ctx, const char *run_arg, const char *act
             goto out;
         struct journal_run now;
         memset(&now, 0, sizeof(now));
-        if (journal_run_get(j, id, &now) == 0 && !now.control_addr)
+        if (journal_run_get(j, id, &now) < 0)
+            ret = gone(id);
+        else if (!now.control_addr)
             ret = ended(&now, id);
+        else if (owner_is_alive(&now))
+            ret = not_answering(&now, id, a.timed_out);
         else
             ret = gone(id);
         journal_run_release(&now);

@@ -570,6 +570,7 @@ static void finish(struct http_client *c, struct xfer *x, CURLcode rc)
     } else {
         r.error = x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc);
         r.permanent = rc == CURLE_UNSUPPORTED_PROTOCOL || rc == CURLE_URL_MALFORMAT;
+        r.timed_out = rc == CURLE_OPERATION_TIMEDOUT;
     }
     x->done(x->ctx, &r);
     pool_put(c, x);

@@ -380,6 +380,22 @@ int64_t monotonic_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int process_stopped(int64_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof(path), "/proc/%lld/stat", (long long)pid);
+    FILE *f = pid > 0 ? fopen(path, "r") : NULL;
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* "PID (COMM) STATE ...": the command name may hold spaces and
+     * parentheses, so the state follows the last ')'. */
+    const char *p = strrchr(buf, ')');
+    return p && p[1] == ' ' && (p[2] == 'T' || p[2] == 't');
+}
+
 int random_bytes(void *buf, size_t len)
 {
     unsigned char *p = buf;

@@ -69,6 +69,9 @@ struct http_result {
     /* With an error: 1 when trying again cannot help (malformed URL,
      * a scheme other than http/https). */
     int permanent;
+    /* With an error: 1 when a time limit ran out (connecting, or waiting
+     * for the answer), rather than the connection being refused or lost. */
+    int timed_out;
 };
 
 /*

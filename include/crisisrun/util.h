@@ -144,6 +144,15 @@ int64_t wallclock_ms(void);
 int64_t monotonic_ms(void);
 
 /*
+ * 1 when process pid on this machine is stopped: by Ctrl-Z or SIGSTOP
+ * (its /proc/PID/stat state is T), or at a debugger's stop (t).  0 when
+ * it runs, is gone, or /proc cannot be read.  A stopped runner holds its
+ * run without answering, and the operator's way out is SIGCONT, not a
+ * resume.
+ */
+int process_stopped(int64_t pid);
+
+/*
  * Fills buf with len bytes from the kernel's random number generator
  * (getrandom(2), which waits until it is seeded): run ids and bearer and
  * feedback tokens.  0, or -1 with errno set.

@@ -98,7 +98,8 @@ PY
     done
     (( caught )) || fail "$name: the resume served the run before it could be stopped, in $try tries"
 
-    # The ack goes out while the resume is stopped; it is let go a second later.
+    # The ack starts while the resume is stopped, and waits for it to be
+    # continued (test_control_stuck.sh); it is let go a second later.
     start_crisisrun "$TMP/$name.ack.out" ack "$RUN" page
     APID=$BG_PID
     sleep 1
