@@ -74,6 +74,42 @@ static void on_signal(int sig)
     errno = saved;
 }
 
+/*
+ * Ctrl-Z in the runner's terminal halts the run: no update goes out, no
+ * command is answered, no escalation fires, and nothing said so.  The
+ * handler says it, then stops the process as the default action would:
+ * with that action back and SIGTSTP unblocked, raise() stops it right
+ * there, and once continued the handler is put back and says so too
+ * (steps that came due meanwhile go out at once, as after a resume).
+ * Only async-signal-safe calls; the lines are formatted beforehand.
+ */
+static char tstp_line[160], cont_line[96];
+static size_t tstp_len, cont_len;
+
+static void on_tstp(int sig)
+{
+    int saved = errno;
+    ssize_t w = write(STDERR_FILENO, tstp_line, tstp_len);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = SIG_DFL;
+    sigaction(SIGTSTP, &sa, NULL);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTSTP);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    raise(sig);
+    /* Continued (or never stopped: a process group without a terminal's
+     * job control discards the stop). */
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    sa.sa_handler = on_tstp;
+    sigaction(SIGTSTP, &sa, NULL);
+    w = write(STDERR_FILENO, cont_line, cont_len);
+    (void)w;
+    errno = saved;
+}
+
 static int setup_signals(void)
 {
     if (pipe(signal_pipe) < 0)
@@ -89,6 +125,18 @@ static int setup_signals(void)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* A pid has at most 19 digits: the line fits, never cut short. */
+    snprintf(
+        tstp_line, sizeof(tstp_line),
+        "crisisrun: suspended: the run sends nothing and answers no command until it "
+        "is continued ('fg', or 'kill -CONT %lld')\n",
+        (long long)getpid());
+    tstp_len = strlen(tstp_line);
+    snprintf(cont_line, sizeof(cont_line),
+             "crisisrun: continued: what came due meanwhile goes out now\n");
+    cont_len = strlen(cont_line);
+    sa.sa_handler = on_tstp;
+    sigaction(SIGTSTP, &sa, NULL);
     return 0;
 }
 
@@ -96,6 +144,7 @@ static void teardown_signals(void)
 {
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
+    signal(SIGTSTP, SIG_DFL);
     for (int i = 0; i < 2; i++) {
         if (signal_pipe[i] >= 0)
             close(signal_pipe[i]);

@@ -3,9 +3,10 @@
 # alive on this machine but does not answer.  Such a run is not gone, and
 # `resume` refuses it while its process lives, so telling the operator to
 # resume it sends them in a circle.  Two cases:
-#  1. the runner stopped by Ctrl-Z (SIGSTOP): `ack` waits for it to be
-#     continued, then says it is stopped, names SIGCONT and sends nothing;
-#     `resume` says the same; continued while `ack` waits, it goes through;
+#  1. the runner stopped by Ctrl-Z (SIGTSTP, which it announces in its
+#     terminal) or SIGSTOP: `ack` waits for it to be continued, then says
+#     it is stopped, names SIGCONT and sends nothing; `resume` says the
+#     same; continued while `ack` waits, it goes through;
 #  2. the run's owner a live process that takes the connection and never
 #     answers (a stuck runner): `ack` says so, that the request may still
 #     be carried out, and how to free the run.
@@ -38,8 +39,11 @@ wait_for "[[ -n \$(sq \"SELECT control_addr FROM runs WHERE id = '$RUN'\") ]]" 3
 
 # 1. Stopped.  A request to it would wait in its socket and be carried
 # out whenever it is continued, after `ack` had said it failed: nothing
-# is sent, and the message says so.
-kill -STOP "$PID"
+# is sent, and the message says so.  First by the terminal's Ctrl-Z
+# (SIGTSTP), which the runner announces in its terminal before it stops.
+kill -TSTP "$PID"
+wait_for "[[ \$(awk '{print \$3}' /proc/$PID/stat) == T ]]" 10
+assert_contains "$TMP/run.out" "crisisrun: suspended: the run sends nothing and answers no command until it is continued ('fg', or 'kill -CONT $PID')"
 rc=0
 crisisrun ack "$RUN" page >"$TMP/o" 2>"$TMP/e" || rc=$?
 assert_eq "$rc" 1 "ack to a stopped runner"
@@ -58,6 +62,7 @@ crisisrun ack "$RUN" page >"$TMP/o" 2>"$TMP/e" || rc=$?
 assert_eq "$rc" 1 "ack to a runner stopped past its lease"
 assert_contains "$TMP/e" "crisisrun: run $RUN does not answer: its process $PID is stopped (Ctrl-Z or SIGSTOP); nothing was sent"
 kill -CONT "$PID"
+wait_for "grep -q 'crisisrun: continued: what came due meanwhile goes out now' '$TMP/run.out'" 10
 crisisrun status "$RUN" identified >"$TMP/o" 2>"$TMP/e" || fail "status after SIGCONT: $(cat "$TMP/e")"
 assert_eq "$(sq "SELECT count(*) FROM events WHERE run_id = '$RUN' AND kind = 'acknowledged'")" 0 \
     "acknowledgements journaled: the one refused while stopped must not come later"
