@@ -13,29 +13,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$CRISISRUN_TEST_DATA/control/helpers.sh"
 
-cat >"$TMP/pb.yaml" <<'YAML'
-crisisrun: 1
-name: stuck
-title: "A runner that does not answer"
-channels:
-  oncall: {type: webhook, url: "http://127.0.0.1:9/webhook/oncall"}
-steps:
-  - id: page
-    at: 0s
-    notify: [oncall]
-    message: "paged"
-    ack: {within: 1h, escalate: escalate}
-  - id: escalate
-    on: escalation
-    notify: [oncall]
-    message: "nobody answered"
-YAML
-mkdir -p "$TMP/cap"
-start_crisisrun "$TMP/run.out" run --capture "$TMP/cap" --quiet "$TMP/pb.yaml"
-PID=$BG_PID
-RUN=$(wait_run_id "$TMP/run.out" 30)
-wait_fired "$RUN" page 1 30
-wait_for "[[ -n \$(sq \"SELECT control_addr FROM runs WHERE id = '$RUN'\") ]]" 30
+start_paged_run "$TMP/run.out"
 
 # 1. Stopped.  A request to it would wait in its socket and be carried
 # out whenever it is continued, after `ack` had said it failed: nothing

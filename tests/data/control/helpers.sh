@@ -12,6 +12,10 @@
 #   wait_exit PID [S]         wait for a background process; its status in EXIT_RC
 #   kill9 PID                 SIGKILL a background process and reap it quietly
 #   step_detail RUN STEP OCC KEY  a key of a step_fired event's detail
+#   start_paged_run OUT       start $CONTROL_DATA/paged.yaml (a page whose
+#                             ack waits an hour; its channel refuses) with
+#                             its output in OUT; once it has paged and
+#                             serves its control API, set PID and RUN
 #   check_fanout RUN STEP N WHAT  N notifications of STEP (a fan-out or a
 #                             broadcast note, @note), all delivered with one
 #                             body, each received by the inbox at least once
@@ -64,6 +68,15 @@ wait_exit() {
     { wait "$pid"; } 2>/dev/null || rc=$?
     _cr_forget_pid "$pid"
     EXIT_RC=$rc
+}
+
+start_paged_run() {
+    mkdir -p "$TMP/cap"
+    start_crisisrun "$1" run --capture "$TMP/cap" --quiet "$CONTROL_DATA/paged.yaml"
+    PID=$BG_PID
+    RUN=$(wait_run_id "$1" 30)
+    wait_fired "$RUN" page 1 30
+    wait_for "[[ -n \$(sq \"SELECT control_addr FROM runs WHERE id = '$RUN'\") ]]" 30
 }
 
 kill9() {
