@@ -13,6 +13,11 @@
 . "$(dirname "$0")/lib.sh"
 . "$CRISISRUN_TEST_DATA/control/helpers.sh"
 
+# Job control: the runner in a process group of its own, whose parent
+# (this shell) is in another group of the same session.  The kernel
+# discards SIGTSTP's stop for a process group without such a parent (an
+# orphaned one, as a CI job's may be), as it would for any program.
+set -m
 start_paged_run "$TMP/run.out"
 
 # 1. Stopped.  A request to it would wait in its socket and be carried
