@@ -1014,6 +1014,22 @@ static int loop(struct runner *r)
     int batch_open = 0, served = 0;
     for (;;) {
         /*
+         * The lease first, before anything is answered, fired or sent: a
+         * process stopped (Ctrl-Z, SIGSTOP) past its lease may have been
+         * taken over by a resume, and once continued must not fire what
+         * came due meanwhile, or serve a request left in its socket,
+         * again beside the resume.
+         */
+        if (monotonic_ms() - r->lease_renewed >= RUNNER_HEARTBEAT_MS) {
+            r->lease_renewed = monotonic_ms();
+            int hb = journal_run_heartbeat(r->j, r->run.id, getpid(), r->host, wallclock_ms(),
+                                           RUNNER_LEASE_MS);
+            if (hb < 0)
+                return -1;
+            if (hb == 0)
+                return -2;
+        }
+        /*
          * The outcomes of the requests that just finished, the operator's
          * actions and the steps now due go into one batch.  It is committed
          * before anything new is sent or any request answered, and at the
@@ -1063,15 +1079,6 @@ static int loop(struct runner *r)
                 if (rc != BATCH_GO_ON)
                     return rc;
             }
-        }
-        if (monotonic_ms() - r->lease_renewed >= RUNNER_HEARTBEAT_MS) {
-            r->lease_renewed = monotonic_ms();
-            int hb = journal_run_heartbeat(r->j, r->run.id, getpid(), r->host, wallclock_ms(),
-                                           RUNNER_LEASE_MS);
-            if (hb < 0)
-                return -1;
-            if (hb == 0)
-                return -2;
         }
 
         struct pollfd fds[1 + CONTROL_MAX_FDS + 1]; /* + the journal writer's */
