@@ -85,6 +85,7 @@ static void on_signal(int sig)
  */
 static char tstp_line[160], cont_line[96];
 static size_t tstp_len, cont_len;
+static int tstp_caught; /* 0 when SIGTSTP was ignored at start: left so */
 
 static void on_tstp(int sig)
 {
@@ -135,8 +136,14 @@ static int setup_signals(void)
     snprintf(cont_line, sizeof(cont_line),
              "crisisrun: continued: what came due meanwhile goes out now\n");
     cont_len = strlen(cont_line);
-    sa.sa_handler = on_tstp;
-    sigaction(SIGTSTP, &sa, NULL);
+    /* A SIGTSTP ignored by whoever started us (a supervisor that keeps
+     * its children running) stays ignored, as shells leave it. */
+    struct sigaction old;
+    tstp_caught = sigaction(SIGTSTP, NULL, &old) == 0 && old.sa_handler != SIG_IGN;
+    if (tstp_caught) {
+        sa.sa_handler = on_tstp;
+        sigaction(SIGTSTP, &sa, NULL);
+    }
     return 0;
 }
 
@@ -144,7 +151,8 @@ static void teardown_signals(void)
 {
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
-    signal(SIGTSTP, SIG_DFL);
+    if (tstp_caught)
+        signal(SIGTSTP, SIG_DFL);
     for (int i = 0; i < 2; i++) {
         if (signal_pipe[i] >= 0)
             close(signal_pipe[i]);

@@ -9,7 +9,8 @@
 #     same; continued while `ack` waits, it goes through;
 #  2. the run's owner a live process that takes the connection and never
 #     answers (a stuck runner): `ack` says so, that the request may still
-#     be carried out, and how to free the run.
+#     be carried out, and how to free the run;
+#  3. a runner started with SIGTSTP ignored keeps ignoring it.
 . "$(dirname "$0")/lib.sh"
 . "$CRISISRUN_TEST_DATA/control/helpers.sh"
 
@@ -91,4 +92,15 @@ assert_not_contains "$TMP/e" "is stopped"
 # The connection was taken and held: the owner, which will not move to
 # another address; waiting for one would only double the wait.
 assert_not_contains "$TMP/e" "waiting for process"
+
+# 3. A runner started with SIGTSTP ignored (a supervisor that keeps its
+# children running) leaves it ignored: not stopped, nothing printed, and
+# it answers at once.
+trap '' TSTP
+start_paged_run "$TMP/run3.out"
+trap - TSTP
+kill -TSTP "$PID"
+crisisrun ack "$RUN" page >"$TMP/o" 2>"$TMP/e" || fail "ack to a runner that ignores SIGTSTP: $(cat "$TMP/e")"
+assert_not_contains "$TMP/e" "stopped"
+assert_not_contains "$TMP/run3.out" "suspended"
 echo "ok test_control_stuck"
