@@ -8,9 +8,7 @@
  */
 #include "crisisrun/control_client.h"
 
-#include <errno.h>
 #include <pwd.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,7 +87,7 @@ static int owner_is_here(const struct journal_run *run)
 /* 1 when the run's owner was on this machine and its process is gone. */
 static int owner_is_dead(const struct journal_run *run)
 {
-    return owner_is_here(run) && kill((pid_t)run->owner_pid, 0) < 0 && errno == ESRCH;
+    return owner_is_here(run) && !process_alive(run->owner_pid);
 }
 
 /*
@@ -101,7 +99,7 @@ static int owner_is_dead(const struct journal_run *run)
 static int owner_is_alive(const struct journal_run *run)
 {
     return owner_is_here(run) && run->lease_until_ms >= wallclock_ms() &&
-           (kill((pid_t)run->owner_pid, 0) == 0 || errno == EPERM);
+           process_alive(run->owner_pid);
 }
 
 /* Whether two optional strings differ. */

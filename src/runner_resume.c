@@ -9,11 +9,9 @@
  * delivered is never sent again; what it shows pending or in flight is
  * sent (again) once.
  */
-#include <errno.h>
 #include <jansson.h>
 #include <libgen.h>
 #include <math.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,11 +23,6 @@
 #include "crisisrun/runner_ops.h"
 #include "crisisrun/sched.h"
 #include "runner_internal.h"
-
-static int process_alive(int64_t pid)
-{
-    return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
-}
 
 /*
  * Takes the runner lock, or explains who holds it.  An owner on this

@@ -144,6 +144,12 @@ int64_t wallclock_ms(void);
 int64_t monotonic_ms(void);
 
 /*
+ * 1 when process pid on this machine exists (kill(pid, 0) succeeds, or is
+ * refused because it belongs to another user), 0 when it is gone.
+ */
+int process_alive(int64_t pid);
+
+/*
  * 1 when process pid on this machine is stopped: by Ctrl-Z or SIGSTOP
  * (its /proc/PID/stat state is T), or at a debugger's stop (t).  0 when
  * it runs, is gone, or /proc cannot be read.  A stopped runner holds its
