@@ -50,14 +50,14 @@ static int claim(struct runner *r)
     struct journal_run cur;
     if (journal_run_get(r->j, r->run.id, &cur) < 0)
         return -1;
-    if (cur.owner_host && !strcmp(cur.owner_host, r->host) &&
-        process_stopped(cur.owner_pid))
+    int here = cur.owner_host && !strcmp(cur.owner_host, r->host);
+    if (here && process_stopped(cur.owner_pid))
         error(
             "run %s is already driven by process %lld on this machine, which is stopped "
             "(Ctrl-Z or SIGSTOP); continue it with 'kill -CONT %lld', or 'fg' in its "
             "terminal; two runners never drive one run",
             r->run.id, (long long)cur.owner_pid, (long long)cur.owner_pid);
-    else if (cur.owner_host && !strcmp(cur.owner_host, r->host))
+    else if (here)
         error("run %s is already driven by process %lld on this machine; two runners never "
               "drive one run (act on it with 'crisisrun ack|status|note|trigger|resolve %s')",
               r->run.id, (long long)cur.owner_pid, r->run.id);
