@@ -102,6 +102,13 @@ static int owner_is_alive(const struct journal_run *run)
            process_alive(run->owner_pid);
 }
 
+/* Between two looks at the journal or /proc while a command waits. */
+static void pause_a_moment(void)
+{
+    struct timespec pause = {0, 50 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+}
+
 /* Whether two optional strings differ. */
 static int differ(const char *a, const char *b)
 {
@@ -131,8 +138,7 @@ static int new_address(struct journal *j, const char *id, struct journal_run *ru
                     "crisisrun: run %s does not answer yet; waiting for process %lld "
                     "to serve it\n",
                     id, (long long)run->owner_pid);
-        struct timespec pause = {0, 50 * 1000 * 1000};
-        nanosleep(&pause, NULL);
+        pause_a_moment();
         struct journal_run now;
         memset(&now, 0, sizeof(now));
         if (journal_run_get(j, id, &now) < 0)
@@ -209,8 +215,7 @@ static int not_stopped(const struct journal_run *run, const char *id)
                     "waiting for it to continue ('kill -CONT %lld', or 'fg' in its "
                     "terminal)\n",
                     id, (long long)run->owner_pid, (long long)run->owner_pid);
-        struct timespec pause = {0, 50 * 1000 * 1000};
-        nanosleep(&pause, NULL);
+        pause_a_moment();
     }
     return 1;
 }
