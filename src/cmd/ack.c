@@ -29,9 +29,11 @@ const struct cmd_entry cmd_ack = {
     .name = "ack",
     .usage = "ack RUN [STEP]",
     .summary = "acknowledge the run, or a step waiting under ack: (stops its escalation)",
-    .help = "The first acknowledgement of the run sets its time to acknowledge and fires\n"
-            "its 'on: acknowledged' steps; it also cancels every pending escalation.\n"
-            "exit status: 0 done; 1 the run's process is gone, the run is over, or the\n"
-            "step is not waiting for acknowledgement; 2 unknown or empty step\n",
+    .help =
+        "The first acknowledgement of the run sets its time to acknowledge and fires\n"
+        "its 'on: acknowledged' steps; it also cancels every pending escalation.\n"
+        "exit status: 0 done; 1 the run's process is gone, stopped or stuck, the run\n"
+        "is over, or the step is not waiting for acknowledgement; 2 unknown or empty\n"
+        "step\n",
     .exec = ack_exec,
 };

@@ -68,7 +68,7 @@ const struct cmd_entry cmd_note = {
             "  --action         a follow-up action item, listed in the report\n\n"
             "A note that is not an action item becomes {{latest_note}} in the next\n"
             "messages of every channel that uses it.\n"
-            "exit status: 0 done; 1 the run's process is gone or the run is over;\n"
-            "2 unknown channel\n",
+            "exit status: 0 done; 1 the run's process is gone, stopped or stuck, or the\n"
+            "run is over; 2 unknown channel\n",
     .exec = note_exec,
 };

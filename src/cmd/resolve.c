@@ -33,9 +33,12 @@ static int resolve_exec(struct cmd_ctx *ctx, int argc, char **argv)
 const struct cmd_entry cmd_resolve = {
     .name = "resolve",
     .usage = "resolve RUN [--note TEXT]",
-    .summary = "resolve the run: stop recurring updates, send the all-clear and feedback request",
-    .help = "options:\n"
-            "  --note TEXT  a final note, also {{latest_note}} in the resolution messages\n\n"
-            "exit status: 0 done; 1 the run's process is gone or the run is over\n",
+    .summary = "resolve the run: stop recurring updates, send the all-clear and feedback "
+               "request",
+    .help =
+        "options:\n"
+        "  --note TEXT  a final note, also {{latest_note}} in the resolution messages\n\n"
+        "exit status: 0 done; 1 the run's process is gone, stopped or stuck, or the\n"
+        "run is over\n",
     .exec = resolve_exec,
 };

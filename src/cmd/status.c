@@ -42,11 +42,12 @@ const struct cmd_entry cmd_status = {
     .name = "status",
     .usage = "status RUN STATUS [--note TEXT]",
     .summary = "move the public status: investigating, identified, monitoring, resolved",
-    .help = "options:\n"
-            "  --note TEXT  a timeline note, also {{latest_note}} in the next messages\n\n"
-            "The next messages carry the new status; 'on: status:NAME' steps fire;\n"
-            "recurring steps with 'until: NAME' stop.  'resolved' resolves the run.\n"
-            "exit status: 0 done; 1 the run's process is gone or the run is over;\n"
-            "2 unknown status\n",
+    .help =
+        "options:\n"
+        "  --note TEXT  a timeline note, also {{latest_note}} in the next messages\n\n"
+        "The next messages carry the new status; 'on: status:NAME' steps fire;\n"
+        "recurring steps with 'until: NAME' stop.  'resolved' resolves the run.\n"
+        "exit status: 0 done; 1 the run's process is gone, stopped or stuck, or the\n"
+        "run is over; 2 unknown status\n",
     .exec = status_exec,
 };

@@ -24,7 +24,7 @@ const struct cmd_entry cmd_trigger = {
     .name = "trigger",
     .usage = "trigger RUN STEP",
     .summary = "run an 'on: manual' step now",
-    .help = "exit status: 0 done; 1 the run's process is gone or the run is over;\n"
-            "2 unknown or empty step, or a step that is not 'on: manual'\n",
+    .help = "exit status: 0 done; 1 the run's process is gone, stopped or stuck, or the\n"
+            "run is over; 2 unknown or empty step, or a step that is not 'on: manual'\n",
     .exec = trigger_exec,
 };
