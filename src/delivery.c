@@ -938,8 +938,9 @@ void delivery_submit(struct delivery *d, const struct delivery_request *req)
 {
     const struct channel *ch = req->channel;
     const char *url = req->url, *id = req->notification_id ? req->notification_id : "";
-    if (!url && req->endpoint_index < ch->nurls)
-        url = ch->urls[req->endpoint_index];
+    char buf[URL_BUF_SIZE];
+    if (!url && req->endpoint_index < ch->urls.n)
+        url = url_list_get(&ch->urls, req->endpoint_index, buf);
     char *own_url = NULL;
     if (url && req->msg && req->provider->request_url &&
         (own_url = req->provider->request_url(url, req->msg)))

@@ -467,9 +467,11 @@ void ld_check_public_text(struct ld *l, const struct ynode *n, const char *what,
     const struct playbook *pb = l->pb;
     for (size_t i = 0; text && i < pb->nchannels; i++) {
         const struct channel *c = &pb->channels[i];
-        const char *kind = NULL;
-        if (!c->urls_file && c->nurls == 1 && strlen(c->urls[0]) >= SHORTEST &&
-            strstr(text, c->urls[0]))
+        const char *kind = NULL, *url = NULL;
+        char buf[URL_BUF_SIZE];
+        if (!c->urls_file && c->urls.n == 1)
+            url = url_list_get(&c->urls, 0, buf);
+        if (url && strlen(url) >= SHORTEST && strstr(text, url))
             kind = "url";
         else if (c->secret && strlen(c->secret) >= SHORTEST && strstr(text, c->secret))
             kind = "signing secret";

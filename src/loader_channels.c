@@ -21,9 +21,6 @@
 #include "crisisrun/interp.h"
 #include "crisisrun/suggest.h"
 
-/* Longest line of a urls_file, and so the longest URL, we accept. */
-#define URL_MAX_LEN 8192
-
 static const struct {
     int count;
     int64_t per_ms;
@@ -108,12 +105,6 @@ static const char *url_problem(const char *u, char *buf, size_t size)
     return NULL;
 }
 
-static void add_url(struct channel *c, size_t *alloc, char *url)
-{
-    ALLOC_GROW(c->urls, c->nurls + 1, *alloc);
-    c->urls[c->nurls++] = url;
-}
-
 struct repeats {
     struct ld *l;
     const struct channel *c;
@@ -132,14 +123,14 @@ static void report_repeat(void *arg, size_t i, size_t first)
 /*
  * Reports every url of c listed again (lines[i] is the line of url i): an
  * endpoint listed twice would get every message twice, under two ids a
- * receiver cannot match.  strings_repeats() keeps this to 4 bytes a slot,
+ * receiver cannot match.  url_list_repeats() keeps this to 4 bytes a slot,
  * not a nameidx (a pointer and a size_t, 16): a 100,000-url list would
  * take 4 MiB of that while it loads.
  */
 static void check_repeats(struct ld *l, const struct channel *c, const int *lines)
 {
     struct repeats r = {l, c, lines};
-    strings_repeats(c->urls, c->nurls, report_repeat, &r);
+    url_list_repeats(&c->urls, report_repeat, &r);
 }
 
 /*
@@ -184,10 +175,7 @@ static void read_urls_file(struct ld *l, struct channel *c, const struct ynode *
     /* Room for the longest line accepted: a byte order mark, 8192 bytes (a
      * url, and the blanks around it), CR LF. */
     char line[3 + URL_MAX_LEN + 2 + 1], buf[128];
-    /* The URLs go into one buffer; their offsets become pointers at the
-     * end, when the buffer no longer moves. */
-    struct strbuf store = STRBUF_INIT;
-    size_t *offsets = NULL, alloc = 0, lines_alloc = 0;
+    size_t lines_alloc = 0;
     int *lines = NULL;
     int lineno = 0, bad = 0;
     long got;
@@ -221,7 +209,7 @@ static void read_urls_file(struct ld *l, struct channel *c, const struct ynode *
         *e = '\0';
         if (!*s || *s == '#')
             continue;
-        if (c->nurls == LOADER_MAX_URLS) {
+        if (c->urls.n == LOADER_MAX_URLS) {
             ld_error(l, n, "urls_file '%s' lists more than %d urls", rel,
                      LOADER_MAX_URLS);
             break;
@@ -231,28 +219,17 @@ static void read_urls_file(struct ld *l, struct channel *c, const struct ynode *
             ld_error_at(l, c->urls_file, lineno, 1, "%s", problem);
             bad++;
         } else {
-            ALLOC_GROW(offsets, c->nurls + 1, alloc);
-            ALLOC_GROW(lines, c->nurls + 1, lines_alloc);
-            lines[c->nurls] = lineno;
-            offsets[c->nurls++] = store.len;
-            strbuf_add(&store, s, (size_t)(e - s) + 1);
+            ALLOC_GROW(lines, c->urls.n + 1, lines_alloc);
+            lines[c->urls.n] = lineno;
+            url_list_add(&c->urls, s);
         }
     }
-    if (c->nurls) {
-        size_t len;
-        char *all = strbuf_detach(&store, &len);
-        c->url_store = xrealloc(all, len); /* exact: 100,000 URLs are megabytes */
-        c->urls = xmalloc(c->nurls * sizeof(*c->urls));
-        for (size_t i = 0; i < c->nurls; i++)
-            c->urls[i] = c->url_store + offsets[i];
-        check_repeats(l, c, lines);
-    }
-    strbuf_release(&store);
-    free(offsets);
+    url_list_trim(&c->urls);
+    check_repeats(l, c, lines);
     free(lines);
     if (ferror(f))
         ld_error(l, n, "cannot read urls_file '%s': %s", rel, strerror(errno));
-    else if (!c->nurls && !bad)
+    else if (!c->urls.n && !bad)
         ld_error(l, n, "urls_file '%s' lists no urls", rel);
     fclose(f);
 }
@@ -403,13 +380,13 @@ static void read_endpoints(struct ld *l, struct channel *c, const struct ynode *
     } else if (url) {
         char *u = ld_text(l, url, "url");
         const char *why = u ? url_problem(u, buf, sizeof(buf)) : NULL;
-        if (why) {
+        if (why)
             ld_error(l, url, "%s", why);
-            free(u);
-        } else if (u) {
-            size_t alloc = 0;
-            add_url(c, &alloc, u);
+        else if (u) {
+            url_list_add(&c->urls, u);
+            url_list_trim(&c->urls);
         }
+        free_secret(u); /* a chat webhook's URL is its credential */
     } else if (file) {
         char *rel = ld_text(l, file, "urls_file");
         if (rel)

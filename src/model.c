@@ -99,10 +99,7 @@ void playbook_free(struct playbook *pb)
     for (size_t i = 0; i < pb->nchannels; i++) {
         struct channel *c = &pb->channels[i];
         free(c->name);
-        for (size_t j = 0; !c->url_store && j < c->nurls; j++)
-            free(c->urls[j]);
-        free(c->urls);
-        free(c->url_store);
+        url_list_release(&c->urls);
         free(c->urls_file);
         kv_free(c->headers, c->nheaders);
         free_secret(c->secret);

@@ -87,7 +87,7 @@ char *runmeta_json(const struct playbook *pb)
                               json_pack("{s:s, s:s, s:s, s:I}", "name", c->name, "type",
                                         channel_type_name(c->type), "audience",
                                         runmeta_audience_name(c->audience), "endpoints",
-                                        (json_int_t)c->nurls));
+                                        (json_int_t)c->urls.n));
     }
     json_object_set_new(root, "channels", channels);
 

@@ -338,6 +338,7 @@ int runner_notify_endpoints(struct runner *r, size_t ch, const char *step, int o
     const struct channel *c = &r->pb->channels[ch];
     int64_t now = runner_offset(r);
     int ret = 0;
+    char url[URL_BUF_SIZE];
     /* One body row for every endpoint of the message, journaled with the
      * first chunk of them. */
     if (from < to && !out->body_id &&
@@ -357,7 +358,7 @@ int runner_notify_endpoints(struct runner *r, size_t ch, const char *step, int o
             .occurrence = occurrence,
             .channel = c->name,
             .endpoint_index = (int)e,
-            .endpoint_url = c->urls[e],
+            .endpoint_url = url_list_get(&c->urls, e, url),
             .body = out->body,
             .body_id = out->body_id,
             .created_ms = runner_wall(r, now),
@@ -406,7 +407,7 @@ int runner_notify_channel(struct runner *r, size_t ch, const char *step, int occ
                           struct fanout *fo, size_t slot)
 {
     struct outgoing *out = channel_message(r, ch, step, text, status, next_update, next_iso);
-    size_t n = r->pb->channels[ch].nurls;
+    size_t n = r->pb->channels[ch].urls.n;
     int ret = runner_notify_endpoints(r, ch, step, occurrence, out, 0, fo ? 1 : n, NULL);
     if (!fo) {
         outgoing_unref(out);
@@ -423,12 +424,12 @@ int runner_notify_channel(struct runner *r, size_t ch, const char *step, int occ
 void runner_disable_endpoint(struct runner *r, size_t ch, size_t endpoint)
 {
     const struct channel *c = &r->pb->channels[ch];
-    if (endpoint >= c->nurls)
+    if (endpoint >= c->urls.n)
         return;
     if (!r->disabled)
         r->disabled = xcalloc(r->pb->nchannels, sizeof(*r->disabled));
     if (!r->disabled[ch])
-        r->disabled[ch] = xcalloc(c->nurls, 1);
+        r->disabled[ch] = xcalloc(c->urls.n, 1);
     r->disabled[ch][endpoint] = 1;
 }
 
@@ -530,7 +531,8 @@ static void on_attempt_done(void *user, void *tag, const struct delivery_attempt
             r->live[n->channel].retrying++;
         }
         const struct channel *c = &r->pb->channels[n->channel];
-        char *ep = url_redact(c->urls[n->endpoint]);
+        char url[URL_BUF_SIZE];
+        char *ep = url_redact(url_list_get(&c->urls, n->endpoint, url));
         liveview_event(&r->lv, now, "retry %s -> %s (%s): %s, attempt %d", n->id + 4, c->name,
                        ep, a->error ? a->error : "failed", a->attempt);
         free(ep);
@@ -566,14 +568,15 @@ static void on_settled(void *user, void *tag, enum delivery_result result)
     } else {
         lc->failed++;
         r->failed++;
-        char *ep = url_redact(c->urls[n->endpoint]);
+        char url[URL_BUF_SIZE];
+        char *ep = url_redact(url_list_get(&c->urls, n->endpoint, url));
         if (result == DELIVERY_GONE)
             runner_disable_endpoint(r, n->channel, n->endpoint);
         if (result == DELIVERY_GONE && n->answered_gone) {
             /* One event per endpoint, from the 410 itself: later
              * notifications to it settle without a request. */
             char hash[JOURNAL_ENDPOINT_HASH_LEN + 1];
-            journal_endpoint_hash(c->urls[n->endpoint], hash);
+            journal_endpoint_hash(url, hash);
             runner_event(r, EV_ENDPOINT_DISABLED, NULL, 0,
                          json_pack("{s:s, s:s, s:s}", "channel", c->name, "endpoint", ep,
                                    "endpoint_hash", hash),
@@ -670,7 +673,7 @@ static void handle_fire(struct runner *r, const struct sched_fire *f)
         json_t *counts = json_object();
         for (size_t i = 0; i < nnotify; i++)
             json_object_set_new(counts, pb->channels[notify[i]].name,
-                                json_integer((json_int_t)pb->channels[notify[i]].nurls));
+                                json_integer((json_int_t)pb->channels[notify[i]].urls.n));
         json_object_set_new(fired, "fanout_endpoints", counts);
     }
     runner_event(r, EV_STEP_FIRED, step, f->occurrence, fired, "runner");

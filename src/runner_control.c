@@ -172,7 +172,7 @@ int runner_op_note(struct runner *r, const char *text, const char *const *notify
         for (size_t i = 0; i < nnotify; i++)
             json_object_set_new(
                 counts, r->pb->channels[chans[i]].name,
-                json_integer((json_int_t)r->pb->channels[chans[i]].nurls));
+                json_integer((json_int_t)r->pb->channels[chans[i]].urls.n));
     }
     int64_t id = 0;
     /* An action item is a follow-up for after the incident, not news:

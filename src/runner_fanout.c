@@ -102,7 +102,7 @@ int runner_fanout_wanted(const struct runner *r, const size_t *notify, size_t nn
 {
     size_t total = 0;
     for (size_t i = 0; i < nnotify; i++)
-        total += r->pb->channels[notify[i]].nurls;
+        total += r->pb->channels[notify[i]].urls.n;
     return total > FANOUT_CHUNK;
 }
 
@@ -245,10 +245,11 @@ static int work_list(struct runner *r, struct fanout *fo, struct tally *t, size_
         /* Up to FANOUT_SLICE endpoints looked at: the runs of them whose
          * host has room journaled together, the others held. */
         size_t e = fo->from[c], end = e, seen = 0;
+        char url[URL_BUF_SIZE];
         while (end < fo->to[c] && seen++ < FANOUT_SLICE && end - e < *budget) {
             struct delivery_host *h = NULL;
             if (!(fo->skip[c] && fo->skip[c][end])) /* else journaled before */
-                h = delivery_host(r->d, ch->urls[end]);
+                h = delivery_host(r->d, url_list_get(&ch->urls, end, url));
             if (host_room(t, h) > 0) {
                 if (h)
                     tally_add(t, h, 1);

@@ -289,11 +289,12 @@ static unsigned char *journaled_endpoints(const struct channel *c,
             !strcmp(v[j].channel, c->name))
             hashes[nh++] = v[j].endpoint_hash;
     qsort(hashes, nh, sizeof(*hashes), cmp_hash);
-    unsigned char *skip = xcalloc(c->nurls ? c->nurls : 1, 1);
-    for (size_t e = 0; e < c->nurls; e++) {
+    unsigned char *skip = xcalloc(c->urls.n ? c->urls.n : 1, 1);
+    char url[URL_BUF_SIZE];
+    for (size_t e = 0; e < c->urls.n; e++) {
         char hash[JOURNAL_ENDPOINT_HASH_LEN + 1];
         const char *key = hash;
-        journal_endpoint_hash(c->urls[e], hash);
+        journal_endpoint_hash(url_list_get(&c->urls, e, url), hash);
         skip[e] = bsearch(&key, hashes, nh, sizeof(*hashes), cmp_hash) != NULL;
     }
     free(hashes);
@@ -363,10 +364,12 @@ static int restore_disabled(struct runner *r)
     for (size_t i = 0; i < n; i++) {
         long ch = playbook_find_channel(r->pb, v[i].channel);
         if (ch < 0 || v[i].endpoint_index < 0 ||
-            (size_t)v[i].endpoint_index >= r->pb->channels[ch].nurls)
+            (size_t)v[i].endpoint_index >= r->pb->channels[ch].urls.n)
             continue;
-        char hash[JOURNAL_ENDPOINT_HASH_LEN + 1];
-        journal_endpoint_hash(r->pb->channels[ch].urls[v[i].endpoint_index], hash);
+        char hash[JOURNAL_ENDPOINT_HASH_LEN + 1], url[URL_BUF_SIZE];
+        journal_endpoint_hash(
+            url_list_get(&r->pb->channels[ch].urls, (size_t)v[i].endpoint_index, url),
+            hash);
         if (!strcmp(hash, v[i].endpoint_hash))
             runner_disable_endpoint(r, (size_t)ch, (size_t)v[i].endpoint_index);
     }
@@ -446,9 +449,10 @@ void runner_resend_unsettled(struct runner *r)
     for (size_t i = 0; i < n; i++) {
         long ch = playbook_find_channel(r->pb, v[i].channel);
         const struct channel *c = ch >= 0 ? &r->pb->channels[ch] : NULL;
-        char hash[JOURNAL_ENDPOINT_HASH_LEN + 1] = "";
-        if (c && v[i].endpoint_index >= 0 && (size_t)v[i].endpoint_index < c->nurls)
-            journal_endpoint_hash(c->urls[v[i].endpoint_index], hash);
+        char hash[JOURNAL_ENDPOINT_HASH_LEN + 1] = "", url[URL_BUF_SIZE];
+        if (c && v[i].endpoint_index >= 0 && (size_t)v[i].endpoint_index < c->urls.n)
+            journal_endpoint_hash(
+                url_list_get(&c->urls, (size_t)v[i].endpoint_index, url), hash);
         if (!c || strcmp(hash, v[i].endpoint_hash)) {
             /* The endpoint list changed under the run: the journaled URL
              * hash no longer names this endpoint, so sending would reach
@@ -554,12 +558,12 @@ void runner_complete_fanouts(struct runner *r)
             const struct journal_notification *first;
             size_t want = (size_t)json_integer_value(val);
             size_t have = fanout_have(v, nv, step, occ, name, &first);
-            if (want > c->nurls)
-                want = c->nurls;
+            if (want > c->urls.n)
+                want = c->urls.n;
             if (have >= want || !first || !first->body)
                 continue;
-            char hash[JOURNAL_ENDPOINT_HASH_LEN + 1];
-            journal_endpoint_hash(c->urls[0], hash);
+            char hash[JOURNAL_ENDPOINT_HASH_LEN + 1], url[URL_BUF_SIZE];
+            journal_endpoint_hash(url_list_get(&c->urls, 0, url), hash);
             if (strcmp(hash, first->endpoint_hash)) {
                 if (ev[i].kind == EV_NOTE)
                     warning(
@@ -585,7 +589,7 @@ void runner_complete_fanouts(struct runner *r)
              * message, by URL: one added since the step fired gets it. */
             fo->skip[k] = journaled_endpoints(c, v, nv, step, occ);
             fo->from[k] = 1;
-            fo->to[k] = c->nurls;
+            fo->to[k] = c->urls.n;
             queued += want - have;
             k++;
         }

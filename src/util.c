@@ -348,23 +348,39 @@ uint64_t hash_str(const char *s)
     return hash_add(HASH_INIT, s);
 }
 
-void strings_repeats(char *const *v, size_t n,
-                     void (*repeat)(void *arg, size_t i, size_t first), void *arg)
+void repeats_of(const void *v, size_t n,
+                const char *(*at)(const void *v, size_t i, char *buf), size_t buf_size,
+                void (*repeat)(void *arg, size_t i, size_t first), void *arg)
 {
     size_t cap = 16;
     while (cap < n * 2)
         cap *= 2;
-    uint32_t *slot = xcalloc(cap, sizeof(*slot)); /* index in v + 1; 0 when free */
+    uint32_t *slot = xcalloc(cap, sizeof(*slot)); /* index + 1; 0 when free */
+    char *buf = buf_size ? xmalloc(2 * buf_size) : NULL;
     for (size_t i = 0; i < n; i++) {
-        size_t h = (size_t)hash_str(v[i]) & (cap - 1);
-        while (slot[h] && strcmp(v[slot[h] - 1], v[i]))
+        const char *s = at(v, i, buf);
+        size_t h = (size_t)hash_str(s) & (cap - 1);
+        while (slot[h] && strcmp(at(v, slot[h] - 1, buf ? buf + buf_size : NULL), s))
             h = (h + 1) & (cap - 1);
         if (slot[h])
             repeat(arg, i, slot[h] - 1);
         else
             slot[h] = (uint32_t)i + 1;
     }
+    free(buf);
     free(slot);
+}
+
+static const char *string_at(const void *v, size_t i, char *buf)
+{
+    (void)buf;
+    return ((char *const *)v)[i];
+}
+
+void strings_repeats(char *const *v, size_t n,
+                     void (*repeat)(void *arg, size_t i, size_t first), void *arg)
+{
+    repeats_of(v, n, string_at, 0, repeat, arg);
 }
 
 int64_t wallclock_ms(void)

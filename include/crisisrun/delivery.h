@@ -128,7 +128,7 @@ struct delivery_request {
     const struct channel *channel;
     size_t channel_index;
     size_t endpoint_index;
-    /* Copied.  NULL: channel->urls[endpoint_index].  Only http:// and
+    /* Copied.  NULL: URL endpoint_index of channel->urls.  Only http:// and
      * https:// are sent; anything else fails as DELIVERY_PERMANENT
      * without a request. */
     const char *url;

@@ -16,6 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "crisisrun/urllist.h"
+
 struct template;
 
 /* A 1-based source position in the playbook, for later diagnostics. */
@@ -57,13 +59,9 @@ struct channel {
     char *name;
     struct src_pos pos;
     enum channel_type type;
-    /* Endpoints: one for `url`, every listed line for `urls_file`.  Each
-     * URL is its own allocation, unless url_store is set: then they all
-     * point into it (a urls_file's, read into one buffer: 100,000 small
-     * allocations cost a third more memory than the URLs themselves). */
-    char **urls;
-    size_t nurls;
-    char *url_store;
+    /* Endpoints: one for `url`, every listed line for `urls_file`, read
+     * with url_list_get(); urls.n of them. */
+    struct url_list urls;
     char *urls_file; /* resolved path when the channel uses urls_file, else NULL */
     struct kv *headers; /* extra request headers (values may be secret) */
     size_t nheaders;

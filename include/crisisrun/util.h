@@ -137,6 +137,14 @@ uint64_t hash_str(const char *s);
  */
 void strings_repeats(char *const *v, size_t n,
                      void (*repeat)(void *arg, size_t i, size_t first), void *arg);
+/*
+ * The same for n strings of any collection v: at(v, i, buf) returns string
+ * i, written into buf (buf_size bytes) where it is not held whole.  Two
+ * strings are looked at a time, each in a buffer of its own.
+ */
+void repeats_of(const void *v, size_t n,
+                const char *(*at)(const void *v, size_t i, char *buf), size_t buf_size,
+                void (*repeat)(void *arg, size_t i, size_t first), void *arg);
 
 /* Wall clock in milliseconds since the epoch. */
 int64_t wallclock_ms(void);

@@ -175,10 +175,10 @@ static size_t keep_distinct(char **v, size_t n)
  */
 static char **distinct_endpoints(const struct channel *c, size_t *n)
 {
-    char **v = xcalloc(c->nurls ? c->nurls : 1, sizeof(*v));
-    for (size_t i = 0; i < c->nurls; i++)
-        v[i] = url_redact(c->urls[i]);
-    *n = keep_distinct(v, c->nurls);
+    char **v = xcalloc(c->urls.n ? c->urls.n : 1, sizeof(*v)), url[URL_BUF_SIZE];
+    for (size_t i = 0; i < c->urls.n; i++)
+        v[i] = url_redact(url_list_get(&c->urls, i, url));
+    *n = keep_distinct(v, c->urls.n);
     return v;
 }
 
@@ -195,16 +195,16 @@ static void describe_channel(struct strbuf *sb, const struct channel *c, char **
                              size_t n)
 {
     strbuf_addf(sb, "%s (%s", c->name, channel_type_name(c->type));
-    if (c->nurls == 1) {
+    if (c->urls.n == 1) {
         strbuf_addf(sb, " %s)", eps[0]);
-    } else if (!c->nurls) {
+    } else if (!c->urls.n) {
         strbuf_addstr(sb, ", no endpoints)");
     } else {
         char **hosts = xcalloc(n, sizeof(*hosts));
         for (size_t i = 0; i < n; i++)
             hosts[i] = redacted_host(eps[i]);
         size_t nhosts = keep_distinct(hosts, n);
-        strbuf_addf(sb, ", %zu endpoints on ", c->nurls);
+        strbuf_addf(sb, ", %zu endpoints on ", c->urls.n);
         for (size_t i = 0; i < nhosts && i < 3; i++)
             strbuf_addf(sb, "%s%s", i ? ", " : "", hosts[i]);
         if (nhosts > 3)
@@ -333,7 +333,7 @@ static void json_occurrence(struct plan *p, const struct sched_fire *f,
             json_array_append_new(jeps, json_string(p->eps[notify[i]][j]));
         json_t *jc = json_pack("{s:s, s:s, s:o, s:I}", "name", c->name, "type",
                                channel_type_name(c->type), "endpoints", jeps, "count",
-                               (json_int_t)c->nurls);
+                               (json_int_t)c->urls.n);
         if (!same_message(msgs[0], msgs[i]))
             json_object_set_new(jc, "message", json_str_or_null(msgs[i]));
         json_array_append_new(chans, jc);

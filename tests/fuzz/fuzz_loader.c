@@ -24,7 +24,7 @@ static void fuzz_loader_check_playbook(const struct playbook *pb)
     check(pb->name && pb->title && pb->version == 1 && pb->nsteps > 0);
     for (size_t i = 0; i < pb->nchannels; i++) {
         const struct channel *c = &pb->channels[i];
-        check(c->name && c->nurls > 0 && c->timeout_ms > 0 && c->retry_attempts >= 1);
+        check(c->name && c->urls.n > 0 && c->timeout_ms > 0 && c->retry_attempts >= 1);
         check((unsigned)c->type < CHANNEL_TYPE_COUNT);
     }
     for (size_t i = 0; i < pb->nsteps; i++) {

@@ -34,17 +34,18 @@ enum { ST_DECLARE, ST_PAGE_DB, ST_ESCALATE_DB, ST_PUBLIC_UPDATE, ST_ALL_CLEAR };
 /* The meta JSON of the fixture playbook (new string). */
 static char *fixture_meta(void)
 {
-    static char *oncall_urls[] = {URL_ONCALL};
-    static char *leaders_urls[] = {URL_LEADERS};
-    static char *customer_urls[] = {URL_CUST0, URL_CUST1};
     struct channel channels[3] = {
-        {.name = "oncall", .type = CHANNEL_SLACK, .urls = oncall_urls, .nurls = 1,
-         .audience = AUDIENCE_INTERNAL},
-        {.name = "leaders", .type = CHANNEL_TEAMS, .urls = leaders_urls, .nurls = 1,
-         .audience = AUDIENCE_INTERNAL, .secret = "whsec_c2VjcmV0LXNpZ25pbmcta2V5"},
-        {.name = "customers", .type = CHANNEL_WEBHOOK, .urls = customer_urls, .nurls = 2,
-         .audience = AUDIENCE_EXTERNAL},
+        {.name = "oncall", .type = CHANNEL_SLACK, .audience = AUDIENCE_INTERNAL},
+        {.name = "leaders",
+         .type = CHANNEL_TEAMS,
+         .audience = AUDIENCE_INTERNAL,
+         .secret = "whsec_c2VjcmV0LXNpZ25pbmcta2V5"},
+        {.name = "customers", .type = CHANNEL_WEBHOOK, .audience = AUDIENCE_EXTERNAL},
     };
+    url_list_add(&channels[CH_ONCALL].urls, URL_ONCALL);
+    url_list_add(&channels[CH_LEADERS].urls, URL_LEADERS);
+    url_list_add(&channels[CH_CUSTOMERS].urls, URL_CUST0);
+    url_list_add(&channels[CH_CUSTOMERS].urls, URL_CUST1);
     size_t n_oc_cu[] = {CH_ONCALL, CH_CUSTOMERS}, n_oc[] = {CH_ONCALL}, n_le[] = {CH_LEADERS},
            n_cu[] = {CH_CUSTOMERS}, n_all[] = {CH_ONCALL, CH_LEADERS, CH_CUSTOMERS};
     struct step steps[5] = {
@@ -78,7 +79,10 @@ static char *fixture_meta(void)
         .feedback = {.present = 1, .window_ms = 72 * HOUR, .questions = questions,
                      .nquestions = 3},
     };
-    return runmeta_json(&pb);
+    char *meta = runmeta_json(&pb);
+    for (size_t i = 0; i < ARRAY_SIZE(channels); i++)
+        url_list_release(&channels[i].urls);
+    return meta;
 }
 
 /* Creates the fixture's run (started at T0) into r->id. */

@@ -363,13 +363,29 @@ static void cb_settled(void *user, void *tag, enum delivery_result r)
 
 static const struct delivery_callbacks callbacks = {cb_start, cb_done, cb_settled};
 
+/* The URL lists channel_init() made, freed after each test by
+ * release_channels(): the channels themselves live on the tests' stacks. */
+static struct url_list made[8];
+static size_t nmade;
+
+static int release_channels(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < nmade; i++)
+        url_list_release(&made[i]);
+    nmade = 0;
+    return 0;
+}
+
 static void channel_init(struct channel *ch, char **urls, size_t nurls)
 {
     memset(ch, 0, sizeof(*ch));
     ch->name = "test";
     ch->type = CHANNEL_WEBHOOK;
-    ch->urls = urls;
-    ch->nurls = nurls;
+    for (size_t i = 0; i < nurls; i++)
+        url_list_add(&ch->urls, urls[i]);
+    assert_true(nmade < ARRAY_SIZE(made));
+    made[nmade++] = ch->urls;
     ch->timeout_ms = 5000;
     ch->retry_attempts = 3;
     ch->retry_backoff_ms = 50;
@@ -1281,27 +1297,27 @@ static void test_free_aborts_inflight(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_success),
-        cmocka_unit_test(test_retry_then_success),
-        cmocka_unit_test(test_retry_after),
-        cmocka_unit_test(test_retry_after_whole_ms),
-        cmocka_unit_test(test_gone_disables_endpoint),
-        cmocka_unit_test(test_permanent_failures),
-        cmocka_unit_test(test_unconfirmed_success),
-        cmocka_unit_test(test_hanging_endpoint_blocks_nobody),
-        cmocka_unit_test(test_connection_caps),
-        cmocka_unit_test(test_rate_limit_spaces_messages),
-        cmocka_unit_test(test_channel_user_agent),
-        cmocka_unit_test(test_large_body_no_expect),
-        cmocka_unit_test(test_capture_dir),
-        cmocka_unit_test(test_fanout),
-        cmocka_unit_test(test_waiting_by_host),
-        cmocka_unit_test(test_waiting_skips_held_jobs),
-        cmocka_unit_test(test_host_identity),
-        cmocka_unit_test(test_host_counts_retries),
-        cmocka_unit_test(test_host_queue_after_gone),
-        cmocka_unit_test(test_not_before_and_poll_integration),
-        cmocka_unit_test(test_free_aborts_inflight),
+        cmocka_unit_test_teardown(test_success, release_channels),
+        cmocka_unit_test_teardown(test_retry_then_success, release_channels),
+        cmocka_unit_test_teardown(test_retry_after, release_channels),
+        cmocka_unit_test_teardown(test_retry_after_whole_ms, release_channels),
+        cmocka_unit_test_teardown(test_gone_disables_endpoint, release_channels),
+        cmocka_unit_test_teardown(test_permanent_failures, release_channels),
+        cmocka_unit_test_teardown(test_unconfirmed_success, release_channels),
+        cmocka_unit_test_teardown(test_hanging_endpoint_blocks_nobody, release_channels),
+        cmocka_unit_test_teardown(test_connection_caps, release_channels),
+        cmocka_unit_test_teardown(test_rate_limit_spaces_messages, release_channels),
+        cmocka_unit_test_teardown(test_channel_user_agent, release_channels),
+        cmocka_unit_test_teardown(test_large_body_no_expect, release_channels),
+        cmocka_unit_test_teardown(test_capture_dir, release_channels),
+        cmocka_unit_test_teardown(test_fanout, release_channels),
+        cmocka_unit_test_teardown(test_waiting_by_host, release_channels),
+        cmocka_unit_test_teardown(test_waiting_skips_held_jobs, release_channels),
+        cmocka_unit_test_teardown(test_host_identity, release_channels),
+        cmocka_unit_test_teardown(test_host_counts_retries, release_channels),
+        cmocka_unit_test_teardown(test_host_queue_after_gone, release_channels),
+        cmocka_unit_test_teardown(test_not_before_and_poll_integration, release_channels),
+        cmocka_unit_test_teardown(test_free_aborts_inflight, release_channels),
     };
     return cmocka_run_group_tests(tests, server_start, server_stop);
 }

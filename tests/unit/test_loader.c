@@ -19,6 +19,13 @@
 #include "crisisrun/template.h"
 #include "crisisrun/util.h"
 
+/* URL i of a list, in a buffer the next call reuses. */
+static const char *url_of(const struct url_list *l, size_t i)
+{
+    static char buf[URL_BUF_SIZE];
+    return url_list_get(l, i, buf);
+}
+
 static char *data_dir(const char *sub)
 {
     const char *base = getenv("CRISISRUN_TEST_DATA");
@@ -184,8 +191,8 @@ static void test_complete(void **state)
     assert_int_equal(pb->nchannels, 3);
     const struct channel *oncall = &pb->channels[chan(pb, "oncall")];
     assert_int_equal(oncall->type, CHANNEL_SLACK);
-    assert_int_equal(oncall->nurls, 1);
-    assert_string_equal(oncall->urls[0],
+    assert_int_equal(oncall->urls.n, 1);
+    assert_string_equal(url_of(&oncall->urls, 0),
                         "https://hooks.slack.example/services/T0/B0/XYZ");
     assert_null(oncall->urls_file);
     assert_int_equal(oncall->rate_count, 1);
@@ -205,11 +212,12 @@ static void test_complete(void **state)
     assert_int_equal(cust->rate_count, 0);
     assert_int_equal(cust->audience, AUDIENCE_EXTERNAL);
     assert_string_equal(cust->secret, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
-    assert_int_equal(cust->nurls, 3);
-    assert_string_equal(cust->urls[0], "https://subscriber-one.example/hooks/crisis");
-    assert_string_equal(cust->urls[1],
+    assert_int_equal(cust->urls.n, 3);
+    assert_string_equal(url_of(&cust->urls, 0),
+                        "https://subscriber-one.example/hooks/crisis");
+    assert_string_equal(url_of(&cust->urls, 1),
                         "https://subscriber-two.example:8443/in?token=abc");
-    assert_string_equal(cust->urls[2], "http://127.0.0.1:9/local");
+    assert_string_equal(url_of(&cust->urls, 2), "http://127.0.0.1:9/local");
     assert_non_null(strstr(cust->urls_file, "valid/subscribers.txt"));
 
     assert_int_equal(pb->nsteps, 5);
@@ -267,9 +275,9 @@ static void test_env_values(void **state)
     setenv("CRISISRUN_TEST_TEAMS_URL", "", 1);
     setenv("CRISISRUN_TEST_SECRET", "whsec_c2VjcmV0IGZyb20gZW52", 1);
     struct playbook *pb = load_valid("complete.yaml", NULL);
-    assert_string_equal(pb->channels[chan(pb, "oncall")].urls[0],
+    assert_string_equal(url_of(&pb->channels[chan(pb, "oncall")].urls, 0),
                         "https://hooks.slack.example/from-env");
-    assert_string_equal(pb->channels[chan(pb, "leaders")].urls[0],
+    assert_string_equal(url_of(&pb->channels[chan(pb, "leaders")].urls, 0),
                         "https://teams.example/workflows/abc");
     assert_string_equal(pb->channels[chan(pb, "customers")].secret,
                         "whsec_c2VjcmV0IGZyb20gZW52");
@@ -353,7 +361,7 @@ static void test_every_form(void **state)
         assert_int_equal(c->rate_per_ms, rates[i].per_ms);
     }
     const struct channel *hook = &pb->channels[chan(pb, "hook")];
-    assert_string_equal(hook->urls[0], "http://[::1]:8025/inbox");
+    assert_string_equal(url_of(&hook->urls, 0), "http://[::1]:8025/inbox");
     assert_int_equal(hook->nheaders, 2);
     assert_string_equal(hook->headers[0].key, "Authorization");
     /* ${file:} is relative to the playbook and loses its trailing newline. */
@@ -439,7 +447,8 @@ static void test_anchors(void **state)
 {
     (void)state;
     struct playbook *pb = load_valid("anchors.yaml", NULL);
-    assert_string_equal(pb->channels[1].urls[0], "https://hooks.slack.example/a");
+    assert_string_equal(url_of(&pb->channels[1].urls, 0),
+                        "https://hooks.slack.example/a");
     assert_int_equal(pb->channels[1].timeout_ms, 5000);
     assert_int_equal(pb->steps[1].nnotify, 2);
     assert_string_equal(pb->steps[1].message_src, "update: {{status}}");
