@@ -3,9 +3,37 @@
  * from the table in src/cmd/cmd.c.  All logic lives in crisisrun_core.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "crisisrun/cmd.h"
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define CR_SANITIZED 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define CR_SANITIZED 1
+#endif
+
+/*
+ * Ends the process with status rc once every stream is flushed, without
+ * the exit handlers of the libraries libcurl brings in (OpenSSL, GnuTLS,
+ * LDAP, Kerberos, SASL...).  A command has closed its journal and freed
+ * what it held by the time it returns, and those handlers only free what
+ * the kernel is about to take back; paging their code in made the end of
+ * a run its peak in memory, some 400 KB above the fan-out's.  Built with
+ * the sanitizers, main returns as usual: LeakSanitizer checks at exit.
+ */
+static int finish(int rc)
+{
+#ifndef CR_SANITIZED
+    fflush(NULL);
+    _Exit(rc);
+#endif
+    return rc;
+}
 
 static void usage(FILE *out)
 {
@@ -68,5 +96,5 @@ int main(int argc, char **argv)
             return EXIT_OK;
         }
     }
-    return e->exec(&ctx, argc - i, argv + i);
+    return finish(e->exec(&ctx, argc - i, argv + i));
 }
