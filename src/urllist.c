@@ -103,6 +103,9 @@ void url_list_repeats(const struct url_list *l,
 
 void url_list_release(struct url_list *l)
 {
+    /* A chat webhook's URL is its credential: none is left in freed memory. */
+    if (l->data)
+        explicit_bzero(l->data, l->alloc);
     free(l->data);
     free(l->blocks);
     memset(l, 0, sizeof(*l));
