@@ -380,9 +380,9 @@ static void read_endpoints(struct ld *l, struct channel *c, const struct ynode *
     } else if (url) {
         char *u = ld_text(l, url, "url");
         const char *why = u ? url_problem(u, buf, sizeof(buf)) : NULL;
-        if (why)
+        if (why) {
             ld_error(l, url, "%s", why);
-        else if (u) {
+        } else if (u) {
             url_list_add(&c->urls, u);
             url_list_trim(&c->urls);
         }
