@@ -266,6 +266,14 @@ static size_t fanout_have(const struct journal_notification *v, size_t nv, const
     return have;
 }
 
+/* The journal's hash of endpoint e of channel c, into hash
+ * (JOURNAL_ENDPOINT_HASH_LEN + 1 bytes). */
+static void endpoint_hash(const struct channel *c, size_t e, char *hash)
+{
+    char url[URL_BUF_SIZE];
+    journal_endpoint_hash(url_list_get(&c->urls, e, url), hash);
+}
+
 static int cmp_hash(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -290,11 +298,10 @@ static unsigned char *journaled_endpoints(const struct channel *c,
             hashes[nh++] = v[j].endpoint_hash;
     qsort(hashes, nh, sizeof(*hashes), cmp_hash);
     unsigned char *skip = xcalloc(c->urls.n ? c->urls.n : 1, 1);
-    char url[URL_BUF_SIZE];
     for (size_t e = 0; e < c->urls.n; e++) {
         char hash[JOURNAL_ENDPOINT_HASH_LEN + 1];
         const char *key = hash;
-        journal_endpoint_hash(url_list_get(&c->urls, e, url), hash);
+        endpoint_hash(c, e, hash);
         skip[e] = bsearch(&key, hashes, nh, sizeof(*hashes), cmp_hash) != NULL;
     }
     free(hashes);
@@ -366,10 +373,8 @@ static int restore_disabled(struct runner *r)
         if (ch < 0 || v[i].endpoint_index < 0 ||
             (size_t)v[i].endpoint_index >= r->pb->channels[ch].urls.n)
             continue;
-        char hash[JOURNAL_ENDPOINT_HASH_LEN + 1], url[URL_BUF_SIZE];
-        journal_endpoint_hash(
-            url_list_get(&r->pb->channels[ch].urls, (size_t)v[i].endpoint_index, url),
-            hash);
+        char hash[JOURNAL_ENDPOINT_HASH_LEN + 1];
+        endpoint_hash(&r->pb->channels[ch], (size_t)v[i].endpoint_index, hash);
         if (!strcmp(hash, v[i].endpoint_hash))
             runner_disable_endpoint(r, (size_t)ch, (size_t)v[i].endpoint_index);
     }
@@ -449,10 +454,9 @@ void runner_resend_unsettled(struct runner *r)
     for (size_t i = 0; i < n; i++) {
         long ch = playbook_find_channel(r->pb, v[i].channel);
         const struct channel *c = ch >= 0 ? &r->pb->channels[ch] : NULL;
-        char hash[JOURNAL_ENDPOINT_HASH_LEN + 1] = "", url[URL_BUF_SIZE];
+        char hash[JOURNAL_ENDPOINT_HASH_LEN + 1] = "";
         if (c && v[i].endpoint_index >= 0 && (size_t)v[i].endpoint_index < c->urls.n)
-            journal_endpoint_hash(
-                url_list_get(&c->urls, (size_t)v[i].endpoint_index, url), hash);
+            endpoint_hash(c, (size_t)v[i].endpoint_index, hash);
         if (!c || strcmp(hash, v[i].endpoint_hash)) {
             /* The endpoint list changed under the run: the journaled URL
              * hash no longer names this endpoint, so sending would reach
@@ -562,8 +566,8 @@ void runner_complete_fanouts(struct runner *r)
                 want = c->urls.n;
             if (have >= want || !first || !first->body)
                 continue;
-            char hash[JOURNAL_ENDPOINT_HASH_LEN + 1], url[URL_BUF_SIZE];
-            journal_endpoint_hash(url_list_get(&c->urls, 0, url), hash);
+            char hash[JOURNAL_ENDPOINT_HASH_LEN + 1];
+            endpoint_hash(c, 0, hash);
             if (strcmp(hash, first->endpoint_hash)) {
                 if (ev[i].kind == EV_NOTE)
                     warning(
