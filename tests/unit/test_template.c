@@ -200,6 +200,28 @@ static void test_unknown_variable_is_an_error(void **state)
     assert_string_equal(p.msgs[3], "unknown template variable 'xyzzy'");
 }
 
+/* A name resolves only when it is a whole variable's name: not a prefix of
+ * one, not one with more after it. */
+static void test_names_match_whole(void **state)
+{
+    (void)state;
+    static const char *const unknown[] = {
+        "{{statu}}",          "{{statuses}}",         "{{vars.}}", "{{vars.servic}}",
+        "{{vars.service.x}}", "{{roles.commanders}}", "{{run}}",   "{{s}}"};
+    for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
+        struct problems p = {0};
+        struct template *t = template_compile(unknown[i], fake_pb(), 0, collect, &p);
+        assert_null(t);
+        assert_int_equal(p.n, 1);
+        assert_non_null(strstr(p.msgs[0], "unknown template variable"));
+    }
+    struct template_ctx c = {.pb = fake_pb(), .status = "monitoring", .run_id = "r9"};
+    char *s = render("{{status}}|{{vars.status_url}}|{{vars.service}}|{{run.id}}",
+                     TEMPLATE_ESCAPE_NONE, &c);
+    assert_string_equal(s, "monitoring|https://status.example.com|checkout|r9");
+    free(s);
+}
+
 static void test_contextual_variables(void **state)
 {
     (void)state;
@@ -434,6 +456,7 @@ int main(void)
         cmocka_unit_test(test_escaping_applies_to_values_only),
         cmocka_unit_test(test_mattermost_mentions),
         cmocka_unit_test(test_unknown_variable_is_an_error),
+        cmocka_unit_test(test_names_match_whole),
         cmocka_unit_test(test_contextual_variables),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_suggest),
