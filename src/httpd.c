@@ -66,6 +66,7 @@ struct httpd {
     int port;
     char *url;
     int closing;
+    unsigned long accepted; /* connections accepted so far (httpd_run) */
 };
 
 static struct request *req_of(struct httpd_request *pub)
@@ -262,6 +263,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
 {
     struct httpd *h = cls;
     (void)socket_context;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+        h->accepted++;
     if (toe != MHD_CONNECTION_NOTIFY_CLOSED)
         return;
     /* Requests that libmicrohttpd never reported complete (e.g. it
@@ -581,7 +584,28 @@ int64_t httpd_timeout(struct httpd *h)
     return ms > INT_MAX ? INT_MAX : (int64_t)ms;
 }
 
+/* Most MHD_run() passes of one httpd_run(); see there. */
+#define RUN_PASSES 4
+
 void httpd_run(struct httpd *h)
 {
-    MHD_run(h->daemon);
+    /*
+     * libmicrohttpd accepts a connection in one MHD_run() and reads it
+     * only in the next, once its socket has joined the epoll set.  With a
+     * single pass, a request that has fully arrived would wait for the
+     * caller's next turn, behind whatever the caller does first: the run
+     * loop fires the steps due right after serving (runner.c), so an
+     * acknowledgement waiting in the socket when its deadline came would
+     * lose to the escalation.  So run again while a pass accepted
+     * connections: every request that had arrived when httpd_run() was
+     * called reaches its handler before it returns, as httpd.h promises
+     * (unless dozens of connections wait: libmicrohttpd accepts about ten
+     * a pass, and a stream of new ones must not hold the caller).
+     */
+    for (int i = 0; i < RUN_PASSES; i++) {
+        unsigned long accepted = h->accepted;
+        MHD_run(h->daemon);
+        if (h->accepted == accepted)
+            break;
+    }
 }

@@ -3,7 +3,8 @@
  *
  * The loop, once per iteration, inside one journal batch:
  *   1. the engine reports the outcomes of finished requests (attempts,
- *      settled notifications) and the control API serves what is ready;
+ *      settled notifications) and the control API serves every request
+ *      that has arrived;
  *   2. every step occurrence due on the run's clock is popped and
  *      journaled: the fired event, status changes, acknowledgement waits
  *      and, per channel, one rendered message and its notifications; a
@@ -1056,6 +1057,16 @@ static int loop(struct runner *r)
             batch_started = monotonic_ms();
         }
         delivery_perform(r->d);
+        /*
+         * Requests before the steps due: an acknowledgement that reached
+         * the process by its deadline (waiting in the socket while the
+         * loop was busy, or the process stopped) cancels the escalation
+         * before run_due() would fire it.  Whether such a request came
+         * just before the deadline or just after, the loop cannot tell:
+         * it counts as in time.  One that comes after the turn that fired
+         * the escalation finds the step escalated (docs/plan.md,
+         * "Acknowledgement and escalation").
+         */
         control_run(r->control);
         run_due(r);
         if (!r->nsubmits && runner_fanout_ready(r))

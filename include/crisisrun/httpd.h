@@ -122,7 +122,9 @@ size_t httpd_fds(struct httpd *h, struct pollfd *fds, size_t max);
 int64_t httpd_timeout(struct httpd *h);
 
 /* Does all pending work without blocking: accepts, reads, calls handlers,
- * writes.  Call it after polling, whatever poll returned. */
+ * writes.  Every request that has arrived complete (a connection accepted
+ * in this call too) reaches its handler before it returns.  Call it after
+ * polling, whatever poll returned. */
 void httpd_run(struct httpd *h);
 
 /* The first header named `name` (case-insensitive), or NULL. */

@@ -38,11 +38,14 @@
  *    sched_trigger(), also after resolution.  `on: escalation` fires each
  *    time the deadline of a step naming it in `ack.escalate` passes.
  *  - `ack: {within: W, escalate: X}`: every occurrence of the step arms a
- *    deadline at fire + W.  sched_ack_step() before it cancels it; when it
- *    passes, X fires with the waiting step and W as trigger info, and if X
- *    has its own ack the chain continues.  Acknowledging the run
- *    (sched_ack_run) acknowledges every waiting step: all pending deadlines
- *    are cancelled.  Acknowledging one step does not acknowledge the run.
+ *    deadline at fire + W.  sched_ack_step() before it cancels it (so does
+ *    one after its time, until sched_pop() has returned its escalation: the
+ *    runner serves the acknowledgements that reached it before it pops
+ *    what is due, docs/plan.md); when it passes, X fires with the waiting
+ *    step and W as trigger info, and if X has its own ack the chain
+ *    continues.  Acknowledging the run (sched_ack_run) acknowledges every
+ *    waiting step: all pending deadlines are cancelled.  Acknowledging one
+ *    step does not acknowledge the run.
  *  - Due occurrences come out in time order; ties go in playbook step
  *    order, and the feedback request after every step of the same instant.
  *    Occurrence numbers are 1-based per step; for a recurring step they

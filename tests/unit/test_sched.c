@@ -387,6 +387,32 @@ static void test_ack_before_deadline_prevents_escalation(void **state)
     playbook_free(pb);
 }
 
+/*
+ * The runner serves the acknowledgements that reached it before it pops
+ * what is due: one it takes in after the deadline's time, but before the
+ * escalation came out of sched_pop(), still cancels it (it was waiting
+ * while the loop was busy).  Once the escalation has come out, it stands.
+ */
+static void test_ack_in_the_turn_its_deadline_passed(void **state)
+{
+    (void)state;
+    struct playbook *pb = escalation_playbook();
+    struct sched *s = sched_new(pb);
+    struct log l = {STRBUF_INIT, {0}, 0};
+    sched_start(s);
+    run_to(s, pb, &l, 5 * MIN);
+    /* page's deadline (11m) and page-other's (12m) have both passed. */
+    assert_int_equal(sched_ack_step(s, idx(pb, "page"), 12 * MIN + 5 * SEC), 0);
+    log_reset(&l);
+    pop_at(s, pb, &l, 12 * MIN + 5 * SEC);
+    assert_string_equal(log_str(&l), "+12m esc1#1");
+    assert_int_equal(l.last.trigger_step, idx(pb, "page-other"));
+    assert_int_equal(sched_ack_step(s, idx(pb, "page-other"), 12 * MIN + 5 * SEC), -1);
+    strbuf_release(&l.sb);
+    sched_free(s);
+    playbook_free(pb);
+}
+
 static void test_two_level_escalation_chain(void **state)
 {
     (void)state;
@@ -1003,6 +1029,7 @@ int main(void)
         cmocka_unit_test(test_coalescing_after_a_gap),
         cmocka_unit_test(test_coalescing_respects_count),
         cmocka_unit_test(test_ack_before_deadline_prevents_escalation),
+        cmocka_unit_test(test_ack_in_the_turn_its_deadline_passed),
         cmocka_unit_test(test_two_level_escalation_chain),
         cmocka_unit_test(test_run_ack_cancels_every_pending_deadline),
         cmocka_unit_test(test_on_status_fires_once),
