@@ -553,6 +553,23 @@ int journal_notification_count(struct journal *j, const char *run_id, long *coun
     return ret;
 }
 
+int journal_notification_last_settled(struct journal *j, const char *run_id, int64_t *ms)
+{
+    static const char sql[] =
+        "SELECT ifnull(max(settled_ms), 0) FROM notifications WHERE run_id = ?1";
+    *ms = 0;
+    sqlite3_stmt *st = journal_stmt(j, ST_NOTIF_LAST_SETTLED, sql);
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *ms = sqlite3_column_int64(st, 0);
+    int ret = rc == SQLITE_ROW ? 0 : journal_fail(j, "read when notifications settled");
+    sqlite3_reset(st);
+    return ret;
+}
+
 #define ATTEMPT_HEAD                                                                 \
     "INSERT INTO attempts (notification_id, number, started_ms, finished_ms,"    \
     " http_status, latency_ms, outcome, error) VALUES "

@@ -185,13 +185,13 @@ static int64_t real_ms_until(const struct runner *r, int64_t offset)
 
 /* ---- journal helpers ------------------------------------------------------------ */
 
-/* Journals an event at the run's current time. */
-int runner_event(struct runner *r, enum journal_event_kind kind, const char *step,
-                 int occurrence, json_t *detail, const char *actor)
+/* Journals an event at at_ms, on the run's clock. */
+static int event_at(struct runner *r, int64_t at_ms, enum journal_event_kind kind,
+                    const char *step, int occurrence, json_t *detail, const char *actor)
 {
     char *dj = detail ? json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     struct journal_event ev = {
-        .at_ms = runner_wall(r, runner_offset(r)),
+        .at_ms = at_ms,
         .kind = kind,
         .step = (char *)step,
         .occurrence = occurrence,
@@ -204,6 +204,14 @@ int runner_event(struct runner *r, enum journal_event_kind kind, const char *ste
     if (ret < 0)
         r->journal_failed = 1;
     return ret;
+}
+
+/* Journals an event at the run's current time. */
+int runner_event(struct runner *r, enum journal_event_kind kind, const char *step,
+                 int occurrence, json_t *detail, const char *actor)
+{
+    return event_at(r, runner_wall(r, runner_offset(r)), kind, step, occurrence, detail,
+                    actor);
 }
 
 const char *runner_os_user(void)
@@ -1249,13 +1257,25 @@ int runner_main(const struct cmd_ctx *ctx, const struct runner_options *opt)
               r.run.id, r.run.id);
         ret = EXIT_RUNTIME;
     } else {
-        /* A signal stops a resolved run with its feedback window still open. */
-        if (lr == 0 && r.status == STATUS_RESOLVED && r.feedback_closes >= 0)
-            runner_event(&r, EV_FEEDBACK_CLOSED, NULL, 0, NULL, "runner");
-        /* ended_ms: when the process finished with the run, after its
-         * deliveries settled and its feedback window closed. */
-        if (lr == 0 && r.status == STATUS_RESOLVED)
-            journal_run_set_state(r.j, r.run.id, RUN_STATE_RESOLVED, now);
+        /*
+         * A resolved run that ended by itself (a signal stops one with its
+         * feedback window still open) journals the close and its end.
+         * The window closed at its set time, whether or not a process was
+         * running then: a run resumed after its window closed while it was
+         * down has the close at that time, not at the resume.  ended_ms:
+         * when its deliveries had settled and its window had closed.
+         */
+        if (lr == 0 && r.status == STATUS_RESOLVED) {
+            int64_t ended = now;
+            if (r.feedback_closes >= 0) {
+                int64_t closed = runner_wall(&r, r.feedback_closes);
+                int64_t settled = 0;
+                event_at(&r, closed, EV_FEEDBACK_CLOSED, NULL, 0, NULL, "runner");
+                if (journal_notification_last_settled(r.j, r.run.id, &settled) == 0)
+                    ended = settled > closed ? settled : closed;
+            }
+            journal_run_set_state(r.j, r.run.id, RUN_STATE_RESOLVED, ended);
+        }
         long counts[DELIVERY_STATE_COUNT] = {0};
         journal_notification_count(r.j, r.run.id, counts);
         /*

@@ -343,6 +343,20 @@ static int fanouts_incomplete(struct runner *r)
     return ret;
 }
 
+/* 1 when the journal has the run's feedback_closed event. */
+static int feedback_close_journaled(struct runner *r)
+{
+    struct journal_event *ev = NULL;
+    size_t n = 0;
+    int found = 0;
+    if (journal_event_list(r->j, r->run.id, &ev, &n) < 0)
+        return -1;
+    for (size_t i = 0; i < n && !found; i++)
+        found = ev[i].kind == EV_FEEDBACK_CLOSED;
+    journal_event_list_free(ev, n);
+    return found;
+}
+
 /* 1 when a resolved run has nothing left to do: resume refuses it. */
 static int run_is_over(struct runner *r)
 {
@@ -354,8 +368,18 @@ static int run_is_over(struct runner *r)
     int incomplete = fanouts_incomplete(r);
     if (incomplete)
         return incomplete < 0 ? -1 : 0;
+    if (!r->run.feedback_closes_ms)
+        return 1;
     int64_t now = journal_run_clock(&r->run, wallclock_ms());
-    return !r->run.feedback_closes_ms || now >= r->run.feedback_closes_ms;
+    if (now < r->run.feedback_closes_ms)
+        return 0;
+    /*
+     * The window has closed.  The process that ends a run journals the
+     * close; one killed, or stopped by a signal, while the window was
+     * open did not, and resume ends the run: it journals the close at the
+     * time the window closed, re-sends nothing settled, and exits.
+     */
+    return feedback_close_journaled(r);
 }
 
 /*

@@ -440,6 +440,9 @@ int journal_notification_list(struct journal *j, const char *run_id, unsigned st
 void journal_notification_list_free(struct journal_notification *v, size_t n);
 /* Counts the run's notifications per state (counts[DELIVERY_STATE_COUNT]). */
 int journal_notification_count(struct journal *j, const char *run_id, long *counts);
+/* When the run's last notification settled into *ms (the run's clock), 0
+ * when none has. */
+int journal_notification_last_settled(struct journal *j, const char *run_id, int64_t *ms);
 
 enum journal_attempt_outcome {
     ATTEMPT_DELIVERED, /* 2xx */

@@ -853,6 +853,14 @@ static void test_unsettled_for_resume(void **state)
     assert_int_equal(counts[DELIVERY_DELIVERED], 1);
     assert_int_equal(counts[DELIVERY_FAILED], 1);
     assert_int_equal(counts[DELIVERY_DISABLED], 2);
+
+    /* The last of them settled at T0 + 10; a run with none says 0. */
+    int64_t settled = -1;
+    assert_int_equal(journal_notification_last_settled(f->j, r.id, &settled), 0);
+    assert_int_equal(settled, T0 + 10);
+    assert_int_equal(journal_notification_last_settled(f->j, "000000000000", &settled),
+                     0);
+    assert_int_equal(settled, 0);
 }
 
 /* ---- batches ---------------------------------------------------------------------- */
