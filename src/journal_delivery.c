@@ -477,6 +477,7 @@ static void read_notification(sqlite3_stmt *st, struct journal_notification *n)
     n->last_latency_ms =
         sqlite3_column_type(st, 16) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 16);
     n->last_error = journal_col_str(st, 17);
+    n->body_id = sqlite3_column_int64(st, 18);
 }
 
 static void release_notification(struct journal_notification *n)
@@ -495,7 +496,7 @@ int journal_notification_list(struct journal *j, const char *run_id, unsigned st
         "SELECT id, run_id, step, occurrence, channel, endpoint_index, endpoint_redacted,"
         " endpoint_hash, state, attempts, created_ms, updated_ms, due_ms, settled_ms,"
         " (SELECT body FROM bodies WHERE bodies.id = body_id),"
-        " last_http_status, last_latency_ms, last_error FROM notifications"
+        " last_http_status, last_latency_ms, last_error, body_id FROM notifications"
         " WHERE run_id = ?1 ORDER BY created_ms, rowid";
     *out = NULL;
     *n = 0;

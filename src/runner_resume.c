@@ -547,7 +547,7 @@ void runner_resend_unsettled(struct runner *r)
  * fewer notifications for the occurrence than the event counted: queue
  * the rest, with the body the journal has for the channel, the bytes the
  * other endpoints got, to every endpoint whose URL has no notification of
- * the occurrence yet (journaled_endpoints()).
+ * the occurrence yet (journaled_endpoints()).  They share its body row.
  */
 void runner_complete_fanouts(struct runner *r)
 {
@@ -613,6 +613,10 @@ void runner_complete_fanouts(struct runner *r)
             };
             fo->channels[k] = (size_t)ch;
             fo->outs[k] = outgoing_new(xstrdup(first->body), &msg);
+            /* The same bytes: the notifications still to journal point to
+             * the row the others have (runner_notify_endpoints() adds a
+             * body row only for a message that has none yet). */
+            fo->outs[k]->body_id = first->body_id;
             /* Every endpoint of the list as it is now that has not had the
              * message, by URL: one added since the step fired gets it. */
             fo->skip[k] = journaled_endpoints(c, v, nv, step, occ);

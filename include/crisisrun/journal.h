@@ -426,6 +426,7 @@ struct journal_notification {
     int64_t created_ms, updated_ms, due_ms;
     int64_t settled_ms; /* 0 while unsettled */
     char *body;
+    int64_t body_id;      /* its row in `bodies` (journal_body_add) */
     int last_http_status; /* 0 = none (no response) */
     int64_t last_latency_ms; /* -1 = no attempt finished */
     char *last_error;     /* may be NULL */

@@ -18,7 +18,8 @@
 #                             serves its control API, set PID and RUN
 #   check_fanout RUN STEP N WHAT  N notifications of STEP (a fan-out or a
 #                             broadcast note, @note), all delivered with one
-#                             body, each received by the inbox at least once
+#                             body (one row of `bodies`, a resumed fan-out
+#                             too), each received by the inbox at least once
 
 CONTROL_DATA=$CRISISRUN_TEST_DATA/control
 export CRISISRUN_DB=$TMP/state/crisisrun.db
@@ -88,9 +89,9 @@ check_fanout() {
     local run=$1 step=$2 n=$3 what=$4
     assert_eq "$(sq "SELECT count(*) || ' ' || sum(state = 'delivered') || ' ' ||
                      count(DISTINCT (SELECT body FROM bodies b WHERE b.id = body_id)) || ' ' ||
-                     count(DISTINCT channel || endpoint_index)
+                     count(DISTINCT body_id) || ' ' || count(DISTINCT channel || endpoint_index)
                      FROM notifications WHERE run_id = '$run' AND step = '$step'")" \
-        "$n $n 1 $n" "run $run: $n $what notifications, all delivered, one body"
+        "$n $n 1 1 $n" "run $run: $n $what notifications, all delivered, one body in one row"
     sq "SELECT id FROM notifications WHERE run_id = '$run' AND step = '$step'" >"$TMP/ids"
     # Received with a 2xx answer and its webhook-id at least once, one body for all.
     inbox_requests | python3 -c '
