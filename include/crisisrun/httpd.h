@@ -123,8 +123,9 @@ int64_t httpd_timeout(struct httpd *h);
 
 /* Does all pending work without blocking: accepts, reads, calls handlers,
  * writes.  Every request that has arrived complete (a connection accepted
- * in this call too) reaches its handler before it returns.  Call it after
- * polling, whatever poll returned. */
+ * in this call too) reaches its handler before it returns, unless dozens of
+ * new connections wait: at most four libmicrohttpd passes a call, which
+ * accept about ten each.  Call it after polling, whatever poll returned. */
 void httpd_run(struct httpd *h);
 
 /* The first header named `name` (case-insensitive), or NULL. */
