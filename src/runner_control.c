@@ -30,6 +30,42 @@ static int unknown(char **msg, const char *what, const char *name, struct sugges
     return 404;
 }
 
+/*
+ * Why `ack RUN STEP` found nothing to acknowledge, so that whoever answered
+ * a page late learns that the escalation went out, and to whom.
+ */
+static char *not_waiting(const struct runner *r, size_t idx)
+{
+    const struct step *sp = &r->pb->steps[idx];
+    struct sched_deadline d;
+    char within[32];
+    switch (sched_step_wait(r->sched, idx, &d)) {
+    case SCHED_WAIT_ESCALATED:
+        duration_format(d.deadline - d.fired, within, sizeof(within));
+        return xasprintf(
+            "step '%s' is not waiting for acknowledgement: nobody acknowledged it "
+            "within %s, so '%s' went out",
+            sp->id, within, r->pb->steps[d.escalate].id);
+    case SCHED_WAIT_ACKED:
+        return xasprintf("step '%s' is not waiting for acknowledgement: it was already "
+                         "acknowledged",
+                         sp->id);
+    case SCHED_WAIT_CANCELLED:
+        return xasprintf(
+            "step '%s' is not waiting for acknowledgement: the run was resolved", sp->id);
+    case SCHED_WAIT_PENDING: /* sched_ack_step() would have taken it */
+    case SCHED_WAIT_NONE:
+        break;
+    }
+    if (!sp->has_ack)
+        return xasprintf(
+            "step '%s' is not waiting for acknowledgement: it has no ack: in the "
+            "playbook",
+            sp->id);
+    return xasprintf("step '%s' is not waiting for acknowledgement: it has not run yet",
+                     sp->id);
+}
+
 int runner_op_ack(struct runner *r, const char *step, const char *who, char **msg)
 {
     int64_t now = runner_offset(r);
@@ -67,8 +103,10 @@ int runner_op_ack(struct runner *r, const char *step, const char *who, char **ms
                 suggest_add(&sg, r->pb->steps[i].id);
         return unknown(msg, "step", step, &sg);
     }
-    if (sched_ack_step(r->sched, (size_t)idx, now) < 0)
-        return refuse(msg, 409, "step '%s' is not waiting for acknowledgement", step);
+    if (sched_ack_step(r->sched, (size_t)idx, now) < 0) {
+        *msg = not_waiting(r, (size_t)idx);
+        return 409;
+    }
     if (journal_ack_step(r->j, r->run.id, step, wall, who) < 0)
         r->journal_failed = 1;
     runner_event(r, EV_ACKNOWLEDGED, step, 0, NULL, who);

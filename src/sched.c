@@ -670,6 +670,29 @@ int sched_ack_step(struct sched *s, size_t step, int64_t now)
     return n ? 0 : -1;
 }
 
+enum sched_wait sched_step_wait(const struct sched *s, size_t step,
+                                struct sched_deadline *d)
+{
+    /* Deadlines are armed in firing order: the last one is the latest. */
+    for (size_t i = s->ndl; i-- > 0;) {
+        if (s->dl[i].d.step != step)
+            continue;
+        if (d)
+            *d = s->dl[i].d;
+        switch (s->dl[i].state) {
+        case DL_PENDING:
+            return SCHED_WAIT_PENDING;
+        case DL_ACKED:
+            return SCHED_WAIT_ACKED;
+        case DL_EXPIRED:
+            return SCHED_WAIT_ESCALATED;
+        case DL_CANCELLED:
+            return SCHED_WAIT_CANCELLED;
+        }
+    }
+    return SCHED_WAIT_NONE;
+}
+
 int sched_trigger(struct sched *s, size_t step, int64_t now)
 {
     if (step >= s->n || s->pb->steps[step].timing != TIMING_ON ||

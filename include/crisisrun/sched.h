@@ -177,6 +177,23 @@ int sched_ack_run(struct sched *s, int64_t now);
  */
 int sched_ack_step(struct sched *s, size_t step, int64_t now);
 
+/* What became of a step's latest wait under ack:. */
+enum sched_wait {
+    SCHED_WAIT_NONE,      /* it has not fired (or has no ack:) */
+    SCHED_WAIT_PENDING,   /* waiting: sched_ack_step() would take it */
+    SCHED_WAIT_ACKED,     /* acknowledged, by step or by run */
+    SCHED_WAIT_ESCALATED, /* its deadline passed and its escalation fired */
+    SCHED_WAIT_CANCELLED, /* the resolution ended it unanswered */
+};
+
+/*
+ * The state of the latest wait armed by `step`, and that wait in *d (when
+ * d is not NULL and there is one): what the control API tells someone
+ * whose ack sched_ack_step() refused.
+ */
+enum sched_wait sched_step_wait(const struct sched *s, size_t step,
+                                struct sched_deadline *d);
+
 /* Fires an on: manual step at `now`.  Returns 0, or -1 if it is not on: manual. */
 int sched_trigger(struct sched *s, size_t step, int64_t now);
 

@@ -413,6 +413,40 @@ static void test_ack_in_the_turn_its_deadline_passed(void **state)
     playbook_free(pb);
 }
 
+/* What the control API tells someone whose ack of a step came to nothing. */
+static void test_step_wait_says_what_became_of_it(void **state)
+{
+    (void)state;
+    struct playbook *pb = escalation_playbook();
+    struct sched *s = sched_new(pb);
+    struct log l = {STRBUF_INIT, {0}, 0};
+    struct sched_deadline d = {0};
+    sched_start(s);
+    assert_int_equal(sched_step_wait(s, idx(pb, "page"), &d), SCHED_WAIT_NONE);
+    assert_int_equal(sched_step_wait(s, idx(pb, "acked"), NULL), SCHED_WAIT_NONE);
+    run_to(s, pb, &l, 5 * MIN);
+    assert_int_equal(sched_step_wait(s, idx(pb, "page"), &d), SCHED_WAIT_PENDING);
+    assert_int_equal(d.fired, 1 * MIN);
+    assert_int_equal(d.deadline, 11 * MIN);
+    assert_int_equal(sched_ack_step(s, idx(pb, "page"), 6 * MIN), 0);
+    assert_int_equal(sched_step_wait(s, idx(pb, "page"), NULL), SCHED_WAIT_ACKED);
+    /* page-other's deadline passes: esc1 goes out for it. */
+    run_to(s, pb, &l, 13 * MIN);
+    assert_int_equal(sched_step_wait(s, idx(pb, "page-other"), &d), SCHED_WAIT_ESCALATED);
+    assert_int_equal(d.escalate, idx(pb, "esc1"));
+    assert_int_equal(d.deadline - d.fired, 10 * MIN);
+    /* esc1 waits in its turn, until the resolution ends its wait unanswered. */
+    assert_int_equal(sched_step_wait(s, idx(pb, "esc1"), NULL), SCHED_WAIT_PENDING);
+    assert_int_equal(sched_set_status(s, STATUS_RESOLVED, 14 * MIN), 0);
+    assert_int_equal(sched_step_wait(s, idx(pb, "esc1"), &d), SCHED_WAIT_CANCELLED);
+    assert_int_equal(d.fired, 12 * MIN);
+    assert_int_equal(sched_step_wait(s, idx(pb, "page-other"), NULL),
+                     SCHED_WAIT_ESCALATED);
+    strbuf_release(&l.sb);
+    sched_free(s);
+    playbook_free(pb);
+}
+
 static void test_two_level_escalation_chain(void **state)
 {
     (void)state;
@@ -1031,6 +1065,7 @@ int main(void)
         cmocka_unit_test(test_ack_before_deadline_prevents_escalation),
         cmocka_unit_test(test_ack_in_the_turn_its_deadline_passed),
         cmocka_unit_test(test_two_level_escalation_chain),
+        cmocka_unit_test(test_step_wait_says_what_became_of_it),
         cmocka_unit_test(test_run_ack_cancels_every_pending_deadline),
         cmocka_unit_test(test_on_status_fires_once),
         cmocka_unit_test(test_resolve_stops_recurring_and_fires_on_resolved),
