@@ -737,7 +737,14 @@ int journal_wal_pending(struct journal *j)
 int journal_checkpoint(struct journal *j)
 {
     int frames = 0, copied = 0;
-    if (journal_sync(j) < 0)
+    /* SQLite refuses a checkpoint inside a transaction.  In an untouched
+     * batch journal_sync() would run its BEGIN: only the writer's commit
+     * is waited for. */
+    if (journal_batch_untouched(j))
+        journal_writer_settle(j);
+    else if (j->depth > 0)
+        return 0;
+    else if (journal_sync(j) < 0)
         return -1;
     int rc =
         sqlite3_wal_checkpoint_v2(j->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);

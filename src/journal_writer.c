@@ -268,6 +268,11 @@ int journal_sync(struct journal *j)
     return rc;
 }
 
+int journal_batch_untouched(const struct journal *j)
+{
+    return j->w && j->depth == 1 && j->begin_pending && !j->w->head && !j->aborted;
+}
+
 int journal_on_writer(const struct journal *j)
 {
     (void)j;

@@ -908,8 +908,9 @@ static void maybe_checkpoint(struct runner *r, int acted);
 
 /*
  * The batch with the journal's writer is durable: the notifications it
- * journaled go to the engine.  A checkpoint needs no batch open
- * (checkpoint_ok).  0, or -1 when it failed.
+ * journaled go to the engine.  checkpoint_ok: the WAL may be checkpointed
+ * now, which journal_checkpoint() does only with no batch open or one
+ * untouched.  0, or -1 when it failed.
  */
 static int finish_commit(struct runner *r, int checkpoint_ok)
 {
@@ -1130,7 +1131,11 @@ static int loop(struct runner *r)
         if (cfd >= 0)
             nfds = cfd;
         if (cfd >= 0 && fds[cfd].revents) {
-            if (finish_commit(r, !batch_open) < 0)
+            /* A turn whose batch has written nothing yet is a chance to
+             * checkpoint too: during a long fan-out (outcomes all the
+             * time) one with no batch open hardly ever came, and the WAL
+             * grew until a checkpoint could no longer fit between steps. */
+            if (finish_commit(r, 1) < 0)
                 return -1;
             if (!batch_open) {
                 int rc = batch_done(r);

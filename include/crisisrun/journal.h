@@ -126,11 +126,21 @@ int journal_commit_fd(const struct journal *j);
  * checkpoints automatically).  journal_checkpoint() is passive: it copies
  * what it can without waiting for readers or writers (a reader's snapshot
  * holds back the pages after it; another process's checkpoint, all of
- * them).  Returns the number of pages this call copied, or -1.
+ * them).  Returns the number of pages this call copied, or -1.  SQLite
+ * checkpoints only outside a transaction: with a batch open that has
+ * written (not journal_batch_untouched()), it copies nothing and returns 0.
  */
 void journal_manual_checkpoints(struct journal *j);
 int journal_wal_pending(struct journal *j);
 int journal_checkpoint(struct journal *j);
+/*
+ * 1 when the open batch (with a writer) has written and deferred nothing
+ * yet: its BEGIN has not run, so a checkpoint may run before it.  The run
+ * loop opens a batch every turn; during a long fan-out a turn without one
+ * was too rare to find, and the WAL grew until its checkpoint made a step
+ * late (docs/performance.md, "Twentieth round").
+ */
+int journal_batch_untouched(const struct journal *j);
 
 /* Lowercase hex SHA-256 of data (out holds 65 bytes). */
 void journal_sha256_hex(const void *data, size_t len, char out[65]);

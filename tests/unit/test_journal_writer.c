@@ -190,6 +190,59 @@ static void test_pipelined_batches(void **state)
 }
 
 /*
+ * The run loop opens a batch every turn.  One that has written nothing yet
+ * leaves the connection outside a transaction, so the WAL can be
+ * checkpointed then, after the writer's commit of the batch before; the
+ * batch goes on as if nothing had happened.  Once it has deferred a write
+ * or run one, it is no longer untouched, and a checkpoint then copies
+ * nothing (SQLite would refuse it inside the transaction).
+ */
+static void test_checkpoint_in_an_untouched_batch(void **state)
+{
+    struct journal_fixture *f = *state;
+    enum { N = 3000 };
+    int *was = xcalloc(N, sizeof(*was));
+    journal_manual_checkpoints(f->j);
+    assert_int_equal(journal_batch_untouched(f->j), 0); /* no batch */
+    assert_int_equal(journal_begin(f->j), 0);
+    for (int e = 0; e < N; e++)
+        add(f, "declare", e, NULL, &was[e]);
+    assert_int_equal(journal_batch_untouched(f->j), 0); /* writes deferred */
+    assert_int_equal(journal_commit_start(f->j), 0);
+    /* The next turn's batch, opened while the writer commits. */
+    assert_int_equal(journal_begin(f->j), 0);
+    assert_int_equal(journal_batch_untouched(f->j), 1);
+    int pending = journal_wal_pending(f->j); /* waits for that commit */
+    assert_true(pending > 100);
+    assert_int_equal(journal_checkpoint(f->j), pending);
+    assert_int_equal(journal_wal_pending(f->j), 0);
+    assert_int_equal(journal_batch_untouched(f->j), 1);
+    assert_int_equal(journal_commit_wait(f->j), 0);
+    /* The batch is whole: its writes commit as any batch's. */
+    char id[JOURNAL_NOTIFICATION_ID_LEN + 1];
+    int existed = -1;
+    add(f, "update", 0, id, &existed);
+    assert_int_equal(journal_batch_untouched(f->j), 0);
+    /* Inside a batch that has written, a checkpoint copies nothing. */
+    assert_int_equal(journal_checkpoint(f->j), 0);
+    assert_int_equal(journal_commit(f->j), 0);
+    assert_int_equal(existed, 0);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM notifications"), N + 1);
+    /* A write run at once (an event) touches it as well. */
+    assert_int_equal(journal_begin(f->j), 0);
+    struct journal_event ev = {
+        .at_ms = T0, .kind = EV_NOTE, .detail_json = "{\"text\":\"a\"}"};
+    assert_int_equal(journal_event_add(f->j, f->run.id, &ev), 0);
+    assert_int_equal(journal_batch_untouched(f->j), 0);
+    assert_true(journal_wal_pending(f->j) > 0);
+    assert_int_equal(journal_checkpoint(f->j), 0);
+    assert_int_equal(journal_commit(f->j), 0);
+    assert_int_equal(
+        count_rows(f->path, "SELECT count(*) FROM events WHERE kind = 'note'"), 1);
+    free(was);
+}
+
+/*
  * A commit that another call waited for (the run loop's heartbeat, say)
  * is still there for journal_commit_wait(): the descriptor stays readable
  * and journal_committing() true, so the loop still hands the batch's
@@ -590,14 +643,19 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_deferred_until_commit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_order_with_immediate_writes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_order_with_immediate_writes, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_pipelined_batches, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_commit_collected_by_another_call, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_checkpoint_in_an_untouched_batch, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_commit_collected_by_another_call, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_hashing_beside_the_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failure_fails_the_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failure_found_by_a_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_drops_deferred, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_close_commits_what_was_handed_over, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_close_commits_what_was_handed_over, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_not_deferred, setup, teardown),
         cmocka_unit_test_setup_teardown(test_grouped_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_grouped_refusals, setup, teardown),
