@@ -675,6 +675,14 @@ int journal_commit(struct journal *j)
     return journal_commit_start(j);
 }
 
+int journal_commit_here(struct journal *j)
+{
+    if (!j->w || j->depth != 1 || j->aborted)
+        return journal_commit_start(j);
+    j->depth = 0;
+    return journal_writer_commit_here(j);
+}
+
 int journal_commit_start(struct journal *j)
 {
     if (j->depth <= 0)

@@ -161,6 +161,8 @@ int journal_on_writer(const struct journal *j);
  */
 int journal_writer_hand_over(struct journal *j, int report);
 int journal_writer_commit(struct journal *j);
+/* journal_commit_here() with a writer, the batch's depth already 0. */
+int journal_writer_commit_here(struct journal *j);
 void journal_writer_stop(struct journal *j);
 /* Waits for the batch with the writer, if any; runs nothing deferred. */
 void journal_writer_settle(struct journal *j);

@@ -324,6 +324,34 @@ int journal_writer_hand_over(struct journal *j, int report)
     return 0;
 }
 
+int journal_writer_commit_here(struct journal *j)
+{
+    struct journal_writer *w = j->w;
+    int rc = 0;
+    if (j->begin_pending && !w->head) {
+        /* Nothing was written: there is no transaction to commit, only the
+         * batch before to wait for, as journal_sync() would. */
+        if (w->handed)
+            collect(j);
+        j->begin_pending = 0;
+    } else {
+        rc = journal_sync(j); /* the batch before, BEGIN, the deferred writes */
+        if (rc == 0)
+            rc = exec_stmt(j, ST_TXN_COMMIT, "COMMIT", "commit");
+        if (rc < 0)
+            rollback_quietly(j);
+    }
+    /* Reported as a handed batch's would be (collect()): by
+     * journal_commit_wait(), the descriptor readable until then. */
+    if (!w->has_result || w->result_kept == 0)
+        w->result_kept = rc;
+    w->has_result = 1;
+    uint64_t one = 1;
+    ssize_t n = write(w->efd, &one, sizeof(one));
+    (void)n;
+    return 0;
+}
+
 int journal_writer_commit(struct journal *j)
 {
     struct journal_writer *w = j->w;

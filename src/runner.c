@@ -56,6 +56,8 @@
 
 #define REDRAW_MS 250      /* live screen refresh */
 #define BATCH_MS 20        /* longest a journal batch stays open */
+#define COMMIT_HERE_MAX                                                                  \
+    16 /* new notifications a batch the loop commits itself may hold */
 #define CHECKPOINT_PAGES 1000     /* WAL pages worth a checkpoint (SQLite's default) */
 #define CHECKPOINT_MAX_PAGES 4000 /* ... and checkpointed whatever is due (16 MiB) */
 #define CHECKPOINT_US_PER_PAGE 10 /* a checkpoint's cost until one is timed */
@@ -1078,8 +1080,11 @@ static int loop(struct runner *r)
          */
         control_run(r->control);
         run_due(r);
-        if (!r->nsubmits && runner_fanout_ready(r))
+        int chunk = 0; /* this batch journals a fan-out's chunk */
+        if (!r->nsubmits && runner_fanout_ready(r)) {
             runner_fanout_work(r);
+            chunk = 1;
+        }
         if (r->journal_failed)
             return -1;
         if (r->nsubmits > r->ncommitting || runner_fanout_ready(r) || served || stop_signal ||
@@ -1087,9 +1092,23 @@ static int loop(struct runner *r)
             /* Batches commit in order: the one before first. */
             if (journal_committing(r->j) && finish_commit(r, 0) < 0)
                 return -1;
+            /*
+             * A step's few notifications (not a fan-out's chunk, however
+             * small: while a host's window is full, a fan-out journals as
+             * many as settled, and each such batch holds their outcomes,
+             * which are the writer's work): the loop commits their batch
+             * itself and sends them at once.
+             * Through the writer, the wake-up that hands the batch over
+             * and the one that says it is durable each waited for a core
+             * on a busy machine (docs/performance.md, "Twentieth round").
+             * What is left to run is little: a step's first journal write
+             * (its event) already ran what the batch held before it.
+             */
+            size_t fresh = r->nsubmits - r->ncommitting;
+            int here = !chunk && fresh > 0 && fresh <= COMMIT_HERE_MAX;
             r->ncommitting = r->nsubmits;
             r->committing_served = served;
-            if (journal_commit_start(r->j) < 0) {
+            if ((here ? journal_commit_here(r->j) : journal_commit_start(r->j)) < 0) {
                 r->journal_failed = 1;
                 return -1;
             }
@@ -1100,7 +1119,7 @@ static int loop(struct runner *r)
              * Answers to clients, a stop and the end of the run wait for
              * the commit here, as they did before there was a writer.
              */
-            if (served || control_holding(r->control) || stop_signal ||
+            if (here || served || control_holding(r->control) || stop_signal ||
                 !delivery_active(r->d)) {
                 if (finish_commit(r, 1) < 0)
                     return -1;

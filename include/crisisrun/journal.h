@@ -108,9 +108,19 @@ int journal_rollback(struct journal *j);
  * it stays for journal_commit_wait() to report.
  * journal_close() waits for the batch with the writer and stops it.
  * One thread uses the handle, as before: the writer is the journal's own.
+ *
+ * journal_commit_here() is journal_commit_start() done on the calling
+ * thread: after the batch before, it runs the batch's deferred writes and
+ * COMMIT itself and returns once the batch is durable, with the result
+ * left for journal_commit_wait() and the descriptor readable as if the
+ * writer had done it.  For a small batch whose notifications wait to be
+ * sent: handing it to the writer and learning that it is done costs two
+ * wake-ups of one thread by the other, which on a busy machine were most
+ * of a step's lateness (docs/performance.md, "Twentieth round").
  */
 int journal_writer_start(struct journal *j);
 int journal_commit_start(struct journal *j);
+int journal_commit_here(struct journal *j);
 int journal_commit_wait(struct journal *j);
 int journal_committing(const struct journal *j);
 int journal_commit_fd(const struct journal *j);

@@ -291,6 +291,68 @@ static void test_commit_collected_by_another_call(void **state)
 }
 
 /*
+ * journal_commit_here(): the batch is durable when it returns (another
+ * connection sees it), after the batch with the writer, and its result is
+ * reported as a handed batch's: by journal_commit_wait(), the descriptor
+ * readable until then.  A batch that wrote nothing commits nothing; one
+ * whose deferred write fails is not written at all.
+ */
+static void test_commit_on_the_callers_thread(void **state)
+{
+    struct journal_fixture *f = *state;
+    enum { N = 2000 };
+    int *existed = xcalloc(N + 1, sizeof(*existed));
+    char id[JOURNAL_NOTIFICATION_ID_LEN + 1];
+    assert_int_equal(journal_begin(f->j), 0);
+    for (int e = 0; e < N; e++)
+        add(f, "declare", e, NULL, &existed[e]);
+    assert_int_equal(journal_commit_start(f->j), 0); /* with the writer */
+    assert_int_equal(journal_begin(f->j), 0);
+    add(f, "update", 0, id, &existed[N]);
+    existed[N] = -1;
+    assert_int_equal(journal_commit_here(f->j), 0);
+    /* Durable now, the writer's batch first (both are in the file). */
+    assert_int_equal(existed[N], 0);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM notifications"), N + 1);
+    struct pollfd p = {journal_commit_fd(f->j), POLLIN, 0};
+    assert_int_equal(journal_committing(f->j), 1);
+    assert_int_equal(poll(&p, 1, 0), 1);
+    assert_int_equal(journal_commit_wait(f->j), 0);
+    assert_int_equal(journal_committing(f->j), 0);
+    assert_int_equal(poll(&p, 1, 0), 0);
+    /* Its notification can be settled in the next batch. */
+    assert_int_equal(journal_begin(f->j), 0);
+    delivered(f, id);
+    assert_int_equal(journal_commit_here(f->j), 0);
+    assert_int_equal(journal_commit_wait(f->j), 0);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM attempts"), 1);
+
+    /* Nothing written: nothing to commit, and still reported. */
+    assert_int_equal(journal_begin(f->j), 0);
+    assert_int_equal(journal_commit_here(f->j), 0);
+    assert_int_equal(poll(&p, 1, 0), 1);
+    assert_int_equal(journal_commit_wait(f->j), 0);
+    assert_int_equal(poll(&p, 1, 0), 0);
+
+    /* A deferred write that fails: -1 from journal_commit_wait(), and
+     * nothing of the batch is written. */
+    assert_int_equal(journal_begin(f->j), 0);
+    add(f, "update", 1, NULL, &existed[0]);
+    struct journal_attempt a = orphan_attempt(DELIVERY_DELIVERED);
+    assert_int_equal(journal_attempt_add(f->j, &a), 0);
+    assert_int_equal(journal_commit_here(f->j), 0);
+    assert_int_equal(journal_commit_wait(f->j), -1);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM notifications"), N + 1);
+    /* The journal goes on. */
+    assert_int_equal(journal_begin(f->j), 0);
+    add(f, "update", 2, NULL, &existed[0]);
+    assert_int_equal(journal_commit_here(f->j), 0);
+    assert_int_equal(journal_commit_wait(f->j), 0);
+    assert_int_equal(count_rows(f->path, "SELECT count(*) FROM notifications"), N + 2);
+    free(existed);
+}
+
+/*
  * The run loop hashes (a disabled endpoint's notification, a 410's
  * endpoint) while the writer derives ids: nothing the two share.  The
  * ThreadSanitizer build of CI runs this too.
@@ -649,6 +711,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_checkpoint_in_an_untouched_batch, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_commit_collected_by_another_call, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_commit_on_the_callers_thread, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_hashing_beside_the_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failure_fails_the_batch, setup, teardown),
