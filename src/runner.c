@@ -56,8 +56,8 @@
 
 #define REDRAW_MS 250      /* live screen refresh */
 #define BATCH_MS 20        /* longest a journal batch stays open */
-#define COMMIT_HERE_MAX                                                                  \
-    16 /* new notifications a batch the loop commits itself may hold */
+/* The most new notifications in a batch the loop commits itself. */
+#define COMMIT_HERE_MAX 16
 #define CHECKPOINT_PAGES 1000     /* WAL pages worth a checkpoint (SQLite's default) */
 #define CHECKPOINT_MAX_PAGES 4000 /* ... and checkpointed whatever is due (16 MiB) */
 #define CHECKPOINT_US_PER_PAGE 10 /* a checkpoint's cost until one is timed */
