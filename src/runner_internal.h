@@ -179,7 +179,8 @@ int64_t runner_checkpoint_learn(int64_t us_per_page, int copied, int64_t took_ms
 /* runner_resume.c: load the run named by opt->resume_run, claim it and
  * rebuild the scheduler.  0, -1 after reporting, or an exit code > 0. */
 int runner_restore(struct runner *r, const struct runner_options *opt);
-/* runner_resume.c: queue the notifications the journal has unsettled. */
+/* runner_resume.c: queue the notifications the journal has unsettled; a
+ * feedback request whose window has closed is failed instead. */
 void runner_resend_unsettled(struct runner *r);
 /* runner_resume.c: queue the rest of the fan-outs a stop interrupted. */
 void runner_complete_fanouts(struct runner *r);

@@ -7,9 +7,12 @@
 #      closed (not at the resume), and that time as the run's end.  `serve`
 #      shows the window closed and refuses answers (410); a second `resume`
 #      finds the run over.
-#   2. With a notification waiting to be retried at the kill, `resume`
-#      sends it once, and `feedback_closed` is still at the window's close;
-#      the run ended when that notification settled.
+#   2. With a step's notification and the feedback request both waiting to
+#      be retried at the kill, `resume` sends the step's once and gives the
+#      feedback request up (failed at the close, with the reason; its form
+#      would refuse the answers it asks for), and exits 1 for it.
+#      `feedback_closed` is still at the window's close; the run ended when
+#      the step's notification settled.
 # Drills at --speed 600: the one-hour window is six real seconds.
 . "$(dirname "$0")/lib.sh"
 . "$CRISISRUN_TEST_DATA/control/helpers.sh"
@@ -91,25 +94,45 @@ crisisrun resume "$RUN" >"$TMP/resume1b.out" 2>&1 || rc=$?
 assert_eq "$rc" 1 "a second resume"
 assert_contains "$TMP/resume1b.out" "crisisrun: run $RUN is over: it is resolved and every notification has settled"
 
-# ---- 2. a retry waiting at the kill ------------------------------------------------------
-sed 's/FEEDBACK_CHANNEL/slow/' "$TMP/pb.yaml" >"$TMP/two.yaml"
+# ---- 2. retries waiting at the kill ---------------------------------------------------
+# The step's notification to `slow` and the feedback request to `fb` both
+# got a 503 and wait to be retried.  After the window has closed, resume
+# sends the step's once more, and gives the feedback request up: its form
+# would refuse the answers it asks for.
+sed -e 's/FEEDBACK_CHANNEL/fb/' -e 's/notify: \[ops\]/notify: [ops, slow]/' \
+    -e 's|^  slow: .*|&\n  fb: {type: webhook, url: "${env:INBOX_URL}/fault/503-then-ok/1/webhook/fb", retry: {attempts: 3, backoff: 4s}}|' \
+    "$TMP/pb.yaml" >"$TMP/two.yaml"
+grep -q 'notify: \[ops, slow\]' "$TMP/two.yaml" && grep -q '^  fb: ' "$TMP/two.yaml" ||
+    fail "two.yaml was not made as meant"
 start_crisisrun "$TMP/run2.out" run --drill --speed 600 --quiet "$TMP/two.yaml"
 RUN2=$(wait_run_id "$TMP/run2.out")
-# The feedback request got its 503 and waits to be retried.
-wait_for "[[ \$(sq \"SELECT state || attempts FROM notifications WHERE run_id = '$RUN2'
-                    AND channel = 'slow'\") == pending1 ]]" 10
+wait_for "[[ \$(sq \"SELECT group_concat(channel || ':' || state || attempts, ' ') FROM
+                    (SELECT * FROM notifications WHERE run_id = '$RUN2' AND channel != 'ops'
+                     ORDER BY channel)\") == 'fb:pending1 slow:pending1' ]]" 10
 kill9 "$BG_PID"
 assert_eq "$(closed_events "$RUN2")" 0 "killed with the feedback window open"
-assert_eq "$(inbox_count /fault/503-then-ok/1/webhook/slow)" 1 "one request before the kill"
+assert_eq "$(inbox_count /fault/503-then-ok/1/webhook/slow)" 1 "one request to slow before the kill"
+assert_eq "$(inbox_count /fault/503-then-ok/1/webhook/fb)" 1 "one feedback request before the kill"
 CLOSES=$(sq "SELECT feedback_closes_ms FROM runs WHERE id = '$RUN2'")
-DUE=$(sq "SELECT n.due_ms - r.started_ms FROM notifications n JOIN runs r ON r.id = n.run_id
-          WHERE n.run_id = '$RUN2' AND n.channel = 'slow'")
+DUE=$(sq "SELECT max(n.due_ms) - r.started_ms FROM notifications n JOIN runs r ON r.id = n.run_id
+          WHERE n.run_id = '$RUN2' AND n.channel != 'ops'")
 wait_window_closed "$RUN2" "$DUE"
 
 rc=0
-crisisrun resume --quiet "$RUN2" >"$TMP/resume2.out" 2>&1 || rc=$?
-[[ $rc == 0 ]] || { cat "$TMP/resume2.out" >&2; fail "resume with a retry waiting exited $rc"; }
-assert_eq "$(inbox_count /fault/503-then-ok/1/webhook/slow)" 2 "the retry sent once"
+crisisrun resume "$RUN2" >"$TMP/resume2.out" 2>&1 || rc=$?
+assert_eq "$rc" 1 "resume exits 1: a notification failed"
+assert_contains "$TMP/resume2.out" "1 feedback request given up: the feedback window closed before it was delivered"
+assert_contains "$TMP/resume2.out" ": 2 delivered, 1 failed, 0 disabled"
+assert_eq "$(inbox_count /fault/503-then-ok/1/webhook/slow)" 2 "the step's retry sent once"
+assert_eq "$(inbox_count /fault/503-then-ok/1/webhook/fb)" 1 "the feedback request not sent again"
+assert_eq "$(sq "SELECT state || ' ' || settled_ms || ' ' || last_error FROM notifications
+                 WHERE run_id = '$RUN2' AND channel = 'fb'")" \
+    "failed $CLOSES given up: the feedback window closed before it was delivered" \
+    "the feedback request failed at the close, saying why"
+crisisrun show "$RUN2" >"$TMP/show2.out" 2>&1 || fail "show exited $?"
+assert_contains "$TMP/show2.out" "given up: the feedback window closed before it was delivered"
+crisisrun report "$RUN2" >"$TMP/report2.md" 2>&1 || fail "report exited $?"
+assert_contains "$TMP/report2.md" "given up: the feedback window closed before it was delivered"
 SETTLED=$(sq "SELECT settled_ms FROM notifications WHERE run_id = '$RUN2' AND channel = 'slow'
               AND state = 'delivered'")
 [[ -n $SETTLED ]] && (( SETTLED > CLOSES )) || fail "the retry settled at '$SETTLED', not after the close"
@@ -118,5 +141,9 @@ assert_eq "$(sq "SELECT at_ms FROM events WHERE run_id = '$RUN2' AND kind = 'fee
     "$CLOSES" "feedback_closed at the time the window closed, not when the resume ended"
 assert_eq "$(sq "SELECT ended_ms FROM runs WHERE id = '$RUN2'")" "$SETTLED" \
     "the run ended when its last notification settled"
+rc=0
+crisisrun resume "$RUN2" >"$TMP/resume2b.out" 2>&1 || rc=$?
+assert_eq "$rc" 1 "a second resume"
+assert_contains "$TMP/resume2b.out" "is over: it is resolved and every notification has settled"
 
 echo "ok test_resume_feedback_closed"
