@@ -803,10 +803,12 @@ static void dispatch(struct delivery *d, int64_t now)
     size_t max_host = d->opt.max_per_host;
     while (d->ready.head && (d->capture || d->inflight < max_total)) {
         struct job *j = ready_pop(d);
-        if (endpoint_disabled(j->chan, j->endpoint)) {
+        const char *refused = NULL;
+        if (endpoint_disabled(j->chan, j->endpoint) ||
+            (d->cb.refuse && (refused = d->cb.refuse(d->user, j->tag)))) {
             struct delivery_host *h = j->host;
-            j->early = DELIVERY_GONE;
-            j->early_error = NULL;
+            j->early = refused ? DELIVERY_PERMANENT : DELIVERY_GONE;
+            j->early_error = refused;
             job_settle_early(d, j, now);
             /* It may have been let out of h's queue for a connection it
              * will not take: the next one in that queue takes it. */

@@ -454,24 +454,6 @@ int journal_notification_set_state(struct journal *j, const char *id,
     return sqlite3_changes(j->db) ? 0 : unchanged(j, id);
 }
 
-int journal_notification_fail(struct journal *j, const char *id, int64_t now_ms,
-                              const char *error)
-{
-    static const char sql[] =
-        "UPDATE notifications SET state = 'failed', updated_ms = ?2, settled_ms = ?2,"
-        " last_http_status = NULL, last_error = ?3"
-        " WHERE id = ?1 AND state IN ('pending', 'inflight')";
-    sqlite3_stmt *st = journal_stmt(j, ST_NOTIF_FAIL, sql);
-    if (!st)
-        return -1;
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, now_ms);
-    sqlite3_bind_text(st, 3, error, -1, SQLITE_STATIC);
-    if (journal_step_write(j, st, "update a notification") < 0)
-        return -1;
-    return sqlite3_changes(j->db) ? 0 : unchanged(j, id);
-}
-
 static void read_notification(sqlite3_stmt *st, struct journal_notification *n)
 {
     memset(n, 0, sizeof(*n));

@@ -33,7 +33,6 @@ enum journal_stmt_slot {
     ST_NOTIF_INSERT_ROWS, /* JOURNAL_ROWS of them (journal_delivery.c) */
     ST_NOTIF_GET_STATE,
     ST_NOTIF_SET_STATE,
-    ST_NOTIF_FAIL,
     ST_NOTIF_LIST,
     ST_NOTIF_COUNT,
     ST_NOTIF_LAST_SETTLED,

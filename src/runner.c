@@ -306,6 +306,7 @@ static void notif_free(struct notif *n)
     if (n->next)
         n->next->prev = n->prev;
     outgoing_unref(n->out);
+    free(n->error);
     free(n);
 }
 
@@ -349,6 +350,7 @@ int runner_notify_endpoints(struct runner *r, size_t ch, const char *step, int o
     const struct channel *c = &r->pb->channels[ch];
     int64_t now = runner_offset(r);
     int ret = 0;
+    int feedback = !strcmp(step, MESSAGE_FEEDBACK_STEP);
     char url[URL_BUF_SIZE];
     /* One body row for every endpoint of the message, journaled with the
      * first chunk of them. */
@@ -361,6 +363,7 @@ int runner_notify_endpoints(struct runner *r, size_t ch, const char *step, int o
         if (skip && skip[e])
             continue;
         struct notif *n = notif_new(r, ch, e);
+        n->feedback_request = feedback;
         int disabled = runner_endpoint_disabled(r, ch, e);
         struct journal_notification_new nn = {
             .run_id = r->run.id,
@@ -490,6 +493,21 @@ void outgoing_unref(struct outgoing *o)
 /* ---- delivery callbacks ----------------------------------------------------------- */
 
 /*
+ * No attempt of a feedback request goes out once its window has closed:
+ * it would ask for answers the form refuses (410).  That stops a retry
+ * falling due after the close, and what resume finds unsettled after it.
+ */
+static const char *on_refuse(void *user, void *tag)
+{
+    struct runner *r = user;
+    const struct notif *n = tag;
+    if (n->feedback_request && r->feedback_closes >= 0 &&
+        runner_offset(r) >= r->feedback_closes)
+        return "given up: the feedback window closed before it was delivered";
+    return NULL;
+}
+
+/*
  * Deliberately no journal write here: the batch of this loop iteration is
  * committed only after the engine has handed the request over, so marking
  * it in flight would protect nothing (pending and in-flight notifications
@@ -528,6 +546,9 @@ static void on_attempt_done(void *user, void *tag, const struct delivery_attempt
          * settled there, with every other notification to the endpoint. */
         ja.settles = a->result == DELIVERY_OK ? DELIVERY_DELIVERED : DELIVERY_FAILED;
         n->settle_journaled = 1;
+        /* For the live view's "failed" line (on_settled). */
+        if (a->result != DELIVERY_OK && a->error && !n->error)
+            n->error = xstrdup(a->error);
     }
     if (journal_attempt_add(r->j, &ja) < 0)
         r->journal_failed = 1;
@@ -598,7 +619,8 @@ static void on_settled(void *user, void *tag, enum delivery_result result)
             liveview_event(&r->lv, now, "disabled %s -> %s (%s): the endpoint answered 410",
                            n->id + 4, c->name, ep);
         } else {
-            liveview_event(&r->lv, now, "failed %s -> %s (%s)", n->id + 4, c->name, ep);
+            liveview_event(&r->lv, now, "failed %s -> %s (%s)%s%s", n->id + 4, c->name,
+                           ep, n->error ? ": " : "", n->error ? n->error : "");
         }
         free(ep);
     }
@@ -1225,7 +1247,8 @@ int runner_main(const struct cmd_ctx *ctx, const struct runner_options *opt)
      * sending for real because --capture was not repeated. */
     struct delivery_options dopt = {.capture_dir = opt->capture_dir ? opt->capture_dir
                                                                     : r.run.capture_dir};
-    struct delivery_callbacks cb = {on_attempt_start, on_attempt_done, on_settled};
+    struct delivery_callbacks cb = {on_attempt_start, on_attempt_done, on_settled,
+                                    on_refuse};
     const char *why = "delivery could not be set up";
     r.d = delivery_new(&dopt, &cb, &r);
     if (!r.d)

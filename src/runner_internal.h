@@ -48,6 +48,8 @@ struct notif {
     int64_t attempt_started; /* run clock (wall) of the current attempt */
     int settle_journaled;    /* the last attempt's journal write settled it */
     int existed;             /* journaled before: not sent (flush_submits) */
+    int feedback_request;    /* given up once the feedback window closes */
+    char *error;             /* why its last attempt failed it for good, or NULL */
     int64_t not_before;      /* monotonic ms before which it is not sent; 0: at once */
     int hold_channel;        /* its channel waits as long (delivery_request) */
     struct outgoing *out; /* until handed to the engine; then NULL */
@@ -179,8 +181,7 @@ int64_t runner_checkpoint_learn(int64_t us_per_page, int copied, int64_t took_ms
 /* runner_resume.c: load the run named by opt->resume_run, claim it and
  * rebuild the scheduler.  0, -1 after reporting, or an exit code > 0. */
 int runner_restore(struct runner *r, const struct runner_options *opt);
-/* runner_resume.c: queue the notifications the journal has unsettled; a
- * feedback request whose window has closed is failed instead. */
+/* runner_resume.c: queue the notifications the journal has unsettled. */
 void runner_resend_unsettled(struct runner *r);
 /* runner_resume.c: queue the rest of the fan-outs a stop interrupted. */
 void runner_complete_fanouts(struct runner *r);

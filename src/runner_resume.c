@@ -7,7 +7,8 @@
  * operator's commands, and every unsettled notification is handed to the
  * engine again with its journaled body and id.  What the journal shows as
  * delivered is never sent again; what it shows pending or in flight is
- * sent (again) once, but for a feedback request whose window has closed.
+ * sent (again) once, but a feedback request whose window has closed is
+ * given up instead (runner.c, on_refuse()).
  */
 #include <jansson.h>
 #include <libgen.h>
@@ -474,25 +475,8 @@ void runner_resend_unsettled(struct runner *r)
         r->journal_failed = 1;
         return;
     }
-    size_t resent = 0, expired = 0;
-    int64_t closes = r->feedback_closes;
-    int closed = closes >= 0 && runner_offset(r) >= closes;
+    size_t resent = 0;
     for (size_t i = 0; i < n; i++) {
-        if (closed && !strcmp(v[i].step, MESSAGE_FEEDBACK_STEP)) {
-            /*
-             * The form closed while no process was sending this request:
-             * sent now, it would ask for answers the form refuses (410).
-             * It failed for good at the close, and says why.  (One that was
-             * in flight at the stop may have arrived; nothing says so.)
-             */
-            if (journal_notification_fail(
-                    r->j, v[i].id, runner_wall(r, closes),
-                    "given up: the feedback window closed before it "
-                    "was delivered") < 0)
-                r->journal_failed = 1;
-            expired++;
-            continue;
-        }
         long ch = playbook_find_channel(r->pb, v[i].channel);
         const struct channel *c = ch >= 0 ? &r->pb->channels[ch] : NULL;
         char hash[JOURNAL_ENDPOINT_HASH_LEN + 1] = "";
@@ -516,6 +500,7 @@ void runner_resend_unsettled(struct runner *r)
             continue;
         }
         struct notif *nt = notif_new(r, (size_t)ch, (size_t)v[i].endpoint_index);
+        nt->feedback_request = !strcmp(v[i].step, MESSAGE_FEEDBACK_STEP);
         memcpy(nt->id, v[i].id, sizeof(nt->id));
         nt->attempt = v[i].attempts + 1;
         /*
@@ -550,14 +535,6 @@ void runner_resend_unsettled(struct runner *r)
         resent++;
     }
     journal_notification_list_free(v, n);
-    if (expired)
-        liveview_event(&r->lv, runner_wall(r, runner_offset(r)),
-                       expired == 1
-                           ? "%zu feedback request given up: the feedback window "
-                             "closed before it was delivered"
-                           : "%zu feedback requests given up: the feedback window "
-                             "closed before they were delivered",
-                       expired);
     if (resent)
         liveview_event(&r->lv, runner_wall(r, runner_offset(r)),
                        resent == 1 ? "re-sending %zu notification that was not settled"

@@ -117,6 +117,14 @@ struct delivery_callbacks {
      * a 410: then no request was made and no attempt reported).
      */
     void (*settled)(void *user, void *tag, enum delivery_result result);
+    /*
+     * An attempt (a first one or a retry) is about to go out: NULL lets it,
+     * a reason stops it.  A stopped notification makes no request; it is
+     * reported as an attempt that failed with the reason (attempt_start,
+     * attempt_done) and settles as DELIVERY_PERMANENT.  The reason MUST
+     * outlive the engine (a string literal) and name no URL.
+     */
+    const char *(*refuse)(void *user, void *tag);
 };
 
 struct delivery_request {

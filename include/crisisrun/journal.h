@@ -431,18 +431,6 @@ int journal_notification_set_state(struct journal *j, const char *id,
                                    enum journal_delivery_state s, int64_t now_ms,
                                    int64_t due_ms);
 
-/*
- * Settles an unsettled notification as failed at now_ms without an
- * attempt, for one that will not be sent, such as a feedback request whose
- * form closed before it went out.  error becomes its last_error and its
- * last answer's status is cleared, so that `show` and the report give error
- * as the reason (the attempts keep every answer).  error MUST NOT contain a
- * URL or a secret.  An error for a settled notification, as
- * journal_notification_set_state.
- */
-int journal_notification_fail(struct journal *j, const char *id, int64_t now_ms,
-                              const char *error);
-
 /* As output owned by the array. */
 struct journal_notification {
     char id[JOURNAL_NOTIFICATION_ID_LEN + 1];

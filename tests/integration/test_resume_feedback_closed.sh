@@ -9,8 +9,8 @@
 #      finds the run over.
 #   2. With a step's notification and the feedback request both waiting to
 #      be retried at the kill, `resume` sends the step's once and gives the
-#      feedback request up (failed at the close, with the reason; its form
-#      would refuse the answers it asks for), and exits 1 for it.
+#      feedback request up (failed, with the reason, and no request; its
+#      form would refuse the answers it asks for), and exits 1 for it.
 #      `feedback_closed` is still at the window's close; the run ended when
 #      the step's notification settled.
 # Drills at --speed 600: the one-hour window is six real seconds.
@@ -97,8 +97,8 @@ assert_contains "$TMP/resume1b.out" "crisisrun: run $RUN is over: it is resolved
 # ---- 2. retries waiting at the kill ---------------------------------------------------
 # The step's notification to `slow` and the feedback request to `fb` both
 # got a 503 and wait to be retried.  After the window has closed, resume
-# sends the step's once more, and gives the feedback request up: its form
-# would refuse the answers it asks for.
+# sends the step's once more, and gives the feedback request up without a
+# request: its form would refuse the answers it asks for.
 sed -e 's/FEEDBACK_CHANNEL/fb/' -e 's/notify: \[ops\]/notify: [ops, slow]/' \
     -e 's|^  slow: .*|&\n  fb: {type: webhook, url: "${env:INBOX_URL}/fault/503-then-ok/1/webhook/fb", retry: {attempts: 3, backoff: 4s}}|' \
     "$TMP/pb.yaml" >"$TMP/two.yaml"
@@ -121,14 +121,18 @@ wait_window_closed "$RUN2" "$DUE"
 rc=0
 crisisrun resume "$RUN2" >"$TMP/resume2.out" 2>&1 || rc=$?
 assert_eq "$rc" 1 "resume exits 1: a notification failed"
-assert_contains "$TMP/resume2.out" "1 feedback request given up: the feedback window closed before it was delivered"
+assert_contains "$TMP/resume2.out" "given up: the feedback window closed before it was delivered"
 assert_contains "$TMP/resume2.out" ": 2 delivered, 1 failed, 0 disabled"
 assert_eq "$(inbox_count /fault/503-then-ok/1/webhook/slow)" 2 "the step's retry sent once"
 assert_eq "$(inbox_count /fault/503-then-ok/1/webhook/fb)" 1 "the feedback request not sent again"
-assert_eq "$(sq "SELECT state || ' ' || settled_ms || ' ' || last_error FROM notifications
-                 WHERE run_id = '$RUN2' AND channel = 'fb'")" \
-    "failed $CLOSES given up: the feedback window closed before it was delivered" \
-    "the feedback request failed at the close, saying why"
+assert_eq "$(sq "SELECT state || ' ' || attempts || ' ' || ifnull(last_http_status, '-') || ' '
+                        || last_error FROM notifications WHERE run_id = '$RUN2' AND channel = 'fb'")" \
+    "failed 2 - given up: the feedback window closed before it was delivered" \
+    "the feedback request failed, saying why"
+assert_eq "$(sq "SELECT group_concat(number || ' ' || ifnull(http_status, '-') || ' ' || outcome, ', ')
+                 FROM (SELECT a.* FROM attempts a JOIN notifications n ON n.id = a.notification_id
+                       WHERE n.run_id = '$RUN2' AND n.channel = 'fb' ORDER BY a.number)")" \
+    "1 503 retry, 2 - failed" "its attempts: the 503, then the one given up without a request"
 crisisrun show "$RUN2" >"$TMP/show2.out" 2>&1 || fail "show exited $?"
 assert_contains "$TMP/show2.out" "given up: the feedback window closed before it was delivered"
 crisisrun report "$RUN2" >"$TMP/report2.md" 2>&1 || fail "report exited $?"

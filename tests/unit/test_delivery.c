@@ -321,6 +321,7 @@ struct note {
     int64_t done_at[8];
     int64_t retry_at[8];
     char error[8][128];
+    int refuse_from; /* cb_refuse stops attempts from this one on (0: none) */
 };
 
 struct recorder {
@@ -361,7 +362,17 @@ static void cb_settled(void *user, void *tag, enum delivery_result r)
     n->settle_order = ++rec->settle_seq;
 }
 
-static const struct delivery_callbacks callbacks = {cb_start, cb_done, cb_settled};
+static const char *cb_refuse(void *user, void *tag)
+{
+    (void)user;
+    struct note *n = tag;
+    return n->refuse_from && n->started + 1 >= n->refuse_from ? "stopped by the caller"
+                                                              : NULL;
+}
+
+static const struct delivery_callbacks callbacks = {cb_start, cb_done, cb_settled, NULL};
+static const struct delivery_callbacks refusing = {cb_start, cb_done, cb_settled,
+                                                   cb_refuse};
 
 /* The URL lists channel_init() made, freed after each test by
  * release_channels(): the channels themselves live on the tests' stacks. */
@@ -590,6 +601,59 @@ static void test_retry_after_whole_ms(void **state)
     assert_int_equal(n.retry_at[0], frozen_now + 1001);
     delivery_free(d);
     free(urls[0]);
+}
+
+/*
+ * The refuse callback stops a first attempt or a retry before it goes out:
+ * no request, an attempt reported with the reason, settled as permanent.
+ * The others go on as usual.
+ */
+static void test_refused_attempts(void **state)
+{
+    char *urls[] = {url_for("/fail/71"), url_for("/fail/72"), url_for("/ok/73")};
+    struct channel ch;
+    channel_init(&ch, urls, 3);
+    struct recorder rec = {0};
+    struct note retry = {.refuse_from = 2}, first = {.refuse_from = 1}, ok = {0};
+    struct delivery *d = delivery_new(NULL, &refusing, &rec);
+    assert_non_null(d);
+    submit(d, &ch, 0, 0, "n-retry", "{}", &retry);
+    submit(d, &ch, 0, 1, "n-first", "{}", &first);
+    submit(d, &ch, 0, 2, "n-ok", "{}", &ok);
+    run_all(d);
+
+    /* 503, then its retry stopped. */
+    assert_int_equal(seen("/fail/71"), 1);
+    assert_int_equal(retry.started, 2);
+    assert_int_equal(retry.done, 2);
+    assert_int_equal(retry.status[0], 503);
+    assert_true(retry.retry_at[0] >= 0);
+    assert_int_equal(retry.attempt[1], 2);
+    assert_int_equal(retry.status[1], 0);
+    assert_int_equal(retry.results[1], DELIVERY_PERMANENT);
+    assert_string_equal(retry.error[1], "stopped by the caller");
+    assert_int_equal(retry.retry_at[1], -1);
+    assert_int_equal(retry.settled, 1);
+    assert_int_equal(retry.result, DELIVERY_PERMANENT);
+
+    /* Stopped before its first attempt: no request at all. */
+    assert_int_equal(seen("/fail/72"), 0);
+    assert_int_equal(first.done, 1);
+    assert_string_equal(first.error[0], "stopped by the caller");
+    assert_int_equal(first.result, DELIVERY_PERMANENT);
+
+    assert_int_equal(seen("/ok/73"), 1);
+    assert_int_equal(ok.result, DELIVERY_OK);
+
+    struct delivery_counts c;
+    delivery_counts(d, 0, &c);
+    assert_int_equal(c.ok, 1);
+    assert_int_equal(c.failed, 2);
+    assert_int_equal(c.attempts, 4);
+    assert_int_equal(c.queued + c.inflight + c.retrying, 0);
+    delivery_free(d);
+    for (size_t i = 0; i < ARRAY_SIZE(urls); i++)
+        free(urls[i]);
 }
 
 static void test_gone_disables_endpoint(void **state)
@@ -1301,6 +1365,7 @@ int main(void)
         cmocka_unit_test_teardown(test_retry_then_success, release_channels),
         cmocka_unit_test_teardown(test_retry_after, release_channels),
         cmocka_unit_test_teardown(test_retry_after_whole_ms, release_channels),
+        cmocka_unit_test_teardown(test_refused_attempts, release_channels),
         cmocka_unit_test_teardown(test_gone_disables_endpoint, release_channels),
         cmocka_unit_test_teardown(test_permanent_failures, release_channels),
         cmocka_unit_test_teardown(test_unconfirmed_success, release_channels),

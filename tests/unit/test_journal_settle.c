@@ -196,53 +196,12 @@ static void test_inside_a_batch(void **state)
     assert_int_equal(count(f, DELIVERY_DELIVERED), 3);
 }
 
-/*
- * journal_notification_fail(): an unsettled notification fails with its
- * reason and no attempt, its last answer's status cleared; a settled one is
- * refused and keeps its state.
- */
-static void test_fail_without_an_attempt(void **state)
-{
-    struct journal_fixture *f = *state;
-    char open[JOURNAL_NOTIFICATION_ID_LEN + 1], done[JOURNAL_NOTIFICATION_ID_LEN + 1];
-    add_inflight(f, 0, open);
-    add_inflight(f, 1, done);
-    struct journal_attempt a = attempt(open, 1, 503, DELIVERY_PENDING);
-    assert_int_equal(journal_attempt_add(f->j, &a), 0);
-    a = attempt(done, 1, 204, DELIVERY_DELIVERED);
-    assert_int_equal(journal_attempt_add(f->j, &a), 0);
-
-    assert_int_equal(journal_notification_fail(f->j, open, T0 + 500, "given up"), 0);
-    assert_int_equal(journal_notification_fail(f->j, done, T0 + 500, "given up"), -1);
-    assert_int_equal(journal_notification_fail(f->j, "msg_nope", T0 + 500, "given up"),
-                     -1);
-
-    struct journal_notification *v;
-    size_t n;
-    assert_int_equal(journal_notification_list(f->j, f->run.id, DELIVERY_ALL, &v, &n), 0);
-    struct journal_notification *o = find(v, n, open), *d = find(v, n, done);
-    assert_int_equal(o->state, DELIVERY_FAILED);
-    assert_int_equal(o->settled_ms, T0 + 500);
-    assert_int_equal(o->attempts, 1);
-    assert_int_equal(o->last_http_status, 0); /* the reason is the error */
-    assert_string_equal(o->last_error, "given up");
-    assert_int_equal(d->state, DELIVERY_DELIVERED);
-    assert_int_equal(d->last_http_status, 204);
-    assert_null(d->last_error);
-    journal_notification_list_free(v, n);
-    struct journal_attempt *at;
-    assert_int_equal(journal_attempt_list(f->j, f->run.id, &at, &n), 0);
-    assert_int_equal(n, 2); /* the 503 kept, nothing added */
-    journal_attempt_list_free(at, n);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_settles_with_the_attempt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_settled_is_final, setup, teardown),
         cmocka_unit_test_setup_teardown(test_inside_a_batch, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_fail_without_an_attempt, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
