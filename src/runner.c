@@ -493,16 +493,22 @@ void outgoing_unref(struct outgoing *o)
 /* ---- delivery callbacks ----------------------------------------------------------- */
 
 /*
- * No attempt of a feedback request goes out once its window has closed:
- * it would ask for answers the form refuses (410).  That stops a retry
- * falling due after the close, and what resume finds unsettled after it.
+ * A run resumed after its feedback window closed while no process ran it
+ * sends no feedback request: each would ask for answers the form refuses
+ * (410).  Its attempts are given up, whether resume re-sends one or
+ * completes an interrupted fan-out of them.
+ *
+ * Not while a run is live, deliberately: a drill's window is on its
+ * virtual clock while rate limits and retries wait in real time, so at a
+ * high --speed a request queued behind a channel's limit would be given up
+ * in every short drill; a real run's retries end long before a window of
+ * hours.
  */
 static const char *on_refuse(void *user, void *tag)
 {
     struct runner *r = user;
     const struct notif *n = tag;
-    if (n->feedback_request && r->feedback_closes >= 0 &&
-        runner_offset(r) >= r->feedback_closes)
+    if (n->feedback_request && r->feedback_closed_down)
         return "given up: the feedback window closed before it was delivered";
     return NULL;
 }

@@ -48,7 +48,7 @@ struct notif {
     int64_t attempt_started; /* run clock (wall) of the current attempt */
     int settle_journaled;    /* the last attempt's journal write settled it */
     int existed;             /* journaled before: not sent (flush_submits) */
-    int feedback_request;    /* given up once the feedback window closes */
+    int feedback_request;    /* of the feedback step (feedback_closed_down) */
     char *error;             /* why its last attempt failed it for good, or NULL */
     int64_t not_before;      /* monotonic ms before which it is not sent; 0: at once */
     int hold_channel;        /* its channel waits as long (delivery_request) */
@@ -112,6 +112,9 @@ struct runner {
 
     enum run_status status;   /* as journaled */
     int64_t feedback_closes;  /* offset, or -1 */
+    /* Resumed after the feedback window closed while no process ran the
+     * run: its feedback requests are given up, not sent (on_refuse()). */
+    int feedback_closed_down;
     char *latest_note;
     int journal_failed;
     long failed;

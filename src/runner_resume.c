@@ -7,8 +7,8 @@
  * operator's commands, and every unsettled notification is handed to the
  * engine again with its journaled body and id.  What the journal shows as
  * delivered is never sent again; what it shows pending or in flight is
- * sent (again) once, but a feedback request whose window has closed is
- * given up instead (runner.c, on_refuse()).
+ * sent (again) once, but a feedback request whose window closed while the
+ * run was down is given up instead (runner.c, on_refuse()).
  */
 #include <jansson.h>
 #include <libgen.h>
@@ -448,8 +448,10 @@ int runner_restore(struct runner *r, const struct runner_options *opt)
         r->offset_base = last;
     r->mono_base = monotonic_ms();
     sched_resume(r->sched, r->offset_base);
-    if (r->run.feedback_closes_ms)
+    if (r->run.feedback_closes_ms) {
         r->feedback_closes = r->run.feedback_closes_ms - r->run.started_ms;
+        r->feedback_closed_down = r->offset_base >= r->feedback_closes;
+    }
     if (r->run.state != RUN_STATE_RESOLVED &&
         journal_run_set_state(r->j, id, RUN_STATE_RUNNING, runner_wall(r, r->offset_base)) < 0)
         goto give_up;
