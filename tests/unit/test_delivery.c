@@ -437,6 +437,18 @@ static struct delivery *engine(const struct delivery_options *opt, struct record
     return d;
 }
 
+/* Channel 0's counts once everything has settled: nothing left waiting. */
+static void assert_settled_counts(struct delivery *d, size_t ok, size_t failed,
+                                  size_t attempts)
+{
+    struct delivery_counts c;
+    delivery_counts(d, 0, &c);
+    assert_int_equal(c.ok, ok);
+    assert_int_equal(c.failed, failed);
+    assert_int_equal(c.attempts, attempts);
+    assert_int_equal(c.queued + c.inflight + c.retrying, 0);
+}
+
 /* --- tests ------------------------------------------------------------------ */
 
 static void test_success(void **state)
@@ -476,12 +488,7 @@ static void test_success(void **state)
     assert_string_equal(ct, "application/json");
     assert_int_equal(saw_expect, 0);
 
-    struct delivery_counts c;
-    delivery_counts(d, 0, &c);
-    assert_int_equal(c.ok, 1);
-    assert_int_equal(c.failed, 0);
-    assert_int_equal(c.attempts, 1);
-    assert_int_equal(c.queued + c.inflight + c.retrying, 0);
+    assert_settled_counts(d, 1, 0, 1);
     delivery_free(d);
     free(urls[0]);
 }
@@ -522,11 +529,7 @@ static void test_retry_then_success(void **state)
     assert_true(fail.retry_at[1] >= 0);
     assert_int_equal(fail.retry_at[2], -1);
 
-    struct delivery_counts c;
-    delivery_counts(d, 0, &c);
-    assert_int_equal(c.ok, 1);
-    assert_int_equal(c.failed, 1);
-    assert_int_equal(c.attempts, 5);
+    assert_settled_counts(d, 1, 1, 5);
     delivery_free(d);
     free(urls[0]);
     free(urls[1]);
@@ -645,12 +648,7 @@ static void test_refused_attempts(void **state)
     assert_int_equal(seen("/ok/73"), 1);
     assert_int_equal(ok.result, DELIVERY_OK);
 
-    struct delivery_counts c;
-    delivery_counts(d, 0, &c);
-    assert_int_equal(c.ok, 1);
-    assert_int_equal(c.failed, 2);
-    assert_int_equal(c.attempts, 4);
-    assert_int_equal(c.queued + c.inflight + c.retrying, 0);
+    assert_settled_counts(d, 1, 2, 4);
     delivery_free(d);
     for (size_t i = 0; i < ARRAY_SIZE(urls); i++)
         free(urls[i]);
@@ -1096,10 +1094,7 @@ static void test_fanout(void **state)
         assert_string_equal(p.webhook_id[0], id);
         assert_string_equal(p.body[0], i % 2 ? shared.text : "{\"text\":\"all\"}");
     }
-    struct delivery_counts c;
-    delivery_counts(d, 0, &c);
-    assert_int_equal(c.ok, N);
-    assert_int_equal(c.attempts, N);
+    assert_settled_counts(d, N, 0, N);
     delivery_free(d);
     for (int i = 0; i < N; i++)
         free(urls[i]);
