@@ -13,6 +13,8 @@
 #      form would refuse the answers it asks for), and exits 1 for it.
 #      `feedback_closed` is still at the window's close; the run ended when
 #      the step's notification settled.
+#   3. With a feedback fan-out stopped between its chunks, `resume`
+#      journals the rest and gives it up: nothing is sent after the close.
 # Drills at --speed 600: the one-hour window is six real seconds.
 . "$(dirname "$0")/lib.sh"
 . "$CRISISRUN_TEST_DATA/control/helpers.sh"
@@ -149,5 +151,46 @@ rc=0
 crisisrun resume "$RUN2" >"$TMP/resume2b.out" 2>&1 || rc=$?
 assert_eq "$rc" 1 "a second resume"
 assert_contains "$TMP/resume2b.out" "is over: it is resolved and every notification has settled"
+
+# ---- 3. a feedback fan-out interrupted between its chunks -------------------------------
+# The stop is made exact, as test_resume_bodies.sh does: the run is killed
+# after its feedback fan-out, and the notifications past its first chunk
+# (endpoint 0, then 1..256) are deleted, which leaves the journal as a kill
+# between two chunks does.  Resumed after the window closed, the rest of
+# the fan-out is journaled and given up, not sent.
+N=300
+for i in $(seq 1 $N); do
+    echo "$INBOX_URL/webhook/many-$i"
+done >"$TMP/many.txt"
+sed -e 's/FEEDBACK_CHANNEL/many/' -e 's|^  slow: .*|&\n  many: {type: webhook, urls_file: many.txt}|' \
+    "$TMP/pb.yaml" >"$TMP/three.yaml"
+start_crisisrun "$TMP/run3.out" run --drill --speed 600 --quiet "$TMP/three.yaml"
+RUN3=$(wait_run_id "$TMP/run3.out")
+wait_for "[[ \$(sq \"SELECT count(*) FROM notifications WHERE run_id = '$RUN3'
+                    AND state = 'delivered'\") == $((N + 1)) ]]" 10
+kill9 "$BG_PID"
+assert_eq "$(closed_events "$RUN3")" 0 "killed with the feedback window open"
+assert_eq "$(sq "SELECT json_extract(detail, '\$.fanout_endpoints.many') FROM events
+                 WHERE run_id = '$RUN3' AND kind = 'step_fired' AND step = 'feedback.request'")" \
+    "$N" "a chunked feedback fan-out"
+sq "DELETE FROM attempts WHERE notification_id IN (SELECT id FROM notifications
+        WHERE run_id = '$RUN3' AND channel = 'many' AND endpoint_index > 256);
+    DELETE FROM notifications WHERE run_id = '$RUN3' AND channel = 'many' AND endpoint_index > 256;"
+sent=$(inbox_count /webhook/many-)
+assert_eq "$sent" "$N" "every endpoint had the request before the kill"
+wait_window_closed "$RUN3"
+
+rc=0
+crisisrun resume "$RUN3" >"$TMP/resume3.out" 2>&1 || rc=$?
+assert_eq "$rc" 1 "resume exits 1: the rest of the fan-out was given up"
+assert_eq "$(inbox_count /webhook/many-)" "$sent" "nothing sent after the close"
+assert_eq "$(sq "SELECT state || ' ' || count(*) FROM notifications WHERE run_id = '$RUN3'
+                 AND channel = 'many' GROUP BY state, last_error ORDER BY state")" \
+    "delivered 257
+failed $((N - 257))" "the first chunk delivered, the rest failed"
+assert_eq "$(sq "SELECT DISTINCT last_error FROM notifications WHERE run_id = '$RUN3'
+                 AND state = 'failed'")" \
+    "given up: the feedback window closed before it was delivered" "the reason"
+assert_contains "$TMP/resume3.out" ": $((N + 1 - (N - 257))) delivered, $((N - 257)) failed, 0 disabled"
 
 echo "ok test_resume_feedback_closed"
