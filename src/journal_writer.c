@@ -179,6 +179,15 @@ int journal_writer_start(struct journal *j)
     return 0;
 }
 
+/* A batch's result, for journal_commit_wait(): a failure is kept until the
+ * caller learns of it, whatever finishes after it. */
+static void keep_result(struct journal_writer *w, int rc)
+{
+    if (!w->has_result || w->result_kept == 0)
+        w->result_kept = rc;
+    w->has_result = 1;
+}
+
 /*
  * Waits for the batch handed over and returns its result, which is also
  * kept for journal_commit_wait() when that is where its caller learns it.
@@ -199,12 +208,8 @@ static int collect(struct journal *j)
      * call collected it first. */
     free_ops(done);
     w->handed = 0;
-    if (w->handed_report) {
-        /* A failure is kept until the caller learns of it. */
-        if (!w->has_result || w->result_kept == 0)
-            w->result_kept = rc;
-        w->has_result = 1;
-    }
+    if (w->handed_report)
+        keep_result(w, rc);
     return rc;
 }
 
@@ -343,9 +348,7 @@ int journal_writer_commit_here(struct journal *j)
     }
     /* Reported as a handed batch's would be (collect()): by
      * journal_commit_wait(), the descriptor readable until then. */
-    if (!w->has_result || w->result_kept == 0)
-        w->result_kept = rc;
-    w->has_result = 1;
+    keep_result(w, rc);
     uint64_t one = 1;
     ssize_t n = write(w->efd, &one, sizeof(one));
     (void)n;
