@@ -58,6 +58,7 @@
 #define BATCH_MS 20        /* longest a journal batch stays open */
 /* The most new notifications in a batch the loop commits itself. */
 #define COMMIT_HERE_MAX 16
+_Static_assert(FANOUT_FIRST <= COMMIT_HERE_MAX, "a fan-out's step commits in the loop");
 #define CHECKPOINT_PAGES 1000     /* WAL pages worth a checkpoint (SQLite's default) */
 #define CHECKPOINT_MAX_PAGES 4000 /* ... and checkpointed whatever is due (16 MiB) */
 #define CHECKPOINT_US_PER_PAGE 10 /* a checkpoint's cost until one is timed */
@@ -422,7 +423,8 @@ int runner_notify_channel(struct runner *r, size_t ch, const char *step, int occ
 {
     struct outgoing *out = channel_message(r, ch, step, text, status, next_update, next_iso);
     size_t n = r->pb->channels[ch].urls.n;
-    int ret = runner_notify_endpoints(r, ch, step, occurrence, out, 0, fo ? 1 : n, NULL);
+    size_t now = fo && n > FANOUT_FIRST ? FANOUT_FIRST : n;
+    int ret = runner_notify_endpoints(r, ch, step, occurrence, out, 0, now, NULL);
     if (!fo) {
         outgoing_unref(out);
         return ret;
@@ -430,7 +432,7 @@ int runner_notify_channel(struct runner *r, size_t ch, const char *step, int occ
     /* Rendered now, as of its firing, for every part. */
     fo->channels[slot] = ch;
     fo->outs[slot] = out;
-    fo->from[slot] = 1;
+    fo->from[slot] = now;
     fo->to[slot] = n;
     return ret;
 }
@@ -691,16 +693,16 @@ static void handle_fire(struct runner *r, const struct sched_fire *f)
      * its step_fired event first, is journaled now, in this batch: the
      * scheduler has applied its effects (status, after: dependents, ack
      * deadline) and the steps popped before the last chunk see them, so
-     * the journal must show them in that order too.  With the event goes
-     * every channel's first endpoint, which puts the channel's request
-     * body in the journal, and each channel's endpoint count: a run
-     * stopped before the last chunk is completed on resume from those
-     * (runner_complete_fanouts), with the very bytes the other endpoints
-     * got.  Deliberately not "step_fired with the last chunk and re-fire
-     * on resume": a resolution journaled in between (by a step or the
-     * operator) cancels on replay every timer armed before it, so the
-     * occurrence would never fire again and its missing endpoints would be
-     * lost; its after: dependents would fire twice.
+     * the journal must show them in that order too.  With the event go
+     * every channel's first endpoints (FANOUT_FIRST), the first of which
+     * puts the channel's request body in the journal, and each channel's
+     * endpoint count: a run stopped before the last chunk is completed on
+     * resume from those (runner_complete_fanouts), with the very bytes the
+     * other endpoints got.  Deliberately not "step_fired with the last
+     * chunk and re-fire on resume": a resolution journaled in between (by
+     * a step or the operator) cancels on replay every timer armed before
+     * it, so the occurrence would never fire again and its missing
+     * endpoints would be lost; its after: dependents would fire twice.
      */
     struct fanout *fo = NULL;
     json_t *fired = json_pack("{s:I, s:I, s:b, s:i, s:s}", "scheduled_offset_ms",

@@ -3,10 +3,11 @@
  * engine a part at a time (see runner_internal.h).
  *
  * A step that notifies more than FANOUT_CHUNK endpoints in all fires with
- * every channel's first endpoint journaled (runner.c, handle_fire); the
- * rest waits here, and the loop journals up to FANOUT_CHUNK more in each
- * iteration that fired no step, committing them before their requests go
- * out.  Three limits keep a fan-out from getting in anyone's way:
+ * every channel's first FANOUT_FIRST endpoints journaled (runner.c,
+ * handle_fire); the rest waits here, and the loop journals up to
+ * FANOUT_CHUNK more in each iteration that fired no step, committing them
+ * before their requests go out.  Three limits keep a fan-out from getting
+ * in anyone's way:
  *   - time: a chunk stops every FANOUT_SLICE endpoints once a step falls
  *     due, so a step waits for at most that many inserts;
  *   - memory, globally: the engine is fed only while fewer than

@@ -148,9 +148,18 @@ int runner_event(struct runner *r, enum journal_event_kind kind, const char *ste
 /* Journals a status change already applied to the scheduler. */
 void runner_status_changed(struct runner *r, enum run_status to, const char *actor);
 /*
+ * A fan-out's endpoints journaled with its step, a channel: their requests
+ * go out with the step's own, so the first connections do not wait for the
+ * first chunk's inserts (docs/performance.md, "Twenty-second round").  At
+ * most COMMIT_HERE_MAX (runner.c), so that a step with one such channel
+ * still has its batch committed by the loop itself.
+ */
+#define FANOUT_FIRST 16
+
+/*
  * Journals and queues one message for every endpoint of channel ch.  With
- * fo, only the first endpoint now: the rest goes into fo's slot `slot`, for
- * runner_fanout_work() to journal a part at a time.
+ * fo, only the first FANOUT_FIRST endpoints now: the rest goes into fo's
+ * slot `slot`, for runner_fanout_work() to journal a part at a time.
  */
 int runner_notify_channel(struct runner *r, size_t ch, const char *step, int occurrence,
                           const char *text, enum run_status status,

@@ -547,11 +547,12 @@ void runner_resend_unsettled(struct runner *r)
 /*
  * A large fan-out is journaled in chunks after its step_fired event
  * (runner.c), which also recorded each channel's endpoint count and
- * journaled each channel's first endpoint.  A run stopped in between has
- * fewer notifications for the occurrence than the event counted: queue
- * the rest, with the body the journal has for the channel, the bytes the
- * other endpoints got, to every endpoint whose URL has no notification of
- * the occurrence yet (journaled_endpoints()).  They share its body row.
+ * journaled each channel's first endpoints (FANOUT_FIRST).  A run stopped
+ * in between has fewer notifications for the occurrence than the event
+ * counted: queue the rest, with the body the journal has for the
+ * channel, the bytes the other endpoints got, to every endpoint whose URL
+ * has no notification of the occurrence yet (journaled_endpoints()).  They
+ * share its body row.
  */
 void runner_complete_fanouts(struct runner *r)
 {
