@@ -148,11 +148,12 @@ int runner_event(struct runner *r, enum journal_event_kind kind, const char *ste
 /* Journals a status change already applied to the scheduler. */
 void runner_status_changed(struct runner *r, enum run_status to, const char *actor);
 /*
- * A fan-out's endpoints journaled with its step, a channel: their requests
- * go out with the step's own, so the first connections do not wait for the
- * first chunk's inserts (docs/performance.md, "Twenty-second round").  At
- * most COMMIT_HERE_MAX (runner.c), so that a step with one such channel
- * still has its batch committed by the loop itself.
+ * How many of a fan-out channel's endpoints are journaled with the step
+ * itself, the rest following in chunks: their requests go out with the
+ * step's own, so the first connections do not wait for the first chunk's
+ * inserts (docs/performance.md, "Twenty-second round").  At most
+ * COMMIT_HERE_MAX (runner.c), so that a step with one such channel still
+ * has its batch committed by the loop itself.
  */
 #define FANOUT_FIRST 16
 
