@@ -423,8 +423,8 @@ int runner_notify_channel(struct runner *r, size_t ch, const char *step, int occ
 {
     struct outgoing *out = channel_message(r, ch, step, text, status, next_update, next_iso);
     size_t n = r->pb->channels[ch].urls.n;
-    size_t now = fo && n > FANOUT_FIRST ? FANOUT_FIRST : n;
-    int ret = runner_notify_endpoints(r, ch, step, occurrence, out, 0, now, NULL);
+    size_t with_step = fo && n > FANOUT_FIRST ? FANOUT_FIRST : n;
+    int ret = runner_notify_endpoints(r, ch, step, occurrence, out, 0, with_step, NULL);
     if (!fo) {
         outgoing_unref(out);
         return ret;
@@ -432,7 +432,7 @@ int runner_notify_channel(struct runner *r, size_t ch, const char *step, int occ
     /* Rendered now, as of its firing, for every part. */
     fo->channels[slot] = ch;
     fo->outs[slot] = out;
-    fo->from[slot] = now;
+    fo->from[slot] = with_step;
     fo->to[slot] = n;
     return ret;
 }
